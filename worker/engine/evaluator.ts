@@ -1,0 +1,57 @@
+import type { EngineInfo, LossName, ModelFormat, ParameterInfo } from '../../contract/index.ts';
+
+/** A model as the engines receive it: its format, its files' bytes by name, and its parameter model. */
+export interface ModelArtifact {
+  hash: string;
+  format: ModelFormat;
+  files: Record<string, Uint8Array>;
+  parameters: ParameterInfo[];
+  /** softmax/sigmoid: outputs are probabilities; otherwise logits. */
+  outputActivation: string;
+}
+
+/** Evaluation samples, already selected and ordered. */
+export interface EvalData {
+  /** Inputs, row-major [n, ...inputShape]. */
+  x: Float32Array;
+  inputShape: number[];
+  /** Integer class labels (classification) or float targets [n, targetSize] (regression). */
+  y: Int32Array | Float32Array;
+  n: number;
+}
+
+export interface EvalResult {
+  /** Mean per-sample loss over all n samples (may be NaN or ±Infinity: a result, not an error). */
+  loss: number;
+  /** correct / n in [0, 1]; null for regression losses. */
+  accuracy: number | null;
+}
+
+export interface EvaluateOptions {
+  loss: LossName;
+  /** Default 128. Batching never changes the numbers: L = Σ per-sample loss / n. */
+  batchSize?: number;
+}
+
+/**
+ * One engine's way to evaluate a network at given parameters. Job code talks only to this
+ * interface; engines are chosen from the registry (engine/registry.ts).
+ */
+export interface Evaluator {
+  readonly info: EngineInfo;
+  /** Load the model; throws ContractError for a model the engine cannot evaluate. */
+  load(model: ModelArtifact): Promise<void>;
+  /** θ*: the loaded model's parameters, flat in parameter-model order. */
+  initialParameters(): Float32Array;
+  /** Bind the evaluation samples (input tensors are built once here and reused). */
+  setData(data: EvalData): Promise<void>;
+  /**
+   * Set every parameter, flat in parameter-model order (ParameterInfo.offset/size), including
+   * non-trainable state such as BN moving statistics.
+   */
+  setParameters(flat: Float32Array): Promise<void>;
+  evaluate(options: EvaluateOptions): Promise<EvalResult>;
+  /** Live engine resources (tensors, sessions); must not grow across evaluations. */
+  resources(): Record<string, number>;
+  dispose(): void;
+}
