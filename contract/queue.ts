@@ -1,5 +1,5 @@
 import type { LossName } from './losses.ts';
-import type { Axis, Engine, ResolvedDirectionOptions, Provenance } from './surface.ts';
+import type { Axis, Engine, EngineInfo, ResolvedDirectionOptions, Provenance } from './surface.ts';
 import type { Split } from './datasets.ts';
 import type { ModelFormat } from './models.ts';
 
@@ -27,6 +27,9 @@ export function redisKeys(namespace: string) {
     surfaceChunks: (id: string) => `${namespace}:surface:${id}:chunks`,
     surfaceEvents: (id: string) => `${namespace}:surface:${id}:events`,
     surfaceResult: (id: string) => `${namespace}:surface:${id}:result`,
+    /** Heartbeat of a live worker process (JSON WorkerHeartbeat, expires when the worker dies). */
+    worker: (id: string) => `${namespace}:worker:${id}`,
+    workersPattern: `${namespace}:worker:*`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
@@ -76,3 +79,11 @@ export const jobIds = {
   surface: (id: string) => `surface-${id}`,
   chunk: (id: string, index: number) => `chunk-${id}-${index}`,
 };
+
+export interface WorkerHeartbeat {
+  id: string;
+  pid: number;
+  host: string;
+  engines: EngineInfo[];
+  startedAt: string;
+}

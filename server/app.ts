@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import type { Redis } from 'ioredis';
+import { ContractError, redisKeys, type RedisKeys } from '../contract/index.ts';
+import type { AppConfig } from './config.ts';
+import { HttpError } from './errors.ts';
+import { connectProducer } from './plugins/redis.ts';
+import { BlobStore } from './stores/blobs.ts';
+import { DatasetStore } from './stores/datasets.ts';
+import { ModelStore } from './stores/models.ts';
+import { SurfaceService } from './surfaces.ts';
+import { VERSION } from './version.ts';
+import healthRoutes from './routes/health.ts';
+import modelRoutes from './routes/models.ts';
+import datasetRoutes from './routes/datasets.ts';
+import surfaceRoutes from './routes/surfaces.ts';
+
+/** What route plugins get from the app tier. */
+export interface AppServices {
+  config: AppConfig;
+  redis: Redis;
+  keys: RedisKeys;
+  blobs: BlobStore;
+  models: ModelStore;
+  datasets: DatasetStore;
+  surfaces: SurfaceService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: AppServices;
+  }
+}
+
+export type App = FastifyInstance;
+
+/** Builds the API: external plugins → app services → routes. Call app.close() to stop. */
+export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
+    bodyLimit: 8 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, strict: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // External tier.
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Loss Atlas API',
+        version: VERSION,
+        description:
+          'Loss landscapes of trained networks by the method of Li et al. 2018 (filter-normalized random directions). ' +
+          'Surfaces are computed by workers in chunks and stream back over server-sent events.',
+      },
+      tags: [{ name: 'surfaces' }, { name: 'models' }, { name: 'datasets' }, { name: 'system' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 64, fields: 32 } });
+  const webDist = resolve(config.WEB_DIST);
+  if (existsSync(join(webDist, 'index.html'))) await app.register(fastifyStatic, { root: webDist, prefix: '/' });
+  else app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('Loss Atlas API. The viewer is not built: run npm run build:web. API docs: /docs'));
+
+  // App tier.
+  const redis = connectProducer(config.REDIS_URL);
+  await redis.connect();
+  const keys = redisKeys(config.LA_NAMESPACE);
+  const dataDir = resolve(config.DATA_DIR);
+  const blobs = new BlobStore(join(dataDir, 'blobs'), redis, keys);
+  const models = new ModelStore(join(dataDir, 'models'), blobs);
+  const datasets = new DatasetStore(join(dataDir, 'datasets'), blobs);
+  await Promise.all([models.load(), datasets.load()]);
+  await models.registerFixtures(resolve(config.FIXTURES_DIR));
+  const surfaces = new SurfaceService({ dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE });
+  await surfaces.start();
+  app.decorate('services', { config, redis, keys, blobs, models, datasets, surfaces });
+  app.addHook('onClose', async () => {
+    await surfaces.close();
+    await redis.quit().catch(() => undefined);
+  });
+
+  app.setErrorHandler((err: FastifyError | HttpError | ContractError, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.status(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: statusText(err.statusCode), message: err.message, field: err.field });
+    }
+    if (err instanceof ContractError) {
+      return reply.status(400).send({ statusCode: 400, code: 'INVALID_INPUT', error: 'Bad Request', message: err.message, field: err.field });
+    }
+    const fastifyError = err as FastifyError;
+    if (fastifyError.validation) {
+      const first = fastifyError.validation[0];
+      const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+      const missing = (first?.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
+      const field = [path, missing.missingProperty ?? missing.additionalProperty].filter(Boolean).join('.') || fastifyError.validationContext || 'body';
+      return reply.status(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message: `${fastifyError.validationContext ?? 'body'}${path ? '.' + path : ''} ${first?.message ?? 'is invalid'}`, field });
+    }
+    const status = fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500 ? fastifyError.statusCode : 500;
+    if (status === 500) request.log.error({ err }, 'unhandled error');
+    else if (fastifyError.code === 'FST_REQ_FILE_TOO_LARGE') {
+      return reply.status(413).send({ statusCode: 413, code: 'UPLOAD_TOO_LARGE', error: statusText(413), message: `a file exceeds the upload limit of ${config.MAX_UPLOAD_BYTES} bytes`, field: 'file' });
+    }
+    return reply.status(status).send({
+      statusCode: status,
+      code: fastifyError.code ?? 'INTERNAL',
+      error: statusText(status),
+      message: status === 500 ? 'internal error' : fastifyError.message,
+    });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ statusCode: 404, code: 'ROUTE_NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  // Routes tier.
+  await app.register(healthRoutes);
+  await app.register(modelRoutes, { prefix: '/api/v1' });
+  await app.register(datasetRoutes, { prefix: '/api/v1' });
+  await app.register(surfaceRoutes, { prefix: '/api/v1' });
+  return app;
+}
+
+function statusText(status: number): string {
+  return ({ 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Error';
+}

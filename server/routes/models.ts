@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { ModelRecord } from '../../contract/index.ts';
+import { badRequest, notFound } from '../errors.ts';
+import { readForm } from './multipart.ts';
+import { errorResponses, IdParams } from './schemas.ts';
+
+const ModelSummary = Type.Omit(ModelRecord, ['parameters']);
+
+export default async function modelRoutes(app: FastifyInstance) {
+  app.get('/models', { schema: { tags: ['models'], summary: 'Demo, zoo, trained and uploaded models', response: { 200: Type.Object({ items: Type.Array(ModelSummary) }) } } }, async () => ({
+    items: app.services.models.list().map(({ parameters: _omitted, ...summary }) => summary),
+  }));
+
+  app.get('/models/:id', { schema: { tags: ['models'], summary: 'A model with its parameter model (every tensor, its role and filter axes)', params: IdParams, response: { 200: ModelRecord, ...errorResponses } } }, async (request) => {
+    const { id } = request.params as { id: string };
+    const model = app.services.models.get(id);
+    if (!model) throw notFound('model', id);
+    return model;
+  });
+
+  app.post(
+    '/models',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Upload a tfjs Layers model (model.json + weight shards)',
+        description:
+          'multipart/form-data with the files model.json and every shard its weightsManifest names, and the fields name (required), description, dataset. ' +
+          'Weights must be float32. Layers the engines cannot evaluate are rejected with a 400 naming the layer.',
+        consumes: ['multipart/form-data'],
+        response: { 201: ModelRecord, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const form = await readForm(request);
+      const name = form.fields.name?.trim();
+      if (!name) throw badRequest('NAME_REQUIRED', 'the form field name is required', 'name');
+      if (form.files.length === 0) throw badRequest('NO_FILES', 'upload model.json and its weight shards', 'files');
+      const files = Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
+      const record = await app.services.models.register({
+        name,
+        format: 'tfjs-layers',
+        source: 'upload',
+        description: form.fields.description ?? '',
+        dataset: form.fields.dataset ?? null,
+        files,
+      });
+      return reply.status(201).send(record);
+    },
+  );
+}

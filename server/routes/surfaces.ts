@@ -1,0 +1,153 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
+import { errorResponses, IdParams } from './schemas.ts';
+
+const Accepted = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  links: Type.Object({ self: Type.String(), events: Type.String(), result: Type.String() }),
+});
+
+const TERMINAL_EVENTS = new Set(['done', 'failed', 'cancelled']);
+/** How long one XREAD blocks before a keep-alive comment is sent. */
+const BLOCK_MS = 10_000;
+
+export default async function surfaceRoutes(app: FastifyInstance) {
+  const { surfaces } = app.services;
+
+  app.post(
+    '/surfaces',
+    {
+      schema: {
+        tags: ['surfaces'],
+        summary: 'Queue a 1D or 2D loss surface',
+        description:
+          'f(α) = L(θ* + αδ) (grid.x only) or f(α, β) = L(θ* + αδ + βη) (grid.x and grid.y) over linspace grids, with seeded random directions ' +
+          'normalized per filter (Li et al. 2018) by default. L is the mean per-sample loss over the chosen samples; BN runs in inference mode. ' +
+          'Returns 202 at once; follow progress at links.events (SSE) and fetch links.result when done.',
+        body: SurfaceRequest,
+        response: { 202: Accepted, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const record = await surfaces.submit(request.body as SurfaceRequest);
+      const self = `/api/v1/surfaces/${record.id}`;
+      return reply
+        .status(202)
+        .header('location', self)
+        .send({ id: record.id, status: record.status, links: { self, events: `${self}/events`, result: `${self}/result` } });
+    },
+  );
+
+  app.get('/surfaces', { schema: { tags: ['surfaces'], summary: 'All surfaces, newest first', response: { 200: Type.Object({ items: Type.Array(SurfaceRecord) }) } } }, async () => ({
+    items: await Promise.all(surfaces.list().map((r) => surfaces.get(r.id))),
+  }));
+
+  app.get(
+    '/surfaces/:id',
+    { schema: { tags: ['surfaces'], summary: 'Status, progress, provenance and timings', params: IdParams, response: { 200: SurfaceRecord, ...errorResponses } } },
+    async (request) => surfaces.get((request.params as { id: string }).id),
+  );
+
+  app.get(
+    '/surfaces/:id/result',
+    { schema: { tags: ['surfaces'], summary: 'The finished surface: loss[iy][ix] = f(x[ix], y[iy])', params: IdParams, response: { 200: SurfaceResult, ...errorResponses } } },
+    async (request) => surfaces.result((request.params as { id: string }).id),
+  );
+
+  app.get(
+    '/surfaces/:id/directions',
+    {
+      schema: {
+        tags: ['surfaces'],
+        summary: 'The directions δ (and η) as float32 little-endian, in parameter-model order',
+        description: 'Body: δ then η (2D), each parameterCount floats in the order of GET /api/v1/models/{id} parameters (offset/size).',
+        params: IdParams,
+        response: { ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { bytes, parameterCount, count } = await surfaces.directions(id);
+      return reply
+        .type('application/octet-stream')
+        .header('x-parameter-count', String(parameterCount))
+        .header('x-directions', count === 2 ? 'x,y' : 'x')
+        .header('content-disposition', `attachment; filename="${id}-directions.f32"`)
+        .send(bytes);
+    },
+  );
+
+  app.delete(
+    '/surfaces/:id',
+    { schema: { tags: ['surfaces'], summary: 'Cancel: pending chunks are removed, running ones stop after their current point', params: IdParams, response: { 200: SurfaceRecord, ...errorResponses } } },
+    async (request) => surfaces.cancel((request.params as { id: string }).id),
+  );
+
+  app.get(
+    '/surfaces/:id/events',
+    {
+      schema: {
+        tags: ['surfaces'],
+        summary: 'Server-sent events: progress, chunk values, done / failed / cancelled',
+        description:
+          'Each event id is a Redis stream id; reconnect with Last-Event-ID (or ?lastEventId=) to resume after it. A new client gets the whole history first. ' +
+          'Events: progress {done,total}; chunk {index, iy, ix0, loss[], accuracy[]|null, nonFinite, seconds, engine}; done {status}; failed {code,message}; cancelled {}.',
+        params: IdParams,
+        querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ pattern: '^\\d+-\\d+$' })) }),
+      },
+    },
+    async (request, reply) => streamEvents(app, request, reply),
+  );
+}
+
+async function streamEvents(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+  const { surfaces, redis, keys } = app.services;
+  const { id } = request.params as { id: string };
+  const record = await surfaces.get(id);
+  const header = request.headers['last-event-id'];
+  let lastId = (typeof header === 'string' && /^\d+-\d+$/.test(header) ? header : undefined) ?? (request.query as { lastEventId?: string }).lastEventId ?? '0-0';
+  const streamKey = keys.surfaceEvents(id);
+
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  raw.write('retry: 2000\n\n');
+  const reader = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    reader.disconnect();
+    raw.end();
+  };
+  request.raw.on('close', close);
+
+  if (!(await redis.exists(streamKey)) && surfaces.isFinal(record.status)) {
+    // The stream expired or Redis restarted: the stored record still tells how it ended.
+    const event = record.status === 'completed' ? 'done' : record.status;
+    const data = record.status === 'failed' ? (record.error ?? { code: 'FAILED', message: 'failed' }) : { status: record.status };
+    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    return close();
+  }
+  try {
+    while (open) {
+      const reply = (await reader.xread('COUNT', 200, 'BLOCK', BLOCK_MS, 'STREAMS', streamKey, lastId)) as [string, [string, string[]][]][] | null;
+      if (!reply) {
+        raw.write(': keep-alive\n\n');
+        continue;
+      }
+      for (const [entryId, fields] of reply[0]![1]) {
+        const event = fields[fields.indexOf('event') + 1]!;
+        const data = fields[fields.indexOf('data') + 1]!;
+        raw.write(`id: ${entryId}\nevent: ${event}\ndata: ${data}\n\n`);
+        lastId = entryId;
+        if (TERMINAL_EVENTS.has(event)) return close();
+      }
+    }
+  } catch (err) {
+    if (open) request.log.warn({ err }, 'event stream ended');
+    close();
+  }
+}

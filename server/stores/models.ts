@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ContractError, describeLayersModel, type ModelFormat, type ModelRecord } from '../../contract/index.ts';
+import type { BlobStore } from './blobs.ts';
+import { sha256 } from './blobs.ts';
+import { readJsonDir, readJsonOrNull, writeAtomic } from './files.ts';
+
+export interface ModelInput {
+  id?: string;
+  name: string;
+  format: ModelFormat;
+  source: ModelRecord['source'];
+  description?: string;
+  /** tfjs-layers: 'model.json' and the shard files it names; onnx: 'model.onnx'. */
+  files: Record<string, Uint8Array>;
+  dataset?: string | null;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * A tfjs Layers upload made canonical: the shards concatenated in manifest order into one
+ * weights.bin, the manifest rewritten to name it. Byte counts are checked against the manifest.
+ */
+export function canonicalLayersFiles(files: Record<string, Uint8Array>) {
+  const modelJsonBytes = files['model.json'];
+  if (!modelJsonBytes) throw new ContractError('model.json', 'is missing: upload model.json with its weight shards, or a model.onnx');
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(decoder.decode(modelJsonBytes)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ContractError('model.json', `is not valid JSON (${(err as Error).message})`);
+  }
+  const description = describeLayersModel(json);
+  const shards = description.shardPaths.map((path) => {
+    const bytes = files[path];
+    if (!bytes) throw new ContractError(path, 'is named by model.json weightsManifest but was not uploaded');
+    return bytes;
+  });
+  const expected = description.parameters.reduce((n, p) => n + p.size, 0) * 4;
+  const actual = shards.reduce((n, s) => n + s.byteLength, 0);
+  if (actual !== expected) {
+    throw new ContractError(description.shardPaths.join(', '), `hold ${actual} bytes but the manifest declares ${expected} (float32)`);
+  }
+  const weights = new Uint8Array(actual);
+  let at = 0;
+  for (const shard of shards) {
+    weights.set(shard, at);
+    at += shard.byteLength;
+  }
+  const canonical = { ...json, weightsManifest: [{ paths: ['weights.bin'], weights: description.weights }] };
+  return { description, files: { 'model.json': new TextEncoder().encode(JSON.stringify(canonical)), 'weights.bin': weights } };
+}
+
+export class ModelStore {
+  private readonly records = new Map<string, ModelRecord>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async load(): Promise<void> {
+    for (const record of await readJsonDir<ModelRecord>(this.dir)) this.records.set(record.id, record);
+  }
+
+  list(): ModelRecord[] {
+    return [...this.records.values()].sort((a, b) => a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
+  }
+
+  get(id: string): ModelRecord | undefined {
+    return this.records.get(id);
+  }
+
+  /** Validate, store every file as a blob, then write the record: nothing is half-stored. */
+  async register(input: ModelInput): Promise<ModelRecord> {
+    if (input.format !== 'tfjs-layers') throw new ContractError('model', `format ${input.format} is not supported yet`);
+    const { description, files } = canonicalLayersFiles(input.files);
+    const hashes: Record<string, string> = {};
+    for (const [name, bytes] of Object.entries(files)) hashes[name] = await this.blobs.put(bytes);
+    const id = input.id ?? `m-${randomBytes(5).toString('hex')}`;
+    const record: ModelRecord = {
+      id,
+      name: input.name,
+      format: input.format,
+      source: input.source,
+      description: input.description ?? '',
+      hash: sha256(Object.keys(hashes).sort().map((k) => `${k}:${hashes[k]}`).join('\n')),
+      files: hashes,
+      inputShape: description.inputShape,
+      loss: description.trainingLoss,
+      outputActivation: description.outputActivation,
+      parameterCount: description.parameters.reduce((n, p) => n + p.size, 0),
+      layers: description.layers,
+      parameters: description.parameters,
+      dataset: input.dataset ?? null,
+      tags: input.tags ?? [],
+      metadata: input.metadata ?? {},
+      createdAt: this.records.get(id)?.createdAt ?? new Date().toISOString(),
+    };
+    await writeAtomic(join(this.dir, `${id}.json`), JSON.stringify(record));
+    this.records.set(id, record);
+    return record;
+  }
+
+  /** Register every fixtures/models/<id>/ (model.json, weights.bin, model-info.json) that is new or changed. */
+  async registerFixtures(fixturesDir: string): Promise<void> {
+    let folders: string[];
+    try {
+      folders = await readdir(fixturesDir);
+    } catch {
+      return;
+    }
+    for (const id of folders.sort()) {
+      const folder = join(fixturesDir, id);
+      const info = await readJsonOrNull<{ name?: string; description?: string; dataset?: string; source?: ModelRecord['source']; tags?: string[] } & Record<string, unknown>>(
+        join(folder, 'model-info.json'),
+      );
+      if (!info) continue;
+      const files = {
+        'model.json': new Uint8Array(await readFile(join(folder, 'model.json'))),
+        'weights.bin': new Uint8Array(await readFile(join(folder, 'weights.bin'))),
+      };
+      await this.register({
+        id,
+        name: info.name ?? id,
+        format: 'tfjs-layers',
+        source: info.source ?? 'demo',
+        description: info.description ?? '',
+        files,
+        dataset: info.dataset ?? null,
+        tags: info.tags ?? [],
+        metadata: info,
+      });
+    }
+  }
+}

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { Queue, QueueEvents } from 'bullmq';
+import {
+  jobIds,
+  LIMITS,
+  lossHasAccuracy,
+  QUEUES,
+  type DatasetInfo,
+  type LossName,
+  type ModelRecord,
+  type RedisKeys,
+  type SurfacePlan,
+  type SurfaceRecord,
+  type SurfaceRequest,
+  type SurfaceResult,
+  type SurfaceJobData,
+} from '../contract/index.ts';
+import { badRequest, HttpError, notFound } from './errors.ts';
+import type { BlobStore } from './stores/blobs.ts';
+import type { DatasetStore } from './stores/datasets.ts';
+import type { ModelStore } from './stores/models.ts';
+import { readJsonDir, readJsonOrNull, removeFile, writeAtomic } from './stores/files.ts';
+import { VERSION } from './version.ts';
+
+const FINAL = new Set(['completed', 'failed', 'cancelled']);
+const DEFAULTS = { split: 'test', samples: 1000, sampleSeed: 0, seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights', batchSize: 128 } as const;
+
+export interface SurfaceServiceOptions {
+  dataDir: string;
+  redis: Redis;
+  keys: RedisKeys;
+  blobs: BlobStore;
+  models: ModelStore;
+  datasets: DatasetStore;
+  defaultEngine: SurfacePlan['engine'];
+}
+
+/**
+ * Surfaces from request to stored result. The record (request, plan, provenance) is written to
+ * disk before the job is queued; live state is in Redis while workers run; the finished result
+ * is copied to disk, so everything survives an API restart and in-flight work is re-queued.
+ */
+export class SurfaceService {
+  readonly queue: Queue<SurfaceJobData>;
+  readonly chunkQueue: Queue;
+  private events?: QueueEvents;
+  private readonly records = new Map<string, SurfaceRecord>();
+
+  constructor(private readonly o: SurfaceServiceOptions) {
+    const connection = o.redis;
+    this.queue = new Queue(QUEUES.surfaces, { connection, prefix: o.keys.bullPrefix });
+    this.chunkQueue = new Queue(QUEUES.chunks, { connection, prefix: o.keys.bullPrefix });
+  }
+
+  private recordPath(id: string) {
+    return join(this.o.dataDir, `${id}.json`);
+  }
+  private planPath(id: string) {
+    return join(this.o.dataDir, `${id}.plan.json`);
+  }
+  private resultPath(id: string) {
+    return join(this.o.dataDir, `${id}.result.json`);
+  }
+
+  /** Load records, finish what finished while the API was down, re-queue what Redis lost. */
+  async start(): Promise<void> {
+    for (const record of await readJsonDir<SurfaceRecord>(this.o.dataDir)) {
+      if ('id' in record && 'status' in record && 'request' in record) this.records.set(record.id, record);
+    }
+    for (const record of this.records.values()) {
+      if (FINAL.has(record.status)) continue;
+      const state = await this.o.redis.hgetall(this.o.keys.surface(record.id));
+      if (state.status && FINAL.has(state.status)) await this.finalize(record.id);
+      else if (!state.plan) {
+        const plan = await readJsonOrNull<SurfacePlan>(this.planPath(record.id));
+        if (plan) await this.enqueue(plan);
+      }
+    }
+    this.events = new QueueEvents(QUEUES.surfaces, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
+    const onFinished = ({ jobId }: { jobId: string }) => {
+      const id = jobId.replace(/^surface-/, '');
+      if (this.records.has(id)) this.finalize(id).catch(() => undefined);
+    };
+    this.events.on('completed', onFinished);
+    this.events.on('failed', onFinished);
+  }
+
+  async close(): Promise<void> {
+    await this.events?.close();
+    await this.queue.close();
+    await this.chunkQueue.close();
+  }
+
+  /** Resolve defaults and check the request against the model and dataset; 4xx naming the field. */
+  plan(request: SurfaceRequest, id: string): SurfacePlan {
+    const model = this.o.models.get(request.model);
+    if (!model) throw notFound('model', request.model, 'model');
+    const dataset = this.o.datasets.get(request.dataset.id);
+    if (!dataset) throw notFound('dataset', request.dataset.id, 'dataset.id');
+    const split = request.dataset.split ?? DEFAULTS.split;
+    const available = split === 'both' ? dataset.splits.train + dataset.splits.test : dataset.splits[split];
+    if (available === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no ${split} samples`, 'dataset.split');
+    const samples = Math.min(request.dataset.samples ?? DEFAULTS.samples, available);
+    checkShapes(model, dataset);
+    const loss = resolveLoss(request.loss, model, dataset);
+    const { x, y } = request.grid;
+    for (const [name, axis] of [['grid.x', x], ['grid.y', y]] as const) {
+      if (axis && !(axis.max > axis.min)) throw badRequest('BAD_AXIS', `${name}.max must be greater than ${name}.min`, name);
+    }
+    const points = x.num * (y?.num ?? 1);
+    if (points > LIMITS.maxGridPoints) throw badRequest('GRID_TOO_LARGE', `${points} grid points exceed the limit of ${LIMITS.maxGridPoints}`, 'grid');
+    const directions = {
+      seed: request.directions?.seed ?? DEFAULTS.seed,
+      normalization: request.directions?.normalization ?? DEFAULTS.normalization,
+      ignore: request.directions?.ignore ?? DEFAULTS.ignore,
+      mode: request.directions?.mode ?? DEFAULTS.mode,
+    };
+    const batchSize = request.batchSize ?? DEFAULTS.batchSize;
+    const sampleSeed = request.dataset.sampleSeed ?? DEFAULTS.sampleSeed;
+    return {
+      surfaceId: id,
+      model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
+      dataset: { id: dataset.id, hash: dataset.hash, split, samples, sampleSeed },
+      directions,
+      grid: { x, y: y ?? null },
+      loss,
+      batchSize,
+      engine: request.engine ?? this.o.defaultEngine,
+      provenance: {
+        model: { id: model.id, name: model.name, hash: model.hash, parameterCount: model.parameterCount },
+        dataset: { id: dataset.id, hash: dataset.hash, split, samples, sampleSeed, indicesHash: null },
+        directions: { ...directions, hash: null, cosine: null, rng: '' },
+        loss,
+        batchSize,
+        engine: null,
+        software: { lossAtlas: VERSION, node: process.version },
+      },
+    };
+  }
+
+  async submit(request: SurfaceRequest): Promise<SurfaceRecord> {
+    const id = randomUUID();
+    const plan = this.plan(request, id);
+    const record: SurfaceRecord = {
+      id,
+      name: request.name ?? null,
+      kind: plan.grid.y ? '2d' : '1d',
+      status: 'queued',
+      progress: { done: 0, total: plan.grid.x.num * (plan.grid.y?.num ?? 1) },
+      request,
+      provenance: plan.provenance,
+      timings: { createdAt: new Date().toISOString(), startedAt: null, finishedAt: null, secondsPerPoint: null },
+      error: null,
+    };
+    await writeAtomic(this.planPath(id), JSON.stringify(plan));
+    await writeAtomic(this.recordPath(id), JSON.stringify(record));
+    try {
+      await this.enqueue(plan);
+    } catch (err) {
+      await removeFile(this.recordPath(id));
+      await removeFile(this.planPath(id));
+      throw new HttpError(503, 'QUEUE_UNAVAILABLE', `the job queue is unavailable: ${(err as Error).message}`);
+    }
+    this.records.set(id, record);
+    return record;
+  }
+
+  private async enqueue(plan: SurfacePlan): Promise<void> {
+    for (const hash of Object.values(plan.model.files)) await this.o.blobs.publish(hash);
+    if (plan.dataset.hash) await this.o.blobs.publish(plan.dataset.hash);
+    const total = plan.grid.x.num * (plan.grid.y?.num ?? 1);
+    await this.o.redis.hset(this.o.keys.surface(plan.surfaceId), { status: 'queued', plan: JSON.stringify(plan), total, done: 0 });
+    const jobId = jobIds.surface(plan.surfaceId);
+    await this.queue.add('surface', { surfaceId: plan.surfaceId }, { jobId, attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } });
+  }
+
+  list(): SurfaceRecord[] {
+    return [...this.records.values()].sort((a, b) => b.timings.createdAt.localeCompare(a.timings.createdAt));
+  }
+
+  /** The record, brought up to date from Redis while the surface is in flight. */
+  async get(id: string): Promise<SurfaceRecord> {
+    const record = this.records.get(id);
+    if (!record) throw notFound('surface', id);
+    if (FINAL.has(record.status)) return record;
+    const state = await this.o.redis.hgetall(this.o.keys.surface(id));
+    if (state.status && FINAL.has(state.status)) return this.finalize(id);
+    return withLiveState(record, state);
+  }
+
+  async result(id: string): Promise<SurfaceResult> {
+    const record = await this.get(id);
+    if (record.status !== 'completed') {
+      throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${id} is ${record.status}; its result exists once it is completed`);
+    }
+    const result = await readJsonOrNull<SurfaceResult>(this.resultPath(id));
+    if (!result) throw new HttpError(500, 'RESULT_MISSING', `the stored result of surface ${id} is missing`);
+    return result;
+  }
+
+  async directions(id: string): Promise<{ bytes: Buffer; parameterCount: number; count: number }> {
+    const record = await this.get(id);
+    const hash = record.provenance.directions.hash;
+    const bytes = hash ? ((await this.o.blobs.get(hash)) ?? (await this.o.redis.getBuffer(this.o.keys.blob(hash)))) : null;
+    if (!bytes) throw new HttpError(409, 'DIRECTIONS_NOT_READY', `the directions of surface ${id} have not been generated yet`);
+    const parameterCount = record.provenance.model.parameterCount;
+    return { bytes, parameterCount, count: bytes.byteLength / 4 / parameterCount };
+  }
+
+  async cancel(id: string): Promise<SurfaceRecord> {
+    const record = await this.get(id);
+    if (FINAL.has(record.status)) return record;
+    const key = this.o.keys.surface(id);
+    await this.o.redis.hset(key, { cancelled: '1', status: 'cancelled', finishedAt: new Date().toISOString() });
+    const chunkCount = Number((await this.o.redis.hget(key, 'chunks')) ?? 0);
+    for (let index = 0; index < chunkCount; index++) {
+      await this.chunkQueue.remove(jobIds.chunk(id, index)).catch(() => 0);
+    }
+    await this.queue.remove(jobIds.surface(id), { removeChildren: true }).catch(() => 0);
+    await this.o.redis.xadd(this.o.keys.surfaceEvents(id), '*', 'event', 'cancelled', 'data', '{}');
+    return this.finalize(id);
+  }
+
+  /** Copy a finished surface (result, directions, final state) from Redis to disk. Idempotent. */
+  async finalize(id: string): Promise<SurfaceRecord> {
+    const record = this.records.get(id);
+    if (!record) throw notFound('surface', id);
+    if (FINAL.has(record.status)) return record;
+    const state = await this.o.redis.hgetall(this.o.keys.surface(id));
+    if (!state.status || !FINAL.has(state.status)) return withLiveState(record, state);
+    const updated = withLiveState(record, state);
+    if (updated.status === 'completed') {
+      const raw = await this.o.redis.get(this.o.keys.surfaceResult(id));
+      if (!raw) throw new HttpError(500, 'RESULT_MISSING', `surface ${id} completed but its result is not in Redis`);
+      const result = JSON.parse(raw) as SurfaceResult;
+      updated.provenance = result.provenance;
+      await writeAtomic(this.resultPath(id), raw);
+    }
+    if (updated.provenance.directions.hash) await this.o.blobs.persistFromRedis(updated.provenance.directions.hash);
+    await writeAtomic(this.recordPath(id), JSON.stringify(updated));
+    this.records.set(id, updated);
+    return updated;
+  }
+
+  isFinal(status: string): boolean {
+    return FINAL.has(status);
+  }
+}
+
+function withLiveState(record: SurfaceRecord, state: Record<string, string>): SurfaceRecord {
+  if (!state.status) return record;
+  const directions = state.directions ? (JSON.parse(state.directions) as { hash: string; cosine: number | null; rng: string }) : null;
+  const engine = state.engine ? JSON.parse(state.engine) : record.provenance.engine;
+  const done = Number(state.done ?? 0);
+  const seconds = Number(state.seconds ?? 0);
+  return {
+    ...record,
+    status: state.status as SurfaceRecord['status'],
+    progress: { done, total: record.progress.total },
+    provenance: {
+      ...record.provenance,
+      engine,
+      dataset: { ...record.provenance.dataset, indicesHash: state.indicesHash ?? record.provenance.dataset.indicesHash },
+      directions: directions
+        ? { ...record.provenance.directions, hash: directions.hash, cosine: directions.cosine, rng: directions.rng }
+        : record.provenance.directions,
+    },
+    timings: {
+      ...record.timings,
+      startedAt: state.startedAt ?? record.timings.startedAt,
+      finishedAt: state.finishedAt ?? record.timings.finishedAt,
+      secondsPerPoint: done > 0 && seconds > 0 ? seconds / done : record.timings.secondsPerPoint,
+    },
+    error: state.error ? JSON.parse(state.error) : record.error,
+  };
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === -1 || d === b[i]);
+}
+
+function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
+  if (model.inputShape.length > 0 && !sameShape(model.inputShape, dataset.inputShape)) {
+    throw badRequest(
+      'SHAPE_MISMATCH',
+      `model "${model.id}" takes inputs of shape [${model.inputShape}] but dataset "${dataset.id}" has samples of shape [${dataset.inputShape}]`,
+      'dataset.id',
+    );
+  }
+}
+
+function resolveLoss(requested: LossName | undefined, model: ModelRecord, dataset: DatasetInfo): LossName {
+  const loss = requested ?? model.loss ?? (dataset.task === 'classification' ? 'sparse_categorical_crossentropy' : 'mse');
+  const classification = lossHasAccuracy(loss);
+  if (classification !== (dataset.task === 'classification')) {
+    throw badRequest('LOSS_MISMATCH', `loss ${loss} does not fit the ${dataset.task} dataset "${dataset.id}"`, requested ? 'loss' : 'dataset.id');
+  }
+  return loss;
+}

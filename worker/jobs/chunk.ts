@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { UnrecoverableError, type SandboxedJob } from 'bullmq';
+import { Redis } from 'ioredis';
+import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type SurfacePlan } from '../../contract/index.ts';
+import { Artifacts, initialParameters } from '../artifacts.ts';
+import { workerConfig } from '../config.ts';
+import { evaluationData } from '../datasets/select.ts';
+import type { Evaluator } from '../engine/evaluator.ts';
+import { createEvaluator } from '../engine/registry.ts';
+import { perturb } from '../numeric/vector.ts';
+import { SurfaceState } from '../surface-state.ts';
+
+/**
+ * Sandboxed processor (its own process, so CPU-bound evaluation never stalls the parent's lock
+ * renewal). Evaluates one run of grid points. Engines, models, samples and directions are cached
+ * across chunks: a process typically serves every chunk of a surface.
+ */
+const config = workerConfig();
+const keys = redisKeys(config.namespace);
+const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const artifacts = new Artifacts(redis, keys);
+const state = new SurfaceState(redis, keys);
+
+interface Loaded {
+  evaluator: Evaluator;
+  modelKey: string;
+  dataKey: string;
+  theta: Float32Array;
+}
+const loaded = new Map<string, Loaded>();
+let directionsCache: { hash: string; x: Float32Array; y: Float32Array | null } | null = null;
+
+async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
+  let entry = loaded.get(plan.engine);
+  if (!entry) {
+    entry = { evaluator: await createEvaluator(plan.engine), modelKey: '', dataKey: '', theta: new Float32Array(0) };
+    loaded.set(plan.engine, entry);
+  }
+  const model = await artifacts.model(plan.model);
+  if (entry.modelKey !== plan.model.hash) {
+    await entry.evaluator.load(model);
+    entry.theta = initialParameters(model);
+    entry.modelKey = plan.model.hash;
+    entry.dataKey = '';
+  }
+  const d = plan.dataset;
+  const dataKey = `${d.id}:${d.hash}:${d.split}:${d.samples}:${d.sampleSeed}`;
+  if (entry.dataKey !== dataKey) {
+    const { data, indices } = evaluationData(await artifacts.dataset(d), d.split, d.samples, d.sampleSeed);
+    await entry.evaluator.setData(data);
+    entry.dataKey = dataKey;
+    const indicesHash = createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
+    await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', indicesHash);
+  }
+  return entry;
+}
+
+async function directionsFor(hash: string, parameterCount: number) {
+  if (directionsCache?.hash !== hash) {
+    const bytes = await artifacts.blob(hash);
+    const all = new Float32Array(bytes.slice().buffer);
+    directionsCache = { hash, x: all.subarray(0, parameterCount), y: all.length > parameterCount ? all.subarray(parameterCount, 2 * parameterCount) : null };
+  }
+  return directionsCache;
+}
+
+export default async function processChunk(job: SandboxedJob<ChunkJobData>): Promise<{ points: number; cancelled?: boolean }> {
+  const { surfaceId, index, iy, ix0, ix1 } = job.data;
+  try {
+    const current = await state.read(surfaceId);
+    if (current.cancelled === '1') return { points: 0, cancelled: true };
+    const plan = state.plan(current);
+    if (!current.directions) throw new Error('the surface has no directions yet');
+    const { hash } = JSON.parse(current.directions) as { hash: string };
+    const started = performance.now();
+    const { evaluator, theta } = await evaluatorFor(plan, surfaceId);
+    const directions = await directionsFor(hash, theta.length);
+    const x = linspace(plan.grid.x);
+    const beta = plan.grid.y ? linspace(plan.grid.y)[iy]! : 0;
+    const point = new Float32Array(theta.length);
+    const withAccuracy = lossHasAccuracy(plan.loss);
+    const values: ChunkValues = { index, iy, ix0, loss: [], accuracy: withAccuracy ? [] : null, nonFinite: [], seconds: 0, engine: evaluator.info };
+    for (let ix = ix0; ix < ix1; ix++) {
+      if (ix > ix0 && (await state.isCancelled(surfaceId))) return { points: ix - ix0, cancelled: true };
+      perturb(theta, directions.x, x[ix]!, directions.y, beta, point);
+      await evaluator.setParameters(point);
+      const result = await evaluator.evaluate({ loss: plan.loss, batchSize: plan.batchSize });
+      const finite = Number.isFinite(result.loss);
+      values.loss.push(finite ? result.loss : null);
+      if (!finite) values.nonFinite.push({ ix, value: String(result.loss) });
+      values.accuracy?.push(result.accuracy);
+      await job.updateProgress(Math.round((100 * (ix - ix0 + 1)) / (ix1 - ix0)));
+    }
+    values.seconds = (performance.now() - started) / 1000;
+    const total = plan.grid.x.num * (plan.grid.y?.num ?? 1);
+    await state.recordChunk(surfaceId, values, total);
+    return { points: ix1 - ix0 };
+  } catch (err) {
+    // Bad input never gets better by retrying.
+    if (err instanceof ContractError) throw new UnrecoverableError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { Queue, WaitingChildrenError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobIds, linspace, QUEUES, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
+import { Artifacts, initialParameters } from '../artifacts.ts';
+import { planChunks } from '../numeric/chunks.ts';
+import { surfaceDirections } from '../numeric/directions.ts';
+import { GAUSSIAN_RNG } from '../numeric/rng.ts';
+import { cosine } from '../numeric/vector.ts';
+import { SurfaceState } from '../surface-state.ts';
+
+type Step = 'plan' | 'assemble';
+type SurfaceJob = Job<SurfaceJobData & { step?: Step }>;
+
+export interface SurfaceProcessorContext {
+  redis: Redis;
+  keys: RedisKeys;
+  chunkQueue: Queue<ChunkJobData>;
+}
+
+/**
+ * The parent job of a surface, in two steps (BullMQ's step-job pattern): plan — generate and
+ * store the directions once, queue one child job per chunk with deterministic ids, wait for the
+ * children — then assemble the stored chunk values into the result.
+ */
+export function surfaceProcessor(ctx: SurfaceProcessorContext) {
+  const state = new SurfaceState(ctx.redis, ctx.keys);
+  const artifacts = new Artifacts(ctx.redis, ctx.keys);
+
+  async function plan(job: SurfaceJob, token: string): Promise<void> {
+    const id = job.data.surfaceId;
+    const surfacePlan = state.plan(await state.read(id));
+    const model = await artifacts.model(surfacePlan.model);
+    const theta = initialParameters(model);
+    const dimensions = surfacePlan.grid.y ? 2 : 1;
+    const directions = surfaceDirections(model.parameters, theta, surfacePlan.directions, dimensions);
+    const bytes = concatFloat32(directions.x, directions.y);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    await ctx.redis.set(ctx.keys.blob(hash), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const chunks = planChunks(surfacePlan.grid.x.num, surfacePlan.grid.y?.num ?? 1);
+    await state.update(id, {
+      directions: JSON.stringify({ hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng: GAUSSIAN_RNG }),
+      chunks: chunks.length,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+    });
+    await ctx.chunkQueue.addBulk(
+      chunks.map((chunk) => ({
+        name: 'chunk',
+        data: { surfaceId: id, index: chunk.index, iy: chunk.iy, ix0: chunk.ix0, ix1: chunk.ix1 },
+        opts: {
+          jobId: jobIds.chunk(id, chunk.index),
+          parent: { id: job.id!, queue: job.queueQualifiedName },
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 1000 },
+          failParentOnFailure: true,
+          removeOnComplete: { age: 3600 },
+          removeOnFail: { age: 7 * 86400 },
+        },
+      })),
+    );
+    await job.updateData({ ...job.data, step: 'assemble' });
+    if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
+  }
+
+  async function assemble(job: SurfaceJob): Promise<{ points: number }> {
+    const id = job.data.surfaceId;
+    const current = await state.read(id);
+    const surfacePlan = state.plan(current);
+    const x = linspace(surfacePlan.grid.x);
+    const y = surfacePlan.grid.y ? linspace(surfacePlan.grid.y) : null;
+    const nx = x.length;
+    const ny = y?.length ?? 1;
+    const loss: (number | null)[][] = Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null));
+    const filled: boolean[][] = Array.from({ length: ny }, () => new Array<boolean>(nx).fill(false));
+    const chunks = await state.chunkValues(id);
+    const withAccuracy = chunks.some((c) => c.accuracy !== null);
+    const accuracy = withAccuracy ? Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null)) : null;
+    const nonFinite: SurfaceResult['nonFinite'] = [];
+    for (const chunk of chunks) {
+      chunk.loss.forEach((value, k) => {
+        loss[chunk.iy]![chunk.ix0 + k] = value;
+        filled[chunk.iy]![chunk.ix0 + k] = true;
+        if (accuracy && chunk.accuracy) accuracy[chunk.iy]![chunk.ix0 + k] = chunk.accuracy[k]!;
+      });
+      for (const point of chunk.nonFinite) nonFinite.push({ ix: point.ix, iy: chunk.iy, value: point.value as 'NaN' | 'Infinity' | '-Infinity' });
+    }
+    const missing = filled.flat().filter((f) => !f).length;
+    if (missing > 0) throw new Error(`${missing} grid points have no value after every chunk finished`);
+    const directions = JSON.parse(current.directions!) as { hash: string; cosine: number | null; rng: string };
+    const result: SurfaceResult = {
+      id,
+      kind: y ? '2d' : '1d',
+      axes: { x, y },
+      shape: [ny, nx],
+      loss,
+      accuracy,
+      nonFinite: nonFinite.sort((a, b) => a.iy - b.iy || a.ix - b.ix),
+      provenance: {
+        ...surfacePlan.provenance,
+        engine: chunks[0]?.engine ?? null,
+        dataset: { ...surfacePlan.provenance.dataset, indicesHash: current.indicesHash ?? null },
+        directions: { ...surfacePlan.provenance.directions, ...directions },
+      },
+    };
+    await ctx.redis.set(ctx.keys.surfaceResult(id), JSON.stringify(result));
+    await state.update(id, { status: 'completed', finishedAt: new Date().toISOString() });
+    await state.event(id, 'done', { status: 'completed' });
+    return { points: nx * ny };
+  }
+
+  return async function processSurface(job: SurfaceJob, token?: string): Promise<unknown> {
+    if (await state.isCancelled(job.data.surfaceId)) return { cancelled: true };
+    if (job.data.step !== 'assemble') await plan(job, token!);
+    return assemble(job);
+  };
+}
+
+function concatFloat32(a: Float32Array, b: Float32Array | null): Float32Array {
+  if (!b) return a;
+  const out = new Float32Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,67 @@
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
+import { workerConfig } from './config.ts';
+import { ENGINES } from './engine/registry.ts';
+import { initTfjs } from './engine/tfjs/backend.ts';
+import { surfaceProcessor } from './jobs/surface.ts';
+import { SurfaceState } from './surface-state.ts';
+
+/**
+ * One worker process: plans and assembles surfaces in-process (light work) and evaluates chunks
+ * in a sandboxed child process, one chunk at a time (one process per core is the default).
+ */
+const config = workerConfig();
+const keys = redisKeys(config.namespace);
+const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const prefix = keys.bullPrefix;
+const state = new SurfaceState(connection, keys);
+const chunkQueue = new Queue<ChunkJobData>(QUEUES.chunks, { connection, prefix });
+
+const surfaces = new Worker(QUEUES.surfaces, surfaceProcessor({ redis: connection, keys, chunkQueue }), { connection, prefix, concurrency: 8 });
+const chunks = new Worker(QUEUES.chunks, fileURLToPath(new URL('./jobs/chunk.ts', import.meta.url)), {
+  connection,
+  prefix,
+  concurrency: 1,
+  useWorkerThreads: false,
+  lockDuration: config.lockMs,
+  stalledInterval: config.stalledMs,
+  maxStalledCount: 5,
+});
+
+/** A job that failed for good ends its surface with a failed event; a retried one does not. */
+async function onFailed(job: Job | undefined, err: Error): Promise<void> {
+  if (!job || !(await job.isFailed())) return;
+  const surfaceId = (job.data as { surfaceId?: string }).surfaceId;
+  if (surfaceId) await state.fail(surfaceId, err.name === 'UnrecoverableError' ? 'INVALID_INPUT' : 'EVALUATION_FAILED', err.message);
+}
+for (const worker of [surfaces, chunks]) {
+  worker.on('failed', (job, err) => void onFailed(job, err).catch((e) => console.error('failed to record a failure', e)));
+  worker.on('error', (err) => console.error(`[worker ${process.pid}]`, err.message));
+}
+
+const id = `${hostname()}-${process.pid}`;
+const engines: EngineInfo[] = [await initTfjs()];
+if (ENGINES.onnx) engines.push({ name: 'onnx', backend: 'onnxruntime-cpu', version: 'available' });
+const heartbeat: WorkerHeartbeat = { id, pid: process.pid, host: hostname(), engines, startedAt: new Date().toISOString() };
+const beat = () => connection.set(keys.worker(id), JSON.stringify(heartbeat), 'EX', 15).catch(() => undefined);
+await beat();
+const beating = setInterval(beat, 5000);
+console.log(`[worker ${process.pid}] ready on ${config.redisUrl} namespace ${config.namespace}; engines ${engines.map((e) => `${e.name}/${e.backend}`).join(', ')}`);
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  console.log(`[worker ${process.pid}] ${signal}: finishing the current chunk`);
+  clearInterval(beating);
+  await Promise.all([surfaces.close(), chunks.close()]);
+  await connection.del(keys.worker(id)).catch(() => undefined);
+  await chunkQueue.close();
+  connection.disconnect();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

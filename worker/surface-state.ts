@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import type { ChunkValues, RedisKeys, SurfacePlan } from '../contract/index.ts';
+
+/**
+ * Records a finished chunk atomically: its values keyed by chunk index (a retried chunk
+ * overwrites, never duplicates), the progress counter bumped only the first time, and the
+ * chunk and progress events appended to the surface's event stream.
+ */
+const RECORD_CHUNK = `
+local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local done
+if added == 1 then
+  done = redis.call('HINCRBY', KEYS[2], 'done', ARGV[3])
+  redis.call('HINCRBYFLOAT', KEYS[2], 'seconds', ARGV[5])
+else
+  done = tonumber(redis.call('HGET', KEYS[2], 'done'))
+end
+redis.call('HSETNX', KEYS[2], 'engine', ARGV[6])
+redis.call('XADD', KEYS[3], '*', 'event', 'chunk', 'data', ARGV[2])
+redis.call('XADD', KEYS[3], '*', 'event', 'progress', 'data', '{"done":' .. done .. ',"total":' .. ARGV[4] .. '}')
+return done
+`;
+
+export class SurfaceState {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async read(id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.surface(id));
+  }
+
+  plan(state: Record<string, string>): SurfacePlan {
+    if (!state.plan) throw new Error('the surface has no plan in Redis');
+    return JSON.parse(state.plan) as SurfacePlan;
+  }
+
+  async isCancelled(id: string): Promise<boolean> {
+    return (await this.redis.hget(this.keys.surface(id), 'cancelled')) === '1';
+  }
+
+  async recordChunk(id: string, values: ChunkValues, total: number): Promise<number> {
+    const points = values.loss.length;
+    return (await this.redis.eval(
+      RECORD_CHUNK,
+      3,
+      this.keys.surfaceChunks(id),
+      this.keys.surface(id),
+      this.keys.surfaceEvents(id),
+      String(values.index),
+      JSON.stringify(values),
+      String(points),
+      String(total),
+      String(values.seconds),
+      JSON.stringify(values.engine),
+    )) as number;
+  }
+
+  async chunkValues(id: string): Promise<ChunkValues[]> {
+    const all = await this.redis.hgetall(this.keys.surfaceChunks(id));
+    return Object.values(all).map((v) => JSON.parse(v) as ChunkValues);
+  }
+
+  async update(id: string, fields: Record<string, string | number>): Promise<void> {
+    await this.redis.hset(this.keys.surface(id), fields);
+  }
+
+  async event(id: string, event: 'done' | 'failed', data: unknown): Promise<void> {
+    await this.redis.xadd(this.keys.surfaceEvents(id), '*', 'event', event, 'data', JSON.stringify(data));
+  }
+
+  /** Final failure of a surface: state, error and a failed event, unless it already ended. */
+  async fail(id: string, code: string, message: string): Promise<void> {
+    const status = await this.redis.hget(this.keys.surface(id), 'status');
+    if (status === 'completed' || status === 'failed' || status === 'cancelled') return;
+    const error = { code, message };
+    await this.update(id, { status: 'failed', error: JSON.stringify(error), finishedAt: new Date().toISOString() });
+    await this.event(id, 'failed', error);
+  }
+}
