@@ -63,7 +63,7 @@ const NPY_TYPES: Record<string, { bytes: number; kind: 'float' | 'int'; read: (b
 };
 
 /** The .npy format (NumPy NEP 1), versions 1–3, for little-endian C-order numeric arrays. */
-export function parseNpy(bytes: Uint8Array, source: string): UploadedArray {
+function parseNpy(bytes: Uint8Array, source: string): UploadedArray {
   if (bytes.length < 10 || NPY_MAGIC.some((b, i) => bytes[i] !== b)) throw new ContractError(source, 'is not a .npy file (bad magic)');
   const major = bytes[6]!;
   if (major < 1 || major > 3) throw new ContractError(source, `unsupported .npy version ${major}`);
