@@ -78,13 +78,14 @@ const SYNTHETIC: Record<string, { classes: number; noise: number; point: PointGe
 const SYNTHETIC_SPLIT_SIZES = { train: 2000, test: 1000 };
 
 /**
- * Train then test from uniformStream(SYNTHETIC_SEED) and gaussianStream(SYNTHETIC_SEED). Within
+ * Train then test from uniformStream(SYNTHETIC_SEED) and gaussianStream(SYNTHETIC_SEED + 1) (two
+ * seeds: both streams draw from alea, and one seed would reuse each number). Within
  * each split, sample i has label i % classes (balanced up to one sample per class).
  */
 function synthetic(id: string): DatasetArrays {
   const { classes, noise, point } = SYNTHETIC[id]!;
   const uniform = uniformStream(SYNTHETIC_SEED);
-  const normal = gaussianStream(SYNTHETIC_SEED);
+  const normal = gaussianStream(SYNTHETIC_SEED + 1);
   const split = (n: number): DatasetSplitArrays => {
     const x = new Float32Array(n * 2);
     const y = new Int32Array(n);

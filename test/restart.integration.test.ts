@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
+import { deleteNamespace, startStack, type Stack } from './helpers/stack.ts';
+import { mlpFiles, uploadModel } from './helpers/models.ts';
+
+const stacks: Stack[] = [];
+afterEach(async () => {
+  for (const stack of stacks.splice(0)) await stack.stop();
+});
+
+async function json<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, init);
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function finished(baseUrl: string, id: string): Promise<SurfaceRecord> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { body } = await json<SurfaceRecord>(`${baseUrl}/api/v1/surfaces/${id}`);
+    if (['completed', 'failed', 'cancelled'].includes(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`surface ${id} is still ${body.status}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const request = (model: string) => ({
+  model,
+  dataset: { id: 'moons', samples: 200 },
+  grid: { x: { min: -1, max: 1, num: 4 }, y: { min: -1, max: 1, num: 3 } },
+});
+
+function submit(baseUrl: string, body: unknown) {
+  return json<{ id: string }>(`${baseUrl}/api/v1/surfaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+describe('storage survives restarts', () => {
+  it('serves models and finished surfaces after an API restart', async () => {
+    const first = await startStack({ workers: 1 });
+    stacks.push(first);
+    const model = await uploadModel(first.baseUrl, 'moons mlp', await mlpFiles([8]));
+    const { body } = await submit(first.baseUrl, request(model.body.id as string));
+    expect((await finished(first.baseUrl, body.id)).status).toBe('completed');
+    const before = (await json<SurfaceResult>(`${first.baseUrl}/api/v1/surfaces/${body.id}/result`)).body;
+    await first.stopApi();
+
+    const second = await startStack({ workers: 0, dataDir: first.dataDir, namespace: first.namespace });
+    stacks.push(second);
+    const models = (await json<{ items: { id: string }[] }>(`${second.baseUrl}/api/v1/models`)).body.items.map((m) => m.id);
+    expect(models).toContain(model.body.id);
+    const record = (await json<SurfaceRecord>(`${second.baseUrl}/api/v1/surfaces/${body.id}`)).body;
+    expect(record.status).toBe('completed');
+    expect((await json<SurfaceResult>(`${second.baseUrl}/api/v1/surfaces/${body.id}/result`)).body).toEqual(before);
+    expect((await fetch(`${second.baseUrl}/api/v1/surfaces/${body.id}/directions`)).status).toBe(200);
+  });
+
+  it('re-queues a surface whose queue state Redis lost, and computes it', async () => {
+    const first = await startStack({ workers: 0 });
+    stacks.push(first);
+    const model = await uploadModel(first.baseUrl, 'moons mlp', await mlpFiles([8]));
+    const { status, body } = await submit(first.baseUrl, request(model.body.id as string));
+    expect(status).toBe(202);
+    await first.stopApi();
+    // Redis restarts empty: every key of this deployment is gone, the API's disk still has the plan.
+    await deleteNamespace(first.namespace);
+
+    const second = await startStack({ workers: 1, dataDir: first.dataDir, namespace: first.namespace });
+    stacks.push(second);
+    const record = await finished(second.baseUrl, body.id);
+    expect(record.status).toBe('completed');
+    expect(record.progress).toEqual({ done: 12, total: 12 });
+  });
+});

@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs';
+import { ContractError, describeLayersModel } from '../../../contract/index.ts';
+import type { ModelArtifact } from '../evaluator.ts';
+import { parseModelJson } from './artifact.ts';
+
+const BYTES_PER_FLOAT32 = 4;
+
+/** The weight shards named by the manifest, concatenated in manifest order into one fresh buffer. */
+function weightBuffer(artifact: ModelArtifact, shardPaths: string[], expectedBytes: number): ArrayBuffer {
+  const shards = shardPaths.map((path) => {
+    const bytes = artifact.files[path];
+    if (!bytes) throw new ContractError(path, 'is named by the weights manifest but is not among the model files');
+    return bytes;
+  });
+  const total = shards.reduce((n, s) => n + s.byteLength, 0);
+  if (total !== expectedBytes) {
+    throw new ContractError(shardPaths.join('+'), `holds ${total} bytes but the manifest describes ${expectedBytes} (float32 weights)`);
+  }
+  const joined = new Uint8Array(total);
+  let at = 0;
+  for (const shard of shards) {
+    joined.set(shard, at);
+    at += shard.byteLength;
+  }
+  return joined.buffer;
+}
+
+/**
+ * A tfjs Layers model from a ModelArtifact whose files are 'model.json' (manifest naming the shard
+ * 'weights.bin') and 'weights.bin', loaded from memory: file:// handlers need tfjs-node.
+ * Throws ContractError naming the file at fault.
+ */
+export async function loadLayersModel(artifact: ModelArtifact): Promise<tf.LayersModel> {
+  if (artifact.format !== 'tfjs-layers') throw new ContractError('model', `format ${artifact.format} is not a tfjs Layers model`);
+  const json = parseModelJson(artifact.files);
+  const description = describeLayersModel(json);
+  const expectedBytes = description.weights.reduce((n, w) => n + w.shape.reduce((s, d) => s * d, 1) * BYTES_PER_FLOAT32, 0);
+  const weightData = weightBuffer(artifact, description.shardPaths, expectedBytes);
+  const handler = tf.io.fromMemory({
+    modelTopology: json.modelTopology as {},
+    weightSpecs: description.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })),
+    weightData,
+    format: 'layers-model',
+  });
+  try {
+    return await tf.loadLayersModel(handler);
+  } catch (err) {
+    throw new ContractError('model.json', `tfjs could not build the model: ${(err as Error).message}`);
+  }
+}
