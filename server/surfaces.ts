@@ -70,13 +70,7 @@ export class SurfaceService {
       if ('id' in record && 'status' in record && 'request' in record) this.records.set(record.id, record);
     }
     for (const record of this.records.values()) {
-      if (FINAL.has(record.status)) continue;
-      const state = await this.o.redis.hgetall(this.o.keys.surface(record.id));
-      if (state.status && FINAL.has(state.status)) await this.finalize(record.id);
-      else if (!state.plan) {
-        const plan = await readJsonOrNull<SurfacePlan>(this.planPath(record.id));
-        if (plan) await this.enqueue(plan);
-      }
+      if (!FINAL.has(record.status)) await this.get(record.id);
     }
     this.events = new QueueEvents(QUEUES.surfaces, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
     const onFinished = ({ jobId }: { jobId: string }) => {
@@ -187,7 +181,14 @@ export class SurfaceService {
     if (FINAL.has(record.status)) return record;
     const state = await this.o.redis.hgetall(this.o.keys.surface(id));
     if (state.status && FINAL.has(state.status)) return this.finalize(id);
+    if (!state.plan) await this.requeue(id);
     return withLiveState(record, state);
+  }
+
+  /** Redis lost the surface's state (a restart without persistence): queue it again from the plan on disk. */
+  private async requeue(id: string): Promise<void> {
+    const plan = await readJsonOrNull<SurfacePlan>(this.planPath(id));
+    if (plan) await this.enqueue(plan);
   }
 
   async result(id: string): Promise<SurfaceResult> {
