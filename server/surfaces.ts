@@ -282,8 +282,14 @@ function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === -1 || d === b[i]);
 }
 
+/** NHWC samples feed a channels-first (PyTorch-exported) graph: the ONNX engine transposes them. */
+function channelsFirst(shape: number[]): number[] {
+  return shape.length === 3 ? [shape[2]!, shape[0]!, shape[1]!] : shape;
+}
+
 function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
-  if (model.inputShape.length > 0 && !sameShape(model.inputShape, dataset.inputShape)) {
+  const fits = sameShape(model.inputShape, dataset.inputShape) || (model.format === 'onnx' && sameShape(model.inputShape, channelsFirst(dataset.inputShape)));
+  if (model.inputShape.length > 0 && !fits) {
     throw badRequest(
       'SHAPE_MISMATCH',
       `model "${model.id}" takes inputs of shape [${model.inputShape}] but dataset "${dataset.id}" has samples of shape [${dataset.inputShape}]`,

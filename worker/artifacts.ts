@@ -4,6 +4,7 @@ import { ContractError, type RedisKeys, type SurfacePlan } from '../contract/ind
 import { decodeDataset, type DatasetArrays } from '../contract/dataset-codec.ts';
 import type { ModelArtifact } from './engine/evaluator.ts';
 import { layersModelArtifact } from './engine/tfjs/artifact.ts';
+import { initializerFloats, readOnnxModel } from '../contract/onnx-model.ts';
 import { builtinDataset } from './datasets/builtin.ts';
 
 /** Artifacts by content hash from Redis (the API publishes them there), verified and cached per process. */
@@ -29,8 +30,7 @@ export class Artifacts {
     if (cached) return cached;
     const files: Record<string, Uint8Array> = {};
     for (const [name, hash] of Object.entries(ref.files)) files[name] = await this.blob(hash);
-    if (ref.format !== 'tfjs-layers') throw new ContractError('model', `format ${ref.format} is not supported by this worker`);
-    const artifact = layersModelArtifact(files, ref.hash);
+    const artifact = ref.format === 'onnx' ? onnxModelArtifact(files, ref.hash) : layersModelArtifact(files, ref.hash);
     this.models.set(ref.hash, artifact);
     return artifact;
   }
@@ -45,11 +45,27 @@ export class Artifacts {
   }
 }
 
-/** θ*, flat in parameter-model order. tfjs-layers: weights.bin is exactly that (float32 LE, manifest order). */
+function onnxModelArtifact(files: Record<string, Uint8Array>, hash: string): ModelArtifact {
+  const bytes = files['model.onnx'];
+  if (!bytes) throw new ContractError('model.onnx', 'the model has no model.onnx file');
+  const { description } = readOnnxModel(bytes);
+  return { hash, format: 'onnx', files, parameters: description.parameters, outputActivation: description.outputActivation };
+}
+
+/**
+ * θ*, flat in parameter-model order: for tfjs-layers, weights.bin is exactly that (float32 LE,
+ * manifest order); for onnx, the initializers the parameter model names, in its order.
+ */
 export function initialParameters(model: ModelArtifact): Float32Array {
+  const expected = model.parameters.reduce((n, p) => n + p.size, 0);
+  if (model.format === 'onnx') {
+    const initializers = new Map(readOnnxModel(model.files['model.onnx']!).model.graph!.initializer.map((t) => [t.name, t]));
+    const theta = new Float32Array(expected);
+    for (const p of model.parameters) theta.set(initializerFloats(initializers.get(p.name)!), p.offset);
+    return theta;
+  }
   const weights = model.files['weights.bin'];
   if (!weights) throw new ContractError('model', 'has no weights.bin');
-  const expected = model.parameters.reduce((n, p) => n + p.size, 0);
   if (weights.byteLength !== expected * 4) throw new ContractError('weights.bin', `holds ${weights.byteLength} bytes, expected ${expected * 4}`);
   return new Float32Array(weights.slice().buffer);
 }

@@ -5,7 +5,6 @@ import { Redis } from 'ioredis';
 import { QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
 import { workerConfig } from './config.ts';
 import { ENGINES } from './engine/registry.ts';
-import { initTfjs } from './engine/tfjs/backend.ts';
 import { surfaceProcessor } from './jobs/surface.ts';
 import { SurfaceState } from './surface-state.ts';
 
@@ -43,8 +42,18 @@ for (const worker of [surfaces, chunks]) {
 }
 
 const id = `${hostname()}-${process.pid}`;
-const engines: EngineInfo[] = [await initTfjs()];
-if (ENGINES.onnx) engines.push({ name: 'onnx', backend: 'onnxruntime-cpu', version: 'available' });
+/** Each built-in engine started once, so /health reports the backend it really runs on. */
+async function probeEngines(): Promise<EngineInfo[]> {
+  const infos: EngineInfo[] = [];
+  for (const factory of Object.values(ENGINES)) {
+    if (!factory) continue;
+    const evaluator = await factory();
+    infos.push(evaluator.info);
+    evaluator.dispose();
+  }
+  return infos;
+}
+const engines = await probeEngines();
 const heartbeat: WorkerHeartbeat = { id, pid: process.pid, host: hostname(), engines, startedAt: new Date().toISOString() };
 const beat = () => connection.set(keys.worker(id), JSON.stringify(heartbeat), 'EX', 15).catch(() => undefined);
 await beat();

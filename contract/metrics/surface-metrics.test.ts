@@ -68,6 +68,7 @@ describe('surfaceMetrics on a paraboloid L = a(α² + β²) + c', () => {
     expect(metrics.curvature.atCenter!.lambdaMin).toBeCloseTo(2 * a, 9);
     expect(metrics.curvature.atCenter!.lambdaMax).toBeCloseTo(2 * a, 9);
     expect(metrics.curvature.atCenter!.ratio).toBeCloseTo(1, 9);
+    expect(metrics.curvature.maxNegativeRatio).toBe(0);
   });
 });
 
@@ -76,7 +77,8 @@ describe('surfaceMetrics on saddles', () => {
     const metrics = surfaceMetrics(sampled((x, y) => x * x - y * y, UNIT_AXIS, UNIT_AXIS));
     expect(metrics.curvature.atCenter!.ratio).toBeCloseTo(-1, 9);
     expect(metrics.curvature.nonConvexShare).toBe(1);
-    expect(metrics.curvature.meanAbsRatio).toBeCloseTo(1, 9);
+    expect(metrics.curvature.meanNegativeRatio).toBeCloseTo(1, 9);
+    expect(metrics.curvature.maxNegativeRatio).toBeCloseTo(1, 9);
     expect(metrics.roughness.strictLocalMinima).toBe(0);
   });
 
@@ -94,7 +96,7 @@ describe('surfaceMetrics on a plane L = 2α − β + 5', () => {
   it('has no local minimum, no curvature and its slope as mean absolute slope', () => {
     expect(metrics.roughness.strictLocalMinima).toBe(0);
     expect(metrics.curvature.nonConvexShare).toBe(0);
-    expect(metrics.curvature.meanAbsRatio).toBeNull();
+    expect(metrics.curvature.meanNegativeRatio).toBeNull();
     // 6 rows × 10 horizontal pairs with slope 2, 5 × 11 vertical pairs with slope 1.
     expect(metrics.roughness.meanAbsoluteSlope).toBeCloseTo((60 * 2 + 55 * 1) / 115, 9);
     expect(metrics.roughness.totalVariation).toBeCloseTo(60 * 0.4 + 55 * 0.2, 9);
@@ -137,7 +139,7 @@ describe('surfaceMetrics on a 1D line', () => {
     expect(metrics.roughness.strictLocalMinima).toBe(2);
     expect(metrics.curvature.atCenter!.lambdaMin).toBeCloseTo(-1, 2);
     expect(metrics.curvature.nonConvexShare).toBeGreaterThan(0);
-    expect(metrics.curvature.meanAbsRatio).toBeNull();
+    expect(metrics.curvature.meanNegativeRatio).toBeNull();
     expect(metrics.sharpness.points).toBe(4);
     expect(metrics.sharpness.maxRise).toBeLessThan(0);
     expect(metrics.basin[0]!.area).toBeCloseTo(metrics.basin[0]!.share * 2, 12);

@@ -99,8 +99,8 @@ export const SurfaceMetrics = Type.Object(
         points: Type.Integer({ description: 'Interior points whose whole stencil (3×3 in 2D, 3 in 1D) is finite' }),
         noiseFloor: Type.Number({ description: 'Eigenvalues with |λ| ≤ 8·2⁻²³·max|L| / min(h_x, h_y)² (the float32 rounding floor of a second difference) count as 0' }),
         nonConvexShare: MaybeNumber,
-        meanAbsRatio: MaybeNumber,
-        maxAbsRatio: MaybeNumber,
+        meanNegativeRatio: MaybeNumber,
+        maxNegativeRatio: MaybeNumber,
         atCenter: Type.Union([CurvatureAtPoint, Type.Null()], { description: 'The in-plane Hessian at θ* (null when its stencil is not on the grid or not finite)' }),
       },
       {
@@ -108,7 +108,8 @@ export const SurfaceMetrics = Type.Object(
           'Non-convexity seen in the plotted plane: the 2×2 Hessian of the surface by central differences, ' +
           'H = [[L_xx, L_xy], [L_xy, L_yy]], L_xx = (L[ix+1] − 2L[ix] + L[ix−1])/h_x², L_xy = (L[+1,+1] − L[+1,−1] − L[−1,+1] + L[−1,−1])/(4h_xh_y); ' +
           'λmin, λmax its eigenvalues (1D: λmin = λmax = f″). nonConvexShare = share of those points with λmin < −noiseFloor; ' +
-          'meanAbsRatio / maxAbsRatio = mean / max of |λmin/λmax| over points with |λmax| > noiseFloor (null in 1D or when none). ' +
+          'meanNegativeRatio / maxNegativeRatio = mean / max of max(0, −λmin)/|λmax| over points with |λmax| > noiseFloor (null in 1D or when none): ' +
+          'Li et al.\'s |λmin/λmax| with locally convex points counted as 0 (a 2×2 Hessian has no near-zero λmin to make them small), 1 at a symmetric saddle. ' +
           'This is the Hessian restricted to span(δ, η); the full-parameter |λmin/λmax| map is the Hessian job (HessianMapResult).',
       },
     ),
@@ -314,7 +315,7 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
   let nonConvex = 0;
   let ratioSum = 0;
   let ratioCount = 0;
-  let maxAbsRatio = -Infinity;
+  let maxNegativeRatio = -Infinity;
   for (let iy = 0; iy < ny; iy++) {
     for (let ix = 0; ix < nx; ix++) {
       const curvature = curvatureAt(ix, iy);
@@ -322,9 +323,10 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
       curvaturePoints++;
       if (curvature.lambdaMin < -noiseFloor) nonConvex++;
       if (curvature.ratio !== null) {
-        ratioSum += Math.abs(curvature.ratio);
+        const negativeRatio = Math.max(0, -curvature.lambdaMin) / Math.abs(curvature.lambdaMax);
+        ratioSum += negativeRatio;
         ratioCount++;
-        maxAbsRatio = Math.max(maxAbsRatio, Math.abs(curvature.ratio));
+        maxNegativeRatio = Math.max(maxNegativeRatio, negativeRatio);
       }
     }
   }
@@ -349,8 +351,8 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
       points: curvaturePoints,
       noiseFloor,
       nonConvexShare: curvaturePoints > 0 ? nonConvex / curvaturePoints : null,
-      meanAbsRatio: ratioCount > 0 ? ratioSum / ratioCount : null,
-      maxAbsRatio: ratioCount > 0 ? maxAbsRatio : null,
+      meanNegativeRatio: ratioCount > 0 ? ratioSum / ratioCount : null,
+      maxNegativeRatio: ratioCount > 0 ? maxNegativeRatio : null,
       atCenter: curvatureAt(cx, cy),
     },
   };

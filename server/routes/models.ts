@@ -24,10 +24,13 @@ export default async function modelRoutes(app: FastifyInstance) {
     {
       schema: {
         tags: ['models'],
-        summary: 'Upload a tfjs Layers model (model.json + weight shards)',
+        summary: 'Upload a tfjs Layers model (model.json + weight shards) or an ONNX model',
         description:
-          'multipart/form-data with the files model.json and every shard its weightsManifest names, and the fields name (required), description, dataset. ' +
-          'Weights must be float32. Layers the engines cannot evaluate are rejected with a 400 naming the layer.',
+          'multipart/form-data with either the files model.json and every shard its weightsManifest names, or one model.onnx (from torch.onnx.export or tf2onnx, ' +
+          'weights inside the file), and the fields name (required), description, dataset. Weights must be float32. Layers or operators the engines cannot ' +
+          'evaluate are rejected with a 400 naming them. ONNX filter axes follow the graph: Conv W and Gemm(transB=1) B on axis 0, MatMul and Gemm(transB=0) B on the last axis. ' +
+          'PyTorch eval-mode export folds BatchNorm into the convolutions (directions then act on the folded weights); export with ' +
+          'training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False to keep BatchNormalization nodes.',
         consumes: ['multipart/form-data'],
         response: { 201: ModelRecord, ...errorResponses },
       },
@@ -37,10 +40,12 @@ export default async function modelRoutes(app: FastifyInstance) {
       const name = form.fields.name?.trim();
       if (!name) throw badRequest('NAME_REQUIRED', 'the form field name is required', 'name');
       if (form.files.length === 0) throw badRequest('NO_FILES', 'upload model.json and its weight shards', 'files');
-      const files = Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
+      const onnx = form.files.find((f) => f.name.toLowerCase().endsWith('.onnx'));
+      if (onnx && form.files.length > 1) throw badRequest('ONNX_WITH_OTHER_FILES', 'upload a model.onnx alone (external data files are not supported)', onnx.name);
+      const files = onnx ? { 'model.onnx': onnx.bytes } : Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
       const record = await app.services.models.register({
         name,
-        format: 'tfjs-layers',
+        format: onnx ? 'onnx' : 'tfjs-layers',
         source: 'upload',
         description: form.fields.description ?? '',
         dataset: form.fields.dataset ?? null,

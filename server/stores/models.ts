@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContractError, describeLayersModel, type ModelFormat, type ModelRecord } from '../../contract/index.ts';
+import { describeOnnxModel } from '../../contract/onnx-model.ts';
 import type { BlobStore } from './blobs.ts';
 import { sha256 } from './blobs.ts';
 import { readJsonDir, readJsonOrNull, writeAtomic } from './files.ts';
@@ -55,6 +56,12 @@ export function canonicalLayersFiles(files: Record<string, Uint8Array>) {
   return { description, files: { 'model.json': new TextEncoder().encode(JSON.stringify(canonical)), 'weights.bin': weights } };
 }
 
+function onnxFiles(files: Record<string, Uint8Array>) {
+  const bytes = files['model.onnx'];
+  if (!bytes) throw new ContractError('model.onnx', 'is missing');
+  return { description: { ...describeOnnxModel(bytes), trainingLoss: null }, files: { 'model.onnx': bytes } };
+}
+
 export class ModelStore {
   private readonly records = new Map<string, ModelRecord>();
 
@@ -77,8 +84,7 @@ export class ModelStore {
 
   /** Validate, store every file as a blob, then write the record: nothing is half-stored. */
   async register(input: ModelInput): Promise<ModelRecord> {
-    if (input.format !== 'tfjs-layers') throw new ContractError('model', `format ${input.format} is not supported yet`);
-    const { description, files } = canonicalLayersFiles(input.files);
+    const { description, files } = input.format === 'onnx' ? onnxFiles(input.files) : canonicalLayersFiles(input.files);
     const hashes: Record<string, string> = {};
     for (const [name, bytes] of Object.entries(files)) hashes[name] = await this.blobs.put(bytes);
     const id = input.id ?? `m-${randomBytes(5).toString('hex')}`;

@@ -13,16 +13,18 @@ function wasmKernel(name: string): Kernel {
 /**
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so no conv2d model can be trained
  * (or differentiated w.r.t. its kernels) on wasm. This registers one built from wasm kernels that
- * exist: for stride 1 and NHWC,
- *   dW[i, j, c, o] = Σ_{b,h,w} x_pad[b, h+i, w+j, c] · dy[b, h, w, o]
- * is a convolution of x transposed to [C, H, W, B] with dy transposed to [OH, OW, B, O] as the
- * filter (the same padding), transposed back from [C, kh, kw, O] to [kh, kw, C, O].
- * Idempotent; strides > 1 and NCHW throw a clear error.
+ * exist: for strides (s_h, s_w) and NHWC,
+ *   dW[i, j, c, o] = Σ_{b,h,w} x_pad[b, s_h·h + i, s_w·w + j, c] · dy[b, h, w, o]
+ * is a convolution, with dilation (s_h, s_w) and stride 1, of x transposed to [C, H, W, B] with dy
+ * transposed to [OH, OW, B, O] as the filter (the same padding); its first kh × kw outputs
+ * (rows the forward pass never reached are dropped), transposed from [C, kh, kw, O] to
+ * [kh, kw, C, O]. Idempotent; dilated forward convolutions and NCHW throw a clear error.
  */
 export function registerWasmConv2DBackpropFilter(): void {
   if (tf.getKernel(KERNEL, 'wasm')) return;
   const conv2d = wasmKernel('Conv2D');
   const transpose = wasmKernel('Transpose');
+  const slice = wasmKernel('Slice');
   tf.registerKernel({
     kernelName: KERNEL,
     backendName: 'wasm',
@@ -37,17 +39,24 @@ export function registerWasmConv2DBackpropFilter(): void {
       };
       if (dataFormat !== 'NHWC') throw new Error(`${KERNEL} on wasm supports NHWC only, got ${dataFormat}`);
       const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
-      if (info.strideHeight !== 1 || info.strideWidth !== 1) throw new Error(`${KERNEL} on wasm supports stride 1 only, got ${info.strideHeight}×${info.strideWidth}`);
+      if (info.dilationHeight !== 1 || info.dilationWidth !== 1) throw new Error(`${KERNEL} on wasm does not support dilated convolutions`);
       const { top, bottom, left, right } = info.padInfo;
+      const [kh, kw] = filterShape;
       const xT = transpose({ inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } });
       const dyT = transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } });
       const gradient = conv2d({
         inputs: { x: xT, filter: dyT },
         backend,
-        attrs: { strides: 1, dilations: 1, pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dimRoundingMode: undefined },
+        attrs: { strides: 1, dilations: [info.strideHeight, info.strideWidth], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dimRoundingMode: undefined },
       });
-      const result = transpose({ inputs: { x: gradient }, backend, attrs: { perm: [1, 2, 0, 3] } });
-      for (const temporary of [xT, dyT, gradient]) backend.disposeData(temporary.dataId);
+      const temporaries = [xT, dyT, gradient];
+      let cropped = gradient;
+      if (gradient.shape[1] !== kh || gradient.shape[2] !== kw) {
+        cropped = slice({ inputs: { x: gradient }, backend, attrs: { begin: [0, 0, 0, 0], size: [gradient.shape[0]!, kh, kw, gradient.shape[3]!] } });
+        temporaries.push(cropped);
+      }
+      const result = transpose({ inputs: { x: cropped }, backend, attrs: { perm: [1, 2, 0, 3] } });
+      for (const temporary of temporaries) backend.disposeData(temporary.dataId);
       return result;
     }) as unknown as tf.KernelFunc,
   });

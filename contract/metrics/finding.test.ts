@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { linspace, type SurfaceResult } from '../surface.ts';
+import { comparisonFinding, type FindingEntry } from './finding.ts';
+import type { GradientFlow } from './gradient-flow.ts';
+import { surfaceMetrics } from './surface-metrics.ts';
+
+const axis = { min: -1, max: 1, num: 21 };
+
+function entry(label: string, f: (x: number, y: number) => number, firstToLast?: number): FindingEntry {
+  const xs = linspace(axis);
+  const result = {
+    id: label, kind: '2d', axes: { x: xs, y: xs }, shape: [21, 21],
+    loss: xs.map((y) => xs.map((x) => f(x, y))), accuracy: null, nonFinite: [], provenance: {},
+  } as unknown as SurfaceResult;
+  const gradientFlow = firstToLast === undefined ? null : ({ label: 'initialisation', loss: 1, samples: 1, layers: [], firstToLast } as GradientFlow);
+  return { label, metrics: surfaceMetrics(result), gradientFlow };
+}
+
+describe('comparisonFinding', () => {
+  const smooth = entry('ResNet-20', (x, y) => x * x + y * y, 0.8);
+  // 4× the curvature plus ripples that bend the plane into saddles: sharper and non-convex.
+  const rough = entry('ResNet-20-noshort', (x, y) => 4 * (x * x + y * y) + 0.3 * (1 - Math.cos(12 * x) * Math.cos(12 * y)), 0.01);
+
+  it('names the sharper surface, the factor and the figures it came from', () => {
+    const text = comparisonFinding([smooth, rough]);
+    const rise = (e: FindingEntry) => e.metrics.sharpness.meanRise!;
+    const ratio = rise(rough) / rise(smooth);
+    expect(text.startsWith(`ResNet-20-noshort is ${ratio.toPrecision(3).replace(/\.?0+$/, '')}× sharper than ResNet-20`)).toBe(true);
+    expect(text).toContain('and more non-convex');
+    expect(text).toContain('80× weaker');
+    expect(text.endsWith('.')).toBe(true);
+    expect(text.split('. ').length).toBe(1);
+  });
+
+  it('follows the numbers when they swap', () => {
+    const text = comparisonFinding([entry('A', (x, y) => 9 * (x * x + y * y)), entry('B', (x, y) => x * x + y * y)]);
+    expect(text).toMatch(/^A is 9× sharper than B/);
+    expect(text).toContain('but about as non-convex (non-convex share of the plane 0% vs 0%)');
+  });
+
+  it('says so when θ* is not a minimum of a plane', () => {
+    const text = comparisonFinding([entry('bowl', (x, y) => x * x + y * y), entry('hill', (x, y) => -(x * x) - y * y)]);
+    expect(text).toMatch(/^hill's θ\* is not a minimum of its plane \(mean loss change within r = 0.25: -0.0\d+\), unlike bowl's/);
+  });
+
+  it('calls near-equal sharpness similar', () => {
+    const text = comparisonFinding([entry('A', (x, y) => x * x + y * y), entry('B', (x, y) => 1.1 * (x * x + y * y))]);
+    expect(text).toMatch(/^All 2 surfaces are similarly sharp/);
+  });
+
+  it('prefers the full-Hessian ratio when every member has one', () => {
+    const withHessian = (e: FindingEntry, meanAbsRatio: number): FindingEntry => ({
+      ...e, hessian: { points: 9, meanAbsRatio, maxAbsRatio: meanAbsRatio, absRatioAtCenter: meanAbsRatio, nonConvexShare: 0.5 },
+    });
+    const text = comparisonFinding([withHessian(smooth, 0.02), withHessian(rough, 0.4)]);
+    expect(text).toContain('more non-convex (mean |λmin/λmax| 0.4 vs 0.02)');
+  });
+});

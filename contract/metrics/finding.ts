@@ -1,0 +1,95 @@
+import type { GradientFlow } from './gradient-flow.ts';
+import type { HessianSummary } from './hessian.ts';
+import type { SurfaceMetrics } from './surface-metrics.ts';
+
+/** One member of a comparison, as the finding sees it. */
+export interface FindingEntry {
+  label: string;
+  metrics: SurfaceMetrics;
+  /** Full-Hessian map summary, when one was computed. */
+  hessian?: HessianSummary | null;
+  /** Gradient flow at initialisation, when known. */
+  gradientFlow?: GradientFlow | null;
+}
+
+/** Figures closer than this factor are reported as similar rather than as a difference. */
+export const SIMILAR_FACTOR = 1.25;
+
+function fmt(v: number): string {
+  if (v === 0) return '0';
+  const magnitude = Math.abs(v);
+  return magnitude >= 0.01 && magnitude < 1000 ? v.toPrecision(3).replace(/\.?0+$/, '') : v.toExponential(1);
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+/** The entries with the largest and smallest value of a figure (entries without it ignored). */
+function extremes<T>(entries: FindingEntry[], value: (e: FindingEntry) => number | null | undefined): { high: FindingEntry; low: FindingEntry; hv: number; lv: number } | null {
+  const known = entries
+    .map((e) => ({ e, v: value(e) }))
+    .filter((x): x is { e: FindingEntry; v: number } => typeof x.v === 'number' && Number.isFinite(x.v));
+  if (known.length < 2) return null;
+  known.sort((a, b) => a.v - b.v);
+  return { low: known[0]!.e, lv: known[0]!.v, high: known[known.length - 1]!.e, hv: known[known.length - 1]!.v };
+}
+
+/** How many times larger a is than b (both ≥ 0); Infinity when only b is 0. */
+function factor(a: number, b: number): number {
+  return b > 0 ? a / b : a > 0 ? Infinity : 1;
+}
+
+/**
+ * A one-sentence finding computed from a comparison's numbers (never canned): which member is
+ * sharper and by how much (mean loss rise within r of θ*), whether the sharper one is also more
+ * non-convex (full-Hessian mean |λmin/λmax| when every member has it, else the in-plane
+ * non-convex share), and, when known, how much weaker its first-layer gradients are at
+ * initialisation (first/last kernel rms). Differences under SIMILAR_FACTOR are called similar.
+ */
+export function comparisonFinding(entries: FindingEntry[]): string {
+  if (entries.length === 0) return 'There is nothing to compare yet.';
+  if (entries.length === 1) {
+    const m = entries[0]!.metrics;
+    return `${entries[0]!.label} has a mean loss rise of ${fmt(m.sharpness.meanRise ?? NaN)} within r = ${fmt(m.sharpness.radius)} of θ*, ` +
+      `${m.roughness.strictLocalMinima} strict local minima on the grid and ${percent(m.basin[m.basin.length - 1]?.share ?? 0)} of the grid in its basin.`;
+  }
+  const sharpness = extremes(entries, (e) => e.metrics.sharpness.meanRise);
+  if (!sharpness) return 'The surfaces have too few finite points near θ* to compare their sharpness.';
+  const radius = fmt(entries[0]!.metrics.sharpness.radius);
+  const sharpFactor = factor(sharpness.hv, Math.max(sharpness.lv, 0));
+  if (sharpness.lv > 0 && sharpFactor < SIMILAR_FACTOR) {
+    return `All ${entries.length} surfaces are similarly sharp near θ* (mean loss rise within r = ${radius} between ${fmt(sharpness.lv)} and ${fmt(sharpness.hv)}).`;
+  }
+  const { high: sharp, low: flat } = sharpness;
+  if (sharpness.hv <= 0) {
+    return `No member's θ* is a minimum of its plane (mean loss change within r = ${radius} between ${fmt(sharpness.lv)} and ${fmt(sharpness.hv)}), so their sharpness is not comparable.`;
+  }
+  const clauses = [
+    sharpness.lv <= 0
+      ? `${flat.label}'s θ* is not a minimum of its plane (mean loss change within r = ${radius}: ${fmt(sharpness.lv)}), unlike ${sharp.label}'s (${fmt(sharpness.hv)})`
+      : `${sharp.label} is ${fmt(sharpFactor)}× sharper than ${flat.label} near θ* (mean loss rise within r = ${radius}: ${fmt(sharpness.hv)} vs ${fmt(sharpness.lv)})`,
+  ];
+
+  const useHessian = entries.every((e) => e.hessian?.meanAbsRatio != null);
+  const convexityOf = (e: FindingEntry) => (useHessian ? e.hessian!.meanAbsRatio! : e.metrics.curvature.nonConvexShare);
+  const sharpConvexity = convexityOf(sharp);
+  const flatConvexity = convexityOf(flat);
+  if (sharpConvexity != null && flatConvexity != null) {
+    const name = useHessian ? 'mean |λmin/λmax|' : 'non-convex share of the plane';
+    const show = (v: number) => (useHessian ? fmt(v) : percent(v));
+    const more = factor(sharpConvexity, flatConvexity) >= SIMILAR_FACTOR;
+    const less = factor(flatConvexity, sharpConvexity) >= SIMILAR_FACTOR;
+    const verdict = more ? 'more non-convex' : less ? 'less non-convex' : 'about as non-convex';
+    clauses.push(`${more ? 'and' : 'but'} ${verdict} (${name} ${show(sharpConvexity)} vs ${show(flatConvexity)})`);
+  }
+
+  const flowSharp = sharp.gradientFlow?.firstToLast;
+  const flowFlat = flat.gradientFlow?.firstToLast;
+  if (flowSharp != null && flowFlat != null && flowSharp > 0 && factor(flowFlat, flowSharp) >= SIMILAR_FACTOR) {
+    clauses.push(`while its first-layer gradients at initialisation are ${fmt(factor(flowFlat, flowSharp))}× weaker relative to the last layer`);
+  } else if (flowSharp != null && flowFlat != null && flowFlat > 0 && factor(flowSharp, flowFlat) >= SIMILAR_FACTOR) {
+    clauses.push(`although its first-layer gradients at initialisation are ${fmt(factor(flowSharp, flowFlat))}× stronger relative to the last layer`);
+  }
+  return `${clauses.join(', ')}.`;
+}

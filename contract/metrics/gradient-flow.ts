@@ -1,0 +1,42 @@
+import { Type, type Static } from 'typebox';
+import type { LossName } from '../losses.ts';
+import type { SurfacePlan } from '../queue.ts';
+
+/**
+ * Gradient flow: per-layer gradient norms ‖∂L/∂W_l‖₂ of every kernel (weight matrix or conv
+ * filter bank; biases and BN parameters left out), ordered input → output, at given parameters
+ * (e.g. at initialisation and after training). Without skips they shrink toward the input layers
+ * (vanishing gradients); with residual skips ∂L/∂x = ∂L/∂y·(∂F/∂x + 1) keeps them up.
+ */
+export const GradientFlowLayer = Type.Object({
+  index: Type.Integer({ description: 'Depth index among the kernels: 0 = nearest the input' }),
+  layer: Type.String(),
+  parameter: Type.String({ description: 'Weight name, e.g. conv2d_3/kernel' }),
+  layerClass: Type.String(),
+  size: Type.Integer(),
+  norm: Type.Number({ description: '‖∂L/∂W_l‖₂ (L = mean loss over the samples; BN in inference mode)' }),
+  rms: Type.Number({ description: 'norm / √size: comparable across layers of different size' }),
+});
+export type GradientFlowLayer = Static<typeof GradientFlowLayer>;
+
+export const GradientFlow = Type.Object({
+  label: Type.String({ description: 'What the parameters are, e.g. "initialisation" or "trained"' }),
+  loss: Type.Number({ description: 'L at these parameters' }),
+  samples: Type.Integer(),
+  layers: Type.Array(GradientFlowLayer),
+  firstToLast: Type.Union([Type.Number(), Type.Null()], {
+    description: 'rms of the first kernel / rms of the last: ≪ 1 means gradients vanish toward the input; null when the last is 0',
+  }),
+});
+export type GradientFlow = Static<typeof GradientFlow>;
+
+/** A gradient-flow job on the analysis queue (job name 'gradient-flow'). */
+export interface GradientFlowJobData {
+  model: SurfacePlan['model'];
+  dataset: SurfacePlan['dataset'];
+  loss: LossName;
+  batchSize: number;
+  label: string;
+  /** sha256 of a blob of float32 LE parameters in parameter-model order; null = the model's stored weights. */
+  parametersBlob: string | null;
+}

@@ -1,0 +1,74 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { GradientFlow, GradientFlowLayer } from '../../contract/metrics/gradient-flow.ts';
+import type { LossName, ParameterInfo } from '../../contract/index.ts';
+import type { EvalData, ModelArtifact } from '../engine/evaluator.ts';
+import { initTfjs } from '../engine/tfjs/backend.ts';
+import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
+import { loadLayersModel } from '../engine/tfjs/load-model.ts';
+
+/**
+ * ‖∂L/∂W_l‖₂ of every trainable kernel, in parameter-model order. For tfjs Layers models that is
+ * the weight manifest's order, which Keras writes layer by layer from input to output.
+ */
+export function layerGradientNorms(gradient: Float32Array, params: ParameterInfo[]): GradientFlowLayer[] {
+  return params
+    .filter((p) => p.role === 'kernel' && p.trainable && p.size > 0)
+    .map((p, index) => {
+      let sum = 0;
+      for (let i = p.offset; i < p.offset + p.size; i++) sum += gradient[i]! * gradient[i]!;
+      const norm = Math.sqrt(sum);
+      return { index, layer: p.layer, parameter: p.name, layerClass: p.layerClass, size: p.size, norm, rms: norm / Math.sqrt(p.size) };
+    });
+}
+
+export interface GradientFlowOptions {
+  loss: LossName;
+  outputActivation: string;
+  params: ParameterInfo[];
+  /** Parameters to take the gradient at, flat in parameter-model order. */
+  flat: Float32Array;
+  /** What `flat` is, e.g. 'initialisation' or 'trained'. */
+  label: string;
+  /** Default 128. */
+  batchSize?: number;
+}
+
+/** Per-layer gradient norms of a loaded model at `flat` (mean loss over data; BN in inference mode). */
+export async function gradientFlow(model: tf.LayersModel, data: EvalData, options: GradientFlowOptions): Promise<GradientFlow> {
+  const evaluator = createGradientEvaluator(model, data, {
+    loss: options.loss,
+    outputActivation: options.outputActivation,
+    params: options.params,
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+  });
+  try {
+    const { loss, gradient } = await evaluator.lossAndGradient(options.flat);
+    const layers = layerGradientNorms(gradient, options.params);
+    const first = layers[0];
+    const last = layers[layers.length - 1];
+    return {
+      label: options.label,
+      loss,
+      samples: data.n,
+      layers,
+      firstToLast: first && last && last.rms > 0 ? first.rms / last.rms : null,
+    };
+  } finally {
+    evaluator.dispose();
+  }
+}
+
+/** gradientFlow for a stored model (loads it, and disposes it after). `flat` defaults to its stored weights. */
+export async function gradientFlowOfArtifact(
+  artifact: ModelArtifact,
+  data: EvalData,
+  options: { loss: LossName; label: string; flat: Float32Array; batchSize?: number },
+): Promise<GradientFlow> {
+  await initTfjs();
+  const model = await loadLayersModel(artifact);
+  try {
+    return await gradientFlow(model, data, { ...options, outputActivation: artifact.outputActivation, params: artifact.parameters });
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,441 @@
+import * as ort from 'onnxruntime-node';
+import { ContractError, lossHasAccuracy, type EngineInfo, type ParameterInfo } from '../../../contract/index.ts';
+import { initializerFloats, onnx, readOnnxModel } from '../../../contract/onnx-model.ts';
+import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
+import { parseModelJson } from '../tfjs/artifact.ts';
+import { exportLayersToOnnx, type InitializerBinding } from './export-layers.ts';
+import { initializerSlots, type ByteSlot } from './initializer-slots.ts';
+import { lossSums } from './losses.ts';
+
+const DEFAULT_BATCH_SIZE = 128;
+const BYTES_PER_FLOAT32 = 4;
+
+/** Intra-op threads per session: env LA_ONNX_THREADS, default 1 (one worker process per core instead). */
+export function onnxThreads(): number {
+  const raw = process.env.LA_ONNX_THREADS;
+  if (raw === undefined || raw === '') return 1;
+  const threads = Number(raw);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`LA_ONNX_THREADS="${raw}" is not a positive integer`);
+  return threads;
+}
+
+export type ParameterFeed = 'initializers' | 'inputs';
+
+const PARAMETER_FEEDS: readonly string[] = ['auto', 'initializers', 'inputs'];
+
+/** env LA_ONNX_PARAMETER_FEED = auto (default) | initializers | inputs. */
+export function parameterFeedFromEnv(): ParameterFeed | 'auto' {
+  const raw = process.env.LA_ONNX_PARAMETER_FEED;
+  if (raw === undefined || raw === '') return 'auto';
+  if (!PARAMETER_FEEDS.includes(raw)) throw new Error(`LA_ONNX_PARAMETER_FEED="${raw}" is not one of ${PARAMETER_FEEDS.join(', ')}`);
+  return raw as ParameterFeed | 'auto';
+}
+
+export interface OnnxEvaluatorOptions {
+  /**
+   * How each point's parameters reach onnxruntime. 'initializers': as constant initializers,
+   * written into the serialized model's bytes, with a fresh session per point, so onnxruntime
+   * folds BN into the convolutions and prepacks the weights (pays off on conv nets: ResNet-20).
+   * 'inputs': as graph inputs fed with every run to one session (no per-point session cost; pays
+   * off on small models, where creating a session costs more than the run). 'auto': the first
+   * evaluate runs the point both ways and keeps the faster for this model. Both are exact; they
+   * differ only by float rounding (folded BN). Default: parameterFeedFromEnv().
+   */
+  parameterFeed?: ParameterFeed | 'auto';
+  /** Intra-op threads per session. Default: onnxThreads() (env LA_ONNX_THREADS, else 1). */
+  threads?: number;
+}
+
+interface LoadedModel {
+  /** The serialized model; each point's parameters are written into its initializer bytes. */
+  bytes: Uint8Array;
+  bindings: { binding: InitializerBinding; slot: ByteSlot }[];
+  parameterCount: number;
+  theta: Float32Array;
+  inputName: string;
+  outputName: string;
+  /** One sample as the graph takes it (-1 = free). */
+  graphInputShape: number[];
+  /** Graph is NCHW while datasets are NHWC: transpose [h, w, c] samples to [c, h, w] in setData. */
+  channelsFirstInput: boolean;
+  outputActivation: string;
+}
+
+interface BoundData {
+  x: Float32Array;
+  sampleShape: number[];
+  targets: Int32Array | Float32Array;
+  targetWidth: number;
+  n: number;
+  maxLabel: number | null;
+  /** Input tensors per batch size, built once and reused for every point. */
+  batches: Map<number, ort.Tensor[]>;
+}
+
+function sameShape(expected: number[], actual: number[]): boolean {
+  return expected.length === actual.length && expected.every((d, i) => d === -1 || d === actual[i]);
+}
+
+/** The serialized model with every parameter stored as raw_data and no initializer posing as a graph input. */
+function normalizedOnnx(bytes: Uint8Array, parameters: ParameterInfo[], inputName: string): Uint8Array {
+  const message = onnx.ModelProto.decode(bytes);
+  const graph = message.graph!;
+  const names = new Set(parameters.map((p) => p.name));
+  for (const t of graph.initializer as InstanceType<typeof onnx.TensorProto>[]) {
+    if (names.has(t.name!) && t.rawData.length === 0) {
+      t.rawData = new Uint8Array(Float32Array.from(t.floatData as number[]).buffer);
+      t.floatData = [];
+    }
+  }
+  // Initializers listed as inputs (IR < 4 exporters) could be overridden, so onnxruntime would not fold them.
+  graph.input = graph.input!.filter((i) => i.name === inputName);
+  return onnx.ModelProto.encode(message).finish();
+}
+
+function loadOnnx(artifact: ModelArtifact): LoadedModel {
+  const file = artifact.files['model.onnx'];
+  if (!file) throw new ContractError('model.onnx', 'the model has no model.onnx file');
+  const reading = readOnnxModel(file);
+  const { parameters, inputShape } = reading.description;
+  if (artifact.parameters.length !== parameters.length || artifact.parameters.some((p, i) => p.name !== parameters[i]!.name || p.offset !== parameters[i]!.offset)) {
+    throw new ContractError('model.onnx', 'the stored parameter model does not match the graph');
+  }
+  const theta = new Float32Array(parameters.reduce((n, p) => n + p.size, 0));
+  const byName = new Map(reading.model.graph!.initializer.map((t) => [t.name, t]));
+  for (const p of parameters) theta.set(initializerFloats(byName.get(p.name)!), p.offset);
+  const bytes = normalizedOnnx(file, parameters, reading.inputName);
+  const bindings = parameters.map((p) => ({ parameter: p.name, initializer: p.name, offset: p.offset, size: p.size, gather: null }));
+  return {
+    bytes,
+    bindings: locate(bytes, bindings),
+    parameterCount: theta.length,
+    theta,
+    inputName: reading.inputName,
+    outputName: reading.outputName,
+    graphInputShape: inputShape,
+    channelsFirstInput: inputShape.length === 3,
+    outputActivation: artifact.outputActivation,
+  };
+}
+
+function loadLayers(artifact: ModelArtifact): LoadedModel {
+  const json = parseModelJson(artifact.files);
+  const weightsFile = artifact.files['weights.bin'];
+  if (!weightsFile) throw new ContractError('weights.bin', 'the model has no weights.bin file');
+  if (weightsFile.byteLength % BYTES_PER_FLOAT32 !== 0) throw new ContractError('weights.bin', 'is not a whole number of float32 values');
+  const theta = new Float32Array(weightsFile.byteLength / BYTES_PER_FLOAT32);
+  new Uint8Array(theta.buffer).set(weightsFile);
+  const exported = exportLayersToOnnx(json, theta);
+  const bound = new Set(exported.initializerMap.map((b) => `${b.parameter}@${b.offset}`));
+  if (artifact.parameters.length !== exported.initializerMap.length || artifact.parameters.some((p) => !bound.has(`${p.name}@${p.offset}`))) {
+    throw new ContractError('model.json', 'the stored parameter model does not match model.json');
+  }
+  return {
+    bytes: exported.model,
+    bindings: locate(exported.model, exported.initializerMap),
+    parameterCount: theta.length,
+    theta,
+    inputName: exported.inputName,
+    outputName: exported.outputName,
+    graphInputShape: exported.inputShape,
+    channelsFirstInput: false,
+    outputActivation: artifact.outputActivation,
+  };
+}
+
+function locate(bytes: Uint8Array, bindings: InitializerBinding[]): LoadedModel['bindings'] {
+  const slots = initializerSlots(bytes);
+  return bindings.map((binding) => {
+    const slot = slots.get(binding.initializer);
+    if (!slot || slot.byteLength !== binding.size * BYTES_PER_FLOAT32) {
+      throw new Error(`initializer "${binding.initializer}" has no raw float32 data of ${binding.size} values`);
+    }
+    return { binding, slot };
+  });
+}
+
+/** The model with every bound initializer turned into a graph input of the same name and shape. */
+function parametersAsInputs(bytes: Uint8Array, bindings: InitializerBinding[]): { bytes: Uint8Array; dims: Map<string, number[]> } {
+  const message = onnx.ModelProto.decode(bytes);
+  const graph = message.graph!;
+  const names = new Set(bindings.map((b) => b.initializer));
+  const dims = new Map<string, number[]>();
+  const kept = [];
+  for (const t of graph.initializer!) {
+    if (!names.has(t.name!)) {
+      kept.push(t);
+      continue;
+    }
+    const shape = (t.dims ?? []).map((d) => Number(d));
+    dims.set(t.name!, shape);
+    graph.input!.push(
+      onnx.ValueInfoProto.create({ name: t.name!, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } } }),
+    );
+  }
+  graph.initializer = kept;
+  return { bytes: onnx.ModelProto.encode(message).finish(), dims };
+}
+
+/** Row-major [n, h, w, c] → [n, c, h, w]. */
+function toChannelsFirst(x: Float32Array, n: number, [h, w, c]: number[]): Float32Array {
+  const out = new Float32Array(x.length);
+  const plane = h! * w!;
+  for (let s = 0; s < n; s++) {
+    const base = s * plane * c!;
+    for (let p = 0; p < plane; p++) for (let k = 0; k < c!; k++) out[base + k * plane + p] = x[base + p * c! + k]!;
+  }
+  return out;
+}
+
+/**
+ * Evaluates models with onnxruntime (CPU). ONNX models load directly; tfjs Layers models through
+ * exportLayersToOnnx. setParameters writes the flat vector (the model's own order and layouts)
+ * straight into the initializer bytes (or the parameter input tensors, see OnnxEvaluatorOptions).
+ * Losses are summed in float64 with the tfjs engine's definitions (losses.ts).
+ */
+export class OnnxEvaluator implements Evaluator {
+  readonly info: EngineInfo = { name: 'onnx', backend: 'onnxruntime-cpu', version: ort.env.versions.common };
+  private model: LoadedModel | null = null;
+  private data: BoundData | null = null;
+  private readonly requestedFeed: ParameterFeed | 'auto';
+  /** null while 'auto' has not decided yet: then both representations are kept up to date. */
+  private chosenFeed: ParameterFeed | null = null;
+  /** The parameters-as-inputs model and its parameter tensors, refilled by setParameters. */
+  private inputsModel: { bytes: Uint8Array; feeds: Record<string, ort.Tensor> } | null = null;
+  private sessions: Record<ParameterFeed, ort.InferenceSession | null> = { initializers: null, inputs: null };
+  /** The initializers session was built before the last setParameters. */
+  private initializerSessionStale = true;
+  private sessionsCreated = 0;
+  private sessionsReleased = 0;
+  private scratch = new Float32Array(0);
+  private readonly sessionOptions: ort.InferenceSession.SessionOptions;
+
+  private constructor(feed: ParameterFeed | 'auto', threads: number) {
+    this.requestedFeed = feed;
+    this.sessionOptions = {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
+  }
+
+  static async create(options: OnnxEvaluatorOptions = {}): Promise<OnnxEvaluator> {
+    return new OnnxEvaluator(options.parameterFeed ?? parameterFeedFromEnv(), options.threads ?? onnxThreads());
+  }
+
+  /** The representation in use; null until 'auto' has decided (at the first evaluate). */
+  get parameterFeed(): ParameterFeed | null {
+    return this.chosenFeed;
+  }
+
+  async load(artifact: ModelArtifact): Promise<void> {
+    await this.releaseSessions();
+    this.disposeData();
+    this.inputsModel = null;
+    const model = artifact.format === 'onnx' ? loadOnnx(artifact) : loadLayers(artifact);
+    this.model = model;
+    this.scratch = new Float32Array(model.bindings.reduce((n, b) => Math.max(n, b.binding.size), 0));
+    this.chosenFeed = this.requestedFeed === 'auto' ? null : this.requestedFeed;
+    this.initializerSessionStale = true;
+    try {
+      if (this.chosenFeed !== 'initializers') {
+        const converted = parametersAsInputs(model.bytes, model.bindings.map((b) => b.binding));
+        const feeds: Record<string, ort.Tensor> = {};
+        for (const { binding } of model.bindings) {
+          const values = new Float32Array(binding.size);
+          this.fill(values, model.theta, binding);
+          feeds[binding.initializer] = new ort.Tensor('float32', values, converted.dims.get(binding.initializer)!);
+        }
+        this.inputsModel = { bytes: converted.bytes, feeds };
+      }
+      await this.session(this.chosenFeed ?? 'initializers');
+    } catch (err) {
+      this.model = null;
+      this.inputsModel = null;
+      throw new ContractError(artifact.format === 'onnx' ? 'model.onnx' : 'model.json', `onnxruntime cannot load the model: ${(err as Error).message}`);
+    }
+  }
+
+  initialParameters(): Float32Array {
+    return this.requireModel().theta.slice();
+  }
+
+  async setData(data: EvalData): Promise<void> {
+    const model = this.requireModel();
+    let sampleShape = data.inputShape;
+    let x = data.x;
+    if (!sameShape(model.graphInputShape, sampleShape)) {
+      const [h, w, c] = sampleShape;
+      const transposed = [c!, h!, w!];
+      if (model.channelsFirstInput && sampleShape.length === 3 && sameShape(model.graphInputShape, transposed)) {
+        x = toChannelsFirst(data.x, data.n, sampleShape);
+        sampleShape = transposed;
+      } else {
+        throw new ContractError('dataset', `samples have shape [${data.inputShape}] but the model expects [${model.graphInputShape}]`);
+      }
+    }
+    const sampleSize = sampleShape.reduce((s, d) => s * d, 1);
+    if (data.x.length !== data.n * sampleSize) throw new ContractError('dataset', `x holds ${data.x.length} values, not n × sample size = ${data.n * sampleSize}`);
+    if (data.n === 0 || data.y.length % data.n !== 0) throw new ContractError('dataset', `y holds ${data.y.length} values for ${data.n} samples`);
+    this.disposeData();
+    let maxLabel: number | null = null;
+    if (data.y instanceof Int32Array) {
+      maxLabel = -1;
+      for (const label of data.y) {
+        if (label < 0) throw new ContractError('dataset', `class label ${label} is negative`);
+        if (label > maxLabel) maxLabel = label;
+      }
+    }
+    this.data = { x, sampleShape, targets: data.y, targetWidth: data.y.length / data.n, n: data.n, maxLabel, batches: new Map() };
+  }
+
+  async setParameters(flat: Float32Array): Promise<void> {
+    const model = this.requireModel();
+    if (flat.length !== model.parameterCount) {
+      throw new ContractError('parameters', `vector has ${flat.length} values, the model has ${model.parameterCount}`);
+    }
+    if (this.chosenFeed !== 'initializers') {
+      const feeds = this.inputsModel!.feeds;
+      for (const { binding } of model.bindings) this.fill(feeds[binding.initializer]!.data as Float32Array, flat, binding);
+    }
+    if (this.chosenFeed !== 'inputs') {
+      const bytes = new Uint8Array(this.scratch.buffer);
+      for (const { binding, slot } of model.bindings) {
+        this.fill(this.scratch, flat, binding);
+        model.bytes.set(bytes.subarray(0, slot.byteLength), slot.start);
+      }
+      this.initializerSessionStale = true;
+    }
+  }
+
+  async evaluate(options: EvaluateOptions): Promise<EvalResult> {
+    this.requireModel();
+    const data = this.data;
+    if (!data) throw new Error('setData must be called before evaluate');
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ContractError('batchSize', `must be a positive integer, got ${batchSize}`);
+    if (lossHasAccuracy(options.loss) && data.maxLabel === null) {
+      throw new ContractError('loss', 'cross-entropy losses need integer class labels; the dataset has float targets');
+    }
+    if (this.chosenFeed) return this.evaluateWith(this.chosenFeed, data, options, batchSize);
+    // 'auto': this point both ways (the inputs session is built outside the clock: it is built once).
+    const initializersStart = performance.now();
+    const viaInitializers = await this.evaluateWith('initializers', data, options, batchSize);
+    const initializersSeconds = performance.now() - initializersStart;
+    await this.session('inputs');
+    const inputsStart = performance.now();
+    const viaInputs = await this.evaluateWith('inputs', data, options, batchSize);
+    const inputsSeconds = performance.now() - inputsStart;
+    this.chosenFeed = initializersSeconds <= inputsSeconds ? 'initializers' : 'inputs';
+    if (this.chosenFeed === 'initializers') {
+      await this.releaseSession('inputs');
+      this.inputsModel = null;
+      return viaInitializers;
+    }
+    await this.releaseSession('initializers');
+    return viaInputs;
+  }
+
+  resources(): Record<string, number> {
+    let inputTensors = 0;
+    for (const batches of this.data?.batches.values() ?? []) inputTensors += batches.length;
+    return {
+      liveSessions: this.sessionsCreated - this.sessionsReleased,
+      sessionsCreated: this.sessionsCreated,
+      inputTensors,
+      parameterTensors: Object.keys(this.inputsModel?.feeds ?? {}).length,
+    };
+  }
+
+  dispose(): void {
+    void this.releaseSessions();
+    this.disposeData();
+    this.model = null;
+    this.inputsModel = null;
+  }
+
+  private async evaluateWith(feed: ParameterFeed, data: BoundData, options: EvaluateOptions, batchSize: number): Promise<EvalResult> {
+    const model = this.requireModel();
+    const session = await this.session(feed);
+    const parameterFeeds = feed === 'inputs' ? this.inputsModel!.feeds : {};
+    const classification = lossHasAccuracy(options.loss);
+    const probabilities = model.outputActivation === 'softmax' || model.outputActivation === 'sigmoid';
+    let lossSum = 0;
+    let correctSum = 0;
+    let start = 0;
+    for (const input of this.batchTensors(data, batchSize)) {
+      const count = input.dims[0]!;
+      const results = await session.run({ ...parameterFeeds, [model.inputName]: input });
+      const output = results[model.outputName]!;
+      const width = output.dims.slice(1).reduce((n, d) => n * d, 1);
+      if (classification && data.maxLabel! >= (width === 1 ? 2 : width)) {
+        throw new ContractError('dataset', `class label ${data.maxLabel} is out of range for a model with ${width === 1 ? 2 : width} classes`);
+      }
+      const sums = lossSums(output.data as Float32Array, width, count, data.targets, data.targetWidth, start, options.loss, probabilities);
+      lossSum += sums.loss;
+      correctSum += sums.correct;
+      start += count;
+    }
+    return { loss: lossSum / data.n, accuracy: classification ? correctSum / data.n : null };
+  }
+
+  /** The binding's initializer values (ONNX layout) from the flat vector, into `target`. */
+  private fill(target: Float32Array, flat: Float32Array, binding: InitializerBinding): void {
+    const source = flat.subarray(binding.offset, binding.offset + binding.size);
+    const gather = binding.gather;
+    if (gather) for (let i = 0; i < binding.size; i++) target[i] = source[gather[i]!]!;
+    else target.set(source);
+  }
+
+  private batchTensors(data: BoundData, batchSize: number): ort.Tensor[] {
+    let batches = data.batches.get(batchSize);
+    if (!batches) {
+      batches = [];
+      const sampleSize = data.sampleShape.reduce((s, d) => s * d, 1);
+      for (let start = 0; start < data.n; start += batchSize) {
+        const count = Math.min(batchSize, data.n - start);
+        batches.push(new ort.Tensor('float32', data.x.subarray(start * sampleSize, (start + count) * sampleSize), [count, ...data.sampleShape]));
+      }
+      data.batches.set(batchSize, batches);
+    }
+    return batches;
+  }
+
+  /** The session of a representation for the current parameters (initializers: fresh after setParameters). */
+  private async session(feed: ParameterFeed): Promise<ort.InferenceSession> {
+    const existing = this.sessions[feed];
+    if (existing && (feed === 'inputs' || !this.initializerSessionStale)) return existing;
+    await this.releaseSession(feed);
+    const bytes = feed === 'inputs' ? this.inputsModel!.bytes : this.requireModel().bytes;
+    const session = await ort.InferenceSession.create(bytes, this.sessionOptions);
+    this.sessionsCreated++;
+    this.sessions[feed] = session;
+    if (feed === 'initializers') this.initializerSessionStale = false;
+    return session;
+  }
+
+  private async releaseSession(feed: ParameterFeed): Promise<void> {
+    const session = this.sessions[feed];
+    this.sessions[feed] = null;
+    if (session) {
+      this.sessionsReleased++;
+      await session.release();
+    }
+  }
+
+  private async releaseSessions(): Promise<void> {
+    await this.releaseSession('initializers');
+    await this.releaseSession('inputs');
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.model) throw new Error('load must be called first');
+    return this.model;
+  }
+
+  private disposeData(): void {
+    for (const batches of this.data?.batches.values() ?? []) for (const t of batches) t.dispose();
+    this.data = null;
+  }
+}

@@ -1,0 +1,98 @@
+import { ContractError, type LossName } from '../../../contract/index.ts';
+
+/**
+ * Per-sample losses from a model's output rows, in float64, with the tfjs engine's definitions
+ * (worker/engine/tfjs/losses.ts): softmax/sigmoid outputs are probabilities, normalized and
+ * clipped to [1e-7, 1 − 1e-7] like Keras (NaN stays NaN); any other output is logits.
+ */
+export const PROBABILITY_EPSILON = 1e-7;
+
+export interface LossSums {
+  loss: number;
+  correct: number;
+}
+
+function clip(p: number): number {
+  if (Number.isNaN(p)) return p;
+  return Math.min(Math.max(p, PROBABILITY_EPSILON), 1 - PROBABILITY_EPSILON);
+}
+
+function argMax(row: Float32Array, start: number, width: number): number {
+  let best = 0;
+  for (let k = 1; k < width; k++) if (row[start + k]! > row[start + best]!) best = k;
+  return best;
+}
+
+function categoricalSample(out: Float32Array, start: number, width: number, label: number, probabilities: boolean): number {
+  if (probabilities) {
+    let sum = 0;
+    for (let k = 0; k < width; k++) sum += out[start + k]!;
+    return -Math.log(clip(out[start + label]! / sum));
+  }
+  let max = -Infinity;
+  for (let k = 0; k < width; k++) max = Math.max(max, out[start + k]!);
+  let sumExp = 0;
+  for (let k = 0; k < width; k++) sumExp += Math.exp(out[start + k]! - max);
+  return -(out[start + label]! - max - Math.log(sumExp));
+}
+
+function binarySample(z: number, t: number, probabilities: boolean): number {
+  if (probabilities) {
+    const p = clip(z);
+    return -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
+  }
+  return Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
+}
+
+/**
+ * Sums of per-sample losses and of correct predictions over `count` output rows of `width`
+ * values, whose targets start at sample `first` of `targets` (int32 labels, or float rows of
+ * `targetWidth` values).
+ */
+export function lossSums(
+  output: Float32Array,
+  width: number,
+  count: number,
+  targets: Int32Array | Float32Array,
+  targetWidth: number,
+  first: number,
+  loss: LossName,
+  probabilities: boolean,
+): LossSums {
+  let lossSum = 0;
+  let correct = 0;
+  switch (loss) {
+    case 'categorical_crossentropy':
+    case 'sparse_categorical_crossentropy':
+      if (width < 2) throw new ContractError('loss', `categorical cross-entropy needs at least 2 outputs per sample, the model has ${width}`);
+      for (let i = 0; i < count; i++) {
+        const label = targets[first + i]!;
+        lossSum += categoricalSample(output, i * width, width, label, probabilities);
+        if (argMax(output, i * width, width) === label) correct++;
+      }
+      break;
+    case 'binary_crossentropy':
+      if (width !== 1) throw new ContractError('loss', `binary cross-entropy needs one output per sample, the model has ${width}`);
+      for (let i = 0; i < count; i++) {
+        const z = output[i]!;
+        const t = targets[first + i]!;
+        lossSum += binarySample(z, t, probabilities);
+        const predicted = probabilities ? z > 0.5 : z > 0;
+        if (Number(predicted) === t) correct++;
+      }
+      break;
+    case 'mse': {
+      if (targetWidth !== width) throw new ContractError('loss', `mse targets have ${targetWidth} values per sample but the model outputs ${width}`);
+      for (let i = 0; i < count; i++) {
+        let sum = 0;
+        for (let k = 0; k < width; k++) {
+          const d = output[i * width + k]! - targets[(first + i) * width + k]!;
+          sum += d * d;
+        }
+        lossSum += sum / width;
+      }
+      break;
+    }
+  }
+  return { loss: lossSum, correct };
+}

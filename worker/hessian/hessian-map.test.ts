@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hessianSummary } from '../../contract/metrics/hessian.ts';
+import { initTfjs } from '../engine/tfjs/backend.ts';
+import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
+import { gaussianStream } from '../numeric/rng.ts';
+import { hessianMap, trainableMask } from './hessian-map.ts';
+import { storedModel } from './test-models.ts';
+
+beforeAll(async () => {
+  await initTfjs();
+});
+
+describe('hessianMap', () => {
+  it('maps the saddle of a two-layer linear net: |λmin/λmax| = 1 at θ* = 0, and the sub-grid follows the surface grid', async () => {
+    // f(x) = w2·(w1ᵀx) with w = 0 at θ*: a symmetric saddle there (see hvp.test.ts).
+    const d = 2;
+    const n = 40;
+    const normal = gaussianStream(5);
+    const x = Float32Array.from({ length: n * d }, () => normal());
+    const y = Float32Array.from({ length: n }, (_, i) => x[i * d]! + 0.1 * normal());
+    const stored = await storedModel(tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 1, inputShape: [d], useBias: false, kernelInitializer: 'zeros' }),
+        tf.layers.dense({ units: 1, useBias: false, kernelInitializer: 'zeros' }),
+      ],
+    }));
+    const evaluator = createGradientEvaluator(stored.model, { x, inputShape: [d], y, n }, { loss: 'mse', outputActivation: 'linear', params: stored.params });
+    const progress: number[] = [];
+    const points = await hessianMap({
+      gradient: async (p) => (await evaluator.lossAndGradient(p)).gradient,
+      theta: stored.theta,
+      directions: { x: Float32Array.from([1, 0, 0]), y: Float32Array.from([0, 0, 1]) },
+      axes: { x: [-1, -0.5, 0, 0.5, 1], y: [-1, -0.5, 0, 0.5, 1] },
+      mask: trainableMask(stored.params),
+      points: 3,
+      maxSteps: 3,
+      tolerance: 1e-4,
+      seed: 0,
+      onPoint: (done) => void progress.push(done),
+    });
+    evaluator.dispose();
+    stored.model.dispose();
+    expect(points.map((p) => [p.ix, p.iy])).toEqual([[0, 0], [2, 0], [4, 0], [0, 2], [2, 2], [4, 2], [0, 4], [2, 4], [4, 4]]);
+    expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const center = points[4]!;
+    expect(center.ratio).toBeCloseTo(-1, 3);
+    // Away from 0 the net is no longer a symmetric saddle.
+    expect(Math.abs(points[0]!.absRatio! - 1)).toBeGreaterThan(0.01);
+    const summary = hessianSummary(points);
+    expect(summary.absRatioAtCenter).toBeCloseTo(1, 3);
+    expect(summary.points).toBe(9);
+    expect(summary.nonConvexShare).toBeGreaterThan(0);
+  });
+});
