@@ -20,6 +20,7 @@ import healthRoutes from './routes/health.ts';
 import modelRoutes from './routes/models.ts';
 import datasetRoutes from './routes/datasets.ts';
 import surfaceRoutes from './routes/surfaces.ts';
+import analysisRoutes from './routes/analysis.ts';
 
 /** What route plugins get from the app tier. */
 export interface AppServices {
@@ -121,6 +122,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(modelRoutes, { prefix: '/api/v1' });
   await app.register(datasetRoutes, { prefix: '/api/v1' });
   await app.register(surfaceRoutes, { prefix: '/api/v1' });
+  await app.register(analysisRoutes, { prefix: '/api/v1' });
   return app;
 }
 

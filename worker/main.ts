@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { ANALYSIS_QUEUE } from '../contract/metrics/hessian.ts';
 import { QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
 import { workerConfig } from './config.ts';
 import { ENGINES } from './engine/registry.ts';
@@ -30,6 +31,15 @@ const chunks = new Worker(QUEUES.chunks, fileURLToPath(new URL('./jobs/chunk.ts'
   maxStalledCount: 5,
 });
 
+const analysis = new Worker(ANALYSIS_QUEUE, fileURLToPath(new URL('./jobs/hessian.ts', import.meta.url)), {
+  connection,
+  prefix,
+  concurrency: 1,
+  useWorkerThreads: false,
+  lockDuration: config.lockMs,
+  stalledInterval: config.stalledMs,
+});
+
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */
 async function onFailed(job: Job | undefined, err: Error): Promise<void> {
   if (!job || !(await job.isFailed())) return;
@@ -38,8 +48,8 @@ async function onFailed(job: Job | undefined, err: Error): Promise<void> {
 }
 for (const worker of [surfaces, chunks]) {
   worker.on('failed', (job, err) => void onFailed(job, err).catch((e) => console.error('failed to record a failure', e)));
-  worker.on('error', (err) => console.error(`[worker ${process.pid}]`, err.message));
 }
+for (const worker of [surfaces, chunks, analysis]) worker.on('error', (err) => console.error(`[worker ${process.pid}]`, err.message));
 
 const id = `${hostname()}-${process.pid}`;
 /** Each built-in engine started once, so /health reports the backend it really runs on. */
@@ -66,7 +76,7 @@ async function shutdown(signal: string) {
   closing = true;
   console.log(`[worker ${process.pid}] ${signal}: finishing the current chunk`);
   clearInterval(beating);
-  await Promise.all([surfaces.close(), chunks.close()]);
+  await Promise.all([surfaces.close(), chunks.close(), analysis.close()]);
   await connection.del(keys.worker(id)).catch(() => undefined);
   await chunkQueue.close();
   connection.disconnect();

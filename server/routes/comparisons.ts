@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ContractError, type SurfaceRequest } from '../../contract/index.ts';
 import { architectureById } from '../../contract/architectures.ts';
 import { ComparisonRecord, ComparisonRequest, type ComparisonMemberState } from '../../contract/comparisons.ts';
-import { comparisonFinding, surfaceMetrics } from '../../contract/metrics/index.ts';
+import { ANALYSIS_QUEUE, comparisonFinding, surfaceMetrics, type GradientFlow, type GradientFlowJobData } from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
 import type { AppServices } from '../app.ts';
 import { notFound } from '../errors.ts';
@@ -13,6 +14,8 @@ import { trainingService, type TrainingService } from './trainings.ts';
 
 const DEFAULT_EPOCHS = 5;
 const POLL_MS = 500;
+/** A gradient-flow job that takes longer is left out of the comparison rather than holding it up. */
+const GRADIENT_FLOW_TIMEOUT_MS = 10 * 60_000;
 
 /** What is kept in Redis: the record without the inlined surfaces. */
 type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
@@ -41,13 +44,23 @@ function recipeKey(request: ResolvedTrainingRequest): string {
 export class ComparisonService {
   private readonly states = new Map<string, StoredComparison>();
   private saving = Promise.resolve();
+  private readonly analysis: Queue;
+  private analysisEvents?: QueueEvents;
 
   constructor(
     private readonly s: AppServices,
     private readonly trainings: TrainingService,
-  ) {}
+  ) {
+    this.analysis = new Queue(ANALYSIS_QUEUE, { connection: s.redis, prefix: s.keys.bullPrefix });
+  }
+
+  async close(): Promise<void> {
+    await this.analysisEvents?.close();
+    await this.analysis.close();
+  }
 
   async start(): Promise<void> {
+    this.analysisEvents = new QueueEvents(ANALYSIS_QUEUE, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
     for (const id of await this.s.redis.zrange(this.s.keys.comparisons, 0, -1)) {
       const state = await this.load(id);
       if (state?.status === 'running') void this.run(id);
@@ -145,7 +158,10 @@ export class ComparisonService {
       await this.save(state);
     })));
     const completed = [];
-    for (const member of state.members) if (member.metrics) completed.push({ label: member.label, metrics: member.metrics });
+    for (const member of state.members) {
+      const initial = member.gradientFlow?.find((f) => f.label === 'initialisation') ?? null;
+      if (member.metrics) completed.push({ label: member.label, metrics: member.metrics, gradientFlow: initial });
+    }
     state.finding = completed.length > 0 ? comparisonFinding(completed) : null;
     state.status = state.members.every((m) => m.status === 'completed') ? 'completed' : 'failed';
     state.finishedAt = new Date().toISOString();
@@ -186,8 +202,46 @@ export class ComparisonService {
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     member.metrics = surfaceMetrics(await this.s.surfaces.result(member.surfaceId));
+    member.gradientFlow = await this.gradientFlows(member);
     member.status = 'completed';
     await this.save(state);
+  }
+
+  /**
+   * Per-layer gradient norms on the surface's own samples, trained and (when the member was
+   * trained here with an epoch-0 checkpoint) at initialisation. Optional extras: a failure
+   * (e.g. an engine without the needed gradient kernels) leaves them out, never fails the member.
+   */
+  private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<GradientFlow[]> {
+    const model = this.s.models.get(member.modelId!);
+    const surface = await this.s.surfaces.get(member.surfaceId!);
+    if (!model || model.format !== 'tfjs-layers' || !this.analysisEvents) return [];
+    const initial = member.trainingId ? (await this.trainings.get(member.trainingId)).checkpoints.find((c) => c.epoch === 0) : undefined;
+    const points: { label: string; parametersBlob: string | null }[] = [
+      ...(initial ? [{ label: 'initialisation', parametersBlob: initial.hash }] : []),
+      { label: 'trained', parametersBlob: null },
+    ];
+    const flows = await Promise.all(points.map(async ({ label, parametersBlob }) => {
+      try {
+        for (const hash of Object.values(model.files)) await this.s.blobs.publish(hash);
+        if (parametersBlob) await this.s.blobs.publish(parametersBlob);
+        const { dataset } = surface.provenance;
+        if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+        const data: GradientFlowJobData = {
+          model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
+          dataset: { id: dataset.id, hash: dataset.hash, split: dataset.split, samples: dataset.samples, sampleSeed: dataset.sampleSeed },
+          loss: surface.provenance.loss,
+          batchSize: surface.provenance.batchSize,
+          label,
+          parametersBlob,
+        };
+        const job = await this.analysis.add('gradient-flow', data, { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
+        return (await job.waitUntilFinished(this.analysisEvents!, GRADIENT_FLOW_TIMEOUT_MS)) as GradientFlow;
+      } catch {
+        return null;
+      }
+    }));
+    return flows.filter((f): f is GradientFlow => f !== null);
   }
 
   async list(): Promise<StoredComparison[]> {
@@ -215,6 +269,8 @@ export default async function comparisonRoutes(app: FastifyInstance) {
     comparisons = new ComparisonService(app.services, await trainingService(app));
     services.set(app.services, comparisons);
     await comparisons.start();
+    const started = comparisons;
+    app.addHook('onClose', async () => started.close());
   }
   const service = comparisons;
 

@@ -1,3 +1,4 @@
+import './sandbox.ts';
 import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -20,9 +21,6 @@ const keys = redisKeys(config.namespace);
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const artifacts = new Artifacts(redis, keys);
 const state = new SurfaceState(redis, keys);
-// A sandbox outlives nothing: when its worker process dies (even by kill -9) it exits too,
-// and the chunk it held is retried elsewhere once its lock expires.
-process.on('disconnect', () => process.exit(0));
 
 interface Loaded {
   evaluator: Evaluator;

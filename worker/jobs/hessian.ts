@@ -1,3 +1,4 @@
+import './sandbox.ts';
 import { UnrecoverableError, type Job, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ContractError, linspace, redisKeys, type RedisKeys } from '../../contract/index.ts';

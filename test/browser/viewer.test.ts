@@ -1,0 +1,328 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
+import { mlpFiles } from '../helpers/models.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+
+/**
+ * The viewer in a real browser (Debian's chromium, WebGL on SwiftShader) against the real API and
+ * a real worker. Screenshots land in test-artifacts/browser/ (git-ignored).
+ */
+const root = resolve(import.meta.dirname, '../..');
+const artifacts = join(root, 'test-artifacts/browser');
+const SMALL = { samples: 200, num: 11 };
+
+/** Builds web/dist when it is missing or older than any web source (npm test builds it anyway). */
+function ensureWebBuild(): void {
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs)));
+  const built = (() => {
+    try {
+      return statSync(join(root, 'web/dist/index.html')).mtimeMs;
+    } catch {
+      return 0;
+    }
+  })();
+  const sources = Math.max(newest(join(root, 'web/src')), statSync(join(root, 'web/index.html')).mtimeMs);
+  if (built < sources) execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+}
+
+let stack: Stack;
+let browser: BrowserContext;
+let page: Page;
+let userDataDir: string;
+const pageErrors: string[] = [];
+
+async function api<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(`${stack.baseUrl}${path}`, init);
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+async function createSurface(request: SurfaceRequest): Promise<string> {
+  const created = await api<{ id: string }>('/api/v1/surfaces', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  return created.id;
+}
+
+async function waitCompleted(id: string, timeoutMs = 90_000): Promise<SurfaceResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const record = await api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
+    if (record.status === 'completed') return api<SurfaceResult>(`/api/v1/surfaces/${id}/result`);
+    if (record.status === 'failed' || record.status === 'cancelled') throw new Error(`surface ${id} ${record.status}: ${record.error?.message}`);
+    if (Date.now() > deadline) throw new Error(`surface ${id} not completed in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Colorful share and luminance spread of a PNG (decoded by the page itself). A blank or
+ * background-only canvas has neither; the colormapped surface has plenty of saturated pixels.
+ */
+async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: number }> {
+  return page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let colorful = 0;
+    let sum = 0;
+    let sumSquares = 0;
+    const pixels = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+      const max = Math.max(r, g, b);
+      const min = Math.min(r, g, b);
+      if (max > 40 && (max - min) / max > 0.35) colorful++;
+      const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      sum += luminance;
+      sumSquares += luminance * luminance;
+    }
+    const mean = sum / pixels;
+    return { colorful: colorful / pixels, spread: Math.sqrt(Math.max(0, sumSquares / pixels - mean * mean)) };
+  }, png.toString('base64'));
+}
+
+const baseRequest = (model: string, grid: SurfaceRequest['grid']): SurfaceRequest => ({
+  model,
+  dataset: { id: 'mnist', split: 'test', samples: SMALL.samples },
+  directions: { normalization: 'filter', ignore: 'biasbn', mode: 'weights', seed: 0 },
+  grid,
+});
+const axis = { min: -1, max: 1, num: SMALL.num };
+
+let plainId: string;
+let lineId: string;
+let skipId: string;
+
+beforeAll(async () => {
+  ensureWebBuild();
+  mkdirSync(artifacts, { recursive: true });
+  stack = await startStack({ workers: 1 });
+  userDataDir = mkdtempSync(join(tmpdir(), 'loss-atlas-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+    ],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await stack?.stop();
+});
+
+describe('viewer in a real browser', () => {
+  it('submits the default job from the form, grows the surface to 100 % and reads values under the cursor', async () => {
+    await page.goto(`${stack.baseUrl}/`);
+    await expect.poll(() => page.locator('#model').inputValue()).toBe('demo-cnn-skip');
+    expect(await page.locator('#dataset').inputValue()).toBe('mnist');
+    expect(await page.locator('#x-num').inputValue()).toBe('21');
+    await page.screenshot({ path: join(artifacts, 'home.png') });
+
+    // Keyboard only: the form is labelled, so fields are found by their labels.
+    await page.getByLabel('Samples').fill(String(SMALL.samples));
+    await page.getByLabel('points').first().fill(String(SMALL.num));
+    await page.locator('#y-num').fill(String(SMALL.num));
+    await page.getByLabel('Samples').focus();
+    await page.keyboard.press('Enter');
+
+    await page.waitForFunction(() => window.lossAtlas.currentSurface() !== null);
+    skipId = (await page.evaluate(() => window.lossAtlas.currentSurface()))!;
+    expect(page.url()).toContain(`surface=${skipId}`);
+    // Queued behind the form's job (one worker), for the compare and 1D tests below.
+    plainId = await createSurface(baseRequest('demo-cnn-plain', { x: axis, y: axis }));
+    lineId = await createSurface(baseRequest('demo-cnn-skip', { x: { min: -1, max: 1, num: 21 } }));
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100', null, { timeout: 120_000 });
+    expect(await page.locator('#progress-text').textContent()).toContain('100 %');
+    const timeline = await page.evaluate(() => window.lossAtlas.timeline);
+    console.log(`submit → first rows drawn: ${Math.round(timeline.firstRowsDrawnAt! - timeline.submittedAt!)} ms`);
+
+    const result = await waitCompleted(skipId);
+    expect(result.shape).toEqual([SMALL.num, SMALL.num]);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(artifacts, 'surface.png') });
+    const surface = await pixelStats(await page.locator('#view3d canvas').screenshot());
+    expect(surface.colorful).toBeGreaterThan(0.05);
+    expect(surface.spread).toBeGreaterThan(10);
+
+    // Hover a grid point near the front corner of the 3D view (never hidden behind the surface).
+    const at3d = { ix: SMALL.num - 2, iy: 1 };
+    const point = await page.evaluate(({ ix, iy }) => window.lossAtlas.projectGridPoint(ix, iy, '3d'), at3d);
+    await page.mouse.move(point!.x, point!.y);
+    const readout = page.locator('#readout');
+    await expect.poll(() => readout.getAttribute('data-ix')).toBe(String(at3d.ix));
+    expect(await readout.getAttribute('data-iy')).toBe(String(at3d.iy));
+    expect(Number(await readout.getAttribute('data-loss'))).toBe(result.loss[at3d.iy][at3d.ix]);
+    expect(Number(await readout.getAttribute('data-accuracy'))).toBe(result.accuracy![at3d.iy][at3d.ix]);
+    expect(Number(await readout.getAttribute('data-alpha'))).toBe(result.axes.x[at3d.ix]);
+    expect(await readout.textContent()).toContain(`loss = ${Number(result.loss[at3d.iy][at3d.ix]!.toPrecision(6))}`);
+
+    // The 2D map reads the same grid, and the arrow keys move the cursor from there.
+    const at2d = { ix: 3, iy: 8 };
+    const cell = await page.evaluate(({ ix, iy }) => window.lossAtlas.projectGridPoint(ix, iy, '2d'), at2d);
+    await page.mouse.move(cell!.x, cell!.y);
+    await expect.poll(() => readout.getAttribute('data-ix')).toBe(String(at2d.ix));
+    expect(Number(await readout.getAttribute('data-loss'))).toBe(result.loss[at2d.iy][at2d.ix]);
+    await page.locator('#view2d canvas').focus();
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(() => readout.getAttribute('data-iy')).toBe(String(at2d.iy + 1));
+    expect(Number(await readout.getAttribute('data-loss'))).toBe(result.loss[at2d.iy + 1][at2d.ix]);
+    await page.screenshot({ path: join(artifacts, 'surface-hover.png') });
+
+    // Exports from the view panel: a PNG of the canvas and the surface as CSV.
+    await page.locator('.lil-gui .lil-title').first().click();
+    const [png] = await Promise.all([page.waitForEvent('download'), page.getByText('PNG of the view').click()]);
+    const pngBytes = await readFile((await png.path())!);
+    expect(pngBytes.subarray(1, 4).toString()).toBe('PNG');
+    expect((await pixelStats(pngBytes)).colorful).toBeGreaterThan(0.05);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByText('CSV of the surface').click()]);
+    const rows = (await readFile((await csv.path())!, 'utf8')).trim().split('\n');
+    expect(rows.length).toBe(1 + SMALL.num * SMALL.num);
+    expect(rows[1 + at3d.iy * SMALL.num + at3d.ix].split(',')[4]).toBe(String(result.loss[at3d.iy][at3d.ix]));
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('compares two surfaces side by side with one color scale and linked cameras', async () => {
+    const [skip, plain] = await Promise.all([waitCompleted(skipId), waitCompleted(plainId)]);
+    await page.goto(`${stack.baseUrl}/?compare=${skipId},${plainId}`);
+    const panels = page.locator('.compare-panel');
+    await expect.poll(() => panels.count()).toBe(2);
+    await expect.poll(() => page.locator('.compare-panel table.figures tr').count()).toBe(16);
+    await expect.poll(() => page.locator('.panel-status').allTextContents()).toEqual(['', '']);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(artifacts, 'compare.png') });
+
+    const before = [];
+    for (let i = 0; i < 2; i++) {
+      const stats = await pixelStats(await panels.nth(i).locator('canvas').screenshot());
+      expect(stats.colorful).toBeGreaterThan(0.05);
+      before.push(await panels.nth(i).locator('canvas').screenshot());
+    }
+    // Loss at θ* (the centre of an 11-point [-1, 1] grid) as the API has it, in each table.
+    const centre = (SMALL.num - 1) / 2;
+    const figures = await panels.locator('table.figures tr:first-child td').allTextContents();
+    expect(figures).toEqual([skip, plain].map((r) => String(Number(r.loss[centre][centre]!.toPrecision(5)))));
+
+    // Hovering one surface reads the same grid point on both.
+    const at = { ix: SMALL.num - 2, iy: 1 };
+    const point = await page.evaluate(({ ix, iy }) => window.lossAtlas.projectComparePoint(0, ix, iy), at);
+    await page.mouse.move(point!.x, point!.y);
+    const readouts = page.locator('.panel-readout');
+    await expect.poll(() => readouts.nth(1).getAttribute('data-loss')).toBe(String(plain.loss[at.iy][at.ix]));
+    expect(await readouts.nth(0).getAttribute('data-loss')).toBe(String(skip.loss[at.iy][at.ix]));
+
+    // Rotating the first view turns the second one with it and puts the camera in the link.
+    const box = (await panels.nth(0).locator('canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2 + 20, { steps: 8 });
+    await page.mouse.up();
+    await expect.poll(() => page.url(), { timeout: 5000 }).toContain('cam=');
+    await page.waitForTimeout(500);
+    const after = await panels.nth(1).locator('canvas').screenshot();
+    expect(after.equals(before[1])).toBe(false);
+    await page.screenshot({ path: join(artifacts, 'compare-rotated.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('draws a 1D surface as a loss and accuracy chart', async () => {
+    const line = await waitCompleted(lineId);
+    expect(line.kind).toBe('1d');
+    await page.goto(`${stack.baseUrl}/?surface=${lineId}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    const chart = page.locator('#chart1d');
+    await expect.poll(() => chart.isVisible()).toBe(true);
+    expect(await page.locator('#view3d').isVisible()).toBe(false);
+    await expect.poll(() => chart.locator('.u-legend').textContent()).toContain('accuracy');
+    const stats = await pixelStats(await chart.locator('canvas').screenshot());
+    expect(stats.spread).toBeGreaterThan(5);
+    // Hovering the chart at point 15 of 21 (α = 0.5) reads that point.
+    const plot = (await chart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(plot.x + (15 / 20) * plot.width, plot.y + plot.height / 2);
+    const readout = page.locator('#readout');
+    await expect.poll(() => readout.getAttribute('data-ix')).toBe('15');
+    expect(Number(await readout.getAttribute('data-loss'))).toBe(line.loss[0][15]);
+    expect(await readout.getAttribute('data-beta')).toBe('');
+    await page.screenshot({ path: join(artifacts, 'line.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('uploads a model from the page, and shows API errors next to the field they name', async () => {
+    await page.goto(`${stack.baseUrl}/`);
+    await expect.poll(() => page.locator('#model').inputValue()).toBe('demo-cnn-skip');
+    const folder = mkdtempSync(join(tmpdir(), 'loss-atlas-upload-'));
+    const files = await mlpFiles([8], 3);
+    const paths = Object.entries(files).map(([name, bytes]) => {
+      writeFileSync(join(folder, name), bytes);
+      return join(folder, name);
+    });
+    await page.getByText('Upload a model').click();
+    const status = page.locator('#upload-status');
+
+    // A broken file: the API's message is shown.
+    writeFileSync(join(folder, 'broken.json'), 'not json');
+    await page.locator('#upload-files').setInputFiles([join(folder, 'broken.json')]);
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect.poll(() => status.textContent()).toMatch(/^Upload failed: .+/);
+
+    await page.locator('#upload-files').setInputFiles(paths);
+    await page.getByLabel('Name', { exact: true }).fill('browser-mlp');
+    await page.getByLabel('Trained on').selectOption('moons');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect.poll(() => status.textContent()).toContain('Uploaded browser-mlp');
+    const models = await api<{ items: { id: string; name: string }[] }>('/api/v1/models');
+    const uploaded = models.items.find((m) => m.name === 'browser-mlp')!;
+    expect(await page.locator('#model').inputValue()).toBe(uploaded.id);
+    expect(await page.locator('#dataset').inputValue()).toBe('moons');
+    rmSync(folder, { recursive: true, force: true });
+
+    // The 28×28 demo net on 2D points: the API rejects it and names dataset.id.
+    await page.locator('#model').selectOption('demo-cnn-skip');
+    await page.locator('#dataset').selectOption('moons');
+    await page.getByRole('button', { name: 'Compute surface' }).click();
+    const error = page.locator('.field-error');
+    await expect.poll(() => error.textContent()).toContain('shape');
+    expect(await page.locator('#dataset').getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: join(artifacts, 'form-error.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('cancels a running job from the page', async () => {
+    await page.goto(`${stack.baseUrl}/`);
+    await expect.poll(() => page.locator('#model').inputValue()).toBe('demo-cnn-skip');
+    // The default job (21×21, 500 samples) runs long enough to be caught.
+    await page.getByRole('button', { name: 'Compute surface' }).click();
+    const progress = page.locator('#progress-text');
+    await expect.poll(() => progress.textContent(), { timeout: 60_000 }).toMatch(/^running/);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => progress.textContent(), { timeout: 30_000 }).toMatch(/^cancelled at \d+ \/ 441 points/);
+    expect(await page.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(false);
+    const id = (await page.evaluate(() => window.lossAtlas.currentSurface()))!;
+    expect((await api<SurfaceRecord>(`/api/v1/surfaces/${id}`)).status).toBe('cancelled');
+    expect(pageErrors).toEqual([]);
+  });
+});

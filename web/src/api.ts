@@ -1,0 +1,82 @@
+import type { ChunkValues, DatasetInfo, ModelRecord, Progress, SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
+
+/** An API answer other than 2xx, with the server's code, message and the request field it blames. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field: string | null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function request<T>(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, { method, body, headers: { accept: 'application/json', ...headers } });
+  } catch (error) {
+    throw new ApiError(0, 'NETWORK', `The server did not answer (${(error as Error).message}). Is the API running?`, null);
+  }
+  const text = await response.text();
+  let payload: unknown = null;
+  try {
+    payload = text ? JSON.parse(text) : null;
+  } catch {
+    payload = null;
+  }
+  if (!response.ok) {
+    const error = (payload ?? {}) as { code?: string; message?: string; field?: string };
+    throw new ApiError(response.status, error.code ?? `HTTP_${response.status}`, error.message ?? (text.slice(0, 200) || response.statusText), error.field ?? null);
+  }
+  return payload as T;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+export const api = {
+  models: () => request<{ items: ModelRecord[] }>('GET', '/api/v1/models').then((r) => r.items),
+  datasets: () => request<{ items: DatasetInfo[] }>('GET', '/api/v1/datasets').then((r) => r.items),
+  surfaces: () => request<{ items: SurfaceRecord[] }>('GET', '/api/v1/surfaces').then((r) => r.items),
+  surface: (id: string) => request<SurfaceRecord>('GET', `/api/v1/surfaces/${encodeURIComponent(id)}`),
+  result: (id: string) => request<SurfaceResult>('GET', `/api/v1/surfaces/${encodeURIComponent(id)}/result`),
+  createSurface: (body: SurfaceRequest) =>
+    request<{ id: string; status: string }>('POST', '/api/v1/surfaces', json(body), { 'content-type': 'application/json' }),
+  cancelSurface: (id: string) => request<{ id: string; status: string }>('DELETE', `/api/v1/surfaces/${encodeURIComponent(id)}`),
+  uploadModel: (form: FormData) => request<ModelRecord>('POST', '/api/v1/models', form),
+};
+
+export interface SurfaceEventHandlers {
+  progress(progress: Progress): void;
+  chunk(chunk: ChunkValues): void;
+  done(): void;
+  failed(error: { code: string; message: string }): void;
+  cancelled(): void;
+  /** The stream broke and the browser gave up reconnecting. */
+  lost(): void;
+}
+
+/**
+ * Follows a surface's server-sent events. EventSource reconnects by itself with Last-Event-ID,
+ * so a dropped connection resumes where it stopped; the stream closes on the final event.
+ * Returns a function that stops following.
+ */
+export function followSurface(id: string, handlers: SurfaceEventHandlers): () => void {
+  const source = new EventSource(`/api/v1/surfaces/${encodeURIComponent(id)}/events`);
+  const on = <T>(name: string, handle: (data: T) => void, final = false) =>
+    source.addEventListener(name, (event) => {
+      if (final) source.close();
+      handle(JSON.parse((event as MessageEvent<string>).data) as T);
+    });
+  on<Progress>('progress', (data) => handlers.progress(data));
+  on<ChunkValues>('chunk', (data) => handlers.chunk(data));
+  on('done', () => handlers.done(), true);
+  on<{ code: string; message: string }>('failed', (data) => handlers.failed(data), true);
+  on('cancelled', () => handlers.cancelled(), true);
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) handlers.lost();
+  });
+  return () => source.close();
+}

@@ -1,0 +1,125 @@
+import type { Axis, ChunkValues, SurfaceResult } from '../../contract/index.ts';
+
+/** State of one grid point while a surface computes. */
+export const PENDING = 0;
+export const FINITE = 1;
+export const NON_FINITE = 2;
+
+/**
+ * A surface as the viewer holds it: row-major Float64 grids (exactly the API's numbers) (`loss[iy * nx + ix]`), NaN wherever a
+ * value is missing, plus a state per point so "not computed yet" (drawn flat and grey) and
+ * "computed but NaN/±Inf" (drawn as a hole) stay distinct. 1D surfaces have ny = 1 and y = [0].
+ */
+export interface SurfaceGrid {
+  kind: '1d' | '2d';
+  nx: number;
+  ny: number;
+  x: Float64Array;
+  y: Float64Array;
+  loss: Float64Array;
+  accuracy: Float64Array | null;
+  state: Uint8Array;
+  /** Points whose state is no longer PENDING. */
+  computed: number;
+}
+
+/** Same numbers as contract/surface.ts linspace (last point exactly max); duplicated because web code imports types only. */
+export function linspace(axis: Axis): Float64Array {
+  const values = new Float64Array(axis.num);
+  const step = (axis.max - axis.min) / (axis.num - 1);
+  for (let i = 0; i < axis.num; i++) values[i] = i === axis.num - 1 ? axis.max : axis.min + i * step;
+  return values;
+}
+
+export function createGrid(xAxis: Axis, yAxis: Axis | undefined | null, hasAccuracy: boolean): SurfaceGrid {
+  const x = linspace(xAxis);
+  const y = yAxis ? linspace(yAxis) : Float64Array.of(0);
+  const size = x.length * y.length;
+  return {
+    kind: yAxis ? '2d' : '1d',
+    nx: x.length,
+    ny: y.length,
+    x,
+    y,
+    loss: new Float64Array(size).fill(NaN),
+    accuracy: hasAccuracy ? new Float64Array(size).fill(NaN) : null,
+    state: new Uint8Array(size),
+    computed: 0,
+  };
+}
+
+/** Writes one SSE chunk (a run of row iy from column ix0) into the grid; returns the points newly filled. */
+export function applyChunk(grid: SurfaceGrid, chunk: ChunkValues): number {
+  if (chunk.iy < 0 || chunk.iy >= grid.ny || chunk.ix0 < 0 || chunk.ix0 + chunk.loss.length > grid.nx) {
+    throw new RangeError(`chunk ${chunk.index} (row ${chunk.iy}, from column ${chunk.ix0}, ${chunk.loss.length} points) lies outside the ${grid.ny}×${grid.nx} grid`);
+  }
+  let filled = 0;
+  const rowStart = chunk.iy * grid.nx + chunk.ix0;
+  for (let k = 0; k < chunk.loss.length; k++) {
+    const at = rowStart + k;
+    if (grid.state[at] === PENDING) filled++;
+    const loss = chunk.loss[k];
+    grid.loss[at] = loss ?? NaN;
+    grid.state[at] = loss === null ? NON_FINITE : FINITE;
+    if (grid.accuracy) grid.accuracy[at] = chunk.accuracy?.[k] ?? NaN;
+  }
+  grid.computed += filled;
+  return filled;
+}
+
+export function gridFromResult(result: SurfaceResult): SurfaceGrid {
+  const [ny, nx] = result.shape;
+  const grid: SurfaceGrid = {
+    kind: result.kind,
+    nx,
+    ny,
+    x: Float64Array.from(result.axes.x),
+    y: result.axes.y ? Float64Array.from(result.axes.y) : Float64Array.of(0),
+    loss: new Float64Array(nx * ny),
+    accuracy: result.accuracy ? new Float64Array(nx * ny) : null,
+    state: new Uint8Array(nx * ny),
+    computed: nx * ny,
+  };
+  for (let iy = 0; iy < ny; iy++) {
+    for (let ix = 0; ix < nx; ix++) {
+      const at = iy * nx + ix;
+      const loss = result.loss[iy][ix];
+      grid.loss[at] = loss ?? NaN;
+      grid.state[at] = loss === null ? NON_FINITE : FINITE;
+      if (grid.accuracy) grid.accuracy[at] = result.accuracy?.[iy][ix] ?? NaN;
+    }
+  }
+  return grid;
+}
+
+/** Index of the axis value nearest to `value` (axes are sorted linspaces). */
+export function nearestIndex(axis: Float64Array, value: number): number {
+  let best = 0;
+  for (let i = 1; i < axis.length; i++) if (Math.abs(axis[i] - value) < Math.abs(axis[best] - value)) best = i;
+  return best;
+}
+
+export interface PointReadout {
+  ix: number;
+  iy: number;
+  alpha: number;
+  beta: number | null;
+  loss: number | null;
+  accuracy: number | null;
+  state: number;
+}
+
+export function readPoint(grid: SurfaceGrid, ix: number, iy: number): PointReadout {
+  const at = iy * grid.nx + ix;
+  const loss = grid.loss[at];
+  const accuracy = grid.accuracy ? grid.accuracy[at] : NaN;
+  return {
+    ix,
+    iy,
+    alpha: grid.x[ix],
+    beta: grid.kind === '2d' ? grid.y[iy] : null,
+    loss: Number.isFinite(loss) ? loss : null,
+    accuracy: Number.isFinite(accuracy) ? accuracy : null,
+    state: grid.state[at],
+  };
+}

@@ -1,0 +1,145 @@
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { ThemeColors } from './theme.ts';
+
+export interface LineChartOptions {
+  title: string;
+  xLabel: string;
+  /** Fixed chart height in CSS pixels; the width follows the container. */
+  height: number;
+  /** Small chart: no legend and no axis titles (the title names the series). Default false. */
+  compact?: boolean;
+  /** Called with the data index under the mouse (uPlot snaps to the nearest point). */
+  onCursor?(index: number): void;
+}
+
+export interface LineSeries {
+  x: ArrayLike<number>;
+  loss: ArrayLike<number>;
+  /** In [0, 1]; null when the loss has no accuracy (regression). */
+  accuracy: ArrayLike<number> | null;
+}
+
+const toGaps = (values: ArrayLike<number>, scale = 1, positiveOnly = false) =>
+  Array.from(values, (v) => (Number.isFinite(v) && (!positiveOnly || v > 0) ? v * scale : null));
+
+/**
+ * Loss (left axis, optionally log) and accuracy in % (right axis) along one axis, by uPlot: the
+ * 1D surface chart and the slices through the cursor of a 2D surface. A vertical rule marks `markerX`.
+ */
+export class LineChart {
+  readonly element = document.createElement('div');
+  private plot: uPlot | null = null;
+  private series: LineSeries | null = null;
+  private markerX: number | null = null;
+  private readonly resizeObserver: ResizeObserver;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private options: LineChartOptions,
+    private theme: ThemeColors,
+    private log = false,
+  ) {
+    this.element.className = 'line-chart';
+    container.append(this.element);
+    this.resizeObserver = new ResizeObserver(() => this.plot?.setSize({ width: this.width(), height: this.options.height }));
+    this.resizeObserver.observe(container);
+  }
+
+  setData(series: LineSeries, markerX: number | null = null): void {
+    const rebuild = !this.plot || !this.series || this.series.accuracy === null !== (series.accuracy === null);
+    this.series = series;
+    this.markerX = markerX;
+    if (rebuild) this.build();
+    else this.plot!.setData(this.data());
+  }
+
+  /** Moves the vertical rule without touching the data (so it cannot re-trigger the cursor hook). */
+  setMarker(markerX: number | null): void {
+    this.markerX = markerX;
+    this.plot?.redraw(false, false);
+  }
+
+  /** Changes the title without rebuilding the chart (slices retitle on every cursor move). */
+  setTitle(title: string): void {
+    this.options.title = title;
+    const element = this.plot?.root.querySelector('.u-title');
+    if (element) element.textContent = title;
+  }
+
+  setLog(log: boolean): void {
+    this.log = log;
+    if (this.series) this.build();
+  }
+
+  setTheme(theme: ThemeColors): void {
+    this.theme = theme;
+    if (this.series) this.build();
+  }
+
+  dispose(): void {
+    this.resizeObserver.disconnect();
+    this.plot?.destroy();
+    this.element.remove();
+  }
+
+  private width(): number {
+    return Math.max(200, this.container.clientWidth - 4);
+  }
+
+  private data(): uPlot.AlignedData {
+    const { x, loss, accuracy } = this.series!;
+    const columns: (number | null)[][] = [Array.from(x), toGaps(loss, 1, this.log)];
+    if (accuracy) columns.push(toGaps(accuracy, 100));
+    return columns as uPlot.AlignedData;
+  }
+
+  private build(): void {
+    this.plot?.destroy();
+    const theme = this.theme;
+    const axisStyle = { stroke: theme.foreground, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid, width: 1 } };
+    const hasAccuracy = this.series!.accuracy !== null;
+    const compact = this.options.compact ?? false;
+    const options: uPlot.Options = {
+      title: this.options.title,
+      legend: { show: !this.options.compact },
+      width: this.width(),
+      height: this.options.height,
+      scales: { x: { time: false }, loss: { distr: this.log ? 3 : 1 }, ...(hasAccuracy ? { pct: { range: [0, 100] as [number, number] } } : {}) },
+      series: [
+        { label: this.options.xLabel, value: (_u, v) => (v === null ? '—' : v.toFixed(4)) },
+        { label: 'loss', scale: 'loss', stroke: '#3b5bdb', width: 2, spanGaps: false, value: (_u, v) => (v === null ? '—' : String(Number(v.toPrecision(5)))) },
+        ...(hasAccuracy ? [{ label: 'accuracy %', scale: 'pct', stroke: '#e8590c', width: 1.5, dash: [6, 4], spanGaps: false, value: (_u: uPlot, v: number | null) => (v === null ? '—' : v.toFixed(2)) }] : []),
+      ],
+      axes: [
+        { ...axisStyle, label: compact ? undefined : this.options.xLabel },
+        { ...axisStyle, scale: 'loss', label: compact ? undefined : this.log ? 'loss (log)' : 'loss', size: compact ? 44 : 56 },
+        ...(hasAccuracy ? [{ ...axisStyle, scale: 'pct', side: 1 as const, label: compact ? undefined : 'accuracy %', grid: { show: false }, size: compact ? 36 : 50 }] : []),
+      ],
+      hooks: {
+        setCursor: [
+          (plot: uPlot) => {
+            const index = plot.cursor.idx;
+            if (index !== null && index !== undefined) this.options.onCursor?.(index);
+          },
+        ],
+        draw: [
+          (plot: uPlot) => {
+            if (this.markerX === null) return;
+            const left = plot.valToPos(this.markerX, 'x', true);
+            const context = plot.ctx;
+            context.save();
+            context.strokeStyle = theme.accent;
+            context.setLineDash([4, 3]);
+            context.beginPath();
+            context.moveTo(left, plot.bbox.top);
+            context.lineTo(left, plot.bbox.top + plot.bbox.height);
+            context.stroke();
+            context.restore();
+          },
+        ],
+      },
+    };
+    this.plot = new uPlot(options, this.data(), this.element);
+  }
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_VIEW_STATE, parseViewState, serializeViewState } from './url-state.ts';
+
+describe('url state', () => {
+  it('round-trips a full view state', () => {
+    const state = {
+      ...DEFAULT_VIEW_STATE,
+      compare: ['a1', 'b2'],
+      camera: { position: [1.5, -2, 1.25] as [number, number, number], target: [0, 0, 0.5] as [number, number, number] },
+      colormap: 'magma' as const,
+      scale: 'log' as const,
+      clip: 10,
+      levels: '0.1:10:0.5',
+      view: '2d' as const,
+      wireframe: true,
+    };
+    const query = serializeViewState(state);
+    expect(query).toContain('compare=a1,b2');
+    expect(query).toContain('levels=0.1:10:0.5');
+    expect(parseViewState(query)).toEqual(state);
+  });
+
+  it('defaults are left out of the link', () => {
+    expect(serializeViewState(DEFAULT_VIEW_STATE)).toBe('');
+    expect(serializeViewState({ ...DEFAULT_VIEW_STATE, surface: 'abc' })).toBe('?surface=abc');
+  });
+
+  it('a malformed link falls back to defaults instead of failing', () => {
+    const state = parseViewState('?compare=a,a,b,<x>,c,d,e,f,g&cmap=rainbow&clip=-3&cam=1,2&scale=ln');
+    expect(state.compare).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(state.colormap).toBe('viridis');
+    expect(state.clip).toBeNull();
+    expect(state.camera).toBeNull();
+    expect(state.scale).toBe('linear');
+  });
+});

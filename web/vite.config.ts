@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+/** Pages of the viewer: the app, plus the comparison report page when it is present. */
+const pages = Object.fromEntries(
+  ['index', 'report'].filter((name) => existsSync(`${root}${name}.html`)).map((name) => [name, `${root}${name}.html`]),
+);
+
+export default defineConfig({
+  root,
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    rolldownOptions: { input: pages },
+    // three.js alone is ~600 kB minified; one chunk for the app is fine for a viz tool.
+    chunkSizeWarningLimit: 1200,
+  },
+  server: {
+    // `npx vite web` during development: the API (npm start) answers /api and /docs.
+    proxy: { '/api': 'http://127.0.0.1:8080', '/docs': 'http://127.0.0.1:8080', '/health': 'http://127.0.0.1:8080' },
+  },
+});
