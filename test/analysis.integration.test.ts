@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SurfaceRecord } from '../contract/index.ts';
+import type { HessianMapResult } from '../contract/metrics/hessian.ts';
+import type { SurfaceMetrics } from '../contract/metrics/surface-metrics.ts';
+import { startStack, type Stack } from './helpers/stack.ts';
+import { mlpFiles, uploadModel } from './helpers/models.ts';
+
+let stack: Stack;
+let surfaceId: string;
+
+beforeAll(async () => {
+  stack = await startStack({ workers: 1 });
+  const model = await uploadModel(stack.baseUrl, 'moons mlp', await mlpFiles([8]));
+  const response = await fetch(`${stack.baseUrl}/api/v1/surfaces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: model.body.id, dataset: { id: 'moons', samples: 200 }, grid: { x: { min: -1, max: 1, num: 5 }, y: { min: -1, max: 1, num: 5 } } }),
+  });
+  surfaceId = ((await response.json()) as { id: string }).id;
+  for (;;) {
+    const record = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}`)).json()) as SurfaceRecord;
+    if (record.status === 'completed') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('analyses of a finished surface', () => {
+  it('serves its metrics, consistent with the grid', async () => {
+    const metrics = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/metrics`)).json()) as SurfaceMetrics;
+    const result = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/result`)).json()) as { loss: number[][] };
+    const flat = result.loss.flat();
+    expect(metrics.points).toEqual({ total: 25, finite: 25, nonFinite: 0 });
+    expect(metrics.minimum.loss).toBe(Math.min(...flat));
+    expect(metrics.maximumLoss).toBe(Math.max(...flat));
+    expect(metrics.center).toMatchObject({ ix: 2, iy: 2, exact: true, loss: result.loss[2]![2] });
+    const share = flat.filter((v) => v <= result.loss[2]![2]! + 0.1).length / 25;
+    expect(metrics.basin.find((b) => b.tau === 0.1)!.share).toBeCloseTo(share, 12);
+  });
+
+  it('computes a Hessian eigenvalue-ratio map over a sub-grid, with progress while it runs', async () => {
+    const queued = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ points: 2, maxSteps: 6, samples: 100 }),
+    });
+    expect(queued.status).toBe(202);
+    let result: HessianMapResult | null = null;
+    for (let i = 0; i < 600 && !result; i++) {
+      const response = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`);
+      if (response.status === 200) result = (await response.json()) as HessianMapResult;
+      else {
+        expect(response.status).toBe(202);
+        expect(((await response.json()) as { status: string }).status).not.toBe('failed');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    expect(result!.shape).toEqual([2, 2]);
+    for (const point of result!.points) {
+      expect(point.lambdaMax).toBeGreaterThan(0);
+      expect(point.absRatio).toBeGreaterThanOrEqual(0);
+      expect(point.lambdaMin!).toBeLessThanOrEqual(point.lambdaMax!);
+    }
+  });
+
+  it('refuses a Hessian map of an unfinished or unknown surface', async () => {
+    const response = await fetch(`${stack.baseUrl}/api/v1/surfaces/nope/hessian`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(response.status).toBe(404);
+  });
+});
