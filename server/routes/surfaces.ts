@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
+import { relayEvents } from '../sse.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const Accepted = Type.Object({
@@ -9,9 +10,6 @@ const Accepted = Type.Object({
   links: Type.Object({ self: Type.String(), events: Type.String(), result: Type.String() }),
 });
 
-const TERMINAL_EVENTS = new Set(['done', 'failed', 'cancelled']);
-/** How long one XREAD blocks before a keep-alive comment is sent. */
-const BLOCK_MS = 10_000;
 
 export default async function surfaceRoutes(app: FastifyInstance) {
   const { surfaces } = app.services;
@@ -106,48 +104,12 @@ async function streamEvents(app: FastifyInstance, request: FastifyRequest, reply
   const { surfaces, redis, keys } = app.services;
   const { id } = request.params as { id: string };
   const record = await surfaces.get(id);
-  const header = request.headers['last-event-id'];
-  let lastId = (typeof header === 'string' && /^\d+-\d+$/.test(header) ? header : undefined) ?? (request.query as { lastEventId?: string }).lastEventId ?? '0-0';
-  const streamKey = keys.surfaceEvents(id);
-
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-  raw.write('retry: 2000\n\n');
-  const reader = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
-  let open = true;
-  const close = () => {
-    if (!open) return;
-    open = false;
-    reader.disconnect();
-    raw.end();
-  };
-  request.raw.on('close', close);
-
-  if (!(await redis.exists(streamKey)) && surfaces.isFinal(record.status)) {
-    // The stream expired or Redis restarted: the stored record still tells how it ended.
-    const event = record.status === 'completed' ? 'done' : record.status;
-    const data = record.status === 'failed' ? (record.error ?? { code: 'FAILED', message: 'failed' }) : { status: record.status };
-    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    return close();
-  }
-  try {
-    while (open) {
-      const reply = (await reader.xread('COUNT', 200, 'BLOCK', BLOCK_MS, 'STREAMS', streamKey, lastId)) as [string, [string, string[]][]][] | null;
-      if (!reply) {
-        raw.write(': keep-alive\n\n');
-        continue;
-      }
-      for (const [entryId, fields] of reply[0]![1]) {
-        const event = fields[fields.indexOf('event') + 1]!;
-        const data = fields[fields.indexOf('data') + 1]!;
-        raw.write(`id: ${entryId}\nevent: ${event}\ndata: ${data}\n\n`);
-        lastId = entryId;
-        if (TERMINAL_EVENTS.has(event)) return close();
-      }
-    }
-  } catch (err) {
-    if (open) request.log.warn({ err }, 'event stream ended');
-    close();
-  }
+  const ending = !surfaces.isFinal(record.status)
+    ? null
+    : record.status === 'completed'
+      ? { event: 'done', data: { status: 'completed' } }
+      : record.status === 'failed'
+        ? { event: 'failed', data: record.error ?? { code: 'FAILED', message: 'failed' } }
+        : { event: 'cancelled', data: {} };
+  await relayEvents(redis, request, reply, { streamKey: keys.surfaceEvents(id), ending });
 }

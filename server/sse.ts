@@ -1,0 +1,66 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+
+const STREAM_ID = /^\d+-\d+$/;
+const TERMINAL_EVENTS = new Set(['done', 'failed', 'cancelled']);
+/** How long one XREAD blocks before a keep-alive comment is sent. */
+const BLOCK_MS = 10_000;
+
+export interface EventSource {
+  /** Redis stream whose entries hold the fields `event` and `data` (JSON). */
+  streamKey: string;
+  /** How the job ended, when it has: sent alone if the stream is gone (expired, Redis restarted). */
+  ending: { event: string; data: unknown } | null;
+  /** Called between blocking reads, e.g. to notice work that finished while nobody listened. */
+  onIdle?: () => Promise<void>;
+}
+
+/**
+ * Relays a job's Redis event stream as server-sent events until a terminal event (done, failed,
+ * cancelled). Event ids are stream ids, so Last-Event-ID (or ?lastEventId=) resumes after one.
+ */
+export async function relayEvents(redis: Redis, request: FastifyRequest, reply: FastifyReply, source: EventSource): Promise<void> {
+  const header = request.headers['last-event-id'];
+  const query = (request.query as { lastEventId?: string }).lastEventId;
+  let lastId = (typeof header === 'string' && STREAM_ID.test(header) ? header : undefined) ?? query ?? '0-0';
+
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  raw.write('retry: 2000\n\n');
+  // XREAD BLOCK holds its connection, so every client reads on its own.
+  const reader = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    reader.disconnect();
+    raw.end();
+  };
+  request.raw.on('close', close);
+
+  if (source.ending && !(await redis.exists(source.streamKey))) {
+    raw.write(`event: ${source.ending.event}\ndata: ${JSON.stringify(source.ending.data)}\n\n`);
+    return close();
+  }
+  try {
+    while (open) {
+      const entries = (await reader.xread('COUNT', 200, 'BLOCK', BLOCK_MS, 'STREAMS', source.streamKey, lastId)) as [string, [string, string[]][]][] | null;
+      if (!entries) {
+        await source.onIdle?.();
+        raw.write(': keep-alive\n\n');
+        continue;
+      }
+      for (const [entryId, fields] of entries[0]![1]) {
+        const event = fields[fields.indexOf('event') + 1]!;
+        const data = fields[fields.indexOf('data') + 1]!;
+        raw.write(`id: ${entryId}\nevent: ${event}\ndata: ${data}\n\n`);
+        lastId = entryId;
+        if (TERMINAL_EVENTS.has(event)) return close();
+      }
+    }
+  } catch (err) {
+    if (open) request.log.warn({ err }, 'event stream ended');
+    close();
+  }
+}
