@@ -12,6 +12,8 @@ export const QUEUES = {
   surfaces: 'la-surfaces',
   /** One job per chunk (a run of grid points): CPU-bound, evaluated in sandboxed worker processes. */
   chunks: 'la-chunks',
+  /** One job per training run (contract/training.ts): long, CPU-bound, in a sandboxed process. */
+  trainings: 'la-trainings',
 } as const;
 
 /**
@@ -27,6 +29,16 @@ export function redisKeys(namespace: string) {
     surfaceChunks: (id: string) => `${namespace}:surface:${id}:chunks`,
     surfaceEvents: (id: string) => `${namespace}:surface:${id}:events`,
     surfaceResult: (id: string) => `${namespace}:surface:${id}:result`,
+    /** Hash of a training run's live state (TrainingState). */
+    training: (id: string) => `${namespace}:training:${id}`,
+    /** Stream of a training run's events: epoch, checkpoint, done, failed, cancelled. */
+    trainingEvents: (id: string) => `${namespace}:training:${id}:events`,
+    /** Sorted set of training ids by creation time (ms). */
+    trainings: `${namespace}:trainings`,
+    /** JSON ComparisonRecord state of a comparison (contract/comparisons.ts). */
+    comparison: (id: string) => `${namespace}:comparison:${id}`,
+    /** Sorted set of comparison ids by creation time (ms). */
+    comparisons: `${namespace}:comparisons`,
     /** Heartbeat of a live worker process (JSON WorkerHeartbeat, expires when the worker dies). */
     worker: (id: string) => `${namespace}:worker:${id}`,
     workersPattern: `${namespace}:worker:*`,
@@ -58,6 +70,8 @@ export interface SurfacePlan {
   loss: LossName;
   batchSize: number;
   engine: Engine;
+  /** Engine to use when `engine` cannot load the model (set when the request named no engine). */
+  engineFallback?: Engine | null;
   provenance: Provenance;
 }
 
@@ -78,7 +92,34 @@ export interface ChunkJobData {
 export const jobIds = {
   surface: (id: string) => `surface-${id}`,
   chunk: (id: string, index: number) => `chunk-${id}-${index}`,
+  training: (id: string) => `training-${id}`,
 };
+
+export interface TrainingJobData {
+  trainingId: string;
+}
+
+/** Fields of the Redis hash redisKeys(ns).training(id); JSON where noted. */
+export interface TrainingState {
+  status: 'queued' | 'running' | 'trained' | 'completed' | 'failed' | 'cancelled';
+  /** JSON { request: ResolvedTrainingRequest, dataset: { id, hash } }, written by the API at submission. */
+  plan: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Last finished epoch. */
+  epoch?: string;
+  /** JSON EpochMetrics[]. */
+  history?: string;
+  /** JSON CheckpointInfo[]. */
+  checkpoints?: string;
+  /** JSON TrainingOutcome, written by the worker when training ends ('trained'); the API then registers the model. */
+  outcome?: string;
+  modelId?: string;
+  /** JSON { code, message }. */
+  error?: string;
+  cancelled?: '1';
+}
 
 export interface WorkerHeartbeat {
   id: string;

@@ -74,7 +74,13 @@ export const SurfaceRequest = Type.Object(
     ),
     loss: Type.Optional(LossName),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxBatchSize, description: 'Evaluation batch size (default 128); does not change the numbers' })),
-    engine: Type.Optional(Engine),
+    engine: Type.Optional(
+      Type.Union([Type.Literal('tfjs'), Type.Literal('onnx')], {
+        description:
+          'Evaluation engine. Default (LA_ENGINE, onnx): onnxruntime, which evaluates tfjs Layers models through an exported ONNX graph, ' +
+          'falling back to tfjs for layers the exporter does not cover. Both give the same numbers to 1e-5 relative.',
+      }),
+    ),
     name: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },

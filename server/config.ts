@@ -9,7 +9,7 @@ export const ConfigSchema = Type.Object({
   LA_NAMESPACE: Type.String({ default: 'la', pattern: '^[A-Za-z0-9_-]+$', description: 'Prefix of every Redis key and queue' }),
   DATA_DIR: Type.String({ default: './data', description: 'Where models, datasets, directions and surfaces are stored' }),
   LOG_LEVEL: Type.String({ default: 'info' }),
-  LA_ENGINE: Type.Union([Type.Literal('tfjs'), Type.Literal('onnx')], { default: 'tfjs', description: 'Engine of jobs that name none' }),
+  LA_ENGINE: Type.Union([Type.Literal('tfjs'), Type.Literal('onnx')], { default: 'onnx', description: 'Engine of jobs that name none (tfjs is the fallback when onnx cannot load a model)' }),
   MAX_UPLOAD_BYTES: Type.Integer({ default: 256 * 1024 * 1024, minimum: 1024 }),
   WEB_DIST: Type.String({ default: './web/dist' }),
   FIXTURES_DIR: Type.String({ default: './fixtures/models', description: 'Demo models registered at boot' }),

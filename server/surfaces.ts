@@ -122,6 +122,7 @@ export class SurfaceService {
       loss,
       batchSize,
       engine: request.engine ?? this.o.defaultEngine,
+      engineFallback: request.engine || this.o.defaultEngine === 'tfjs' ? null : 'tfjs',
       provenance: {
         model: { id: model.id, name: model.name, hash: model.hash, parameterCount: model.parameterCount },
         dataset: { id: dataset.id, hash: dataset.hash, split, samples, sampleSeed, indicesHash: null },

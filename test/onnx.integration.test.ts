@@ -70,6 +70,25 @@ describe('ONNX models (PyTorch layout) end to end', () => {
     expect(onnx.accuracy).toEqual(tfjs.accuracy);
   });
 
+  it('evaluates with onnxruntime by default and falls back to tfjs for a layer the exporter does not cover', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { saveLayersModel } = await import('../worker/engine/tfjs/save-model.ts');
+    const net = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [2], units: 8, activation: 'tanh', kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }) }),
+        tf.layers.layerNormalization(),
+        tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotNormal({ seed: 4 }) }),
+      ],
+    });
+    const plainNet = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotNormal({ seed: 5 }) })] });
+    const withNorm = await upload('/api/v1/models', 'layer-norm mlp', (await saveLayersModel(net)) as unknown as Record<string, Uint8Array>);
+    const plain = await upload('/api/v1/models', 'plain mlp', (await saveLayersModel(plainNet)) as unknown as Record<string, Uint8Array>);
+    const grid = { x: { min: -1, max: 1, num: 3 } };
+    const dataset = { id: 'moons', samples: 100 };
+    expect((await surface({ model: plain.body.id, dataset, grid })).provenance.engine).toMatchObject({ name: 'onnx' });
+    expect((await surface({ model: withNorm.body.id, dataset, grid })).provenance.engine).toMatchObject({ name: 'tfjs' });
+  });
+
   it('rejects bytes that are not an ONNX model, naming the file, and stores nothing', async () => {
     const before = ((await (await fetch(`${stack.baseUrl}/api/v1/models`)).json()) as { items: unknown[] }).items.length;
     const { status, body } = await upload('/api/v1/models', 'garbage', { 'model.onnx': new Uint8Array([8, 255, 255, 255, 255, 1, 2, 3]) });

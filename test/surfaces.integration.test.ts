@@ -73,7 +73,7 @@ describe('surfaces end to end', () => {
     expect(result.accuracy!.flat().every((v) => v !== null && v >= 0 && v <= 1)).toBe(true);
 
     const record = (await api<SurfaceRecord>(`/api/v1/surfaces/${submitted.body.id}`)).body;
-    expect(record.provenance.engine).toMatchObject({ name: 'tfjs' });
+    expect(record.provenance.engine).toMatchObject({ name: 'onnx', backend: 'onnxruntime-cpu' });
     expect(record.provenance.directions.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(Math.abs(record.provenance.directions.cosine!)).toBeLessThan(0.5);
     expect(record.provenance.dataset.indicesHash).toMatch(/^[0-9a-f]{64}$/);

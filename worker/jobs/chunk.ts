@@ -2,7 +2,7 @@ import './sandbox.ts';
 import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type SurfacePlan } from '../../contract/index.ts';
+import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
 import { Artifacts, initialParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
 import { evaluationData } from '../datasets/select.ts';
@@ -31,14 +31,31 @@ interface Loaded {
 const loaded = new Map<string, Loaded>();
 let directionsCache: { hash: string; x: Float32Array; y: Float32Array | null } | null = null;
 
+/** Models an engine refused (engine:hash), so a fallback is taken at once for later chunks. */
+const refused = new Set<string>();
+
 async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
-  let entry = loaded.get(plan.engine);
+  const fallback = plan.engineFallback;
+  if (!fallback || !refused.has(`${plan.engine}:${plan.model.hash}`)) {
+    try {
+      return await evaluatorOn(plan.engine, plan, surfaceId);
+    } catch (err) {
+      if (!(err instanceof ContractError) || !fallback) throw err;
+      refused.add(`${plan.engine}:${plan.model.hash}`);
+    }
+  }
+  return evaluatorOn(fallback, plan, surfaceId);
+}
+
+async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
+  let entry = loaded.get(engine);
   if (!entry) {
-    entry = { evaluator: await createEvaluator(plan.engine), modelKey: '', dataKey: '', theta: new Float32Array(0) };
-    loaded.set(plan.engine, entry);
+    entry = { evaluator: await createEvaluator(engine), modelKey: '', dataKey: '', theta: new Float32Array(0) };
+    loaded.set(engine, entry);
   }
   const model = await artifacts.model(plan.model);
   if (entry.modelKey !== plan.model.hash) {
+    entry.modelKey = '';
     await entry.evaluator.load(model);
     entry.theta = initialParameters(model);
     entry.modelKey = plan.model.hash;

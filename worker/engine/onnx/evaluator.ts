@@ -8,6 +8,12 @@ import { initializerSlots, type ByteSlot } from './initializer-slots.ts';
 import { lossSums } from './losses.ts';
 
 const DEFAULT_BATCH_SIZE = 128;
+/**
+ * Rows per onnxruntime run, whatever the requested batch size (smaller only): measured on one
+ * thread, 64-row runs beat 128-row runs by ~8–10 % on ResNet-20 and the demo CNN (cache-sized
+ * activations). Batching never changes the numbers: losses are summed per sample.
+ */
+const MAX_RUN_ROWS = 64;
 const BYTES_PER_FLOAT32 = 4;
 
 /** Intra-op threads per session: env LA_ONNX_THREADS, default 1 (one worker process per core instead). */
@@ -31,15 +37,28 @@ export function parameterFeedFromEnv(): ParameterFeed | 'auto' {
   return raw as ParameterFeed | 'auto';
 }
 
+/**
+ * Measured on this project's benchmark (bench/): ResNet-20 (272k parameters) runs 3–4× faster with
+ * initializers; the 10k-parameter demo CNN about 2× faster with inputs, where the per-point
+ * session costs more than the run.
+ */
+export const AUTO_FEED_PARAMETER_THRESHOLD = 100_000;
+
+function autoFeed(artifact: ModelArtifact): ParameterFeed {
+  const count = artifact.parameters.reduce((n, p) => n + p.size, 0);
+  return count >= AUTO_FEED_PARAMETER_THRESHOLD ? 'initializers' : 'inputs';
+}
+
 export interface OnnxEvaluatorOptions {
   /**
    * How each point's parameters reach onnxruntime. 'initializers': as constant initializers,
    * written into the serialized model's bytes, with a fresh session per point, so onnxruntime
    * folds BN into the convolutions and prepacks the weights (pays off on conv nets: ResNet-20).
    * 'inputs': as graph inputs fed with every run to one session (no per-point session cost; pays
-   * off on small models, where creating a session costs more than the run). 'auto': the first
-   * evaluate runs the point both ways and keeps the faster for this model. Both are exact; they
-   * differ only by float rounding (folded BN). Default: parameterFeedFromEnv().
+   * off on small models, where creating a session costs more than the run). 'auto': decided by the
+   * model's size alone (see autoFeed), so every worker of a surface makes the same choice and the
+   * numbers do not depend on timing. Both are exact; they differ only by float rounding (folded
+   * BN). Default: parameterFeedFromEnv().
    */
   parameterFeed?: ParameterFeed | 'auto';
   /** Intra-op threads per session. Default: onnxThreads() (env LA_ONNX_THREADS, else 1). */
@@ -198,7 +217,7 @@ export class OnnxEvaluator implements Evaluator {
   private model: LoadedModel | null = null;
   private data: BoundData | null = null;
   private readonly requestedFeed: ParameterFeed | 'auto';
-  /** null while 'auto' has not decided yet: then both representations are kept up to date. */
+  /** The representation in use once a model is loaded. */
   private chosenFeed: ParameterFeed | null = null;
   /** The parameters-as-inputs model and its parameter tensors, refilled by setParameters. */
   private inputsModel: { bytes: Uint8Array; feeds: Record<string, ort.Tensor> } | null = null;
@@ -224,7 +243,7 @@ export class OnnxEvaluator implements Evaluator {
     return new OnnxEvaluator(options.parameterFeed ?? parameterFeedFromEnv(), options.threads ?? onnxThreads());
   }
 
-  /** The representation in use; null until 'auto' has decided (at the first evaluate). */
+  /** The representation in use; null before a model is loaded. */
   get parameterFeed(): ParameterFeed | null {
     return this.chosenFeed;
   }
@@ -236,7 +255,7 @@ export class OnnxEvaluator implements Evaluator {
     const model = artifact.format === 'onnx' ? loadOnnx(artifact) : loadLayers(artifact);
     this.model = model;
     this.scratch = new Float32Array(model.bindings.reduce((n, b) => Math.max(n, b.binding.size), 0));
-    this.chosenFeed = this.requestedFeed === 'auto' ? null : this.requestedFeed;
+    this.chosenFeed = this.requestedFeed === 'auto' ? autoFeed(artifact) : this.requestedFeed;
     this.initializerSessionStale = true;
     try {
       if (this.chosenFeed !== 'initializers') {
@@ -249,7 +268,7 @@ export class OnnxEvaluator implements Evaluator {
         }
         this.inputsModel = { bytes: converted.bytes, feeds };
       }
-      await this.session(this.chosenFeed ?? 'initializers');
+      await this.session(this.chosenFeed);
     } catch (err) {
       this.model = null;
       this.inputsModel = null;
@@ -318,23 +337,7 @@ export class OnnxEvaluator implements Evaluator {
     if (lossHasAccuracy(options.loss) && data.maxLabel === null) {
       throw new ContractError('loss', 'cross-entropy losses need integer class labels; the dataset has float targets');
     }
-    if (this.chosenFeed) return this.evaluateWith(this.chosenFeed, data, options, batchSize);
-    // 'auto': this point both ways (the inputs session is built outside the clock: it is built once).
-    const initializersStart = performance.now();
-    const viaInitializers = await this.evaluateWith('initializers', data, options, batchSize);
-    const initializersSeconds = performance.now() - initializersStart;
-    await this.session('inputs');
-    const inputsStart = performance.now();
-    const viaInputs = await this.evaluateWith('inputs', data, options, batchSize);
-    const inputsSeconds = performance.now() - inputsStart;
-    this.chosenFeed = initializersSeconds <= inputsSeconds ? 'initializers' : 'inputs';
-    if (this.chosenFeed === 'initializers') {
-      await this.releaseSession('inputs');
-      this.inputsModel = null;
-      return viaInitializers;
-    }
-    await this.releaseSession('initializers');
-    return viaInputs;
+    return this.evaluateWith(this.chosenFeed!, data, options, batchSize);
   }
 
   resources(): Record<string, number> {
@@ -364,7 +367,7 @@ export class OnnxEvaluator implements Evaluator {
     let lossSum = 0;
     let correctSum = 0;
     let start = 0;
-    for (const input of this.batchTensors(data, batchSize)) {
+    for (const input of this.batchTensors(data, Math.min(batchSize, MAX_RUN_ROWS))) {
       const count = input.dims[0]!;
       const results = await session.run({ ...parameterFeeds, [model.inputName]: input });
       const output = results[model.outputName]!;

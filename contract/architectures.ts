@@ -1,0 +1,241 @@
+import { Type, type Static } from 'typebox';
+import { ContractError } from './errors.ts';
+
+/**
+ * The architecture zoo as data: ids, families and parameter counts, computable without tfjs so the
+ * API can list and validate architectures. worker/zoo builds the tfjs models; its tests check that
+ * every count here equals the built model's.
+ */
+
+export const ArchitectureFamily = Type.Union([Type.Literal('resnet'), Type.Literal('densenet'), Type.Literal('plain-cnn'), Type.Literal('mlp')]);
+export type ArchitectureFamily = Static<typeof ArchitectureFamily>;
+
+export const SkipKind = Type.Union([Type.Literal('residual'), Type.Literal('dense'), Type.Literal('none')], {
+  description: 'residual = additive shortcuts y = F(x) + x; dense = concatenation of all earlier feature maps; none = plain chain',
+});
+export type SkipKind = Static<typeof SkipKind>;
+
+/** An architecture chosen by a request: a catalog id plus the knobs that may vary. */
+export const ArchitectureSpec = Type.Object(
+  {
+    id: Type.String({ minLength: 1, description: 'Catalog id, e.g. resnet20, resnet20-noshort, densenet-small, plain-cnn, mlp, mlp-res' }),
+    width: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 4, description: 'Channel / unit multiplier (resnet, plain-cnn, mlp). Default 1' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ArchitectureSpec = Static<typeof ArchitectureSpec>;
+
+export const ParameterCount = Type.Object({
+  inputShape: Type.Array(Type.Integer({ minimum: 1 })),
+  classes: Type.Integer({ minimum: 2 }),
+  trainable: Type.Integer({ description: 'Kernels, biases, BN γ/β' }),
+  total: Type.Integer({ description: 'trainable + BN moving mean/variance' }),
+});
+export type ParameterCount = Static<typeof ParameterCount>;
+
+export const ArchitectureInfo = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  family: ArchitectureFamily,
+  description: Type.String(),
+  depth: Type.Integer({ description: 'Weighted layers on the longest path (convolutions and dense layers, shortcuts not counted)' }),
+  skip: Type.Boolean(),
+  skipKind: SkipKind,
+  /** Id of the same net with the shortcuts removed (or with them added), when the catalog has it. */
+  pairedWith: Type.Union([Type.String(), Type.Null()]),
+  input: Type.Union([Type.Literal('image'), Type.Literal('vector')], { description: 'image: [h, w, c] samples; vector: [d]' }),
+  datasets: Type.Array(Type.String(), { description: 'Built-in datasets it fits' }),
+  parameterCounts: Type.Array(ParameterCount, { description: 'At width 1, for the listed input shapes and class counts' }),
+});
+export type ArchitectureInfo = Static<typeof ArchitectureInfo>;
+
+export interface ResnetShape { family: 'resnet'; depth: number; skip: boolean }
+export interface DensenetShape { family: 'densenet'; growth: number; layersPerBlock: number; blocks: number; compression: number }
+export interface PlainCnnShape { family: 'plain-cnn' }
+export interface MlpShape { family: 'mlp'; blocks: number; units: number; residual: boolean }
+export type ArchitectureShape = ResnetShape | DensenetShape | PlainCnnShape | MlpShape;
+
+/** Basic blocks per stage n of a depth 6n + 2 ResNet; ContractError otherwise. */
+export function resnetBlocksPerStage(depth: number): number {
+  if (!Number.isInteger(depth) || depth < 8 || (depth - 2) % 6 !== 0) {
+    throw new ContractError('architecture.depth', `ResNet depth must be 6n + 2 with n ≥ 1 (8, 20, 56, 110, ...), got ${depth}`);
+  }
+  return (depth - 2) / 6;
+}
+
+/** Channels of a scaled layer: round(base · width), at least 1. */
+export function scaledChannels(base: number, width: number): number {
+  return Math.max(1, Math.round(base * width));
+}
+
+export function resnetStageChannels(width: number): [number, number, number] {
+  return [scaledChannels(16, width), scaledChannels(32, width), scaledChannels(64, width)];
+}
+
+export const PLAIN_CNN_CHANNELS: readonly number[] = [16, 32, 64];
+
+interface Count { trainable: number; state: number }
+const batchNormCount = (channels: number): Count => ({ trainable: 2 * channels, state: 2 * channels });
+const add = (...counts: Count[]): Count => counts.reduce((a, b) => ({ trainable: a.trainable + b.trainable, state: a.state + b.state }), { trainable: 0, state: 0 });
+const weights = (n: number): Count => ({ trainable: n, state: 0 });
+
+/** Exact parameter count of a zoo net (what tfjs countParams reports as trainable / total). */
+export function parameterCount(shape: ArchitectureShape, inputShape: number[], classes: number, width = 1): { trainable: number; total: number } {
+  const inChannels = inputShape[inputShape.length - 1]!;
+  let count: Count;
+  if (shape.family === 'resnet') {
+    const n = resnetBlocksPerStage(shape.depth);
+    const channels = resnetStageChannels(width);
+    count = add(weights(9 * inChannels * channels[0]), batchNormCount(channels[0]));
+    let cin = channels[0];
+    channels.forEach((cout, stage) => {
+      for (let block = 0; block < n; block++) {
+        const projected = shape.skip && (cin !== cout || (stage > 0 && block === 0));
+        count = add(count, weights(9 * cin * cout), batchNormCount(cout), weights(9 * cout * cout), batchNormCount(cout));
+        if (projected) count = add(count, weights(cin * cout), batchNormCount(cout));
+        cin = cout;
+      }
+    });
+    count = add(count, weights(cin * classes + classes));
+  } else if (shape.family === 'densenet') {
+    let c = 2 * shape.growth;
+    count = weights(9 * inChannels * c);
+    for (let block = 0; block < shape.blocks; block++) {
+      for (let layer = 0; layer < shape.layersPerBlock; layer++) {
+        count = add(count, batchNormCount(c), weights(9 * c * shape.growth));
+        c += shape.growth;
+      }
+      if (block < shape.blocks - 1) {
+        const reduced = Math.floor(c * shape.compression);
+        count = add(count, batchNormCount(c), weights(c * reduced));
+        c = reduced;
+      }
+    }
+    count = add(count, batchNormCount(c), weights(c * classes + classes));
+  } else if (shape.family === 'plain-cnn') {
+    let cin = inChannels;
+    count = weights(0);
+    for (const base of PLAIN_CNN_CHANNELS) {
+      const cout = scaledChannels(base, width);
+      count = add(count, weights(9 * cin * cout), batchNormCount(cout));
+      cin = cout;
+    }
+    count = add(count, weights(cin * classes + classes));
+  } else {
+    const units = scaledChannels(shape.units, width);
+    const features = inputShape.reduce((a, b) => a * b, 1);
+    count = weights(features * units + units + shape.blocks * 2 * (units * units + units) + units * classes + classes);
+  }
+  return { trainable: count.trainable, total: count.trainable + count.state };
+}
+
+interface CatalogEntry {
+  info: Omit<ArchitectureInfo, 'parameterCounts'>;
+  shape: ArchitectureShape;
+}
+
+const IMAGE_INPUTS: { inputShape: number[]; classes: number }[] = [
+  { inputShape: [28, 28, 1], classes: 10 },
+  { inputShape: [32, 32, 3], classes: 10 },
+];
+const VECTOR_INPUTS: { inputShape: number[]; classes: number }[] = [
+  { inputShape: [2], classes: 2 },
+  { inputShape: [2], classes: 3 },
+];
+const IMAGE_DATASETS = ['mnist'];
+const VECTOR_DATASETS = ['spirals', 'moons', 'circles', 'blobs'];
+
+const RESNET_DEPTHS = [8, 20, 56, 110];
+
+function resnetEntries(): CatalogEntry[] {
+  return RESNET_DEPTHS.flatMap((depth) =>
+    [true, false].map((skip): CatalogEntry => ({
+      shape: { family: 'resnet', depth, skip },
+      info: {
+        id: skip ? `resnet${depth}` : `resnet${depth}-noshort`,
+        name: skip ? `ResNet-${depth}` : `ResNet-${depth} without shortcuts`,
+        family: 'resnet',
+        description: skip
+          ? `He et al. CIFAR ResNet, ${(depth - 2) / 6} basic blocks per stage (16/32/64 channels), identity shortcuts and 1×1 projection + BN where the shape changes`
+          : `ResNet-${depth} with every shortcut (identity and projection) removed, nothing else changed (Li et al.'s "noshort")`,
+        depth,
+        skip,
+        skipKind: skip ? 'residual' : 'none',
+        pairedWith: skip ? `resnet${depth}-noshort` : `resnet${depth}`,
+        input: 'image',
+        datasets: IMAGE_DATASETS,
+      },
+    })),
+  );
+}
+
+const DENSENET_SMALL: DensenetShape = { family: 'densenet', growth: 12, layersPerBlock: 4, blocks: 3, compression: 0.5 };
+const MLP_BLOCKS = 3;
+const MLP_UNITS = 32;
+
+const ENTRIES: CatalogEntry[] = [
+  ...resnetEntries(),
+  {
+    shape: DENSENET_SMALL,
+    info: {
+      id: 'densenet-small', name: 'Small DenseNet', family: 'densenet',
+      description: 'DenseNet-BC style: conv3×3(24) stem, 3 dense blocks of 4 BN-ReLU-conv3×3(12) layers each fed the concatenation of all earlier maps, BN-ReLU-conv1×1 (compression 0.5) + avg-pool transitions, BN-ReLU, global average pool, dense softmax',
+      depth: 1 + DENSENET_SMALL.blocks * DENSENET_SMALL.layersPerBlock + (DENSENET_SMALL.blocks - 1) + 1,
+      skip: true, skipKind: 'dense', pairedWith: null, input: 'image', datasets: IMAGE_DATASETS,
+    },
+  },
+  {
+    shape: { family: 'plain-cnn' },
+    info: {
+      id: 'plain-cnn', name: 'Plain CNN', family: 'plain-cnn',
+      description: 'Three conv3×3-BN-ReLU layers of 16/32/64 channels, 2×2 max-pool after the first two, global average pool, dense softmax',
+      depth: PLAIN_CNN_CHANNELS.length + 1, skip: false, skipKind: 'none', pairedWith: null, input: 'image', datasets: IMAGE_DATASETS,
+    },
+  },
+  ...[true, false].map((residual): CatalogEntry => ({
+    shape: { family: 'mlp', blocks: MLP_BLOCKS, units: MLP_UNITS, residual },
+    info: {
+      id: residual ? 'mlp-res' : 'mlp',
+      name: residual ? 'Residual MLP' : 'MLP',
+      family: 'mlp',
+      description:
+        `Dense(${MLP_UNITS}, ReLU), ${MLP_BLOCKS} blocks dense(ReLU) → dense` + (residual ? ' (+ block input)' : '') + ' → ReLU, dense softmax' +
+        (residual ? '' : '; mlp-res with the additions removed'),
+      depth: 2 + 2 * MLP_BLOCKS, skip: residual, skipKind: residual ? 'residual' : 'none',
+      pairedWith: residual ? 'mlp' : 'mlp-res', input: 'vector', datasets: VECTOR_DATASETS,
+    },
+  })),
+];
+
+const BY_ID = new Map(ENTRIES.map((entry) => [entry.info.id, entry]));
+
+/** Every zoo architecture with its parameter counts; static data, no tfjs. */
+export const ARCHITECTURES: readonly ArchitectureInfo[] = ENTRIES.map(({ info, shape }) => ({
+  ...info,
+  parameterCounts: (info.input === 'image' ? IMAGE_INPUTS : VECTOR_INPUTS).map(({ inputShape, classes }) => ({
+    inputShape, classes, ...parameterCount(shape, inputShape, classes),
+  })),
+}));
+
+/** Catalog entry and structural shape of an id; ContractError naming `field` when unknown. */
+export function architectureById(id: string, field = 'architecture.id'): { info: ArchitectureInfo; shape: ArchitectureShape } {
+  const entry = BY_ID.get(id);
+  if (!entry) throw new ContractError(field, `unknown architecture "${id}" (known: ${[...BY_ID.keys()].join(', ')})`);
+  return { info: ARCHITECTURES.find((a) => a.id === id)!, shape: entry.shape };
+}
+
+/** Checks that the spec fits a dataset's sample shape; ContractError naming the field otherwise. */
+export function checkArchitectureInput(spec: ArchitectureSpec, inputShape: number[], field = 'architecture'): void {
+  const { info, shape } = architectureById(spec.id, `${field}.id`);
+  if (info.input === 'image' && inputShape.length !== 3) {
+    throw new ContractError(`${field}.id`, `${spec.id} needs image samples [h, w, c]; the dataset's samples are [${inputShape.join(', ')}]`);
+  }
+  if (info.input === 'vector' && inputShape.length !== 1) {
+    throw new ContractError(`${field}.id`, `${spec.id} needs vector samples [d]; the dataset's samples are [${inputShape.join(', ')}]`);
+  }
+  if (spec.width !== undefined && shape.family === 'densenet') {
+    throw new ContractError(`${field}.width`, `${spec.id} has a growth rate, not a width multiplier`);
+  }
+}

@@ -1,0 +1,178 @@
+import { Type, type Static } from 'typebox';
+import { ArchitectureSpec } from './architectures.ts';
+import { ContractError } from './errors.ts';
+
+/**
+ * Training jobs: the request, its resolved form (every default filled in, as recorded), per-epoch
+ * metrics and the record the API returns. Same request + same backend → same weights.
+ */
+
+export const SgdOptimizer = Type.Object(
+  {
+    name: Type.Literal('sgd'),
+    learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'Default 0.1' })),
+    momentum: Type.Optional(Type.Number({ minimum: 0, maximum: 0.999, description: 'Default 0.9' })),
+    nesterov: Type.Optional(Type.Boolean({ description: 'Default true: v ← μv + g, θ ← θ − lr·(g + μv) (PyTorch / tfjs form)' })),
+  },
+  { additionalProperties: false },
+);
+export const AdamOptimizer = Type.Object(
+  {
+    name: Type.Literal('adam'),
+    learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'Default 0.001' })),
+    beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Default 0.9' })),
+    beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Default 0.999' })),
+    epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Default 1e-7 (Keras)' })),
+  },
+  { additionalProperties: false },
+);
+export const OptimizerSpec = Type.Union([SgdOptimizer, AdamOptimizer]);
+export type OptimizerSpec = Static<typeof OptimizerSpec>;
+
+export type ResolvedOptimizer =
+  | { name: 'sgd'; learningRate: number; momentum: number; nesterov: boolean }
+  | { name: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number };
+
+export const LearningRateSchedule = Type.Union(
+  [
+    Type.Object({ kind: Type.Literal('constant') }, { additionalProperties: false }),
+    Type.Object(
+      {
+        kind: Type.Literal('step'),
+        milestones: Type.Array(Type.Integer({ minimum: 1 }), { description: 'Epochs (0-based) at which the rate is multiplied by gamma' }),
+        gamma: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      { kind: Type.Literal('cosine'), minLearningRate: Type.Optional(Type.Number({ minimum: 0, description: 'Default 0' })) },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'Rate per epoch e of E: constant; step: lr·gamma^(#milestones ≤ e); cosine: min + (lr − min)(1 + cos(πe/E))/2' },
+);
+export type LearningRateSchedule = Static<typeof LearningRateSchedule>;
+
+export const TrainingRequest = Type.Object(
+  {
+    architecture: ArchitectureSpec,
+    dataset: Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false, description: 'Trained on its train split' }),
+    epochs: Type.Integer({ minimum: 1, maximum: 500 }),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Default 128; the last batch of an epoch may be short' })),
+    optimizer: Type.Optional(OptimizerSpec),
+    schedule: Type.Optional(LearningRateSchedule),
+    weightDecay: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'Coupled L2: wd·θ added to the gradient of every trainable weight (PyTorch weight_decay). Default 0' }),
+    ),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seeds the initializers and the per-epoch shuffling. Default 0' })),
+    checkpointEvery: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 500, description: 'Store θ every k epochs (and θ at epoch 0); 0 = none. Default 1' }),
+    ),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Name of the registered model' })),
+  },
+  { additionalProperties: false },
+);
+export type TrainingRequest = Static<typeof TrainingRequest>;
+
+export interface ResolvedTrainingRequest {
+  architecture: { id: string; width: number };
+  dataset: { id: string };
+  epochs: number;
+  batchSize: number;
+  optimizer: ResolvedOptimizer;
+  schedule: LearningRateSchedule;
+  weightDecay: number;
+  seed: number;
+  checkpointEvery: number;
+  name: string;
+}
+
+/** Fill in every default (the resolved request is what records and provenance store). */
+export function resolveTrainingRequest(request: TrainingRequest): ResolvedTrainingRequest {
+  const optimizer: ResolvedOptimizer =
+    request.optimizer?.name === 'adam'
+      ? {
+          name: 'adam',
+          learningRate: request.optimizer.learningRate ?? 0.001,
+          beta1: request.optimizer.beta1 ?? 0.9,
+          beta2: request.optimizer.beta2 ?? 0.999,
+          epsilon: request.optimizer.epsilon ?? 1e-7,
+        }
+      : {
+          name: 'sgd',
+          learningRate: request.optimizer?.learningRate ?? 0.1,
+          momentum: request.optimizer?.momentum ?? 0.9,
+          nesterov: request.optimizer?.nesterov ?? true,
+        };
+  const schedule = request.schedule ?? { kind: 'constant' as const };
+  if (schedule.kind === 'step' && schedule.milestones.some((m) => m >= request.epochs)) {
+    throw new ContractError('schedule.milestones', `every milestone must be below epochs (${request.epochs})`);
+  }
+  const width = request.architecture.width ?? 1;
+  const seed = request.seed ?? 0;
+  return {
+    architecture: { id: request.architecture.id, width },
+    dataset: { id: request.dataset.id },
+    epochs: request.epochs,
+    batchSize: request.batchSize ?? 128,
+    optimizer,
+    schedule,
+    weightDecay: request.weightDecay ?? 0,
+    seed,
+    checkpointEvery: request.checkpointEvery ?? 1,
+    name: request.name ?? `${request.architecture.id}${width === 1 ? '' : `×${width}`} on ${request.dataset.id} (seed ${seed})`,
+  };
+}
+
+export const EpochMetrics = Type.Object({
+  epoch: Type.Integer({ minimum: 1, description: '1-based epoch just finished' }),
+  learningRate: Type.Number(),
+  loss: Type.Number({ description: 'Mean training loss over the epoch’s batches in training mode (weight decay not included)' }),
+  accuracy: Type.Number({ description: 'Training accuracy over the epoch, training mode' }),
+  testLoss: Type.Number({ description: 'Mean loss on the whole test split, BN in inference mode' }),
+  testAccuracy: Type.Number(),
+  seconds: Type.Number(),
+});
+export type EpochMetrics = Static<typeof EpochMetrics>;
+
+export const CheckpointInfo = Type.Object({
+  epoch: Type.Integer({ minimum: 0, description: '0 = the initial weights' }),
+  hash: Type.String({ description: 'sha256 of the float32 LE parameter vector (parameter-model order, BN statistics included)' }),
+  parameterCount: Type.Integer(),
+});
+export type CheckpointInfo = Static<typeof CheckpointInfo>;
+
+export const TrainingStatus = Type.Union([
+  Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled'),
+]);
+export type TrainingStatus = Static<typeof TrainingStatus>;
+
+export const TrainingRecord = Type.Object({
+  id: Type.String(),
+  status: TrainingStatus,
+  request: Type.Unknown({ description: 'The resolved request (every default filled in)' }),
+  progress: Type.Object({ epoch: Type.Integer(), epochs: Type.Integer() }),
+  history: Type.Array(EpochMetrics),
+  checkpoints: Type.Array(CheckpointInfo),
+  modelId: Type.Union([Type.String(), Type.Null()], { description: 'The registered model once completed' }),
+  backend: Type.Union([Type.String(), Type.Null()], { description: 'tfjs version and backend that trained it' }),
+  parameterCount: Type.Union([Type.Integer(), Type.Null()]),
+  createdAt: Type.String(),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  links: Type.Object({ self: Type.String(), events: Type.String(), model: Type.Union([Type.String(), Type.Null()]) }),
+});
+export type TrainingRecord = Static<typeof TrainingRecord>;
+
+/** What the training job returns and publishes in its `done` event: the final files by blob hash. */
+export interface TrainingOutcome {
+  files: Record<string, string>;
+  history: EpochMetrics[];
+  checkpoints: CheckpointInfo[];
+  backend: string;
+  parameterCount: number;
+  finalTrain: { loss: number; accuracy: number };
+  finalTest: { loss: number; accuracy: number };
+  seconds: number;
+}
