@@ -21,6 +21,8 @@ import modelRoutes from './routes/models.ts';
 import datasetRoutes from './routes/datasets.ts';
 import surfaceRoutes from './routes/surfaces.ts';
 import analysisRoutes from './routes/analysis.ts';
+import trainingRoutes from './routes/trainings.ts';
+import comparisonRoutes from './routes/comparisons.ts';
 
 /** What route plugins get from the app tier. */
 export interface AppServices {
@@ -59,7 +61,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
           'Loss landscapes of trained networks by the method of Li et al. 2018 (filter-normalized random directions). ' +
           'Surfaces are computed by workers in chunks and stream back over server-sent events.',
       },
-      tags: [{ name: 'surfaces' }, { name: 'models' }, { name: 'datasets' }, { name: 'system' }],
+      tags: [{ name: 'surfaces' }, { name: 'comparisons' }, { name: 'trainings' }, { name: 'models' }, { name: 'datasets' }, { name: 'system' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -123,6 +125,8 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(datasetRoutes, { prefix: '/api/v1' });
   await app.register(surfaceRoutes, { prefix: '/api/v1' });
   await app.register(analysisRoutes, { prefix: '/api/v1' });
+  await app.register(trainingRoutes, { prefix: '/api/v1' });
+  await app.register(comparisonRoutes, { prefix: '/api/v1' });
   return app;
 }
 

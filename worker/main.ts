@@ -40,6 +40,15 @@ const analysis = new Worker(ANALYSIS_QUEUE, fileURLToPath(new URL('./jobs/hessia
   stalledInterval: config.stalledMs,
 });
 
+const trainings = new Worker(QUEUES.trainings, fileURLToPath(new URL('./jobs/training.ts', import.meta.url)), {
+  connection,
+  prefix,
+  concurrency: 1,
+  useWorkerThreads: false,
+  lockDuration: config.lockMs,
+  stalledInterval: config.stalledMs,
+});
+
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */
 async function onFailed(job: Job | undefined, err: Error): Promise<void> {
   if (!job || !(await job.isFailed())) return;
@@ -49,7 +58,7 @@ async function onFailed(job: Job | undefined, err: Error): Promise<void> {
 for (const worker of [surfaces, chunks]) {
   worker.on('failed', (job, err) => void onFailed(job, err).catch((e) => console.error('failed to record a failure', e)));
 }
-for (const worker of [surfaces, chunks, analysis]) worker.on('error', (err) => console.error(`[worker ${process.pid}]`, err.message));
+for (const worker of [surfaces, chunks, analysis, trainings]) worker.on('error', (err) => console.error(`[worker ${process.pid}]`, err.message));
 
 const id = `${hostname()}-${process.pid}`;
 /** Each built-in engine started once, so /health reports the backend it really runs on. */
@@ -76,7 +85,7 @@ async function shutdown(signal: string) {
   closing = true;
   console.log(`[worker ${process.pid}] ${signal}: finishing the current chunk`);
   clearInterval(beating);
-  await Promise.all([surfaces.close(), chunks.close(), analysis.close()]);
+  await Promise.all([surfaces.close(), chunks.close(), analysis.close(), trainings.close()]);
   await connection.del(keys.worker(id)).catch(() => undefined);
   await chunkQueue.close();
   connection.disconnect();

@@ -1,3 +1,4 @@
+import './sandbox.ts';
 import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ComparisonRecord } from '../contract/comparisons.ts';
+import type { SurfaceRecord } from '../contract/surface.ts';
+import type { TrainingRecord } from '../contract/training.ts';
+import { startZooStack, type ZooStack } from './zoo-stack.ts';
+
+let stack: ZooStack;
+
+beforeAll(async () => {
+  stack = await startZooStack();
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function post(path: string, body: unknown) {
+  const response = await fetch(`${stack.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function get<T>(path: string): Promise<T> {
+  return (await (await fetch(`${stack.baseUrl}${path}`)).json()) as T;
+}
+
+async function finished(id: string, timeoutMs = 240_000): Promise<ComparisonRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const record = await get<ComparisonRecord>(`/api/v1/comparisons/${id}`);
+    if (record.status !== 'running') return record;
+    if (Date.now() > deadline) throw new Error(`comparison ${id} still running: ${JSON.stringify(record.members.map((m) => m.status))}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const shared = {
+  dataset: { id: 'spirals', split: 'test', samples: 200 },
+  grid: { x: { min: -1, max: 1, num: 5 }, y: { min: -1, max: 1, num: 5 } },
+  directions: { seed: 7 },
+};
+
+describe('POST /api/v1/comparisons', () => {
+  it('trains the members, maps them on the identical grid with the same directions and measures them', async () => {
+    const submitted = await post('/api/v1/comparisons', {
+      name: 'mlp vs mlp-res',
+      members: [{ architecture: { id: 'mlp' } }, { architecture: { id: 'mlp-res' }, label: 'residual' }],
+      shared,
+      training: { epochs: 2, batchSize: 100, seed: 3, optimizer: { name: 'adam', learningRate: 0.01 } },
+    });
+    expect(submitted.status).toBe(202);
+    const record = await finished((submitted.body as unknown as ComparisonRecord).id);
+    expect(record.status).toBe('completed');
+    expect(record.members.map((m) => m.label)).toEqual(['mlp', 'residual']);
+    expect(typeof record.finding).toBe('string');
+
+    const surfaces: SurfaceRecord[] = [];
+    for (const member of record.members) {
+      expect(member.status).toBe('completed');
+      const training = await get<TrainingRecord>(`/api/v1/trainings/${member.trainingId}`);
+      expect(training.status).toBe('completed');
+      expect(training.modelId).toBe(member.modelId);
+      expect(training.request).toMatchObject({ epochs: 2, seed: 3, dataset: { id: 'spirals' } });
+      expect(member.surface!.shape).toEqual([5, 5]);
+      expect(member.surface!.axes.x).toEqual([-1, -0.5, 0, 0.5, 1]);
+      expect(member.metrics!.points.total).toBe(25);
+      // θ* is at the centre of the grid: its loss is the surface's value there.
+      expect(member.metrics!.center.loss).toBe(member.surface!.loss[2]![2]);
+      // Gradient flow at initialisation (the epoch-0 checkpoint) and trained, on the surface's samples.
+      expect(member.gradientFlow!.map((f) => f.label)).toEqual(['initialisation', 'trained']);
+      expect(member.gradientFlow![0]!.samples).toBe(200);
+      expect(member.gradientFlow![0]!.layers.length).toBeGreaterThan(0);
+      surfaces.push(await get<SurfaceRecord>(`/api/v1/surfaces/${member.surfaceId}`));
+    }
+    // Identical samples and direction settings; the models (and so the directions' scale) differ.
+    expect(surfaces[0]!.provenance.dataset).toEqual(surfaces[1]!.provenance.dataset);
+    expect(surfaces[0]!.provenance.directions.seed).toBe(7);
+    expect(surfaces[1]!.provenance.directions.seed).toBe(7);
+    expect(surfaces[0]!.provenance.directions.normalization).toBe(surfaces[1]!.provenance.directions.normalization);
+    expect(surfaces[0]!.provenance.model.id).not.toBe(surfaces[1]!.provenance.model.id);
+
+    // A second comparison with the same recipe reuses the trained weights instead of training again.
+    const again = await post('/api/v1/comparisons', {
+      members: [{ architecture: { id: 'mlp' } }, { model: record.members[1]!.modelId! }],
+      shared: { ...shared, grid: { x: { min: -0.5, max: 0.5, num: 3 } } },
+      training: { epochs: 2, batchSize: 100, seed: 3, optimizer: { name: 'adam', learningRate: 0.01 } },
+    });
+    const reused = await finished((again.body as unknown as ComparisonRecord).id);
+    expect(reused.status).toBe('completed');
+    expect(reused.members.map((m) => m.modelId)).toEqual(record.members.map((m) => m.modelId));
+    expect(reused.members.map((m) => m.trainingId)).toEqual([null, null]);
+    expect(reused.members[0]!.surface!.shape).toEqual([1, 3]);
+  }, 300_000);
+
+  it('rejects a member that is neither a model nor an architecture, and an architecture that does not exist, naming the field', async () => {
+    const both = await post('/api/v1/comparisons', { members: [{ label: 'x' }], shared });
+    expect(both.status).toBe(400);
+    expect(both.body.field).toBe('members.0');
+    const unknown = await post('/api/v1/comparisons', { members: [{ architecture: { id: 'mlp' } }, { architecture: { id: 'vgg16' } }], shared });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.field).toBe('members.1.architecture.id');
+    const missing = await get<{ statusCode: number }>('/api/v1/comparisons/nope');
+    expect(missing.statusCode).toBe(404);
+  });
+});

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+import { ContractError } from '../../contract/errors.ts';
+import type { DatasetArrays } from '../../contract/dataset-codec.ts';
+import type { EpochMetrics, ResolvedTrainingRequest } from '../../contract/training.ts';
+import { saveLayersModel, type LayersModelFiles } from '../engine/tfjs/save-model.ts';
+import { buildArchitecture } from '../zoo/index.ts';
+import { evaluateSplit, trainModel } from './train.ts';
+
+export interface TrainingHooks {
+  /** Measure the final loss/accuracy on the whole train split (a forward pass over it). Default true; false reports the last epoch's training-mode figures. */
+  measureTrainSplit?: boolean;
+  onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+  onCheckpoint?: (epoch: number, parameters: Float32Array) => void | Promise<void>;
+  isCancelled?: () => boolean | Promise<boolean>;
+}
+
+export interface TrainingRun {
+  files: LayersModelFiles;
+  history: EpochMetrics[];
+  parameterCount: number;
+  /** e.g. "tfjs 4.22.0 wasm": same request + same backend → same weights. */
+  backend: string;
+  /** Whole splits, BN in inference mode (what surfaces see at θ*); finalTrain is the last epoch's when measureTrainSplit is false. */
+  finalTrain: { loss: number; accuracy: number };
+  finalTest: { loss: number; accuracy: number };
+  seconds: number;
+}
+
+/**
+ * Build the architecture from the request's seed, train it on the dataset's train split (the
+ * request's seed also drives the shuffling), measure it and serialize it. The caller has
+ * initialized tfjs (initTfjs). The one path both training jobs and the demo script take.
+ */
+export async function runTraining(request: ResolvedTrainingRequest, dataset: DatasetArrays, hooks: TrainingHooks = {}): Promise<TrainingRun> {
+  if (dataset.task !== 'classification' || dataset.classes === null) {
+    throw new ContractError('dataset.id', `${request.dataset.id} is a ${dataset.task} set; zoo models are softmax classifiers`);
+  }
+  const started = performance.now();
+  const model = buildArchitecture(request.architecture, { inputShape: dataset.inputShape, classes: dataset.classes, seed: request.seed });
+  try {
+    const data = { train: dataset.train, test: dataset.test, inputShape: dataset.inputShape };
+    const { measureTrainSplit = true, ...callbacks } = hooks;
+    const history = await trainModel(model, data, {
+      epochs: request.epochs,
+      batchSize: request.batchSize,
+      optimizer: request.optimizer,
+      schedule: request.schedule,
+      weightDecay: request.weightDecay,
+      shuffleSeed: request.seed,
+      checkpointEvery: request.checkpointEvery,
+      ...callbacks,
+    });
+    const last = history[history.length - 1]!;
+    const finalTrain = measureTrainSplit ? await evaluateSplit(model, dataset.train, dataset.inputShape) : { loss: last.loss, accuracy: last.accuracy };
+    const finalTest = await evaluateSplit(model, dataset.test, dataset.inputShape);
+    return {
+      files: await saveLayersModel(model),
+      history,
+      parameterCount: model.countParams(),
+      backend: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`,
+      finalTrain,
+      finalTest,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    model.dispose();
+  }
+}

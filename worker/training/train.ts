@@ -1,0 +1,171 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
+import type { EpochMetrics, LearningRateSchedule, ResolvedOptimizer } from '../../contract/training.ts';
+import { uniformStream } from '../numeric/rng.ts';
+import { batchLosses } from '../engine/tfjs/losses.ts';
+import { saveLayersModel } from '../engine/tfjs/save-model.ts';
+import { learningRateAt } from './schedule.ts';
+import { registerWasmStridedConv2DBackpropFilter } from './wasm-strided-conv-filter-grad.ts';
+
+export interface TrainingData {
+  train: DatasetSplitArrays;
+  test: DatasetSplitArrays;
+  /** One sample's shape, without the batch axis. */
+  inputShape: number[];
+}
+
+export interface TrainOptions {
+  epochs: number;
+  /** The last batch of an epoch may be short. */
+  batchSize: number;
+  optimizer: ResolvedOptimizer;
+  schedule: LearningRateSchedule;
+  /** Coupled L2: wd·θ added to the gradient of every trainable weight (PyTorch weight_decay). */
+  weightDecay: number;
+  /** Seeds the per-epoch Fisher–Yates shuffles (one uniformStream across epochs). */
+  shuffleSeed: number;
+  /** Store θ every k epochs, and θ before training (epoch 0); 0 = never. */
+  checkpointEvery: number;
+  /** Test-split batch size for the per-epoch evaluation. Default 500. */
+  evaluationBatchSize?: number;
+  onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+  /** θ flat in parameter-model order (the order of the saved weights.bin), BN statistics included. */
+  onCheckpoint?: (epoch: number, parameters: Float32Array) => void | Promise<void>;
+  /** Polled between batches; true stops training with TrainingCancelled. */
+  isCancelled?: () => boolean | Promise<boolean>;
+}
+
+export class TrainingCancelled extends Error {
+  constructor() {
+    super('training was cancelled');
+    this.name = 'TrainingCancelled';
+  }
+}
+
+/** θ flat in parameter-model order: exactly the weights.bin a save writes (manifest order). */
+export async function flatParameters(model: tf.LayersModel): Promise<Float32Array> {
+  const files = await saveLayersModel(model);
+  const bytes = files['weights.bin'];
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+function createOptimizer(spec: ResolvedOptimizer): tf.Optimizer {
+  return spec.name === 'sgd'
+    ? spec.momentum === 0
+      ? tf.train.sgd(spec.learningRate)
+      : tf.train.momentum(spec.learningRate, spec.momentum, spec.nesterov)
+    : tf.train.adam(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
+}
+
+function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
+  // SGD and Momentum cache −lr as a scalar (setLearningRate refreshes it); Adam reads the field every step.
+  const target = optimizer as unknown as { learningRate: number; setLearningRate?: (rate: number) => void };
+  if (typeof target.setLearningRate === 'function') target.setLearningRate(rate);
+  else target.learningRate = rate;
+}
+
+function shuffledOrder(n: number, random: () => number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+function gatherBatch(split: DatasetSplitArrays, rows: ArrayLike<number>, inputShape: number[]): { x: tf.Tensor; y: tf.Tensor1D } {
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(rows.length * size);
+  const y = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k]!;
+    x.set(split.x.subarray(row * size, (row + 1) * size), k * size);
+    y[k] = split.y[row]!;
+  }
+  return { x: tf.tensor(x, [rows.length, ...inputShape]), y: tf.tensor1d(y, 'int32') };
+}
+
+/** Mean categorical cross-entropy and accuracy over a whole split, BN in inference mode. */
+export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitArrays, inputShape: number[], batchSize = 500): Promise<{ loss: number; accuracy: number }> {
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < split.n; start += batchSize) {
+    const rows = Array.from({ length: Math.min(batchSize, split.n - start) }, (_, k) => start + k);
+    const { x, y } = gatherBatch(split, rows, inputShape);
+    const [batchLoss, batchCorrect] = tf.tidy(() => {
+      const losses = batchLosses(model.predict(x) as tf.Tensor, y, 'categorical_crossentropy', 'softmax');
+      return [losses.perSample.sum(), losses.correct!.sum()];
+    });
+    lossSum += (await batchLoss!.data())[0]!;
+    correct += (await batchCorrect!.data())[0]!;
+    tf.dispose([x, y, batchLoss!, batchCorrect!]);
+  }
+  return { loss: lossSum / split.n, accuracy: correct / split.n };
+}
+
+/**
+ * Train a softmax classifier in place with categorical cross-entropy on integer labels. Each batch:
+ * forward in training mode (BN batch statistics, moving statistics updated), gradients of the mean
+ * batch loss w.r.t. the trainable weights (+ wd·θ), one optimizer step. Deterministic for a given
+ * model init, data, options and backend. Returns the per-epoch metrics.
+ */
+export async function trainModel(model: tf.LayersModel, data: TrainingData, options: TrainOptions): Promise<EpochMetrics[]> {
+  if (tf.getBackend() === 'wasm') registerWasmStridedConv2DBackpropFilter();
+  const optimizer = createOptimizer(options.optimizer);
+  const random = uniformStream(options.shuffleSeed);
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const history: EpochMetrics[] = [];
+  try {
+    if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await flatParameters(model));
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const started = performance.now();
+      const learningRate = learningRateAt(options.optimizer.learningRate, options.schedule, epoch, options.epochs);
+      setLearningRate(optimizer, learningRate);
+      const order = shuffledOrder(data.train.n, random);
+      let lossSum = 0;
+      let correct = 0;
+      for (let start = 0; start < data.train.n; start += options.batchSize) {
+        if (await options.isCancelled?.()) throw new TrainingCancelled();
+        const rows = order.subarray(start, Math.min(start + options.batchSize, data.train.n));
+        const { x, y } = gatherBatch(data.train, rows, data.inputShape);
+        const [batchLoss, batchCorrect] = tf.tidy(() => {
+          let correctInBatch: tf.Scalar | null = null;
+          const { value, grads } = tf.variableGrads(() => {
+            const output = model.apply(x, { training: true }) as tf.Tensor;
+            const losses = batchLosses(output, y, 'categorical_crossentropy', 'softmax');
+            correctInBatch = tf.keep(losses.correct!.sum() as tf.Scalar);
+            return losses.perSample.mean() as tf.Scalar;
+          }, trainable);
+          if (options.weightDecay > 0) {
+            for (const variable of trainable) grads[variable.name] = tf.add(grads[variable.name]!, tf.mul(variable, options.weightDecay));
+          }
+          optimizer.applyGradients(grads);
+          return [value, correctInBatch!];
+        });
+        lossSum += (await batchLoss!.data())[0]! * rows.length;
+        correct += (await batchCorrect!.data())[0]!;
+        tf.dispose([x, y, batchLoss!, batchCorrect!]);
+      }
+      const test = await evaluateSplit(model, data.test, data.inputShape, options.evaluationBatchSize);
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        learningRate,
+        loss: lossSum / data.train.n,
+        accuracy: correct / data.train.n,
+        testLoss: test.loss,
+        testAccuracy: test.accuracy,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history.push(metrics);
+      await options.onEpoch?.(metrics);
+      if (options.checkpointEvery > 0 && ((epoch + 1) % options.checkpointEvery === 0 || epoch + 1 === options.epochs)) {
+        await options.onCheckpoint?.(epoch + 1, await flatParameters(model));
+      }
+    }
+    return history;
+  } finally {
+    optimizer.dispose();
+  }
+}
