@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-/** Pages of the viewer: the app, plus the comparison report page when it is present. */
-const pages = Object.fromEntries(
-  ['index', 'report'].filter((name) => existsSync(`${root}${name}.html`)).map((name) => [name, `${root}${name}.html`]),
-);
+/** Pages of the viewer: the app and the comparison report. */
+const pages = { index: `${root}index.html`, report: `${root}report.html` };
 
 export default defineConfig({
   root,
