@@ -22,11 +22,18 @@ export const ZOO_DEMO_RECIPE = {
   dataset: { id: 'mnist' },
   batchSize: 64,
   optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true },
-  schedule: { kind: 'constant' },
   weightDecay: 5e-4,
   seed: 2018,
   checkpointEvery: 0,
-} as const satisfies Omit<TrainingRequest, 'architecture' | 'epochs'>;
+} as const satisfies Omit<TrainingRequest, 'architecture' | 'epochs' | 'schedule'>;
+
+/**
+ * The rate drops ×0.1 for the last epoch: weights then settle, so the BN running statistics match
+ * them (with a constant rate ResNet-56 scored 94% in training mode but 52% in inference mode).
+ */
+export function zooDemoSchedule(epochs: number): TrainingRequest['schedule'] {
+  return { kind: 'step', milestones: [epochs - 1], gamma: 0.1 };
+}
 
 interface DemoModel {
   id: string;
@@ -75,7 +82,9 @@ async function main(): Promise<void> {
   // ZOO_DEMO_OUT stages a run elsewhere (a directory ending in /) before it replaces the fixtures.
   const root = process.env.ZOO_DEMO_OUT ?? fileURLToPath(new URL('../fixtures/models/', import.meta.url));
   for (const demo of chosen) {
-    const request = resolveTrainingRequest({ ...ZOO_DEMO_RECIPE, architecture: demo.architecture, epochs: demo.epochs, name: demo.name });
+    const request = resolveTrainingRequest({
+      ...ZOO_DEMO_RECIPE, schedule: zooDemoSchedule(demo.epochs), architecture: demo.architecture, epochs: demo.epochs, name: demo.name,
+    });
     console.log(`${new Date().toISOString()} training ${demo.id} on ${engine.backend}`);
     const run = await runTraining(request, mnist, {
       measureTrainSplit: false,
