@@ -13,6 +13,7 @@ export const ConfigSchema = Type.Object({
   MAX_UPLOAD_BYTES: Type.Integer({ default: 256 * 1024 * 1024, minimum: 1024 }),
   WEB_DIST: Type.String({ default: './web/dist' }),
   FIXTURES_DIR: Type.String({ default: './fixtures/models', description: 'Demo models registered at boot' }),
+  COMPARISON_FIXTURES_DIR: Type.String({ default: './fixtures/comparisons', description: 'Finished demo comparisons listed at boot' }),
 });
 export type AppConfig = Static<typeof ConfigSchema>;
 

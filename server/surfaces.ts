@@ -171,6 +171,14 @@ export class SurfaceService {
     await this.queue.add('surface', { surfaceId: plan.surfaceId }, { jobId, attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } });
   }
 
+  /** A finished surface shipped with the project (e.g. the demo comparison's): stored once, served like any other. */
+  async importFinished(record: SurfaceRecord, result: SurfaceResult): Promise<void> {
+    if (this.records.has(record.id)) return;
+    await writeAtomic(this.resultPath(record.id), JSON.stringify(result));
+    await writeAtomic(this.recordPath(record.id), JSON.stringify(record));
+    this.records.set(record.id, record);
+  }
+
   list(): SurfaceRecord[] {
     return [...this.records.values()].sort((a, b) => b.timings.createdAt.localeCompare(a.timings.createdAt));
   }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { ContractError, type SurfaceRequest } from '../../contract/index.ts';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ContractError, type SurfaceRecord, type SurfaceRequest, type SurfaceResult } from '../../contract/index.ts';
 import { architectureById } from '../../contract/architectures.ts';
 import { ComparisonRecord, ComparisonRequest, type ComparisonMemberState } from '../../contract/comparisons.ts';
 import { ANALYSIS_QUEUE, comparisonFinding, surfaceMetrics, type GradientFlow, type GradientFlowJobData } from '../../contract/metrics/index.ts';
@@ -18,7 +20,13 @@ const POLL_MS = 500;
 const GRADIENT_FLOW_TIMEOUT_MS = 10 * 60_000;
 
 /** What is kept in Redis: the record without the inlined surfaces. */
-type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
+export type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
+
+/** A finished comparison shipped with the project, with its members' surfaces. */
+export interface ComparisonFixture {
+  comparison: StoredComparison;
+  surfaces: { record: SurfaceRecord; result: SurfaceResult }[];
+}
 
 /** Key order fixed, so two equal recipes serialize identically. */
 function canonical(value: unknown): string {
@@ -59,7 +67,30 @@ export class ComparisonService {
     await this.analysis.close();
   }
 
+  /**
+   * Finished comparisons shipped in fixtures/comparisons/<id>/comparison.json (written by
+   * scripts/export-demo-comparison.ts): their surfaces are stored and the comparison listed, so
+   * the demo opens at once on a fresh clone.
+   */
+  async importFixtures(dir: string): Promise<void> {
+    let folders: string[];
+    try {
+      folders = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const folder of folders.sort()) {
+      const fixture = JSON.parse(await readFile(join(dir, folder, 'comparison.json'), 'utf8')) as ComparisonFixture;
+      for (const { record, result } of fixture.surfaces) await this.s.surfaces.importFinished(record, result);
+      if (await this.load(fixture.comparison.id)) continue;
+      this.states.set(fixture.comparison.id, fixture.comparison);
+      await this.save(fixture.comparison);
+      await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(fixture.comparison.createdAt), fixture.comparison.id);
+    }
+  }
+
   async start(): Promise<void> {
+    await this.importFixtures(resolve(this.s.config.COMPARISON_FIXTURES_DIR));
     this.analysisEvents = new QueueEvents(ANALYSIS_QUEUE, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
     for (const id of await this.s.redis.zrange(this.s.keys.comparisons, 0, -1)) {
       const state = await this.load(id);

@@ -136,6 +136,21 @@ afterAll(async () => {
 });
 
 describe('viewer in a real browser', () => {
+  it('opens the committed demo comparison report at once: finding, every member, metrics and gradient flow', async () => {
+    const comparison = await api<{ id: string; status: string; finding: string; members: { label: string }[] }>('/api/v1/comparisons/demo-skip-vs-depth');
+    expect(comparison.status).toBe('completed');
+    await page.goto(`${stack.baseUrl}/report.html?id=demo-skip-vs-depth`);
+    await page.waitForFunction(() => (document.querySelector('#finding')?.textContent ?? '').length > 20, undefined, { timeout: 20_000 });
+    expect(await page.textContent('#finding')).toContain(comparison.finding.slice(0, 30));
+    const metrics = (await page.textContent('#metrics')) ?? '';
+    for (const member of comparison.members) expect(metrics).toContain(member.label);
+    expect(await page.locator('#surfaces canvas').count()).toBeGreaterThanOrEqual(comparison.members.length);
+    expect(await page.locator('#gradient-flow canvas').count()).toBeGreaterThan(0);
+    const shot = await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
+    expect((await pixelStats(shot)).colorful).toBeGreaterThan(0.02);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('submits the default job from the form, grows the surface to 100 % and reads values under the cursor', async () => {
     await page.goto(`${stack.baseUrl}/`);
     await expect.poll(() => page.locator('#model').inputValue()).toBe('demo-cnn-skip');

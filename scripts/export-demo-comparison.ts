@@ -1,0 +1,47 @@
+/**
+ * Computes the demo comparison (ZOO_DEMO_COMPARISON: ResNet-20/56 with and without shortcuts on
+ * MNIST, one grid, one direction seed) on a running stack and writes it, with its members'
+ * surfaces, to fixtures/comparisons/<id>/comparison.json, which the API lists at boot.
+ *
+ *   npm start   # then, in another shell:
+ *   npx tsx scripts/export-demo-comparison.ts http://127.0.0.1:8080
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
+import type { ComparisonRecord } from '../contract/comparisons.ts';
+import type { ComparisonFixture } from '../server/routes/comparisons.ts';
+import { ZOO_DEMO_COMPARISON } from './train-zoo-demo.ts';
+
+const DEMO_ID = 'demo-skip-vs-depth';
+const baseUrl = process.argv[2] ?? 'http://127.0.0.1:8080';
+
+async function json<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, init);
+  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+const submitted = await json<{ id: string }>('/api/v1/comparisons', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ZOO_DEMO_COMPARISON) });
+let record: ComparisonRecord;
+for (;;) {
+  record = await json<ComparisonRecord>(`/api/v1/comparisons/${submitted.id}`);
+  console.log(`${new Date().toISOString()} ${record.status}: ${record.members.map((m) => `${m.label} ${m.status}`).join(', ')}`);
+  if (record.status !== 'running') break;
+  await new Promise((r) => setTimeout(r, 5000));
+}
+if (record.status !== 'completed') throw new Error(`comparison ended ${record.status}`);
+
+const surfaces: ComparisonFixture['surfaces'] = [];
+for (const member of record.members) {
+  const id = member.surfaceId!;
+  surfaces.push({ record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`), result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`) });
+}
+const fixture: ComparisonFixture = {
+  comparison: { ...record, id: DEMO_ID, links: { self: `/api/v1/comparisons/${DEMO_ID}` }, members: record.members.map(({ surface: _inline, ...member }) => member) },
+  surfaces,
+};
+const dir = fileURLToPath(new URL(`../fixtures/comparisons/${DEMO_ID}/`, import.meta.url));
+await mkdir(dir, { recursive: true });
+await writeFile(`${dir}comparison.json`, JSON.stringify(fixture));
+console.log(`wrote ${dir}comparison.json; finding: ${record.finding}`);
