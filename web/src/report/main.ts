@@ -113,7 +113,8 @@ async function render(id: string): Promise<boolean> {
   const entries = loaded.filter((l) => l.member.metrics).map(({ member }) => ({
     label: member.label, metrics: member.metrics!, hessian: member.hessian, gradientFlow: initialFlow(member),
   }));
-  $('finding').textContent = comparisonFinding(entries);
+  // The server's finding when the comparison is done; while it runs, one from the members so far.
+  $('finding').textContent = raw.finding ?? comparisonFinding(entries);
   disposers.forEach((dispose) => dispose());
   disposers = [];
   renderSurfaces($('surfaces'), loaded);

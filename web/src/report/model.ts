@@ -63,5 +63,5 @@ export function readComparison(record: ComparisonRecord): ReportData {
 
 /** The gradient flow at initialisation if a member has one (label mentions init), else its first. */
 export function initialFlow(m: ReportMember): GradientFlow | null {
-  return m.gradientFlow.find((f) => /init/i.test(f.label)) ?? m.gradientFlow[0] ?? null;
+  return m.gradientFlow.find((f) => /init/i.test(f.label)) ?? null;
 }

@@ -32,6 +32,8 @@ describe('report model', () => {
     expect(data.members[2]!.error).toBe('TRAINING_FAILED: NaN loss');
     expect(initialFlow(data.members[0]!)!.label).toBe('initialisation');
     expect(initialFlow(data.members[2]!)).toBeNull();
+    // A flow after training is never passed off as the one at initialisation.
+    expect(initialFlow({ ...data.members[0]!, gradientFlow: data.members[0]!.gradientFlow.filter((f) => f.label === 'trained') })).toBeNull();
 
     const { x, series } = flowSeries(data.members);
     expect(x).toEqual([0, 1, 2]);
