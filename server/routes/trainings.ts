@@ -15,11 +15,10 @@ import {
 } from '../../contract/training.ts';
 import type { AppServices } from '../app.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
+import { relayEvents } from '../sse.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
-const TERMINAL_EVENTS = new Set(['done', 'failed', 'cancelled']);
-const BLOCK_MS = 10_000;
 
 /**
  * Training runs from request to registered model. Live state is the Redis hash
@@ -268,47 +267,19 @@ async function streamEvents(app: FastifyInstance, trainings: TrainingService, re
   const { redis, keys } = app.services;
   const { id } = request.params as { id: string };
   const record = await trainings.get(id);
-  const header = request.headers['last-event-id'];
-  let lastId = (typeof header === 'string' && /^\d+-\d+$/.test(header) ? header : undefined) ?? (request.query as { lastEventId?: string }).lastEventId ?? '0-0';
-  const streamKey = keys.trainingEvents(id);
-
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-  raw.write('retry: 2000\n\n');
-  const reader = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
-  let open = true;
-  const close = () => {
-    if (!open) return;
-    open = false;
-    reader.disconnect();
-    raw.end();
-  };
-  request.raw.on('close', close);
-  if (!(await redis.exists(streamKey)) && FINAL.has(record.status)) {
-    const event = record.status === 'completed' ? 'done' : record.status;
-    const data = record.status === 'failed' ? record.error : record.status === 'completed' ? { status: 'completed', modelId: record.modelId } : {};
-    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    return close();
-  }
-  try {
-    while (open) {
-      const entries = (await reader.xread('COUNT', 200, 'BLOCK', BLOCK_MS, 'STREAMS', streamKey, lastId)) as [string, [string, string[]][]][] | null;
-      if (!entries) {
-        // The worker may have finished while the API was not listening for it.
-        if ((await redis.hget(keys.training(id), 'status')) === 'trained') await trainings.get(id);
-        raw.write(': keep-alive\n\n');
-        continue;
-      }
-      for (const [entryId, fields] of entries[0]![1]) {
-        const event = fields[fields.indexOf('event') + 1]!;
-        raw.write(`id: ${entryId}\nevent: ${event}\ndata: ${fields[fields.indexOf('data') + 1]!}\n\n`);
-        lastId = entryId;
-        if (TERMINAL_EVENTS.has(event)) return close();
-      }
-    }
-  } catch (err) {
-    if (open) request.log.warn({ err }, 'training event stream ended');
-    close();
-  }
+  const ending = !FINAL.has(record.status)
+    ? null
+    : record.status === 'completed'
+      ? { event: 'done', data: { status: 'completed', modelId: record.modelId } }
+      : record.status === 'failed'
+        ? { event: 'failed', data: record.error }
+        : { event: 'cancelled', data: {} };
+  await relayEvents(redis, request, reply, {
+    streamKey: keys.trainingEvents(id),
+    ending,
+    // The worker may have finished while the API was not listening for it: registering the model ends the stream.
+    onIdle: async () => {
+      if ((await redis.hget(keys.training(id), 'status')) === 'trained') await trainings.get(id);
+    },
+  });
 }
