@@ -21,33 +21,23 @@ const state = new SurfaceState(connection, keys);
 const chunkQueue = new Queue<ChunkJobData>(QUEUES.chunks, { connection, prefix });
 
 const surfaces = new Worker(QUEUES.surfaces, surfaceProcessor({ redis: connection, keys, chunkQueue }), { connection, prefix, concurrency: 8 });
-const chunks = new Worker(QUEUES.chunks, fileURLToPath(new URL('./jobs/chunk.ts', import.meta.url)), {
-  connection,
-  prefix,
-  concurrency: 1,
-  useWorkerThreads: false,
-  lockDuration: config.lockMs,
-  stalledInterval: config.stalledMs,
-  maxStalledCount: 5,
-});
-
-const analysis = new Worker(ANALYSIS_QUEUE, fileURLToPath(new URL('./jobs/hessian.ts', import.meta.url)), {
-  connection,
-  prefix,
-  concurrency: 1,
-  useWorkerThreads: false,
-  lockDuration: config.lockMs,
-  stalledInterval: config.stalledMs,
-});
-
-const trainings = new Worker(QUEUES.trainings, fileURLToPath(new URL('./jobs/training.ts', import.meta.url)), {
-  connection,
-  prefix,
-  concurrency: 1,
-  useWorkerThreads: false,
-  lockDuration: config.lockMs,
-  stalledInterval: config.stalledMs,
-});
+/** CPU-bound jobs run one at a time in a sandboxed child process of this worker. */
+function sandboxed(queue: string, processor: string, maxStalledCount = 1): Worker {
+  return new Worker(queue, fileURLToPath(new URL(processor, import.meta.url)), {
+    connection,
+    prefix,
+    concurrency: 1,
+    useWorkerThreads: false,
+    lockDuration: config.lockMs,
+    stalledInterval: config.stalledMs,
+    maxStalledCount,
+  });
+}
+// Chunks are short and idempotent, so they may outlive several worker deaths; an analysis or a
+// training that stalls twice fails instead of starting its long work over and over.
+const chunks = sandboxed(QUEUES.chunks, './jobs/chunk.ts', 5);
+const analysis = sandboxed(ANALYSIS_QUEUE, './jobs/hessian.ts');
+const trainings = sandboxed(QUEUES.trainings, './jobs/training.ts');
 
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */
 async function onFailed(job: Job | undefined, err: Error): Promise<void> {

@@ -8,21 +8,11 @@ import type { EvalData, Evaluator, ModelArtifact } from '../evaluator.ts';
 import { layersModelArtifact } from '../tfjs/artifact.ts';
 import { TfjsEvaluator } from '../tfjs/evaluator.ts';
 import { saveLayersModel } from '../tfjs/save-model.ts';
+import { fixedNumbers } from '../../../test/engine-helpers.ts';
 import * as ort from 'onnxruntime-node';
 import { describeOnnxModel } from '../../../contract/onnx-model.ts';
 import { OnnxEvaluator } from './evaluator.ts';
 import { encodeModel, torchLikeModel, torchLikeParameters } from './torch-like-models.ts';
-
-/** Deterministic numbers in [-1, 1) (fixed, not good, randomness). */
-function fixedNumbers(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /**
  * A 2×3 grid of points θ + a·δ + b·η, with directions scaled to θ's magnitude. BN moving

@@ -1,4 +1,5 @@
 import { onnx } from '../../../contract/onnx-model.ts';
+import { fixedNumbers } from '../../../test/engine-helpers.ts';
 
 /**
  * Test support: ONNX graphs laid out the way torch.onnx.export writes them (NCHW input, Conv W
@@ -29,17 +30,6 @@ function valueInfo(name: string, dims: (number | string)[]): InstanceType<typeof
   });
 }
 
-/** Deterministic numbers in [-1, 1). */
-export function fixedValues(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state / 2 ** 31 - 1;
-  }
-  return out;
-}
-
 /** The parameters of torchLikeModel, in initializer order. */
 export function torchLikeParameters(): TorchLikeTensor[] {
   const shapes: [string, number[]][] = [
@@ -57,7 +47,7 @@ export function torchLikeParameters(): TorchLikeTensor[] {
     ['head.bias', [3]],
   ];
   return shapes.map(([name, dims], k) => {
-    const values = fixedValues(dims.reduce((n, d) => n * d, 1), 40 + k).map((v) => 0.5 * v);
+    const values = fixedNumbers(dims.reduce((n, d) => n * d, 1), 40 + k).map((v) => 0.5 * v);
     return { name, dims, values: name === 'bn.running_var' ? values.map((v) => 0.5 + Math.abs(v)) : values };
   });
 }
