@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRecord } from '../contract/models.ts';
 import type { TrainingRecord } from '../contract/training.ts';
 import { readEvents } from './helpers/sse.ts';
-import { startZooStack, type ZooStack } from './zoo-stack.ts';
+import { startStack, type Stack } from './helpers/stack.ts';
 
-let stack: ZooStack;
+let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startZooStack();
+  // No fixtures: a fixture trained with the same recipe would be reused instead of trained.
+  stack = await startStack({ workers: 1, fixtures: null });
 }, 120_000);
 
 afterAll(async () => {

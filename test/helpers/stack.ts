@@ -20,6 +20,8 @@ export interface StackOptions {
   dataDir?: string;
   /** Namespace to reuse (default: a fresh one, whose keys are deleted on stop). */
   namespace?: string;
+  /** Demo models and comparisons to register (default: the project's fixtures); `null` for none. */
+  fixtures?: null;
   env?: Record<string, string>;
 }
 
@@ -51,7 +53,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DATA_DIR: dataDir,
     ...options.env,
   };
-  const config = loadConfig({ ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', WEB_DIST: join(root, 'web/dist'), FIXTURES_DIR: join(root, 'fixtures/models') });
+  const fixtures = options.fixtures === null ? join(dataDir, 'no-fixtures') : join(root, 'fixtures');
+  const config = loadConfig({
+    ...env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    WEB_DIST: join(root, 'web/dist'),
+    FIXTURES_DIR: join(fixtures, 'models'),
+    COMPARISON_FIXTURES_DIR: join(fixtures, 'comparisons'),
+  });
   const app = await buildApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
