@@ -4,8 +4,8 @@ import type { EpochMetrics, LearningRateSchedule, ResolvedOptimizer } from '../.
 import { uniformStream } from '../numeric/rng.ts';
 import { batchLosses } from '../engine/tfjs/losses.ts';
 import { saveLayersModel } from '../engine/tfjs/save-model.ts';
+import { registerWasmConv2DBackpropFilter } from '../engine/tfjs/wasm-conv-filter-grad.ts';
 import { learningRateAt } from './schedule.ts';
-import { registerWasmStridedConv2DBackpropFilter } from './wasm-strided-conv-filter-grad.ts';
 
 export interface TrainingData {
   train: DatasetSplitArrays;
@@ -112,7 +112,7 @@ export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitAr
  * model init, data, options and backend. Returns the per-epoch metrics.
  */
 export async function trainModel(model: tf.LayersModel, data: TrainingData, options: TrainOptions): Promise<EpochMetrics[]> {
-  if (tf.getBackend() === 'wasm') registerWasmStridedConv2DBackpropFilter();
+  if (tf.getBackend() === 'wasm') registerWasmConv2DBackpropFilter();
   const optimizer = createOptimizer(options.optimizer);
   const random = uniformStream(options.shuffleSeed);
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);

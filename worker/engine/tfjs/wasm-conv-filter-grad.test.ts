@@ -28,6 +28,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     { name: '3×3 same, stride 2 (ResNet downsampling)', x: [2, 8, 8, 3], w: [3, 3, 3, 4], pad: 'same' as const, stride: 2 },
     { name: '1×1 same, stride 2 (projection shortcut), odd size', x: [2, 7, 7, 3], w: [1, 1, 3, 4], pad: 'same' as const, stride: 2 },
     { name: '3×3 valid, stride 2', x: [1, 9, 8, 2], w: [3, 3, 2, 3], pad: 'valid' as const, stride: 2 },
+    { name: '3×3 valid, stride 3', x: [2, 10, 8, 2], w: [3, 3, 2, 2], pad: 'valid' as const, stride: 3 },
   ];
   for (const c of cases) {
     it(`matches the cpu backend kernel: ${c.name}`, async () => {
