@@ -170,8 +170,10 @@ export interface TrainingOutcome {
   files: Record<string, string>;
   history: EpochMetrics[];
   checkpoints: CheckpointInfo[];
+  /** e.g. "tfjs 4.22.0 wasm": same request + same backend → same weights. */
   backend: string;
   parameterCount: number;
+  /** Whole splits, BN in inference mode (what surfaces see at θ*); finalTrain is the last epoch's when the train split is not measured. */
   finalTrain: { loss: number; accuracy: number };
   finalTest: { loss: number; accuracy: number };
   seconds: number;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ContractError } from '../../contract/errors.ts';
 import type { DatasetArrays } from '../../contract/dataset-codec.ts';
-import type { EpochMetrics, ResolvedTrainingRequest } from '../../contract/training.ts';
+import type { EpochMetrics, ResolvedTrainingRequest, TrainingOutcome } from '../../contract/training.ts';
 import { saveLayersModel, type LayersModelFiles } from '../engine/tfjs/save-model.ts';
 import { buildArchitecture } from '../zoo/index.ts';
 import { evaluateSplit, trainModel } from './train.ts';
@@ -14,17 +14,8 @@ export interface TrainingHooks {
   isCancelled?: () => boolean | Promise<boolean>;
 }
 
-export interface TrainingRun {
-  files: LayersModelFiles;
-  history: EpochMetrics[];
-  parameterCount: number;
-  /** e.g. "tfjs 4.22.0 wasm": same request + same backend → same weights. */
-  backend: string;
-  /** Whole splits, BN in inference mode (what surfaces see at θ*); finalTrain is the last epoch's when measureTrainSplit is false. */
-  finalTrain: { loss: number; accuracy: number };
-  finalTest: { loss: number; accuracy: number };
-  seconds: number;
-}
+/** A finished run: the outcome the job publishes, with the model's files as bytes (not yet blobs). */
+export type TrainingRun = Omit<TrainingOutcome, 'files' | 'checkpoints'> & { files: LayersModelFiles };
 
 /**
  * Build the architecture from the request's seed, train it on the dataset's train split (the
