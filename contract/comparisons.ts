@@ -3,7 +3,7 @@ import { ArchitectureSpec } from './architectures.ts';
 import { DatasetSelection } from './datasets.ts';
 import { LossName } from './losses.ts';
 import { SurfaceMetrics } from './metrics/surface-metrics.ts';
-import { HessianSummary } from './metrics/hessian.ts';
+import { HessianMapRequest, HessianSummary } from './metrics/hessian.ts';
 import { GradientFlow } from './metrics/gradient-flow.ts';
 import { Axis, DirectionOptions, SurfaceResult } from './surface.ts';
 import { TrainingRequest } from './training.ts';
@@ -44,6 +44,9 @@ export const ComparisonRequest = Type.Object(
         directions: Type.Optional(DirectionOptions),
         loss: Type.Optional(LossName),
         batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+        hessian: Type.Optional(Type.Union([HessianMapRequest, Type.Literal(false)], {
+          description: 'Full-Hessian |λmin/λmax| map of every member\'s surface, run after its surface with these settings (fields left out take COMPARISON_HESSIAN_DEFAULTS: 3×3 points, 8 Lanczos steps, 64 samples, then the HessianMapRequest defaults; each point costs up to 4·maxSteps gradient passes); false skips it',
+        })),
       },
       { additionalProperties: false, description: 'Identical for every member: samples, grid, direction seed and normalization' },
     ),
@@ -53,10 +56,22 @@ export const ComparisonRequest = Type.Object(
 );
 export type ComparisonRequest = Static<typeof ComparisonRequest>;
 
+/** Cheap enough to run for every member by default (ResNet-56 ×0.25 on MNIST: about 6 minutes on one core). */
+export const COMPARISON_HESSIAN_DEFAULTS = { points: 3, maxSteps: 8, samples: 64 } as const satisfies HessianMapRequest;
+
 export const MemberStatus = Type.Union([
-  Type.Literal('pending'), Type.Literal('training'), Type.Literal('mapping'), Type.Literal('completed'), Type.Literal('failed'),
-]);
+  Type.Literal('pending'), Type.Literal('training'), Type.Literal('mapping'), Type.Literal('analysing'), Type.Literal('completed'), Type.Literal('failed'),
+], { description: 'analysing: the surface and its metrics are done; the Hessian map and gradient flows are running' });
 export type MemberStatus = Static<typeof MemberStatus>;
+
+/** The member's Hessian map (GET /api/v1/surfaces/{surfaceId}/hessian has the points). */
+export const MemberHessian = Type.Object({
+  status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed')]),
+  progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }),
+  summary: Type.Union([HessianSummary, Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'Why the map failed; the member still completes with its other metrics' }),
+});
+export type MemberHessian = Static<typeof MemberHessian>;
 
 export const ComparisonMemberState = Type.Object({
   label: Type.String(),
@@ -67,8 +82,10 @@ export const ComparisonMemberState = Type.Object({
   surfaceId: Type.Union([Type.String(), Type.Null()]),
   surface: Type.Union([SurfaceResult, Type.Null()], { description: 'The finished surface' }),
   metrics: Type.Union([SurfaceMetrics, Type.Null()]),
-  hessian: Type.Optional(Type.Union([HessianSummary, Type.Null()], { description: 'Full-Hessian map summary of the member’s surface, when computed' })),
-  gradientFlow: Type.Optional(Type.Array(GradientFlow, { description: 'Per-layer gradient norms, e.g. at initialisation and trained, when computed' })),
+  hessian: Type.Union([MemberHessian, Type.Null()], { description: 'null until the surface is done, or when shared.hessian is false' }),
+  gradientFlow: Type.Array(GradientFlow, {
+    description: 'Per-layer gradient norms on the surface\'s samples: "initialisation" (the architecture rebuilt from the model\'s training recipe and seed; zoo-trained models only) and "trained"',
+  }),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
 });
 export type ComparisonMemberState = Static<typeof ComparisonMemberState>;

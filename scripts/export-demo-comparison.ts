@@ -1,7 +1,7 @@
 /**
  * Computes the demo comparison (ZOO_DEMO_COMPARISON: ResNet-20/56 with and without shortcuts on
  * MNIST, one grid, one direction seed) on a running stack and writes it, with its members'
- * surfaces, to fixtures/comparisons/<id>/comparison.json, which the API lists at boot.
+ * surfaces and Hessian maps, to fixtures/comparisons/<id>/comparison.json, which the API lists at boot.
  *
  *   npm start   # then, in another shell:
  *   npx tsx scripts/export-demo-comparison.ts http://127.0.0.1:8080
@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import type { ComparisonRecord } from '../contract/comparisons.ts';
+import type { HessianMapResult } from '../contract/metrics/hessian.ts';
 import type { ComparisonFixture } from '../server/routes/comparisons.ts';
 import { ZOO_DEMO_COMPARISON } from './train-zoo-demo.ts';
 
@@ -26,7 +27,7 @@ const submitted = await json<{ id: string }>('/api/v1/comparisons', { method: 'P
 let record: ComparisonRecord;
 for (;;) {
   record = await json<ComparisonRecord>(`/api/v1/comparisons/${submitted.id}`);
-  console.log(`${new Date().toISOString()} ${record.status}: ${record.members.map((m) => `${m.label} ${m.status}`).join(', ')}`);
+  console.log(`${new Date().toISOString()} ${record.status}: ${record.members.map((m) => `${m.label} ${m.status}${m.hessian ? ` (Hessian ${m.hessian.progress.done}/${m.hessian.progress.total})` : ''}`).join(', ')}`);
   if (record.status !== 'running') break;
   await new Promise((r) => setTimeout(r, 5000));
 }
@@ -35,7 +36,11 @@ if (record.status !== 'completed') throw new Error(`comparison ended ${record.st
 const surfaces: ComparisonFixture['surfaces'] = [];
 for (const member of record.members) {
   const id = member.surfaceId!;
-  surfaces.push({ record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`), result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`) });
+  surfaces.push({
+    record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`),
+    result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`),
+    hessian: member.hessian?.status === 'completed' ? await json<HessianMapResult>(`/api/v1/surfaces/${id}/hessian`) : null,
+  });
 }
 const fixture: ComparisonFixture = {
   comparison: { ...record, id: DEMO_ID, links: { self: `/api/v1/comparisons/${DEMO_ID}` }, members: record.members.map(({ surface: _inline, ...member }) => member) },

@@ -14,6 +14,7 @@ import { connectProducer } from './plugins/redis.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
+import { HessianService } from './hessian.ts';
 import { SurfaceService } from './surfaces.ts';
 import { VERSION } from './version.ts';
 import healthRoutes from './routes/health.ts';
@@ -33,6 +34,7 @@ export interface AppServices {
   models: ModelStore;
   datasets: DatasetStore;
   surfaces: SurfaceService;
+  hessians: HessianService;
 }
 
 declare module 'fastify' {
@@ -82,9 +84,11 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await models.registerFixtures(resolve(config.FIXTURES_DIR));
   const surfaces = new SurfaceService({ dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE });
   await surfaces.start();
-  app.decorate('services', { config, redis, keys, blobs, models, datasets, surfaces });
+  const hessians = new HessianService({ dataDir: join(dataDir, 'hessian'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
+  app.decorate('services', { config, redis, keys, blobs, models, datasets, surfaces, hessians });
   app.addHook('onClose', async () => {
     await surfaces.close();
+    await hessians.close();
     await redis.quit().catch(() => undefined);
   });
 

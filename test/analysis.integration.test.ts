@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord } from '../contract/index.ts';
-import type { HessianMapResult } from '../contract/metrics/hessian.ts';
+import { hessianKeys, type HessianMapResult } from '../contract/metrics/hessian.ts';
 import type { SurfaceMetrics } from '../contract/metrics/surface-metrics.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
@@ -40,13 +40,20 @@ describe('analyses of a finished surface', () => {
     expect(metrics.basin.find((b) => b.tau === 0.1)!.share).toBeCloseTo(share, 12);
   });
 
-  it('computes a Hessian eigenvalue-ratio map over a sub-grid, with progress while it runs', async () => {
-    const queued = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`, {
+  it('computes a Hessian eigenvalue-ratio map over a sub-grid, with progress while it runs, once per settings, kept on disk', async () => {
+    const request = () => fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ points: 2, maxSteps: 6, samples: 100 }),
     });
+    const queued = await request();
     expect(queued.status).toBe(202);
+    expect(await queued.json()).toMatchObject({ status: 'queued', progress: { done: 0, total: 4 } });
+    // The same settings again while they are queued or running: the same job, not a second one.
+    expect((await request()).status).toBe(202);
+    const { hessians } = stack.app.services;
+    const jobs = await hessians.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed']);
+    expect(jobs.filter((job) => job.data.surfaceId === surfaceId)).toHaveLength(1);
     let result: HessianMapResult | null = null;
     for (let i = 0; i < 600 && !result; i++) {
       const response = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`);
@@ -58,6 +65,11 @@ describe('analyses of a finished surface', () => {
       }
     }
     expect(result!.shape).toEqual([2, 2]);
+    // Finished maps outlive Redis: the copy on disk is served when the Redis one is gone.
+    await stack.app.services.redis.del(hessianKeys(stack.namespace).result(surfaceId));
+    const fromDisk = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`);
+    expect(fromDisk.status).toBe(200);
+    expect(await fromDisk.json()).toEqual(result);
     for (const point of result!.points) {
       expect(point.lambdaMax).toBeGreaterThan(0);
       expect(point.absRatio).toBeGreaterThanOrEqual(0);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ComparisonRecord } from '../contract/comparisons.ts';
+import { COMPARISON_HESSIAN_DEFAULTS, type ComparisonRecord } from '../contract/comparisons.ts';
+import type { HessianMapResult } from '../contract/metrics/hessian.ts';
 import type { SurfaceRecord } from '../contract/surface.ts';
 import type { TrainingRecord } from '../contract/training.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
@@ -66,10 +67,21 @@ describe('POST /api/v1/comparisons', () => {
       expect(member.metrics!.points.total).toBe(25);
       // θ* is at the centre of the grid: its loss is the surface's value there.
       expect(member.metrics!.center.loss).toBe(member.surface!.loss[2]![2]);
-      // Gradient flow at initialisation (the epoch-0 checkpoint) and trained, on the surface's samples.
-      expect(member.gradientFlow!.map((f) => f.label)).toEqual(['initialisation', 'trained']);
-      expect(member.gradientFlow![0]!.samples).toBe(200);
-      expect(member.gradientFlow![0]!.layers.length).toBeGreaterThan(0);
+      // Gradient flow at initialisation (rebuilt from the recipe's seed) and trained, on the surface's samples.
+      const [initial, trained] = member.gradientFlow;
+      expect(member.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
+      expect(initial!.samples).toBe(200);
+      expect(initial!.layers.length).toBe(trained!.layers.length);
+      expect(initial!.layers.length).toBeGreaterThan(0);
+      expect(initial!.loss).toBeGreaterThan(trained!.loss);
+      // The Hessian map with the default comparison settings, summarised on the member and served in full.
+      expect(member.hessian).toMatchObject({ status: 'completed', progress: { done: 9, total: 9 }, error: null });
+      const map = await get<HessianMapResult>(`/api/v1/surfaces/${member.surfaceId}/hessian`);
+      expect(map.shape).toEqual([3, 3]);
+      expect(map.settings).toMatchObject(COMPARISON_HESSIAN_DEFAULTS);
+      expect(member.hessian!.summary).toEqual(map.summary);
+      expect(map.summary.points).toBe(9);
+      expect(map.points.find((p) => p.x === 0 && p.y === 0)!.lambdaMax).toBeGreaterThan(0);
       surfaces.push(await get<SurfaceRecord>(`/api/v1/surfaces/${member.surfaceId}`));
     }
     // Identical samples and direction settings; the models (and so the directions' scale) differ.
@@ -82,7 +94,7 @@ describe('POST /api/v1/comparisons', () => {
     // A second comparison with the same recipe reuses the trained weights instead of training again.
     const again = await post('/api/v1/comparisons', {
       members: [{ architecture: { id: 'mlp' } }, { model: record.members[1]!.modelId! }],
-      shared: { ...shared, grid: { x: { min: -0.5, max: 0.5, num: 3 } } },
+      shared: { ...shared, grid: { x: { min: -0.5, max: 0.5, num: 3 } }, hessian: false },
       training: { epochs: 2, batchSize: 100, seed: 3, optimizer: { name: 'adam', learningRate: 0.01 } },
     });
     const reused = await finished((again.body as unknown as ComparisonRecord).id);
@@ -90,6 +102,10 @@ describe('POST /api/v1/comparisons', () => {
     expect(reused.members.map((m) => m.modelId)).toEqual(record.members.map((m) => m.modelId));
     expect(reused.members.map((m) => m.trainingId)).toEqual([null, null]);
     expect(reused.members[0]!.surface!.shape).toEqual([1, 3]);
+    expect(reused.members.map((m) => m.hessian)).toEqual([null, null]);
+    // A stored model trained from a zoo recipe gets its initialisation flow too.
+    expect(reused.members[1]!.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
+    expect(reused.members[1]!.gradientFlow[0]!.layers).toEqual(record.members[1]!.gradientFlow[0]!.layers);
   }, 300_000);
 
   it('rejects a member that is neither a model nor an architecture, and an architecture that does not exist, naming the field', async () => {

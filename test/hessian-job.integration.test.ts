@@ -106,7 +106,7 @@ describe('analysis jobs on a real queue', () => {
   });
 
   it('computes gradient flow at the stored weights', async () => {
-    const data: GradientFlowJobData = { model: plan.model, dataset, loss: 'sparse_categorical_crossentropy', batchSize: 64, label: 'trained', parametersBlob: null };
+    const data: GradientFlowJobData = { model: plan.model, dataset, loss: 'sparse_categorical_crossentropy', batchSize: 64, label: 'trained', parameters: { source: 'stored' } };
     const job = await queue.add('gradient-flow', data);
     const flow = (await job.waitUntilFinished(events, 60_000)) as GradientFlow;
     expect(Value.Check(GradientFlow, flow)).toBe(true);

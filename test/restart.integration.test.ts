@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
+import type { ComparisonRecord } from '../contract/comparisons.ts';
 import { deleteNamespace, startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
 
@@ -51,6 +52,35 @@ describe('storage survives restarts', () => {
     expect(record.status).toBe('completed');
     expect((await json<SurfaceResult>(`${second.baseUrl}/api/v1/surfaces/${body.id}/result`)).body).toEqual(before);
     expect((await fetch(`${second.baseUrl}/api/v1/surfaces/${body.id}/directions`)).status).toBe(200);
+  });
+
+  it('keeps a finished comparison when Redis loses it', async () => {
+    const first = await startStack({ workers: 1, fixtures: null });
+    stacks.push(first);
+    const model = await uploadModel(first.baseUrl, 'moons mlp', await mlpFiles([8]));
+    const submitted = await json<ComparisonRecord>(`${first.baseUrl}/api/v1/comparisons`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ members: [{ model: model.body.id }], shared: { dataset: { id: 'moons', samples: 100 }, grid: { x: { min: -1, max: 1, num: 3 } }, hessian: false } }),
+    });
+    expect(submitted.status).toBe(202);
+    let before: ComparisonRecord;
+    for (;;) {
+      before = (await json<ComparisonRecord>(`${first.baseUrl}/api/v1/comparisons/${submitted.body.id}`)).body;
+      if (before.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(before.status).toBe('completed');
+    await first.stopApi();
+    await deleteNamespace(first.namespace);
+
+    const second = await startStack({ workers: 0, dataDir: first.dataDir, namespace: first.namespace, fixtures: null });
+    stacks.push(second);
+    const after = await json<ComparisonRecord>(`${second.baseUrl}/api/v1/comparisons/${submitted.body.id}`);
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(before);
+    const listed = (await json<{ items: { id: string }[] }>(`${second.baseUrl}/api/v1/comparisons`)).body.items.map((c) => c.id);
+    expect(listed).toEqual([submitted.body.id]);
   });
 
   it('re-queues a surface whose queue state Redis lost, and computes it', async () => {

@@ -33,10 +33,11 @@ function sandboxed(queue: string, processor: string, maxStalledCount = 1): Worke
     maxStalledCount,
   });
 }
-// Chunks are short and idempotent, so they may outlive several worker deaths; an analysis or a
-// training that stalls twice fails instead of starting its long work over and over.
+// Chunks are short and idempotent, a Hessian map resumes from its last finished point and gradient
+// flow is short, so both queues may outlive several worker deaths; a training that stalls twice
+// fails instead of starting its long work over and over.
 const chunks = sandboxed(QUEUES.chunks, './jobs/chunk.ts', 5);
-const analysis = sandboxed(ANALYSIS_QUEUE, './jobs/hessian.ts');
+const analysis = sandboxed(ANALYSIS_QUEUE, './jobs/hessian.ts', 5);
 const trainings = sandboxed(QUEUES.trainings, './jobs/training.ts');
 
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */

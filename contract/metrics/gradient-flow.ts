@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import type { ArchitectureSpec } from '../architectures.ts';
 import type { LossName } from '../losses.ts';
 import type { SurfacePlan } from '../queue.ts';
 
@@ -37,6 +38,13 @@ export interface GradientFlowJobData {
   loss: LossName;
   batchSize: number;
   label: string;
-  /** sha256 of a blob of float32 LE parameters in parameter-model order; null = the model's stored weights. */
-  parametersBlob: string | null;
+  parameters: GradientFlowParameters;
 }
+
+/**
+ * Where the parameters come from: the model's stored weights, or its initial weights, rebuilt by
+ * the zoo from the architecture and seed of its training recipe (training draws them the same way).
+ */
+export type GradientFlowParameters =
+  | { source: 'stored' }
+  | { source: 'initialisation'; architecture: ArchitectureSpec; seed: number };

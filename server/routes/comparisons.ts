@@ -3,13 +3,15 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { readdir, readFile } from 'node:fs/promises';
+import { readJsonDir, writeAtomic } from '../stores/files.ts';
 import { join, resolve } from 'node:path';
 import { ContractError, type SurfaceRecord, type SurfaceRequest, type SurfaceResult } from '../../contract/index.ts';
 import { architectureById } from '../../contract/architectures.ts';
-import { ComparisonRecord, ComparisonRequest, type ComparisonMemberState } from '../../contract/comparisons.ts';
-import { ANALYSIS_QUEUE, comparisonFinding, surfaceMetrics, type GradientFlow, type GradientFlowJobData } from '../../contract/metrics/index.ts';
+import { COMPARISON_HESSIAN_DEFAULTS, ComparisonRecord, ComparisonRequest, type ComparisonMemberState, type MemberHessian } from '../../contract/comparisons.ts';
+import { ANALYSIS_QUEUE, comparisonFinding, resolveHessianRequest, surfaceMetrics, type GradientFlow, type GradientFlowJobData, type HessianMapRequest, type HessianMapResult } from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
 import type { AppServices } from '../app.ts';
+import type { HessianState } from '../hessian.ts';
 import { notFound } from '../errors.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 import { trainingService, type TrainingService } from './trainings.ts';
@@ -22,10 +24,10 @@ const GRADIENT_FLOW_TIMEOUT_MS = 10 * 60_000;
 /** What is kept in Redis: the record without the inlined surfaces. */
 export type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
 
-/** A finished comparison shipped with the project, with its members' surfaces. */
+/** A finished comparison shipped with the project, with its members' surfaces and Hessian maps. */
 export interface ComparisonFixture {
   comparison: StoredComparison;
-  surfaces: { record: SurfaceRecord; result: SurfaceResult }[];
+  surfaces: { record: SurfaceRecord; result: SurfaceResult; hessian: HessianMapResult | null }[];
 }
 
 /** Key order fixed, so two equal recipes serialize identically. */
@@ -46,8 +48,9 @@ function recipeKey(request: ResolvedTrainingRequest): string {
  * Runs comparisons in the API process: trains the members that have no weights yet (a stored
  * model trained with the identical resolved recipe counts as having them), queues one surface per
  * member with identical dataset selection, grid, directions, loss and batch size, then computes
- * surfaceMetrics per member and comparisonFinding. State is JSON in Redis; unfinished comparisons
- * resume when the API starts (every step is idempotent given the ids already stored).
+ * surfaceMetrics per member and comparisonFinding. State is JSON in Redis and on disk (so it
+ * outlives Redis); unfinished comparisons resume when the API starts (every step is idempotent
+ * given the ids already stored).
  */
 export class ComparisonService {
   private readonly states = new Map<string, StoredComparison>();
@@ -81,15 +84,27 @@ export class ComparisonService {
     }
     for (const folder of folders.sort()) {
       const fixture = JSON.parse(await readFile(join(dir, folder, 'comparison.json'), 'utf8')) as ComparisonFixture;
-      for (const { record, result } of fixture.surfaces) await this.s.surfaces.importFinished(record, result);
-      if (await this.load(fixture.comparison.id)) continue;
+      for (const { record, result, hessian } of fixture.surfaces) {
+        await this.s.surfaces.importFinished(record, result);
+        if (hessian) await this.s.hessians.importFinished(hessian);
+      }
+      // The fixture is the truth for its id (a re-exported demo replaces the old one); never copied to disk.
       this.states.set(fixture.comparison.id, fixture.comparison);
-      await this.save(fixture.comparison);
+      await this.s.redis.set(this.s.keys.comparison(fixture.comparison.id), JSON.stringify(fixture.comparison));
       await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(fixture.comparison.createdAt), fixture.comparison.id);
     }
   }
 
+  private get dataDir(): string {
+    return join(resolve(this.s.config.DATA_DIR), 'comparisons');
+  }
+
   async start(): Promise<void> {
+    for (const stored of await readJsonDir<StoredComparison>(this.dataDir)) {
+      if (await this.s.redis.exists(this.s.keys.comparison(stored.id))) continue;
+      await this.s.redis.set(this.s.keys.comparison(stored.id), JSON.stringify(stored));
+      await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(stored.createdAt), stored.id);
+    }
     await this.importFixtures(resolve(this.s.config.COMPARISON_FIXTURES_DIR));
     this.analysisEvents = new QueueEvents(ANALYSIS_QUEUE, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
     for (const id of await this.s.redis.zrange(this.s.keys.comparisons, 0, -1)) {
@@ -109,7 +124,11 @@ export class ComparisonService {
   }
 
   private save(state: StoredComparison): Promise<void> {
-    this.saving = this.saving.then(() => this.s.redis.set(this.s.keys.comparison(state.id), JSON.stringify(state)).then(() => undefined));
+    this.saving = this.saving.then(async () => {
+      const json = JSON.stringify(state);
+      await this.s.redis.set(this.s.keys.comparison(state.id), json);
+      await writeAtomic(join(this.dataDir, `${state.id}.json`), json);
+    });
     return this.saving;
   }
 
@@ -149,6 +168,8 @@ export class ComparisonService {
         modelId: stored?.id ?? null,
         surfaceId: null,
         metrics: null,
+        hessian: null,
+        gradientFlow: [],
         error: null,
       };
     });
@@ -190,8 +211,8 @@ export class ComparisonService {
     })));
     const completed = [];
     for (const member of state.members) {
-      const initial = member.gradientFlow?.find((f) => f.label === 'initialisation') ?? null;
-      if (member.metrics) completed.push({ label: member.label, metrics: member.metrics, gradientFlow: initial });
+      const initial = member.gradientFlow.find((f) => f.label === 'initialisation') ?? null;
+      if (member.metrics) completed.push({ label: member.label, metrics: member.metrics, hessian: member.hessian?.summary ?? null, gradientFlow: initial });
     }
     state.finding = completed.length > 0 ? comparisonFinding(completed) : null;
     state.status = state.members.every((m) => m.status === 'completed') ? 'completed' : 'failed';
@@ -233,29 +254,70 @@ export class ComparisonService {
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     member.metrics = surfaceMetrics(await this.s.surfaces.result(member.surfaceId));
-    member.gradientFlow = await this.gradientFlows(member);
+    member.status = 'analysing';
+    await this.save(state);
+    const [gradientFlow] = await Promise.all([this.gradientFlows(member), this.hessianMap(state, member)]);
+    member.gradientFlow = gradientFlow;
     member.status = 'completed';
     await this.save(state);
   }
 
   /**
-   * Per-layer gradient norms on the surface's own samples, trained and (when the member was
-   * trained here with an epoch-0 checkpoint) at initialisation. Optional extras: a failure
-   * (e.g. an engine without the needed gradient kernels) leaves them out, never fails the member.
+   * The member's Hessian map with the comparison's settings (shared.hessian over
+   * COMPARISON_HESSIAN_DEFAULTS): an existing map with the same settings is reused, a lost job
+   * (Redis restarted) is queued again; progress is saved as it comes. A failure is recorded on
+   * member.hessian and never fails the member.
+   */
+  private async hessianMap(state: StoredComparison, member: Omit<ComparisonMemberState, 'surface'>): Promise<void> {
+    const requested = (state.request as ComparisonRequest).shared.hessian;
+    if (requested === false) return;
+    const surfaceId = member.surfaceId!;
+    const record = await this.s.surfaces.get(surfaceId);
+    const settings = resolveHessianRequest({ ...COMPARISON_HESSIAN_DEFAULTS, ...requested }, record.provenance.dataset.samples);
+    const sameSettings = (s: HessianMapRequest) =>
+      s.points === settings.points && s.maxSteps === settings.maxSteps && s.tolerance === settings.tolerance && s.seed === settings.seed && s.samples === settings.samples;
+    const track = async (current: HessianState): Promise<boolean> => {
+      const next: MemberHessian = current.status === 'completed'
+        ? { status: 'completed', progress: { done: current.result.points.length, total: current.result.points.length }, summary: current.result.summary, error: null }
+        : { status: current.status, progress: current.progress, summary: null, error: current.error };
+      if (JSON.stringify(next) !== JSON.stringify(member.hessian)) {
+        member.hessian = next;
+        await this.save(state);
+      }
+      return next.status === 'completed' || next.status === 'failed';
+    };
+    try {
+      let current = await this.s.hessians.state(surfaceId);
+      if (!current || (current.status === 'completed' ? !sameSettings(current.result.settings) : current.status === 'failed')) {
+        current = await this.s.hessians.request(surfaceId, settings);
+      }
+      while (!(await track(current))) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        current = (await this.s.hessians.state(surfaceId)) ?? (await this.s.hessians.request(surfaceId, settings));
+      }
+    } catch (err) {
+      member.hessian = { status: 'failed', progress: member.hessian?.progress ?? { done: 0, total: 0 }, summary: null, error: (err as Error).message };
+      await this.save(state);
+    }
+  }
+
+  /**
+   * Per-layer gradient norms on the surface's own samples: trained, and at initialisation when
+   * the model has a zoo training recipe (its initial weights are rebuilt from the recipe's
+   * architecture and seed). Optional extras: a failure leaves one out, never fails the member.
    */
   private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<GradientFlow[]> {
     const model = this.s.models.get(member.modelId!);
     const surface = await this.s.surfaces.get(member.surfaceId!);
     if (!model || model.format !== 'tfjs-layers' || !this.analysisEvents) return [];
-    const initial = member.trainingId ? (await this.trainings.get(member.trainingId)).checkpoints.find((c) => c.epoch === 0) : undefined;
-    const points: { label: string; parametersBlob: string | null }[] = [
-      ...(initial ? [{ label: 'initialisation', parametersBlob: initial.hash }] : []),
-      { label: 'trained', parametersBlob: null },
+    const recipe = model.metadata.recipe as ResolvedTrainingRequest | undefined;
+    const points: { label: string; parameters: GradientFlowJobData['parameters'] }[] = [
+      ...(recipe ? [{ label: 'initialisation', parameters: { source: 'initialisation' as const, architecture: recipe.architecture, seed: recipe.seed } }] : []),
+      { label: 'trained', parameters: { source: 'stored' } },
     ];
-    const flows = await Promise.all(points.map(async ({ label, parametersBlob }) => {
+    const flows = await Promise.all(points.map(async ({ label, parameters }) => {
       try {
         for (const hash of Object.values(model.files)) await this.s.blobs.publish(hash);
-        if (parametersBlob) await this.s.blobs.publish(parametersBlob);
         const { dataset } = surface.provenance;
         if (dataset.hash) await this.s.blobs.publish(dataset.hash);
         const data: GradientFlowJobData = {
@@ -264,7 +326,7 @@ export class ComparisonService {
           loss: surface.provenance.loss,
           batchSize: surface.provenance.batchSize,
           label,
-          parametersBlob,
+          parameters,
         };
         const job = await this.analysis.add('gradient-flow', data, { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
         return (await job.waitUntilFinished(this.analysisEvents!, GRADIENT_FLOW_TIMEOUT_MS)) as GradientFlow;

@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
+import type { ComparisonRecord } from '../../contract/comparisons.ts';
+import { formatNumber } from '../../web/src/format.ts';
 import { mlpFiles } from '../helpers/models.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -136,16 +138,26 @@ afterAll(async () => {
 });
 
 describe('viewer in a real browser', () => {
-  it('opens the committed demo comparison report at once: finding, every member, metrics and gradient flow', async () => {
-    const comparison = await api<{ id: string; status: string; finding: string; members: { label: string }[] }>('/api/v1/comparisons/demo-skip-vs-depth');
+  it('opens the committed demo comparison report at once: finding, every member, metrics, Hessian maps and gradient flow', async () => {
+    const comparison = await api<ComparisonRecord>('/api/v1/comparisons/demo-skip-vs-depth');
     expect(comparison.status).toBe('completed');
     await page.goto(`${stack.baseUrl}/report.html?id=demo-skip-vs-depth`);
     await page.waitForFunction(() => (document.querySelector('#finding')?.textContent ?? '').length > 20, undefined, { timeout: 20_000 });
-    expect(await page.textContent('#finding')).toContain(comparison.finding.slice(0, 30));
+    expect(await page.textContent('#finding')).toContain(comparison.finding!.slice(0, 30));
     const metrics = (await page.textContent('#metrics')) ?? '';
     for (const member of comparison.members) expect(metrics).toContain(member.label);
     expect(await page.locator('#surfaces canvas').count()).toBeGreaterThanOrEqual(comparison.members.length);
+    // Every member's full-Hessian map is drawn, and its mean |λmin/λmax| is in the table.
+    expect(await page.locator('#surfaces canvas[aria-label^="|λmin/λmax|"]').count()).toBe(comparison.members.length);
+    const hessianRow = page.locator('#metrics tr', { hasText: 'Mean |λmin/λmax| (Hessian)' }).locator('td');
+    expect(await hessianRow.allTextContents()).toEqual(comparison.members.map((m) => formatNumber(m.hessian!.summary!.meanAbsRatio)));
+    // Gradient flow at initialisation and trained for every member.
     expect(await page.locator('#gradient-flow canvas').count()).toBeGreaterThan(0);
+    const legend = (await page.textContent('#gradient-flow')) ?? '';
+    for (const member of comparison.members) {
+      expect(member.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
+      expect(legend).toContain(`${member.label} · initialisation`);
+    }
     const shot = await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
     expect((await pixelStats(shot)).colorful).toBeGreaterThan(0.02);
     expect(pageErrors).toEqual([]);

@@ -1,46 +1,64 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hessianSummary } from '../../contract/metrics/hessian.ts';
+import { hessianSummary, type HessianPoint } from '../../contract/metrics/hessian.ts';
 import { initTfjs } from '../engine/tfjs/backend.ts';
 import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
 import { gaussianStream } from '../numeric/rng.ts';
-import { hessianMap, trainableMask } from './hessian-map.ts';
+import { hessianMap, hessianPointKey, trainableMask, type HessianMapInput } from './hessian-map.ts';
 import { storedModel } from './test-models.ts';
 
 beforeAll(async () => {
   await initTfjs();
 });
 
+/**
+ * f(x) = w2·(w1ᵀx) with w = 0 at θ*: a symmetric saddle there (see hvp.test.ts), mapped over a
+ * 3×3 sub-grid of a 5×5 surface grid; `gradient` counts its calls.
+ */
+async function saddleMap() {
+  const d = 2;
+  const n = 40;
+  const normal = gaussianStream(5);
+  const x = Float32Array.from({ length: n * d }, () => normal());
+  const y = Float32Array.from({ length: n }, (_, i) => x[i * d]! + 0.1 * normal());
+  const stored = await storedModel(tf.sequential({
+    layers: [
+      tf.layers.dense({ units: 1, inputShape: [d], useBias: false, kernelInitializer: 'zeros' }),
+      tf.layers.dense({ units: 1, useBias: false, kernelInitializer: 'zeros' }),
+    ],
+  }));
+  const evaluator = createGradientEvaluator(stored.model, { x, inputShape: [d], y, n }, { loss: 'mse', outputActivation: 'linear', params: stored.params });
+  const counter = { gradients: 0 };
+  const input: HessianMapInput = {
+    gradient: async (p) => {
+      counter.gradients++;
+      return (await evaluator.lossAndGradient(p)).gradient;
+    },
+    theta: stored.theta,
+    directions: { x: Float32Array.from([1, 0, 0]), y: Float32Array.from([0, 0, 1]) },
+    axes: { x: [-1, -0.5, 0, 0.5, 1], y: [-1, -0.5, 0, 0.5, 1] },
+    mask: trainableMask(stored.params),
+    points: 3,
+    maxSteps: 3,
+    tolerance: 1e-4,
+    seed: 0,
+  };
+  return {
+    input,
+    counter,
+    dispose() {
+      evaluator.dispose();
+      stored.model.dispose();
+    },
+  };
+}
+
 describe('hessianMap', () => {
   it('maps the saddle of a two-layer linear net: |λmin/λmax| = 1 at θ* = 0, and the sub-grid follows the surface grid', async () => {
-    // f(x) = w2·(w1ᵀx) with w = 0 at θ*: a symmetric saddle there (see hvp.test.ts).
-    const d = 2;
-    const n = 40;
-    const normal = gaussianStream(5);
-    const x = Float32Array.from({ length: n * d }, () => normal());
-    const y = Float32Array.from({ length: n }, (_, i) => x[i * d]! + 0.1 * normal());
-    const stored = await storedModel(tf.sequential({
-      layers: [
-        tf.layers.dense({ units: 1, inputShape: [d], useBias: false, kernelInitializer: 'zeros' }),
-        tf.layers.dense({ units: 1, useBias: false, kernelInitializer: 'zeros' }),
-      ],
-    }));
-    const evaluator = createGradientEvaluator(stored.model, { x, inputShape: [d], y, n }, { loss: 'mse', outputActivation: 'linear', params: stored.params });
+    const saddle = await saddleMap();
     const progress: number[] = [];
-    const points = await hessianMap({
-      gradient: async (p) => (await evaluator.lossAndGradient(p)).gradient,
-      theta: stored.theta,
-      directions: { x: Float32Array.from([1, 0, 0]), y: Float32Array.from([0, 0, 1]) },
-      axes: { x: [-1, -0.5, 0, 0.5, 1], y: [-1, -0.5, 0, 0.5, 1] },
-      mask: trainableMask(stored.params),
-      points: 3,
-      maxSteps: 3,
-      tolerance: 1e-4,
-      seed: 0,
-      onPoint: (done) => void progress.push(done),
-    });
-    evaluator.dispose();
-    stored.model.dispose();
+    const points = await hessianMap({ ...saddle.input, onPoint: (_point, done) => void progress.push(done) });
+    saddle.dispose();
     expect(points.map((p) => [p.ix, p.iy])).toEqual([[0, 0], [2, 0], [4, 0], [0, 2], [2, 2], [4, 2], [0, 4], [2, 4], [4, 4]]);
     expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const center = points[4]!;
@@ -51,5 +69,33 @@ describe('hessianMap', () => {
     expect(summary.absRatioAtCenter).toBeCloseTo(1, 3);
     expect(summary.points).toBe(9);
     expect(summary.nonConvexShare).toBeGreaterThan(0);
+  });
+
+  it('resumes an interrupted run: reuses the points it is given, computes only the missing ones, and returns the uninterrupted map', async () => {
+    const saddle = await saddleMap();
+    const gradientsPerPoint: number[] = [];
+    let counted = 0;
+    const uninterrupted = await hessianMap({
+      ...saddle.input,
+      onPoint: () => {
+        gradientsPerPoint.push(saddle.counter.gradients - counted);
+        counted = saddle.counter.gradients;
+      },
+    });
+    // Every other point (0, 2, 4, 6, 8) was finished before the interruption, as JSON from Redis would give them back.
+    const finished = uninterrupted.filter((_, i) => i % 2 === 0);
+    const missing = [1, 3, 5, 7];
+    saddle.counter.gradients = 0;
+    const computed: { point: HessianPoint; done: number; total: number }[] = [];
+    const resumed = await hessianMap({
+      ...saddle.input,
+      done: new Map(finished.map((p) => [hessianPointKey(p.iy, p.ix), JSON.parse(JSON.stringify(p)) as HessianPoint])),
+      onPoint: (point, done, total) => void computed.push({ point, done, total }),
+    });
+    saddle.dispose();
+    expect(saddle.counter.gradients).toBe(missing.reduce((s, i) => s + gradientsPerPoint[i]!, 0));
+    expect(saddle.counter.gradients).toBeGreaterThan(0);
+    expect(computed).toEqual(missing.map((i, k) => ({ point: uninterrupted[i], done: finished.length + k + 1, total: 9 })));
+    expect(resumed).toEqual(uninterrupted);
   });
 });

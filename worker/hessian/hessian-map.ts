@@ -19,8 +19,15 @@ export interface HessianMapInput {
   tolerance: number;
   seed: number;
   epsilonScale?: number;
-  /** Called after each point, e.g. to report job progress. */
-  onPoint?: (done: number, total: number) => Promise<void> | void;
+  /** Points already computed by an earlier, interrupted run (by hessianPointKey), reused instead of recomputed. */
+  done?: ReadonlyMap<string, HessianPoint>;
+  /** Called after each newly computed point, e.g. to store it and report job progress (done counts reused points too). */
+  onPoint?: (point: HessianPoint, done: number, total: number) => Promise<void> | void;
+}
+
+/** The key of a sub-grid point in HessianMapInput.done (and in the job's Redis hash of finished points). */
+export function hessianPointKey(iy: number, ix: number): string {
+  return `${iy},${ix}`;
 }
 
 /** 1 for trainable entries of the flat parameter vector, 0 for state such as BN moving statistics. */
@@ -37,35 +44,40 @@ function finiteOrNull(v: number | null): number | null {
 /**
  * λmax, λmin and λmin/λmax of the full Hessian at each point of an evenly spread sub-grid of the
  * surface's own grid points (subgridIndices), row-major. Every point uses the same start-vector
- * seed, so neighbouring points differ only by their curvature.
+ * seed, so neighbouring points differ only by their curvature, and a point reused from `done`
+ * equals the one a rerun would compute.
  */
 export async function hessianMap(input: HessianMapInput): Promise<HessianPoint[]> {
   const columns = subgridIndices(input.axes.x.length, input.points);
   const rows = input.axes.y ? subgridIndices(input.axes.y.length, input.points) : [0];
-  const total = columns.length * rows.length;
+  const cells = rows.flatMap((iy) => columns.map((ix) => ({ iy, ix, reused: input.done?.get(hessianPointKey(iy, ix)) })));
+  let finished = cells.filter((cell) => cell.reused).length;
   const point = new Float32Array(input.theta.length);
   const result: HessianPoint[] = [];
-  for (const iy of rows) {
-    for (const ix of columns) {
-      const alpha = input.axes.x[ix]!;
-      const beta = input.axes.y ? input.axes.y[iy]! : null;
-      perturb(input.theta, input.directions.x, alpha, input.directions.y, beta ?? 0, point);
-      const eigen = await eigenRatio(input.gradient, point, input.mask, {
-        lanczos: { maxSteps: input.maxSteps, tolerance: input.tolerance },
-        seed: input.seed,
-        ...(input.epsilonScale === undefined ? {} : { epsilonScale: input.epsilonScale }),
-      });
-      const lambdaMax = finiteOrNull(eigen.lambdaMax);
-      const lambdaMin = finiteOrNull(eigen.lambdaMin);
-      const ratio = lambdaMax !== null && lambdaMin !== null ? finiteOrNull(eigen.ratio) : null;
-      result.push({
-        ix, iy, x: alpha, y: beta, lambdaMax, lambdaMin, ratio,
-        absRatio: ratio === null ? null : Math.abs(ratio),
-        products: eigen.products,
-        converged: eigen.converged && lambdaMax !== null,
-      });
-      await input.onPoint?.(result.length, total);
+  for (const { iy, ix, reused } of cells) {
+    if (reused) {
+      result.push(reused);
+      continue;
     }
+    const alpha = input.axes.x[ix]!;
+    const beta = input.axes.y ? input.axes.y[iy]! : null;
+    perturb(input.theta, input.directions.x, alpha, input.directions.y, beta ?? 0, point);
+    const eigen = await eigenRatio(input.gradient, point, input.mask, {
+      lanczos: { maxSteps: input.maxSteps, tolerance: input.tolerance },
+      seed: input.seed,
+      ...(input.epsilonScale === undefined ? {} : { epsilonScale: input.epsilonScale }),
+    });
+    const lambdaMax = finiteOrNull(eigen.lambdaMax);
+    const lambdaMin = finiteOrNull(eigen.lambdaMin);
+    const ratio = lambdaMax !== null && lambdaMin !== null ? finiteOrNull(eigen.ratio) : null;
+    const computed: HessianPoint = {
+      ix, iy, x: alpha, y: beta, lambdaMax, lambdaMin, ratio,
+      absRatio: ratio === null ? null : Math.abs(ratio),
+      products: eigen.products,
+      converged: eigen.converged && lambdaMax !== null,
+    };
+    result.push(computed);
+    await input.onPoint?.(computed, ++finished, cells.length);
   }
   return result;
 }

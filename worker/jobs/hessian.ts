@@ -3,7 +3,7 @@ import { UnrecoverableError, type Job, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ContractError, linspace, redisKeys, type RedisKeys } from '../../contract/index.ts';
 import type { GradientFlow, GradientFlowJobData } from '../../contract/metrics/gradient-flow.ts';
-import { hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult } from '../../contract/metrics/hessian.ts';
+import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianPoint } from '../../contract/metrics/hessian.ts';
 import { Artifacts, initialParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
 import { evaluationData } from '../datasets/select.ts';
@@ -12,16 +12,19 @@ import { initTfjs } from '../engine/tfjs/backend.ts';
 import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
 import { loadLayersModel } from '../engine/tfjs/load-model.ts';
 import { gradientFlowOfArtifact } from '../analysis/gradient-flow.ts';
+import { initialisationParameters } from '../analysis/initial-parameters.ts';
 import { SHIFT_FACTOR } from '../hessian/eigen-ratio.ts';
-import { hessianMap, trainableMask } from '../hessian/hessian-map.ts';
+import { hessianMap, hessianPointKey, trainableMask } from '../hessian/hessian-map.ts';
 import { HVP_EPSILON_SCALE } from '../hessian/hvp.ts';
 import { SurfaceState } from '../surface-state.ts';
 
 /**
  * Analysis jobs on ANALYSIS_QUEUE, by job name:
  * - 'hessian-map' (HessianJobData): the |λmin/λmax| map over a sub-grid of a COMPLETED surface,
- *   with the surface's model, samples and directions; progress { done, total } per point; the
- *   HessianMapResult is stored at hessianKeys(ns).result(surfaceId) and returned.
+ *   with the surface's model, samples and directions; progress { done, total } per point; each
+ *   finished point is kept at hessianKeys(ns).points(surfaceId, jobId) until the map is done, so a
+ *   rerun after a killed worker resumes; the HessianMapResult is stored at
+ *   hessianKeys(ns).result(surfaceId) and returned.
  * - 'gradient-flow' (GradientFlowJobData): per-layer gradient norms; the GradientFlow is returned.
  * Gradients are first-order tfjs only (tfjs-layers models); onnx models are refused as bad input.
  */
@@ -32,6 +35,9 @@ export interface AnalysisContext {
 }
 
 type AnalysisJob = Job | SandboxedJob;
+
+/** Finished points of a run nobody resumes (e.g. its job failed and was not requested again) expire after a week. */
+const FINISHED_POINTS_TTL_SECONDS = 7 * 24 * 3600;
 
 /** The first `samples` of the selection (the selection is already a seeded random subset). */
 function firstSamples(data: EvalData, samples: number): EvalData {
@@ -59,6 +65,9 @@ export function analysisProcessor(ctx: AnalysisContext) {
     const directions = { x: all.subarray(0, theta.length), y: plan.grid.y ? all.subarray(theta.length, 2 * theta.length) : null };
     const { data: selected } = evaluationData(await artifacts.dataset(plan.dataset), plan.dataset.split, plan.dataset.samples, plan.dataset.sampleSeed);
     const data = firstSamples(selected, request.samples);
+    const keys = hessianKeys(ctx.namespace);
+    const finishedKey = keys.points(surfaceId, hessianJobId(surfaceId, request));
+    const finished = new Map(Object.entries(await ctx.redis.hgetall(finishedKey)).map(([key, json]) => [key, JSON.parse(json) as HessianPoint]));
     const engine = await initTfjs();
     const model = await loadLayersModel(artifact);
     const gradients = createGradientEvaluator(model, data, { loss: plan.loss, outputActivation: artifact.outputActivation, params: artifact.parameters, batchSize: plan.batchSize });
@@ -75,7 +84,11 @@ export function analysisProcessor(ctx: AnalysisContext) {
         maxSteps: request.maxSteps,
         tolerance: request.tolerance,
         seed: request.seed,
-        onPoint: (done, total) => job.updateProgress({ done, total }),
+        done: finished,
+        onPoint: async (point, done, total) => {
+          await ctx.redis.multi().hset(finishedKey, hessianPointKey(point.iy, point.ix), JSON.stringify(point)).expire(finishedKey, FINISHED_POINTS_TTL_SECONDS).exec();
+          await job.updateProgress({ done, total });
+        },
       });
       const columns = new Set(points.map((p) => p.ix)).size;
       const result: HessianMapResult = {
@@ -88,7 +101,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
         engine,
         seconds: (performance.now() - started) / 1000,
       };
-      await ctx.redis.set(hessianKeys(ctx.namespace).result(surfaceId), JSON.stringify(result));
+      await ctx.redis.multi().set(keys.result(surfaceId), JSON.stringify(result)).del(finishedKey).exec();
       return result;
     } finally {
       gradients.dispose();
@@ -100,10 +113,17 @@ export function analysisProcessor(ctx: AnalysisContext) {
     const request = job.data as GradientFlowJobData;
     if (request.model.format !== 'tfjs-layers') throw new ContractError('model', 'gradient flow needs a tfjs Layers model');
     const artifact = await artifacts.model(request.model);
-    const flat = request.parametersBlob
-      ? new Float32Array((await artifacts.blob(request.parametersBlob)).slice().buffer)
-      : initialParameters(artifact);
-    const { data } = evaluationData(await artifacts.dataset(request.dataset), request.dataset.split, request.dataset.samples, request.dataset.sampleSeed);
+    const arrays = await artifacts.dataset(request.dataset);
+    const { parameters } = request;
+    let flat: Float32Array;
+    if (parameters.source === 'stored') {
+      flat = initialParameters(artifact);
+    } else {
+      if (arrays.classes === null) throw new ContractError('dataset', `${request.dataset.id} is not a classification set; zoo models are classifiers`);
+      await initTfjs();
+      flat = await initialisationParameters(parameters.architecture, parameters.seed, { inputShape: arrays.inputShape, classes: arrays.classes }, artifact.parameters);
+    }
+    const { data } = evaluationData(arrays, request.dataset.split, request.dataset.samples, request.dataset.sampleSeed);
     return gradientFlowOfArtifact(artifact, data, { loss: request.loss, label: request.label, flat, batchSize: request.batchSize });
   }
 

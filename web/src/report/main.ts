@@ -32,7 +32,7 @@ let disposers: (() => void)[] = [];
 
 async function getJson<T>(path: string): Promise<T | null> {
   const response = await fetch(path, { headers: { accept: 'application/json' } });
-  if (response.status === 404 || response.status === 409) return null;
+  if (response.status === 404 || response.status === 409 || response.status === 202) return null;
   if (!response.ok) throw new ApiError(response.status, `HTTP_${response.status}`, (await response.text()).slice(0, 200), null);
   return (await response.json()) as T;
 }
@@ -59,10 +59,18 @@ async function loadMember(member: ReportMember): Promise<Loaded> {
   } catch {
     metrics = null; // a surface without a single finite point has no metrics; the table shows dashes
   }
-  // Optional: a server without Hessian maps (or a map not computed yet) just leaves the rows empty.
-  const hessianMap = await getJson<HessianMapResult>(`/api/v1/surfaces/${encodeURIComponent(member.surfaceId)}/hessian`).catch(() => null);
-  const hessian = member.hessian ?? hessianMap?.summary ?? null;
-  return { member: { ...member, metrics, hessian }, result, hessianMap };
+  const hessianMap = member.hessianState?.status === 'completed'
+    ? await getJson<HessianMapResult>(`/api/v1/surfaces/${encodeURIComponent(member.surfaceId)}/hessian`)
+    : null;
+  return { member: { ...member, metrics }, result, hessianMap };
+}
+
+/** What the Hessian map of a member is doing, when there is no map to draw yet. */
+function hessianNote(member: ReportMember): string | null {
+  const state = member.hessianState;
+  if (!state || state.status === 'completed') return null;
+  if (state.status === 'failed') return `Hessian map failed: ${state.error ?? 'unknown error'}`;
+  return `Hessian map ${state.status}: ${state.progress.done} of ${state.progress.total} points`;
 }
 
 function renderSurfaces(container: HTMLElement, loaded: Loaded[]): void {
@@ -77,11 +85,14 @@ function renderSurfaces(container: HTMLElement, loaded: Loaded[]): void {
     const plot = document.createElement('div');
     plot.className = 'surface-plot';
     figure.append(caption, plot);
+    const note = document.createElement('p');
+    note.className = 'hessian-note';
     if (hessianMap) {
-      const note = document.createElement('p');
-      note.className = 'hessian-note';
       note.textContent = `|λmin/λmax| of the full Hessian over a ${hessianMap.shape[1]}×${hessianMap.shape[0]} sub-grid (dark = locally convex):`;
       figure.append(note, renderHessianMap(hessianMap, theme));
+    } else if (hessianNote(member)) {
+      note.textContent = hessianNote(member);
+      figure.append(note);
     }
     container.append(figure);
     const grid = grids[k];

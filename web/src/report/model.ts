@@ -1,4 +1,4 @@
-import type { ComparisonMemberState, ComparisonRecord } from '../../../contract/comparisons.ts';
+import type { ComparisonRecord, MemberHessian } from '../../../contract/comparisons.ts';
 import type { GradientFlow } from '../../../contract/metrics/gradient-flow.ts';
 import type { HessianSummary } from '../../../contract/metrics/hessian.ts';
 import type { SurfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
@@ -7,7 +7,7 @@ import type { SurfaceResult } from '../../../contract/surface.ts';
 /** One compared model as the report shows it. */
 export interface ReportMember {
   label: string;
-  /** pending | training | mapping | completed | failed */
+  /** pending | training | mapping | analysing | completed | failed */
   status: string;
   error: string | null;
   surfaceId: string | null;
@@ -16,6 +16,8 @@ export interface ReportMember {
   /** Metrics served with the comparison; computed from the surface when absent. */
   metrics: SurfaceMetrics | null;
   hessian: HessianSummary | null;
+  /** Where the member's Hessian map is: null when the comparison skips it. */
+  hessianState: MemberHessian | null;
   /** Gradient flow at one or more parameter sets (e.g. initialisation, trained). */
   gradientFlow: GradientFlow[];
 }
@@ -25,21 +27,6 @@ export interface ReportData {
   name: string;
   status: string;
   members: ReportMember[];
-}
-
-const isFlow = (f: unknown): f is GradientFlow => typeof f === 'object' && f !== null && Array.isArray((f as GradientFlow).layers);
-
-/**
- * Gradient flows of a member: `gradientFlow` as GradientFlow[] or { <label>: GradientFlow }.
- * ComparisonMemberState does not declare it (yet), so it is read defensively.
- */
-function flowsOf(member: ComparisonMemberState): GradientFlow[] {
-  const value = (member as ComparisonMemberState & { gradientFlow?: unknown }).gradientFlow;
-  if (Array.isArray(value)) return value.filter(isFlow);
-  if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).filter(([, f]) => isFlow(f)).map(([label, f]) => ({ ...(f as GradientFlow), label: (f as GradientFlow).label ?? label }));
-  }
-  return [];
 }
 
 /** The report's view of GET /api/v1/comparisons/{id} (ComparisonRecord). */
@@ -55,8 +42,9 @@ export function readComparison(record: ComparisonRecord): ReportData {
       surfaceId: m.surfaceId,
       surface: m.surface,
       metrics: m.metrics,
-      hessian: null,
-      gradientFlow: flowsOf(m),
+      hessian: m.hessian?.summary ?? null,
+      hessianState: m.hessian,
+      gradientFlow: m.gradientFlow,
     })),
   };
 }

@@ -15,13 +15,16 @@ const flow = (label: string, rms: number[]): GradientFlow => ({
 describe('report model', () => {
   it('reads members, their surfaces and gradient flows from a comparison record', () => {
     const state = (label: string, surfaceId: string | null, extra: Record<string, unknown>): ComparisonMemberState => ({
-      label, architecture: null, status: 'completed', trainingId: null, modelId: 'm', surfaceId, surface: null, metrics: null, error: null, ...extra,
-    }) as ComparisonMemberState;
+      label, architecture: null, status: 'completed', trainingId: null, modelId: 'm', surfaceId, surface: null, metrics: null, hessian: null, gradientFlow: [], error: null, ...extra,
+    });
     const record: ComparisonRecord = {
       id: 'c1', name: 'skip vs no skip', status: 'running', request: {}, finding: null, createdAt: '', finishedAt: null, links: { self: '' },
       members: [
         state('resnet-20', 's1', { gradientFlow: [flow('trained', [1, 2]), flow('initialisation', [0.5, 1])] }),
-        state('resnet-20-noshort', 's2', { gradientFlow: { initialisation: flow('initialisation', [0.01, 1, 3]) } }),
+        state('resnet-20-noshort', 's2', {
+          gradientFlow: [flow('initialisation', [0.01, 1, 3])],
+          hessian: { status: 'completed', progress: { done: 9, total: 9 }, summary: { points: 9, meanAbsRatio: 0.4, maxAbsRatio: 0.9, absRatioAtCenter: 0.1, nonConvexShare: 0.5 }, error: null },
+        }),
         state('densenet', null, { status: 'failed', error: { code: 'TRAINING_FAILED', message: 'NaN loss' } }),
       ],
     };
@@ -30,6 +33,7 @@ describe('report model', () => {
       ['resnet-20', 's1', 'completed'], ['resnet-20-noshort', 's2', 'completed'], ['densenet', null, 'failed'],
     ]);
     expect(data.members[2]!.error).toBe('TRAINING_FAILED: NaN loss');
+    expect(data.members.map((m) => m.hessian?.meanAbsRatio ?? null)).toEqual([null, 0.4, null]);
     expect(initialFlow(data.members[0]!)!.label).toBe('initialisation');
     expect(initialFlow(data.members[2]!)).toBeNull();
     // A flow after training is never passed off as the one at initialisation.

@@ -1,0 +1,109 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SurfaceRecord } from '../contract/index.ts';
+import { hessianJobId, hessianKeys, resolveHessianRequest, type HessianMapRequest, type HessianMapResult, type HessianPoint } from '../contract/metrics/hessian.ts';
+import { hessianPointKey } from '../worker/hessian/hessian-map.ts';
+import { startStack, type Stack } from './helpers/stack.ts';
+import { mlpFiles, uploadModel } from './helpers/models.ts';
+
+/** Real API, real Redis, real worker processes: a Hessian map survives a SIGKILLed worker without redoing its finished points. */
+let stack: Stack;
+let redis: Redis;
+let surfaceId: string;
+const SAMPLES = 200;
+
+interface HessianPending {
+  status: 'queued' | 'running' | 'failed';
+  progress: { done: number; total: number };
+  error: string | null;
+}
+
+async function hessian(): Promise<{ status: number; body: HessianMapResult | HessianPending }> {
+  const response = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`);
+  return { status: response.status, body: (await response.json()) as HessianMapResult | HessianPending };
+}
+
+async function requestHessian(request: HessianMapRequest): Promise<void> {
+  const response = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  expect(response.status).toBe(202);
+}
+
+/** Polls until the map is done; `onProgress` sees every progress reported while it runs. */
+async function finishedHessian(onProgress: (done: number) => void = () => undefined): Promise<HessianMapResult> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { status, body } = await hessian();
+    if (status === 200) return body as HessianMapResult;
+    expect(status).toBe(202);
+    const pending = body as HessianPending;
+    expect(pending.status, pending.error ?? '').not.toBe('failed');
+    onProgress(pending.progress.done);
+    if (Date.now() > deadline) throw new Error(`Hessian map still ${pending.status} (${pending.progress.done}/${pending.progress.total})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  stack = await startStack({ workers: 1, lockMs: 2000, fixtures: null });
+  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const model = await uploadModel(stack.baseUrl, 'moons mlp', await mlpFiles([8]));
+  const response = await fetch(`${stack.baseUrl}/api/v1/surfaces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: model.body.id, dataset: { id: 'moons', samples: SAMPLES }, grid: { x: { min: -1, max: 1, num: 5 }, y: { min: -1, max: 1, num: 5 } } }),
+  });
+  surfaceId = ((await response.json()) as { id: string }).id;
+  for (;;) {
+    const record = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}`)).json()) as SurfaceRecord;
+    if (record.status === 'completed') break;
+    expect(record.status).not.toBe('failed');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await stack?.stop();
+});
+
+describe('a Hessian map whose worker is killed', () => {
+  it('resumes from its finished points after a SIGKILL and equals an uninterrupted map', async () => {
+    // A small tolerance keeps Lanczos at maxSteps, so each of the 9 points takes a good part of a second.
+    const request: HessianMapRequest = { points: 3, maxSteps: 30, tolerance: 1e-6, samples: SAMPLES };
+    const finishedKey = hessianKeys(stack.namespace).points(surfaceId, hessianJobId(surfaceId, resolveHessianRequest(request, SAMPLES)));
+    await requestHessian(request);
+    // Killed once a few points are finished, so that a rerun from the first point would show.
+    let doneAtKill = 0;
+    while (doneAtKill < 3) {
+      const pending = (await hessian()).body as HessianPending;
+      expect(pending.status, pending.error ?? '').not.toBe('failed');
+      doneAtKill = pending.progress.done;
+      if (doneAtKill < 3) await new Promise((r) => setTimeout(r, 50));
+    }
+    stack.killWorker(stack.workers[0]!, 'SIGKILL');
+    const survivors = new Map(Object.entries(await redis.hgetall(finishedKey)).map(([key, json]) => [key, JSON.parse(json) as HessianPoint]));
+    expect(survivors.size).toBeGreaterThanOrEqual(doneAtKill);
+    expect(survivors.size).toBeLessThan(9);
+
+    await stack.addWorker();
+    const progressAfterKill: number[] = [];
+    const interrupted = await finishedHessian((done) => progressAfterKill.push(done));
+    // A rerun from the first point would report progress below what was finished before the kill.
+    expect(progressAfterKill.length).toBeGreaterThan(0);
+    expect(Math.min(...progressAfterKill)).toBeGreaterThanOrEqual(doneAtKill);
+    expect(await redis.exists(finishedKey)).toBe(0);
+    for (const [key, survivor] of survivors) expect(interrupted.points.find((p) => hessianPointKey(p.iy, p.ix) === key)).toEqual(survivor);
+
+    // The same settings again, on the replacement worker, without interruption.
+    await requestHessian(request);
+    const uninterrupted = await finishedHessian();
+    expect(interrupted.shape).toEqual([3, 3]);
+    expect(interrupted.points.every((p) => p.lambdaMax !== null && p.lambdaMin !== null)).toBe(true);
+    expect(interrupted.points).toEqual(uninterrupted.points);
+    expect(interrupted.summary).toEqual(uninterrupted.summary);
+  }, 120_000);
+});
