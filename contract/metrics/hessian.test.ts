@@ -34,5 +34,21 @@ describe('hessianSummary', () => {
     expect(summary.maxAbsRatio).toBeCloseTo(0.25, 12);
     expect(summary.absRatioAtCenter).toBeCloseTo(0.001, 12);
     expect(summary.nonConvexShare).toBeCloseTo(1 / 3, 12);
+    expect(summary.flatPoints).toBe(0);
+  });
+
+  it('leaves plateau points (λmax ≤ FLAT_FLOOR·largest, e.g. exactly zero gradients) out of the ratios', () => {
+    const summary = hessianSummary([
+      point(0, 0, -0.2, 10),
+      point(1, 0, -4e-5, 4e-5), // 0/0 up to noise: |ratio| 1 would swamp the mean
+      point(0, 1, 0, 0),
+      point(1, 1, 1, 2),
+    ]);
+    expect(summary.points).toBe(4);
+    expect(summary.flatPoints).toBe(2);
+    expect(summary.meanAbsRatio).toBeCloseTo((0.02 + 0.5) / 2, 12);
+    expect(summary.maxAbsRatio).toBeCloseTo(0.5, 12);
+    expect(summary.nonConvexShare).toBeCloseTo(1 / 2, 12);
+    expect(hessianSummary([point(0, 0, 0, 0), point(1, 0, 0, 0)])).toMatchObject({ flatPoints: 2, meanAbsRatio: null, absRatioAtCenter: null, nonConvexShare: null });
   });
 });

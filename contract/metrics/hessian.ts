@@ -57,12 +57,20 @@ export type HessianPoint = Static<typeof HessianPoint>;
 /** λmin counts as negative curvature when λmin < −NEGATIVE_CURVATURE_FLOOR·|λmax| (above the finite-difference noise). */
 export const NEGATIVE_CURVATURE_FLOOR = 0.01;
 
+/**
+ * A point whose λmax is at most FLAT_FLOOR times the map's largest λmax sits on a plateau, e.g.
+ * where every sample's probabilities are clipped (losses.ts) and the gradient is exactly 0: its
+ * λmin/λmax is 0/0 up to finite-difference noise, so the ratios leave it out.
+ */
+export const FLAT_FLOOR = 1e-4;
+
 export const HessianSummary = Type.Object({
   points: Type.Integer({ description: 'Points with finite eigenvalues' }),
-  meanAbsRatio: Type.Union([Type.Number(), Type.Null()], { description: 'mean |λmin/λmax| over the points' }),
+  flatPoints: Type.Integer({ description: `Of those, plateau points: λmax ≤ ${FLAT_FLOOR}·(largest λmax of the map); left out of the ratios below` }),
+  meanAbsRatio: Type.Union([Type.Number(), Type.Null()], { description: 'mean |λmin/λmax| over the curved (non-plateau) points' }),
   maxAbsRatio: Type.Union([Type.Number(), Type.Null()]),
-  absRatioAtCenter: Type.Union([Type.Number(), Type.Null()], { description: '|λmin/λmax| at the sub-grid point nearest θ*' }),
-  nonConvexShare: Type.Union([Type.Number(), Type.Null()], { description: `share of points with λmin < −${NEGATIVE_CURVATURE_FLOOR}·|λmax|` }),
+  absRatioAtCenter: Type.Union([Type.Number(), Type.Null()], { description: '|λmin/λmax| at the sub-grid point nearest θ* (null if it is a plateau point)' }),
+  nonConvexShare: Type.Union([Type.Number(), Type.Null()], { description: `share of the curved points with λmin < −${NEGATIVE_CURVATURE_FLOOR}·|λmax|` }),
 });
 export type HessianSummary = Static<typeof HessianSummary>;
 
@@ -109,16 +117,25 @@ export function subgridIndices(n: number, m: number): number[] {
   return Array.from(new Set(Array.from({ length: count }, (_, k) => Math.round((k * (n - 1)) / (count - 1)))));
 }
 
+/** The points of a map that are not plateaus (FLAT_FLOOR), i.e. whose |λmin/λmax| means something. */
+export function curvedPoints(points: HessianPoint[]): Set<HessianPoint> {
+  const finite = points.filter((p) => p.lambdaMax !== null && p.lambdaMin !== null);
+  const largest = Math.max(0, ...finite.map((p) => Math.abs(p.lambdaMax!)));
+  return new Set(finite.filter((p) => Math.abs(p.lambdaMax!) > FLAT_FLOOR * largest));
+}
+
 export function hessianSummary(points: HessianPoint[]): HessianSummary {
   const finite = points.filter((p) => p.lambdaMax !== null && p.lambdaMin !== null);
-  const ratios = finite.map((p) => p.absRatio).filter((r): r is number => r !== null);
+  const curved = curvedPoints(points);
+  const ratios = [...curved].map((p) => p.absRatio).filter((r): r is number => r !== null);
   const nearest = finite.reduce<HessianPoint | null>((best, p) => (!best || Math.hypot(p.x, p.y ?? 0) < Math.hypot(best.x, best.y ?? 0) ? p : best), null);
-  const negative = finite.filter((p) => p.lambdaMin! < -NEGATIVE_CURVATURE_FLOOR * Math.abs(p.lambdaMax!)).length;
+  const negative = [...curved].filter((p) => p.lambdaMin! < -NEGATIVE_CURVATURE_FLOOR * Math.abs(p.lambdaMax!)).length;
   return {
     points: finite.length,
+    flatPoints: finite.length - curved.size,
     meanAbsRatio: ratios.length ? ratios.reduce((s, r) => s + r, 0) / ratios.length : null,
     maxAbsRatio: ratios.length ? Math.max(...ratios) : null,
-    absRatioAtCenter: nearest?.absRatio ?? null,
-    nonConvexShare: finite.length ? negative / finite.length : null,
+    absRatioAtCenter: nearest && curved.has(nearest) ? nearest.absRatio : null,
+    nonConvexShare: curved.size ? negative / curved.size : null,
   };
 }
