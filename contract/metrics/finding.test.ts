@@ -12,7 +12,7 @@ function entry(label: string, f: (x: number, y: number) => number, firstToLast?:
     id: label, kind: '2d', axes: { x: xs, y: xs }, shape: [21, 21],
     loss: xs.map((y) => xs.map((x) => f(x, y))), accuracy: null, nonFinite: [], provenance: {},
   } as unknown as SurfaceResult;
-  const gradientFlow = firstToLast === undefined ? null : ({ label: 'initialisation', loss: 1, samples: 1, layers: [], firstToLast } as GradientFlow);
+  const gradientFlow = firstToLast === undefined ? null : ({ label: 'initialisation', loss: 1, samples: 1, batchSize: 1, layers: [], firstToLast } as GradientFlow);
   return { label, metrics: surfaceMetrics(result), gradientFlow };
 }
 

@@ -15,7 +15,7 @@ export const GradientFlowLayer = Type.Object({
   parameter: Type.String({ description: 'Weight name, e.g. conv2d_3/kernel' }),
   layerClass: Type.String(),
   size: Type.Integer(),
-  norm: Type.Number({ description: '‖∂L/∂W_l‖₂ (L = mean loss over the samples; BN in inference mode)' }),
+  norm: Type.Number({ description: '‖∂L/∂W_l‖₂ (L = mean loss over the samples; batch normalization with each batch\'s statistics, as in training)' }),
   rms: Type.Number({ description: 'norm / √size: comparable across layers of different size' }),
 });
 export type GradientFlowLayer = Static<typeof GradientFlowLayer>;
@@ -24,6 +24,7 @@ export const GradientFlow = Type.Object({
   label: Type.String({ description: 'What the parameters are, e.g. "initialisation" or "trained"' }),
   loss: Type.Number({ description: 'L at these parameters' }),
   samples: Type.Integer(),
+  batchSize: Type.Integer({ description: 'Samples per batch: batch normalization statistics are taken over each batch' }),
   layers: Type.Array(GradientFlowLayer),
   firstToLast: Type.Union([Type.Number(), Type.Null()], {
     description: 'rms of the first kernel / rms of the last: ≪ 1 means gradients vanish toward the input; null when the last is 0',

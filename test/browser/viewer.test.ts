@@ -7,6 +7,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { ComparisonRecord } from '../../contract/comparisons.ts';
+import type { ListedComparison } from '../../web/src/api.ts';
 import { formatNumber } from '../../web/src/format.ts';
 import { mlpFiles } from '../helpers/models.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -30,7 +31,7 @@ function ensureWebBuild(): void {
       return 0;
     }
   })();
-  const sources = Math.max(newest(join(root, 'web/src')), statSync(join(root, 'web/index.html')).mtimeMs);
+  const sources = Math.max(newest(join(root, 'web/src')), ...['index.html', 'report.html'].map((page) => statSync(join(root, 'web', page)).mtimeMs));
   if (built < sources) execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
 }
 
@@ -350,6 +351,44 @@ describe('viewer in a real browser', () => {
     expect(await page.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(false);
     const id = (await page.evaluate(() => window.lossAtlas.currentSurface()))!;
     expect((await api<SurfaceRecord>(`/api/v1/surfaces/${id}`)).status).toBe('cancelled');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lists the demo comparison in the sidebar and opens its report and its surfaces in the 3D compare view', async () => {
+    // The list the panel is drawn from.
+    const { items } = await api<{ items: ListedComparison[] }>('/api/v1/comparisons');
+    const comparison = items.find((c) => c.id === 'demo-skip-vs-depth')!;
+    const surfaceIds = comparison.members.map((member) => member.surfaceId);
+    expect(surfaceIds).toHaveLength(4);
+    expect(surfaceIds.every((id) => id !== null)).toBe(true);
+
+    await page.goto(`${stack.baseUrl}/`);
+    const item = page.getByRole('region', { name: 'Comparisons', exact: true }).getByRole('listitem').filter({ hasText: comparison.name! });
+    await expect.poll(() => item.count(), { timeout: 20_000 }).toBe(1);
+    const report = item.getByRole('link', { name: /^Report/ });
+    expect(await report.getAttribute('href')).toBe('report.html?id=demo-skip-vs-depth');
+    const open3d = item.getByRole('link', { name: /^3D/ });
+    const compareIds = (href: string | null) => new URL(href!, stack.baseUrl).searchParams.get('compare')?.split(',');
+    expect(compareIds(await open3d.getAttribute('href'))).toEqual(surfaceIds);
+
+    await open3d.click();
+    expect(compareIds(page.url())).toEqual(surfaceIds);
+    const panels = page.locator('.compare-panel');
+    await expect.poll(() => panels.count()).toBe(4);
+    expect(await panels.evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.surfaceId))).toEqual(surfaceIds);
+    await expect.poll(() => page.locator('.panel-status').allTextContents(), { timeout: 20_000 }).toEqual(['', '', '', '']);
+    expect(await panels.locator('canvas').count()).toBe(4);
+    // The loss at θ* of every surface is in its figures table, so each surface was read.
+    const lossAtCentre = await panels.locator('table.figures tr:first-child td').allTextContents();
+    expect(lossAtCentre.map(Number).every(Number.isFinite)).toBe(true);
+    expect(lossAtCentre).toHaveLength(4);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(artifacts, 'comparison-3d.png') });
+
+    await page.goto(`${stack.baseUrl}/report.html?id=demo-skip-vs-depth`);
+    const reportLink = page.getByRole('link', { name: 'Open the surfaces in the 3D compare view' });
+    await expect.poll(() => reportLink.isVisible(), { timeout: 20_000 }).toBe(true);
+    expect(await reportLink.getAttribute('href')).toBe(`./?compare=${surfaceIds.join(',')}`);
     expect(pageErrors).toEqual([]);
   });
 });

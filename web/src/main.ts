@@ -3,6 +3,7 @@ import type { SurfaceRecord, SurfaceRequest } from '../../contract/index.ts';
 import { ApiError, api } from './api.ts';
 import { drawColorbar } from './colorbar.ts';
 import { CompareView } from './compare.ts';
+import { ComparisonList } from './comparison-list.ts';
 import { parseLevelSpec, type LevelSpec } from './contours.ts';
 import { createControls, type ViewSettings } from './controls.ts';
 import { downloadBlob, surfaceToCsv, surfaceToJson } from './export.ts';
@@ -46,6 +47,7 @@ class App {
   private readonly sliceAlpha: LineChart;
   private readonly sliceBeta: LineChart;
   private readonly form: JobForm;
+  private readonly comparisonList: ComparisonList;
   private readonly compareSelection = new Set<string>();
   private cameraTimer: number | undefined;
   private refreshRequested = false;
@@ -86,6 +88,7 @@ class App {
       copyLink: () => void navigator.clipboard?.writeText(location.href).then(() => this.notice('Link copied.')),
       resetCamera: () => (this.compare ? this.compare.resetCamera() : this.surfaceView.resetCamera()),
     });
+    this.comparisonList = new ComparisonList(element('comparison-list'), (surfaceIds) => this.navigate({ ...this.state, compare: surfaceIds, surface: null }));
     this.form = new JobForm(element<HTMLFormElement>('job-form'), (request) => this.submit(request), (error) => this.showError(error));
     element('theme-toggle').addEventListener('click', () => this.toggleTheme());
     element('cancel-job').addEventListener('click', () => void this.cancel());
@@ -374,6 +377,10 @@ class App {
   // ---- surfaces list -------------------------------------------------------------------------
 
   private async refreshList(): Promise<void> {
+    await Promise.all([this.refreshSurfaces(), this.comparisonList.refresh().catch((error) => this.showError(error))]);
+  }
+
+  private async refreshSurfaces(): Promise<void> {
     let surfaces: SurfaceRecord[];
     try {
       surfaces = await api.surfaces();

@@ -3,7 +3,7 @@ import type { GradientFlow, GradientFlowLayer } from '../../contract/metrics/gra
 import type { LossName, ParameterInfo } from '../../contract/index.ts';
 import type { EvalData, ModelArtifact } from '../engine/evaluator.ts';
 import { initTfjs } from '../engine/tfjs/backend.ts';
-import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
+import { createGradientEvaluator, DEFAULT_BATCH_SIZE } from '../engine/tfjs/gradient.ts';
 import { loadLayersModel } from '../engine/tfjs/load-model.ts';
 
 /**
@@ -29,17 +29,24 @@ export interface GradientFlowOptions {
   flat: Float32Array;
   /** What `flat` is, e.g. 'initialisation' or 'trained'. */
   label: string;
-  /** Default 128. */
+  /** Samples per batch (and so per batch-normalization statistic). Default 128. */
   batchSize?: number;
 }
 
-/** Per-layer gradient norms of a loaded model at `flat` (mean loss over data; BN in inference mode). */
+/**
+ * Per-layer gradient norms of a loaded model at `flat`: mean loss over data, batch normalization
+ * with each batch's own statistics as in training, whose gradients are the ones that vanish or
+ * not. (With the moving statistics a fresh net's BN is the identity, and a deep one's outputs
+ * saturate the clipped softmax: every gradient would be exactly 0.)
+ */
 export async function gradientFlow(model: tf.LayersModel, data: EvalData, options: GradientFlowOptions): Promise<GradientFlow> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const evaluator = createGradientEvaluator(model, data, {
     loss: options.loss,
     outputActivation: options.outputActivation,
     params: options.params,
-    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+    batchSize,
+    batchNorm: 'batch',
   });
   try {
     const { loss, gradient } = await evaluator.lossAndGradient(options.flat);
@@ -50,6 +57,7 @@ export async function gradientFlow(model: tf.LayersModel, data: EvalData, option
       label: options.label,
       loss,
       samples: data.n,
+      batchSize,
       layers,
       firstToLast: first && last && last.rms > 0 ? first.rms / last.rms : null,
     };

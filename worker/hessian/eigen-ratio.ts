@@ -67,5 +67,5 @@ export async function extremeEigenvalues(apply: LinearOperator, dimension: numbe
 
 /** λmin, λmax and λmin/λmax of the loss Hessian at θ, with finite-difference Hessian-vector products. */
 export function eigenRatio(gradient: GradientFn, theta: Float32Array, mask: Uint8Array | null, options: EigenRatioOptions = {}): Promise<EigenRatio> {
-  return extremeEigenvalues(hessianOperator(gradient, theta, options), theta.length, mask, options);
+  return extremeEigenvalues(hessianOperator(gradient, theta, { ...options, mask }), theta.length, mask, options);
 }

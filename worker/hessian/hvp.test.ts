@@ -95,3 +95,22 @@ describe('finite-difference Hessian of a two-layer linear net at θ = 0 (a saddl
     expect(result.ratio).toBeCloseTo(-1, 3);
   });
 });
+
+describe('finite-difference step', () => {
+  it('scales ε with ‖θ‖ over the masked (trainable) entries only, so large BN statistics do not set it', async () => {
+    // L = ½·θ₀² (gradient θ₀ in the first entry); the points where the gradient is taken are recorded.
+    const points: number[][] = [];
+    const gradient: GradientFn = async (point) => {
+      points.push([...point]);
+      return Float32Array.from(point, (value, i) => (i === 0 ? value : 0));
+    };
+    const theta = Float32Array.from([3, 4, 1e5]); // ‖θ‖ over the first two entries = 5
+    const v = Float32Array.from([1, 0, 0]);
+    const hv = await finiteDifferenceHvp(gradient, theta, v, { mask: Uint8Array.from([1, 1, 0]) });
+    expect(points.map((p) => p[0]! - 3)).toEqual([expect.closeTo(5e-3, 6), expect.closeTo(-5e-3, 6)]);
+    expect(hv[0]).toBeCloseTo(1, 3);
+    points.length = 0;
+    await finiteDifferenceHvp(gradient, theta, v);
+    expect(points[0]![0]! - 3).toBeCloseTo(100, 0); // unmasked: ε = 1e-3·‖θ‖ ≈ 100, far from local
+  });
+});

@@ -4,6 +4,7 @@ import { comparisonFinding } from '../../../contract/metrics/finding.ts';
 import type { HessianMapResult } from '../../../contract/metrics/hessian.ts';
 import { surfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
 import type { SurfaceResult } from '../../../contract/surface.ts';
+import { compareQuery, compareSurfaceIds } from '../comparison-list.ts';
 import { gridFromResult } from '../grid.ts';
 import { HeatmapView } from '../heatmap.ts';
 import { LineChart } from '../line-chart.ts';
@@ -120,6 +121,10 @@ async function render(id: string): Promise<boolean> {
   document.title = `${comparison.name} · Loss Atlas report`;
   $('title').textContent = comparison.name;
   $('status').textContent = `status: ${comparison.status} · ${comparison.members.map((m) => `${m.label}: ${m.status}`).join(' · ')}`;
+  const surfaceIds = compareSurfaceIds(comparison.members);
+  const open3d = $('open-3d') as HTMLAnchorElement;
+  open3d.hidden = surfaceIds.length === 0;
+  if (surfaceIds.length > 0) open3d.href = `./${compareQuery(surfaceIds)}`;
   const loaded = await Promise.all(comparison.members.map(loadMember));
   const entries = loaded.filter((l) => l.member.metrics).map(({ member }) => ({
     label: member.label, metrics: member.metrics!, hessian: member.hessian, gradientFlow: initialFlow(member),

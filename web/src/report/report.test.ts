@@ -8,7 +8,7 @@ import { metricRows } from './metrics-table.ts';
 import { initialFlow, readComparison } from './model.ts';
 
 const flow = (label: string, rms: number[]): GradientFlow => ({
-  label, loss: 1, samples: 10, firstToLast: rms[0]! / rms[rms.length - 1]!,
+  label, loss: 1, samples: 10, batchSize: 10, firstToLast: rms[0]! / rms[rms.length - 1]!,
   layers: rms.map((r, index) => ({ index, layer: `l${index}`, parameter: `l${index}/kernel`, layerClass: 'Dense', size: 4, norm: 2 * r, rms: r })),
 });
 

@@ -89,4 +89,54 @@ describe('lossAndGradient', () => {
     gradients.dispose();
     model.dispose();
   });
+
+  it('normalizes each batch with its own statistics in batchNorm "batch" mode, ignoring the moving ones', async () => {
+    const built = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 6, inputShape: [3], activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
+        tf.layers.batchNormalization({ epsilon: 1e-3 }),
+        tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
+      ],
+    });
+    const { model, params, theta } = await storedModel(built);
+    const normal = gaussianStream(9);
+    const n = 40;
+    const data: EvalData = { x: Float32Array.from({ length: n * 3 }, () => 2 + normal()), inputShape: [3], y: Int32Array.from({ length: n }, (_, i) => i % 3), n };
+    const withMoving = (mean: number, variance: number) => {
+      const changed = theta.slice();
+      for (const p of params) {
+        if (p.role === 'bn_moving_mean') changed.fill(mean, p.offset, p.offset + p.size);
+        if (p.role === 'bn_moving_variance') changed.fill(variance, p.offset, p.offset + p.size);
+      }
+      return changed;
+    };
+    const batch = createGradientEvaluator(model, data, { loss: 'sparse_categorical_crossentropy', outputActivation: 'softmax', params, batchSize: 20, batchNorm: 'batch' });
+    const moving = createGradientEvaluator(model, data, { loss: 'sparse_categorical_crossentropy', outputActivation: 'softmax', params, batchSize: 20 });
+    const a = await batch.lossAndGradient(withMoving(0, 1));
+    const b = await batch.lossAndGradient(withMoving(5, 40));
+    expect(b.loss).toBeCloseTo(a.loss, 6);
+    expect(relativeError(b.gradient, a.gradient)).toBeLessThan(1e-5);
+    expect(Math.abs((await moving.lossAndGradient(withMoving(5, 40))).loss - a.loss)).toBeGreaterThan(1e-3);
+    // By hand for the first batch: BN(h) = γ·(h − mean_batch)/√(var_batch + ε) + β with γ = 1, β = 0.
+    // Keras order: trainable weights layer by layer, then the moving statistics.
+    const [kernel1, bias1, , , kernel2, bias2] = params.map((p) => theta.subarray(p.offset, p.offset + p.size));
+    let lossSum = 0;
+    for (const start of [0, 20]) {
+      const hidden = Array.from({ length: 20 }, (_, i) => Array.from({ length: 6 }, (_, u) =>
+        Math.tanh(bias1![u]! + [0, 1, 2].reduce((s, j) => s + data.x[(start + i) * 3 + j]! * kernel1![j * 6 + u]!, 0))));
+      const mean = Array.from({ length: 6 }, (_, u) => hidden.reduce((s, h) => s + h[u]!, 0) / 20);
+      const variance = Array.from({ length: 6 }, (_, u) => hidden.reduce((s, h) => s + (h[u]! - mean[u]!) ** 2, 0) / 20);
+      hidden.forEach((h, i) => {
+        const normalized = h.map((v, u) => (v - mean[u]!) / Math.sqrt(variance[u]! + 1e-3));
+        const logits = Array.from({ length: 3 }, (_, c) => bias2![c]! + normalized.reduce((s, v, u) => s + v * kernel2![u * 3 + c]!, 0));
+        const top = Math.max(...logits);
+        const logSum = top + Math.log(logits.reduce((s, l) => s + Math.exp(l - top), 0));
+        lossSum += logSum - logits[data.y[start + i]!]!;
+      });
+    }
+    expect(a.loss).toBeCloseTo(lossSum / n, 4);
+    batch.dispose();
+    moving.dispose();
+    model.dispose();
+  });
 });

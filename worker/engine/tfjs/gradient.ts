@@ -4,7 +4,7 @@ import type { EvalData } from '../evaluator.ts';
 import { batchLosses } from './losses.ts';
 import { registerWasmConv2DBackpropFilter } from './wasm-conv-filter-grad.ts';
 
-const DEFAULT_BATCH_SIZE = 128;
+export const DEFAULT_BATCH_SIZE = 128;
 
 export interface LossAndGradient {
   /** Mean per-sample loss over all n samples. */
@@ -18,8 +18,14 @@ export interface GradientOptions {
   /** softmax/sigmoid: outputs are probabilities; anything else is taken as logits (losses.ts). */
   outputActivation: string;
   params: ParameterInfo[];
-  /** Samples per backward pass, default 128; batching never changes the numbers beyond rounding. */
+  /** Samples per backward pass, default 128; batching never changes the numbers beyond rounding (moving statistics). */
   batchSize?: number;
+  /**
+   * 'moving' (default): batch normalization uses its stored moving statistics, as the surfaces do.
+   * 'batch': each batch is normalized with its own mean and variance, as during training; then
+   * L and ∂L/∂θ depend on how the samples are batched. Refused for models with Dropout layers.
+   */
+  batchNorm?: 'moving' | 'batch';
 }
 
 /** Reusable first-order gradients of one model on one data set (many calls: Hessian-vector products). */
@@ -51,8 +57,9 @@ function bind(model: tf.LayersModel, params: ParameterInfo[]): BoundParameter[] 
 
 /**
  * Gradients by tfjs first-order reverse mode (tf.variableGrads) only: method.md forbids double
- * backprop. The forward pass is model.apply(x, { training: false }), so batch normalization uses
- * its stored moving statistics and dropout is off, exactly as the surface evaluator's predict.
+ * backprop. By default the forward pass is model.apply(x, { training: false }), so batch
+ * normalization uses its stored moving statistics and dropout is off, exactly as the surface
+ * evaluator's predict; batchNorm 'batch' applies it in training mode instead.
  * L = Σ per-sample loss / n; per-batch gradients of the batch SUM are accumulated in float64.
  */
 export function createGradientEvaluator(model: tf.LayersModel, data: EvalData, options: GradientOptions): GradientEvaluator {
@@ -61,6 +68,10 @@ export function createGradientEvaluator(model: tf.LayersModel, data: EvalData, o
   if (data.n < 1) throw new ContractError('dataset', 'has no samples');
   if (tf.getBackend() === 'wasm') registerWasmConv2DBackpropFilter();
   const bound = bind(model, options.params);
+  const batchStatistics = options.batchNorm === 'batch';
+  if (batchStatistics && model.layers.some((layer) => layer.getClassName() === 'Dropout')) {
+    throw new ContractError('model', 'batch-statistics gradients of a model with dropout would be random; this model has a Dropout layer');
+  }
   const parameterCount = options.params.reduce((n, p) => Math.max(n, p.offset + p.size), 0);
   const trainable = bound.filter((b) => b.info.trainable);
   const variables = trainable.map((b) => b.variable);
@@ -86,7 +97,7 @@ export function createGradientEvaluator(model: tf.LayersModel, data: EvalData, o
       const xBatch = x.slice(start, size);
       const targetBatch = targets.slice(start, size);
       const { value, grads } = tf.variableGrads(() => {
-        const output = model.apply(xBatch, { training: false }) as tf.Tensor;
+        const output = model.apply(xBatch, { training: batchStatistics }) as tf.Tensor;
         return tf.sum(batchLosses(output, targetBatch, options.loss, options.outputActivation).perSample) as tf.Scalar;
       }, variables);
       try {
