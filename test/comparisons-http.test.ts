@@ -108,13 +108,16 @@ describe('POST /api/v1/comparisons', () => {
     expect(reused.members[1]!.gradientFlow[0]!.layers).toEqual(record.members[1]!.gradientFlow[0]!.layers);
   }, 300_000);
 
-  it('rejects a member that is neither a model nor an architecture, and an architecture that does not exist, naming the field', async () => {
+  it('rejects a member that is neither a model nor an architecture, an architecture that does not exist and bad Hessian settings, naming the field', async () => {
     const both = await post('/api/v1/comparisons', { members: [{ label: 'x' }], shared });
     expect(both.status).toBe(400);
     expect(both.body.field).toBe('members.0');
     const unknown = await post('/api/v1/comparisons', { members: [{ architecture: { id: 'mlp' } }, { architecture: { id: 'vgg16' } }], shared });
     expect(unknown.status).toBe(400);
     expect(unknown.body.field).toBe('members.1.architecture.id');
+    const badHessian = await post('/api/v1/comparisons', { members: [{ architecture: { id: 'mlp' } }], shared: { ...shared, hessian: { points: 1 } } });
+    expect(badHessian.status).toBe(400);
+    expect(badHessian.body.field).toBe('shared.hessian.points');
     const missing = await get<{ statusCode: number }>('/api/v1/comparisons/nope');
     expect(missing.statusCode).toBe(404);
   });
