@@ -4,6 +4,7 @@ import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
+import { benchHessian, type HessianBenchRow } from './hessian.ts';
 import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
 
 /**
@@ -15,7 +16,9 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * --engines onnx,onnx-initializers,onnx-inputs,tfjs (onnx = parameter feed 'auto'; the others force
  * it), --workers 1,2, --slow-points 8 (cap on W1 points for the slow engines tfjs and onnx-inputs,
  * spread over the grid), --soak 10000 (evaluations in one worker; 0 = skip), --soak-workload W3,
- * --soak-engine onnx-initializers (a fresh session per evaluation: the churn that could leak).
+ * --soak-engine onnx-initializers (a fresh session per evaluation: the churn that could leak),
+ * --hessian zoo-resnet20-mnist,zoo-resnet56-mnist,zoo-resnet56-noshort-mnist (fixture models whose
+ * gradient pass and Hessian point at θ* are timed, as comparisons run them; none = skip).
  * --workloads none runs only the soak.
  */
 
@@ -29,6 +32,7 @@ const { values: flags } = parseArgs({
     soak: { type: 'string', default: '10000' },
     'soak-workload': { type: 'string', default: 'W3' },
     'soak-engine': { type: 'string', default: 'onnx-initializers' },
+    hessian: { type: 'string', default: 'zoo-resnet20-mnist,zoo-resnet56-mnist,zoo-resnet56-noshort-mnist' },
   },
 });
 
@@ -188,7 +192,17 @@ if (soakEvaluations > 0) {
   );
 }
 
-const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak };
+const hessianRows: HessianBenchRow[] = [];
+for (const model of flags.hessian === 'none' ? [] : flags.hessian.split(',')) {
+  const row = await benchHessian(model, fileURLToPath(new URL('../fixtures/models', import.meta.url)));
+  hessianRows.push(row);
+  console.log(
+    `Hessian ${model} (${row.parameters} parameters, ${row.samples} samples, ${row.engine.backend}): ${fmt(row.secondsPerGradient)} s/gradient, ` +
+      `${fmt(row.secondsPerPoint, 1)} s for one point at θ* (${row.products} Hessian-vector products)`,
+  );
+}
+
+const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, hessian: hessianRows };
 const file = `${resultsDir}/bench-${startedAt.replace(/[:.]/g, '-')}.json`;
 await writeFile(file, JSON.stringify(report, null, 2));
 await writeFile(`${resultsDir}/latest.json`, JSON.stringify(report, null, 2));
