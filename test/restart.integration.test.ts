@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import type { ComparisonRecord } from '../contract/comparisons.ts';
+import type { TrainingRecord } from '../contract/training.ts';
 import { deleteNamespace, startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
 
@@ -81,6 +82,39 @@ describe('storage survives restarts', () => {
     expect(after.body).toEqual(before);
     const listed = (await json<{ items: { id: string }[] }>(`${second.baseUrl}/api/v1/comparisons`)).body.items.map((c) => c.id);
     expect(listed).toEqual([submitted.body.id]);
+  });
+
+  it('trains again a run whose Redis state was lost in flight, and keeps the finished run', async () => {
+    const first = await startStack({ workers: 0, fixtures: null });
+    stacks.push(first);
+    const submitted = await json<TrainingRecord>(`${first.baseUrl}/api/v1/trainings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ architecture: { id: 'mlp', width: 0.5 }, dataset: { id: 'moons' }, epochs: 1, seed: 5 }),
+    });
+    expect(submitted.status).toBe(202);
+    const id = submitted.body.id;
+    await first.stopApi();
+    await deleteNamespace(first.namespace);
+
+    const second = await startStack({ workers: 1, dataDir: first.dataDir, namespace: first.namespace, fixtures: null });
+    stacks.push(second);
+    let record: TrainingRecord;
+    for (;;) {
+      record = (await json<TrainingRecord>(`${second.baseUrl}/api/v1/trainings/${id}`)).body;
+      if (['completed', 'failed', 'cancelled'].includes(record.status)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(record).toMatchObject({ status: 'completed', modelId: `trained-${id}`, request: { seed: 5, epochs: 1 } });
+    await second.stopApi();
+    await deleteNamespace(first.namespace);
+
+    const third = await startStack({ workers: 0, dataDir: first.dataDir, namespace: first.namespace, fixtures: null });
+    stacks.push(third);
+    const kept = await json<TrainingRecord>(`${third.baseUrl}/api/v1/trainings/${id}`);
+    expect(kept.status).toBe(200);
+    expect(kept.body).toMatchObject({ status: 'completed', modelId: record.modelId, history: record.history });
+    expect((await json<{ id: string }>(`${third.baseUrl}/api/v1/models/${record.modelId}`)).status).toBe(200);
   });
 
   it('re-queues a surface whose queue state Redis lost, and computes it', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Queue, QueueEvents } from 'bullmq';
 import { Type } from 'typebox';
@@ -16,6 +17,7 @@ import {
 import type { AppServices } from '../app.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import { relayEvents } from '../sse.ts';
+import { readJsonDir, writeAtomic } from '../stores/files.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -24,20 +26,53 @@ const FINAL = new Set(['completed', 'failed', 'cancelled']);
  * Training runs from request to registered model. Live state is the Redis hash
  * redisKeys(ns).training(id) (the worker writes progress there); when the worker leaves a run
  * 'trained', the API registers the final files as a model (source 'training', the training
- * record in its metadata), persists the checkpoints to disk and publishes `done`.
+ * record in its metadata), persists the checkpoints to disk and publishes `done`. The state is
+ * copied to disk at submission and when final, so a run outlives Redis: a finished one is served
+ * again, one in flight is queued again (training is seeded: the same weights come out).
  */
 export class TrainingService {
   readonly queue: Queue<TrainingJobData>;
   private events?: QueueEvents;
   private readonly finalizing = new Map<string, Promise<void>>();
+  private readonly persistedFinal = new Set<string>();
 
   constructor(private readonly s: AppServices) {
     this.queue = new Queue(QUEUES.trainings, { connection: s.redis, prefix: s.keys.bullPrefix });
   }
 
+  private get dataDir(): string {
+    return join(resolve(this.s.config.DATA_DIR), 'trainings');
+  }
+
+  private persist(id: string, state: TrainingState): Promise<void> {
+    return writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state }));
+  }
+
+  private enqueue(id: string): Promise<unknown> {
+    return this.queue.add('training', { trainingId: id }, { jobId: jobIds.training(id), attempts: 1, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } });
+  }
+
   async start(): Promise<void> {
+    for (const { id, state } of await readJsonDir<{ id: string; state: TrainingState }>(this.dataDir)) {
+      if (await this.s.redis.exists(this.s.keys.training(id))) continue;
+      const modelId = modelIdOf(id);
+      const registered = !FINAL.has(state.status) && this.s.models.get(modelId) !== undefined;
+      const final = FINAL.has(state.status) || registered;
+      const restored: TrainingState = FINAL.has(state.status)
+        ? state
+        : registered
+          ? { ...state, status: 'completed', modelId }
+          : { status: 'queued', plan: state.plan, createdAt: state.createdAt };
+      await this.s.redis.hset(this.s.keys.training(id), restored as unknown as Record<string, string>);
+      await this.s.redis.zadd(this.s.keys.trainings, Date.parse(state.createdAt), id);
+      if (final) continue;
+      const { dataset } = JSON.parse(state.plan) as { dataset: { hash: string | null } };
+      if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+      await this.enqueue(id);
+    }
     this.events = new QueueEvents(QUEUES.trainings, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
     this.events.on('completed', ({ jobId }) => void this.finalize(jobId.replace(/^training-/, '')).catch(() => undefined));
+    this.events.on('failed', ({ jobId }) => void this.get(jobId.replace(/^training-/, '')).catch(() => undefined));
   }
 
   async close(): Promise<void> {
@@ -60,7 +95,8 @@ export class TrainingService {
       if (dataset.hash) await this.s.blobs.publish(dataset.hash);
       await this.s.redis.hset(this.s.keys.training(id), state as unknown as Record<string, string>);
       await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
-      await this.queue.add('training', { trainingId: id }, { jobId: jobIds.training(id), attempts: 1, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } });
+      await this.persist(id, state);
+      await this.enqueue(id);
     } catch (err) {
       throw new HttpError(503, 'QUEUE_UNAVAILABLE', `the job queue is unavailable: ${(err as Error).message}`);
     }
@@ -79,6 +115,10 @@ export class TrainingService {
     if (state.status === 'trained') {
       await this.finalize(id);
       state = (await this.s.redis.hgetall(this.s.keys.training(id))) as unknown as TrainingState;
+    }
+    if (FINAL.has(state.status) && !this.persistedFinal.has(id)) {
+      await this.persist(id, state);
+      this.persistedFinal.add(id);
     }
     return toRecord(id, state);
   }
@@ -130,7 +170,7 @@ export class TrainingService {
       files[name] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
     for (const checkpoint of outcome.checkpoints) await this.s.blobs.persistFromRedis(checkpoint.hash);
-    const modelId = `trained-${id}`;
+    const modelId = modelIdOf(id);
     await this.s.models.register({
       id: modelId,
       name: request.name,
@@ -147,9 +187,12 @@ export class TrainingService {
       },
     });
     await this.s.redis.hset(key, { status: 'completed', modelId });
+    await this.persist(id, (await this.s.redis.hgetall(key)) as unknown as TrainingState);
     await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', 'event', 'done', 'data', JSON.stringify({ status: 'completed', modelId }));
   }
 }
+
+const modelIdOf = (trainingId: string) => `trained-${trainingId}`;
 
 function parse<T>(raw: string | undefined, fallback: T): T {
   return raw ? (JSON.parse(raw) as T) : fallback;
