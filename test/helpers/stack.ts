@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -70,19 +70,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workers: ChildProcess[] = [];
   let apiOpen = true;
 
-  async function liveWorkers(): Promise<number> {
-    const body = (await (await fetch(`${baseUrl}/health`)).json()) as { workers: number };
-    return body.workers;
-  }
 
+  /** Resolves when this worker's own heartbeat is in Redis (a count could be fooled by a killed worker's beat expiring). */
   async function addWorker(): Promise<ChildProcess> {
-    const before = await liveWorkers();
     const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { cwd: root, env, detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
     workers.push(child);
-    const deadline = Date.now() + 60_000;
-    while ((await liveWorkers()) <= before) {
+    const heartbeat = app.services.keys.worker(`${hostname()}-${child.pid}`);
+    const deadline = Date.now() + 120_000;
+    while (!(await app.services.redis.exists(heartbeat))) {
       if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error('worker did not report within 60 s');
+      if (Date.now() > deadline) throw new Error('worker did not report within 120 s');
       await new Promise((r) => setTimeout(r, 200));
     }
     return child;
