@@ -21,6 +21,18 @@ redis.call('XADD', KEYS[3], '*', 'event', 'progress', 'data', '{"done":' .. done
 return done
 `;
 
+/**
+ * Moves a surface to a new status only from one of the expected ones (ARGV[1], comma-separated),
+ * with extra fields, so a worker never overwrites a status the API set meanwhile (cancelled).
+ * Returns 1 when it moved.
+ */
+const TRANSITION = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or not string.find(',' .. ARGV[1] .. ',', ',' .. status .. ',', 1, true) then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], unpack(ARGV, 3))
+return 1
+`;
+
 export class SurfaceState {
   constructor(
     private readonly redis: Redis,
@@ -62,8 +74,10 @@ export class SurfaceState {
     return Object.values(all).map((v) => JSON.parse(v) as ChunkValues);
   }
 
-  async update(id: string, fields: Record<string, string | number>): Promise<void> {
-    await this.redis.hset(this.keys.surface(id), fields);
+  /** Sets `to` (and `fields`) only if the status is one of `from`; false when something else (e.g. a cancel) came first. */
+  async transition(id: string, from: string[], to: string, fields: Record<string, string | number>): Promise<boolean> {
+    const args = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
+    return (await this.redis.eval(TRANSITION, 1, this.keys.surface(id), from.join(','), to, ...args)) === 1;
   }
 
   async event(id: string, event: 'done' | 'failed', data: unknown): Promise<void> {
@@ -72,10 +86,9 @@ export class SurfaceState {
 
   /** Final failure of a surface: state, error and a failed event, unless it already ended. */
   async fail(id: string, code: string, message: string): Promise<void> {
-    const status = await this.redis.hget(this.keys.surface(id), 'status');
-    if (status === 'completed' || status === 'failed' || status === 'cancelled') return;
     const error = { code, message };
-    await this.update(id, { status: 'failed', error: JSON.stringify(error), finishedAt: new Date().toISOString() });
-    await this.event(id, 'failed', error);
+    if (await this.transition(id, ['queued', 'running'], 'failed', { error: JSON.stringify(error), finishedAt: new Date().toISOString() })) {
+      await this.event(id, 'failed', error);
+    }
   }
 }

@@ -27,7 +27,8 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
   const state = new SurfaceState(ctx.redis, ctx.keys);
   const artifacts = new Artifacts(ctx.redis, ctx.keys);
 
-  async function plan(job: SurfaceJob, token: string): Promise<void> {
+  /** Directions and chunks; false when the surface was cancelled meanwhile (nothing is queued then). */
+  async function plan(job: SurfaceJob, token: string): Promise<boolean> {
     const id = job.data.surfaceId;
     const surfacePlan = state.plan(await state.read(id));
     const model = await artifacts.model(surfacePlan.model);
@@ -38,12 +39,13 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const hash = createHash('sha256').update(bytes).digest('hex');
     await ctx.redis.set(ctx.keys.blob(hash), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const chunks = planChunks(surfacePlan.grid.x.num, surfacePlan.grid.y?.num ?? 1);
-    await state.update(id, {
+    // 'running' too: a retried plan step (its worker died after this point) starts the same way.
+    const started = await state.transition(id, ['queued', 'running'], 'running', {
       directions: JSON.stringify({ hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng: GAUSSIAN_RNG }),
       chunks: chunks.length,
-      status: 'running',
       startedAt: new Date().toISOString(),
     });
+    if (!started) return false;
     await ctx.chunkQueue.addBulk(
       chunks.map((chunk) => ({
         name: 'chunk',
@@ -61,6 +63,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     );
     await job.updateData({ ...job.data, step: 'assemble' });
     if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
+    return true;
   }
 
   async function assemble(job: SurfaceJob): Promise<{ points: number }> {
@@ -104,14 +107,13 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
       },
     };
     await ctx.redis.set(ctx.keys.surfaceResult(id), JSON.stringify(result));
-    await state.update(id, { status: 'completed', finishedAt: new Date().toISOString() });
-    await state.event(id, 'done', { status: 'completed' });
+    if (await state.transition(id, ['running'], 'completed', { finishedAt: new Date().toISOString() })) await state.event(id, 'done', { status: 'completed' });
     return { points: nx * ny };
   }
 
   return async function processSurface(job: SurfaceJob, token?: string): Promise<unknown> {
     if (await state.isCancelled(job.data.surfaceId)) return { cancelled: true };
-    if (job.data.step !== 'assemble') await plan(job, token!);
+    if (job.data.step !== 'assemble' && !(await plan(job, token!))) return { cancelled: true };
     return assemble(job);
   };
 }
