@@ -8,7 +8,10 @@ import { join, resolve } from 'node:path';
 import { ContractError, type SurfaceRecord, type SurfaceRequest, type SurfaceResult } from '../../contract/index.ts';
 import { architectureById } from '../../contract/architectures.ts';
 import { COMPARISON_HESSIAN_DEFAULTS, ComparisonRecord, ComparisonRequest, type ComparisonMemberState, type MemberHessian } from '../../contract/comparisons.ts';
-import { ANALYSIS_QUEUE, comparisonFinding, resolveHessianRequest, surfaceMetrics, type GradientFlow, type GradientFlowJobData, type HessianMapRequest, type HessianMapResult } from '../../contract/metrics/index.ts';
+import {
+  ANALYSIS_QUEUE, comparisonFinding, hessianJobId, resolveHessianRequest, surfaceMetrics,
+  type GradientFlow, type GradientFlowJobData, type HessianMapResult, type ResolvedHessianMapRequest,
+} from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
 import type { AppServices } from '../app.ts';
 import type { HessianState } from '../hessian.ts';
@@ -274,8 +277,7 @@ export class ComparisonService {
     const surfaceId = member.surfaceId!;
     const record = await this.s.surfaces.get(surfaceId);
     const settings = resolveHessianRequest({ ...COMPARISON_HESSIAN_DEFAULTS, ...requested }, record.provenance.dataset.samples);
-    const sameSettings = (s: HessianMapRequest) =>
-      s.points === settings.points && s.maxSteps === settings.maxSteps && s.tolerance === settings.tolerance && s.seed === settings.seed && s.samples === settings.samples;
+    const sameSettings = (s: ResolvedHessianMapRequest) => hessianJobId(surfaceId, s) === hessianJobId(surfaceId, settings);
     const track = async (current: HessianState): Promise<boolean> => {
       const next: MemberHessian = current.status === 'completed'
         ? { status: 'completed', progress: { done: current.result.points.length, total: current.result.points.length }, summary: current.result.summary, error: null }
