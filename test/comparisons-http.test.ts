@@ -108,6 +108,19 @@ describe('POST /api/v1/comparisons', () => {
     expect(reused.members[1]!.gradientFlow[0]!.layers).toEqual(record.members[1]!.gradientFlow[0]!.layers);
   }, 300_000);
 
+  it('serves a comparison stored before members had Hessian maps and gradient flows', async () => {
+    const { redis, keys } = stack.app.services;
+    const old = {
+      id: 'old-comparison', name: null, status: 'failed', request: {}, finding: null, createdAt: '2026-11-01T00:00:00.000Z', finishedAt: '2026-11-01T00:01:00.000Z',
+      links: { self: '/api/v1/comparisons/old-comparison' },
+      members: [{ label: 'mlp', architecture: null, status: 'failed', trainingId: null, modelId: null, surfaceId: null, metrics: null, error: { code: 'MEMBER_FAILED', message: 'x' } }],
+    };
+    await redis.set(keys.comparison(old.id), JSON.stringify(old));
+    const response = await fetch(`${stack.baseUrl}/api/v1/comparisons/${old.id}`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as ComparisonRecord).members[0]).toMatchObject({ hessian: null, gradientFlow: [], surface: null });
+  });
+
   it('rejects a member that is neither a model nor an architecture, an architecture that does not exist and bad Hessian settings, naming the field', async () => {
     const both = await post('/api/v1/comparisons', { members: [{ label: 'x' }], shared });
     expect(both.status).toBe(400);

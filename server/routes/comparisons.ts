@@ -122,6 +122,11 @@ export class ComparisonService {
     const raw = await this.s.redis.get(this.s.keys.comparison(id));
     if (!raw) return null;
     const state = JSON.parse(raw) as StoredComparison;
+    // Comparisons stored before members had Hessian maps and gradient flows lack the fields.
+    for (const member of state.members) {
+      member.hessian ??= null;
+      member.gradientFlow ??= [];
+    }
     this.states.set(id, state);
     return state;
   }
