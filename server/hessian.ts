@@ -108,19 +108,19 @@ export class HessianService {
       }
       return { status: 'completed', result };
     }
+    // A file on disk is the latest request's map: request() deletes it before queueing another.
+    const stored = await readJsonOrNull<HessianMapResult>(this.path(surfaceId));
+    if (stored) return { status: 'completed', result: stored };
     const jobId = await this.o.redis.get(this.stored.job(surfaceId));
     const job = jobId ? await this.queue.getJob(jobId) : undefined;
-    if (job) {
-      const state = await job.getState();
-      const progress = typeof job.progress === 'object' && job.progress
-        ? (job.progress as { done: number; total: number })
-        : { done: 0, total: await this.pointCount(surfaceId, job.data.request.points) };
-      if (state !== 'completed') {
-        return { surfaceId, status: state === 'failed' ? 'failed' : state === 'active' ? 'running' : 'queued', progress, error: job.failedReason ?? null };
-      }
-    }
-    const result = await readJsonOrNull<HessianMapResult>(this.path(surfaceId));
-    return result ? { status: 'completed', result } : null;
+    // No job, or a finished one whose map is gone (Redis lost it): nothing to wait for.
+    if (!job) return null;
+    const state = await job.getState();
+    if (state === 'completed') return null;
+    const progress = typeof job.progress === 'object' && job.progress
+      ? (job.progress as { done: number; total: number })
+      : { done: 0, total: await this.pointCount(surfaceId, job.data.request.points) };
+    return { surfaceId, status: state === 'failed' ? 'failed' : state === 'active' ? 'running' : 'queued', progress, error: job.failedReason ?? null };
   }
 
   /** A finished map shipped with the project (a fixture comparison's member). */
