@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
 import { describeLayersModel } from '../contract/tfjs-layers.ts';
 import { initTfjs } from '../worker/engine/tfjs/backend.ts';
 import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';

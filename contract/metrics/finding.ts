@@ -26,7 +26,7 @@ function percent(share: number): string {
 }
 
 /** The entries with the largest and smallest value of a figure (entries without it ignored). */
-function extremes<T>(entries: FindingEntry[], value: (e: FindingEntry) => number | null | undefined): { high: FindingEntry; low: FindingEntry; hv: number; lv: number } | null {
+function extremes(entries: FindingEntry[], value: (e: FindingEntry) => number | null | undefined): { high: FindingEntry; low: FindingEntry; hv: number; lv: number } | null {
   const known = entries
     .map((e) => ({ e, v: value(e) }))
     .filter((x): x is { e: FindingEntry; v: number } => typeof x.v === 'number' && Number.isFinite(x.v));

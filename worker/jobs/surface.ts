@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, WaitingChildrenError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobIds, linspace, QUEUES, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
+import { jobIds, linspace, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
 import { Artifacts, initialParameters } from '../artifacts.ts';
 import { planChunks } from '../numeric/chunks.ts';
 import { surfaceDirections } from '../numeric/directions.ts';
