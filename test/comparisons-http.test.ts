@@ -16,14 +16,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function post(path: string, body: unknown) {
-  const response = await fetch(`${stack.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function get<T>(path: string): Promise<T> {
-  return (await (await fetch(`${stack.baseUrl}${path}`)).json()) as T;
-}
+const post = (path: string, json: unknown) => stack.api(path, { method: 'POST', json });
+const get = async <T>(path: string): Promise<T> => (await stack.api<T>(path)).body;
 
 async function finished(id: string, timeoutMs = 240_000): Promise<ComparisonRecord> {
   const deadline = Date.now() + timeoutMs;

@@ -10,15 +10,10 @@ afterEach(async () => {
   for (const stack of stacks.splice(0)) await stack.stop();
 });
 
-async function json<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, init);
-  return { status: response.status, body: (await response.json()) as T };
-}
-
-async function finished(baseUrl: string, id: string): Promise<SurfaceRecord> {
+async function finished(stack: Stack, id: string): Promise<SurfaceRecord> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const { body } = await json<SurfaceRecord>(`${baseUrl}/api/v1/surfaces/${id}`);
+    const { body } = await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
     if (['completed', 'failed', 'cancelled'].includes(body.status)) return body;
     if (Date.now() > deadline) throw new Error(`surface ${id} is still ${body.status}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -31,8 +26,8 @@ const request = (model: string) => ({
   grid: { x: { min: -1, max: 1, num: 4 }, y: { min: -1, max: 1, num: 3 } },
 });
 
-function submit(baseUrl: string, body: unknown) {
-  return json<{ id: string }>(`${baseUrl}/api/v1/surfaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+function submit(stack: Stack, json: unknown) {
+  return stack.api<{ id: string }>('/api/v1/surfaces', { method: 'POST', json });
 }
 
 describe('storage survives restarts', () => {
@@ -40,18 +35,18 @@ describe('storage survives restarts', () => {
     const first = await startStack({ workers: 1 });
     stacks.push(first);
     const model = await uploadModel(first.baseUrl, 'moons mlp', await mlpFiles([8]));
-    const { body } = await submit(first.baseUrl, request(model.body.id as string));
-    expect((await finished(first.baseUrl, body.id)).status).toBe('completed');
-    const before = (await json<SurfaceResult>(`${first.baseUrl}/api/v1/surfaces/${body.id}/result`)).body;
+    const { body } = await submit(first, request(model.body.id as string));
+    expect((await finished(first, body.id)).status).toBe('completed');
+    const before = (await first.api<SurfaceResult>(`/api/v1/surfaces/${body.id}/result`)).body;
     await first.stopApi();
 
     const second = await startStack({ workers: 0, dataDir: first.dataDir, namespace: first.namespace });
     stacks.push(second);
-    const models = (await json<{ items: { id: string }[] }>(`${second.baseUrl}/api/v1/models`)).body.items.map((m) => m.id);
+    const models = (await second.api<{ items: { id: string }[] }>(`/api/v1/models`)).body.items.map((m) => m.id);
     expect(models).toContain(model.body.id);
-    const record = (await json<SurfaceRecord>(`${second.baseUrl}/api/v1/surfaces/${body.id}`)).body;
+    const record = (await second.api<SurfaceRecord>(`/api/v1/surfaces/${body.id}`)).body;
     expect(record.status).toBe('completed');
-    expect((await json<SurfaceResult>(`${second.baseUrl}/api/v1/surfaces/${body.id}/result`)).body).toEqual(before);
+    expect((await second.api<SurfaceResult>(`/api/v1/surfaces/${body.id}/result`)).body).toEqual(before);
     expect((await fetch(`${second.baseUrl}/api/v1/surfaces/${body.id}/directions`)).status).toBe(200);
   });
 
@@ -59,15 +54,14 @@ describe('storage survives restarts', () => {
     const first = await startStack({ workers: 1, fixtures: null });
     stacks.push(first);
     const model = await uploadModel(first.baseUrl, 'moons mlp', await mlpFiles([8]));
-    const submitted = await json<ComparisonRecord>(`${first.baseUrl}/api/v1/comparisons`, {
+    const submitted = await first.api<ComparisonRecord>(`/api/v1/comparisons`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ members: [{ model: model.body.id }], shared: { dataset: { id: 'moons', samples: 100 }, grid: { x: { min: -1, max: 1, num: 3 } }, hessian: false } }),
+      json: { members: [{ model: model.body.id }], shared: { dataset: { id: 'moons', samples: 100 }, grid: { x: { min: -1, max: 1, num: 3 } }, hessian: false } },
     });
     expect(submitted.status).toBe(202);
     let before: ComparisonRecord;
     for (;;) {
-      before = (await json<ComparisonRecord>(`${first.baseUrl}/api/v1/comparisons/${submitted.body.id}`)).body;
+      before = (await first.api<ComparisonRecord>(`/api/v1/comparisons/${submitted.body.id}`)).body;
       if (before.status !== 'running') break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -77,20 +71,19 @@ describe('storage survives restarts', () => {
 
     const second = await startStack({ workers: 0, dataDir: first.dataDir, namespace: first.namespace, fixtures: null });
     stacks.push(second);
-    const after = await json<ComparisonRecord>(`${second.baseUrl}/api/v1/comparisons/${submitted.body.id}`);
+    const after = await second.api<ComparisonRecord>(`/api/v1/comparisons/${submitted.body.id}`);
     expect(after.status).toBe(200);
     expect(after.body).toEqual(before);
-    const listed = (await json<{ items: { id: string }[] }>(`${second.baseUrl}/api/v1/comparisons`)).body.items.map((c) => c.id);
+    const listed = (await second.api<{ items: { id: string }[] }>(`/api/v1/comparisons`)).body.items.map((c) => c.id);
     expect(listed).toEqual([submitted.body.id]);
   });
 
   it('trains again a run whose Redis state was lost in flight, and keeps the finished run', async () => {
     const first = await startStack({ workers: 0, fixtures: null });
     stacks.push(first);
-    const submitted = await json<TrainingRecord>(`${first.baseUrl}/api/v1/trainings`, {
+    const submitted = await first.api<TrainingRecord>(`/api/v1/trainings`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ architecture: { id: 'mlp', width: 0.5 }, dataset: { id: 'moons' }, epochs: 1, seed: 5 }),
+      json: { architecture: { id: 'mlp', width: 0.5 }, dataset: { id: 'moons' }, epochs: 1, seed: 5 },
     });
     expect(submitted.status).toBe(202);
     const id = submitted.body.id;
@@ -101,7 +94,7 @@ describe('storage survives restarts', () => {
     stacks.push(second);
     let record: TrainingRecord;
     for (;;) {
-      record = (await json<TrainingRecord>(`${second.baseUrl}/api/v1/trainings/${id}`)).body;
+      record = (await second.api<TrainingRecord>(`/api/v1/trainings/${id}`)).body;
       if (['completed', 'failed', 'cancelled'].includes(record.status)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -111,17 +104,17 @@ describe('storage survives restarts', () => {
 
     const third = await startStack({ workers: 0, dataDir: first.dataDir, namespace: first.namespace, fixtures: null });
     stacks.push(third);
-    const kept = await json<TrainingRecord>(`${third.baseUrl}/api/v1/trainings/${id}`);
+    const kept = await third.api<TrainingRecord>(`/api/v1/trainings/${id}`);
     expect(kept.status).toBe(200);
     expect(kept.body).toMatchObject({ status: 'completed', modelId: record.modelId, history: record.history });
-    expect((await json<{ id: string }>(`${third.baseUrl}/api/v1/models/${record.modelId}`)).status).toBe(200);
+    expect((await third.api<{ id: string }>(`/api/v1/models/${record.modelId}`)).status).toBe(200);
   });
 
   it('re-queues a surface whose queue state Redis lost, and computes it', async () => {
     const first = await startStack({ workers: 0 });
     stacks.push(first);
     const model = await uploadModel(first.baseUrl, 'moons mlp', await mlpFiles([8]));
-    const { status, body } = await submit(first.baseUrl, request(model.body.id as string));
+    const { status, body } = await submit(first, request(model.body.id as string));
     expect(status).toBe(202);
     await first.stopApi();
     // Redis restarts empty: every key of this deployment is gone, the API's disk still has the plan.
@@ -129,7 +122,7 @@ describe('storage survives restarts', () => {
 
     const second = await startStack({ workers: 1, dataDir: first.dataDir, namespace: first.namespace });
     stacks.push(second);
-    const record = await finished(second.baseUrl, body.id);
+    const record = await finished(second, body.id);
     expect(record.status).toBe('completed');
     expect(record.progress).toEqual({ done: 12, total: 12 });
   });

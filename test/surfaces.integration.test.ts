@@ -8,15 +8,7 @@ import { mlpFiles, uploadModel } from './helpers/models.ts';
 let stack: Stack;
 let modelId: string;
 
-async function api<T = Record<string, unknown>>(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${stack.baseUrl}${path}`, {
-    ...init,
-    headers: init?.json !== undefined ? { 'content-type': 'application/json' } : undefined,
-    body: init?.json !== undefined ? JSON.stringify(init.json) : init?.body,
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
-}
+const api: Stack['api'] = (path, init) => stack.api(path, init);
 
 async function waitFor(id: string, timeoutMs = 120_000): Promise<SurfaceRecord> {
   const deadline = Date.now() + timeoutMs;

@@ -15,10 +15,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function post(path: string, body: unknown) {
-  const response = await fetch(`${stack.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const post = (path: string, json: unknown) => stack.api(path, { method: 'POST', json });
 
 const request = {
   architecture: { id: 'mlp-res' },

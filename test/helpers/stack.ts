@@ -31,6 +31,8 @@ export interface Stack {
   namespace: string;
   dataDir: string;
   workers: ChildProcess[];
+  /** An HTTP request to the API: `json` is sent as a JSON body; the reply's status and parsed JSON body (null when empty). */
+  api<T = Record<string, unknown>>(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: T }>;
   /** Start one more real worker process. */
   addWorker(): Promise<ChildProcess>;
   /** Kill a worker process and its sandbox (its process group) with a signal, default SIGKILL. */
@@ -101,6 +103,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     namespace,
     dataDir,
     workers,
+    async api<T>(path: string, init?: RequestInit & { json?: unknown }) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        ...init,
+        headers: init?.json !== undefined ? { 'content-type': 'application/json' } : undefined,
+        body: init?.json !== undefined ? JSON.stringify(init.json) : init?.body,
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+    },
     addWorker,
     killWorker,
     async stopApi() {
