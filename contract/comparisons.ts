@@ -105,3 +105,6 @@ export const ComparisonRecord = Type.Object({
   links: Type.Object({ self: Type.String() }),
 });
 export type ComparisonRecord = Static<typeof ComparisonRecord>;
+
+/** A comparison with its members' surfaces left out: what the API stores and GET /api/v1/comparisons lists. */
+export type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { readdir, readFile } from 'node:fs/promises';
-import { readJsonDir, writeAtomic } from '../stores/files.ts';
-import { join, resolve } from 'node:path';
 import { ContractError, type SurfaceRecord, type SurfaceRequest, type SurfaceResult } from '../../contract/index.ts';
 import { architectureById } from '../../contract/architectures.ts';
-import { COMPARISON_HESSIAN_DEFAULTS, ComparisonRecord, ComparisonRequest, type ComparisonMemberState, type MemberHessian } from '../../contract/comparisons.ts';
+import {
+  COMPARISON_HESSIAN_DEFAULTS, ComparisonRecord, ComparisonRequest, type ComparisonMemberState, type MemberHessian, type StoredComparison,
+} from '../../contract/comparisons.ts';
 import {
   ANALYSIS_QUEUE, comparisonFinding, hessianJobId, resolveHessianRequest, surfaceMetrics,
   type GradientFlow, type GradientFlowJobData, type HessianMapResult, type ResolvedHessianMapRequest,
@@ -16,6 +17,7 @@ import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequ
 import type { AppServices } from '../app.ts';
 import type { HessianState } from '../hessian.ts';
 import { notFound } from '../errors.ts';
+import { fixtureFolders, readJsonDir, writeAtomic } from '../stores/files.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 import { trainingService, type TrainingService } from './trainings.ts';
 
@@ -24,8 +26,6 @@ const POLL_MS = 500;
 /** A gradient-flow job that takes longer is left out of the comparison rather than holding it up. */
 const GRADIENT_FLOW_TIMEOUT_MS = 10 * 60_000;
 
-/** What is kept in Redis: the record without the inlined surfaces. */
-export type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
 
 /** A finished comparison shipped with the project, with its members' surfaces and Hessian maps. */
 export interface ComparisonFixture {
@@ -79,13 +79,7 @@ export class ComparisonService {
    * the demo opens at once on a fresh clone.
    */
   async importFixtures(dir: string): Promise<void> {
-    let folders: string[];
-    try {
-      folders = await readdir(dir);
-    } catch {
-      return;
-    }
-    for (const folder of folders.sort()) {
+    for (const folder of await fixtureFolders(dir)) {
       const fixture = JSON.parse(await readFile(join(dir, folder, 'comparison.json'), 'utf8')) as ComparisonFixture;
       for (const { record, result, hessian } of fixture.surfaces) {
         await this.s.surfaces.importFinished(record, result);
@@ -322,11 +316,15 @@ export class ComparisonService {
       ...(recipe ? [{ label: 'initialisation', parameters: { source: 'initialisation' as const, architecture: recipe.architecture, seed: recipe.seed } }] : []),
       { label: 'trained', parameters: { source: 'stored' } },
     ];
+    const { dataset } = surface.provenance;
+    try {
+      for (const hash of Object.values(model.files)) await this.s.blobs.publish(hash);
+      if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+    } catch {
+      return [];
+    }
     const flows = await Promise.all(points.map(async ({ label, parameters }) => {
       try {
-        for (const hash of Object.values(model.files)) await this.s.blobs.publish(hash);
-        const { dataset } = surface.provenance;
-        if (dataset.hash) await this.s.blobs.publish(dataset.hash);
         const data: GradientFlowJobData = {
           model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
           dataset: { id: dataset.id, hash: dataset.hash, split: dataset.split, samples: dataset.samples, sampleSeed: dataset.sampleSeed },

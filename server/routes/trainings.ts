@@ -71,8 +71,10 @@ export class TrainingService {
       await this.enqueue(id);
     }
     this.events = new QueueEvents(QUEUES.trainings, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
-    this.events.on('completed', ({ jobId }) => void this.finalize(jobId.replace(/^training-/, '')).catch(() => undefined));
-    this.events.on('failed', ({ jobId }) => void this.get(jobId.replace(/^training-/, '')).catch(() => undefined));
+    // get() registers a trained model and keeps the final state on disk.
+    const settle = ({ jobId }: { jobId: string }) => void this.get(jobId.replace(/^training-/, '')).catch(() => undefined);
+    this.events.on('completed', settle);
+    this.events.on('failed', settle);
   }
 
   async close(): Promise<void> {
@@ -187,7 +189,6 @@ export class TrainingService {
       },
     });
     await this.s.redis.hset(key, { status: 'completed', modelId });
-    await this.persist(id, (await this.s.redis.hgetall(key)) as unknown as TrainingState);
     await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', 'event', 'done', 'data', JSON.stringify({ status: 'completed', modelId }));
   }
 }

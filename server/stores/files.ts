@@ -35,3 +35,12 @@ export async function readJsonDir<T>(dir: string): Promise<T[]> {
 export async function removeFile(path: string): Promise<void> {
   await rm(path, { force: true });
 }
+
+/** The entries of a fixtures folder, sorted; none when it cannot be read (fixtures are optional). */
+export async function fixtureFolders(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}

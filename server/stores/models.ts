@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContractError, describeLayersModel, type ModelFormat, type ModelRecord } from '../../contract/index.ts';
 import { describeOnnxModel } from '../../contract/onnx-model.ts';
 import type { BlobStore } from './blobs.ts';
 import { sha256 } from './blobs.ts';
-import { readJsonDir, readJsonOrNull, writeAtomic } from './files.ts';
+import { fixtureFolders, readJsonDir, readJsonOrNull, writeAtomic } from './files.ts';
 
 export interface ModelInput {
   id?: string;
@@ -114,13 +114,7 @@ export class ModelStore {
 
   /** Register every fixtures/models/<id>/ (model.json, weights.bin, model-info.json) that is new or changed. */
   async registerFixtures(fixturesDir: string): Promise<void> {
-    let folders: string[];
-    try {
-      folders = await readdir(fixturesDir);
-    } catch {
-      return;
-    }
-    for (const id of folders.sort()) {
+    for (const id of await fixtureFolders(fixturesDir)) {
       const folder = join(fixturesDir, id);
       const info = await readJsonOrNull<{ name?: string; description?: string; dataset?: string; source?: ModelRecord['source']; tags?: string[] } & Record<string, unknown>>(
         join(folder, 'model-info.json'),

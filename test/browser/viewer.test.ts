@@ -6,8 +6,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
-import type { ComparisonRecord } from '../../contract/comparisons.ts';
-import type { ListedComparison } from '../../web/src/api.ts';
+import type { ComparisonRecord, StoredComparison } from '../../contract/comparisons.ts';
 import { formatNumber } from '../../web/src/format.ts';
 import { mlpFiles } from '../helpers/models.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -356,7 +355,7 @@ describe('viewer in a real browser', () => {
 
   it('lists the demo comparison in the sidebar and opens its report and its surfaces in the 3D compare view', async () => {
     // The list the panel is drawn from.
-    const { items } = await api<{ items: ListedComparison[] }>('/api/v1/comparisons');
+    const { items } = await api<{ items: StoredComparison[] }>('/api/v1/comparisons');
     const comparison = items.find((c) => c.id === 'demo-skip-vs-depth')!;
     const surfaceIds = comparison.members.map((member) => member.surfaceId);
     expect(surfaceIds).toHaveLength(4);

@@ -1,8 +1,5 @@
 import type { ChunkValues, DatasetInfo, ModelRecord, Progress, SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
-import type { ComparisonMemberState, ComparisonRecord } from '../../contract/comparisons.ts';
-
-/** A comparison as GET /api/v1/comparisons lists it: the members without their surfaces inlined. */
-export type ListedComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
+import type { StoredComparison } from '../../contract/comparisons.ts';
 
 /** An API answer other than 2xx, with the server's code, message and the request field it blames. */
 export class ApiError extends Error {
@@ -50,7 +47,7 @@ export const api = {
     request<{ id: string; status: string }>('POST', '/api/v1/surfaces', json(body), { 'content-type': 'application/json' }),
   cancelSurface: (id: string) => request<{ id: string; status: string }>('DELETE', `/api/v1/surfaces/${encodeURIComponent(id)}`),
   uploadModel: (form: FormData) => request<ModelRecord>('POST', '/api/v1/models', form),
-  comparisons: () => request<{ items: ListedComparison[] }>('GET', '/api/v1/comparisons').then((r) => r.items),
+  comparisons: () => request<{ items: StoredComparison[] }>('GET', '/api/v1/comparisons').then((r) => r.items),
 };
 
 export interface SurfaceEventHandlers {
