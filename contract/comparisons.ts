@@ -3,9 +3,9 @@ import { ArchitectureSpec } from './architectures.ts';
 import { DatasetSelection } from './datasets.ts';
 import { LossName } from './losses.ts';
 import { SurfaceMetrics } from './metrics/surface-metrics.ts';
-import { HessianMapRequest, HessianSummary } from './metrics/hessian.ts';
+import { HessianMapRequest, HessianSummary, type HessianMapResult } from './metrics/hessian.ts';
 import { GradientFlow } from './metrics/gradient-flow.ts';
-import { Axis, DirectionOptions, SurfaceResult } from './surface.ts';
+import { Axis, DirectionOptions, SurfaceResult, type SurfaceRecord } from './surface.ts';
 import { TrainingRequest } from './training.ts';
 
 /**
@@ -108,3 +108,9 @@ export type ComparisonRecord = Static<typeof ComparisonRecord>;
 
 /** A comparison with its members' surfaces left out: what the API stores and GET /api/v1/comparisons lists. */
 export type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
+
+/** A finished comparison shipped with the project (fixtures/comparisons/<id>/comparison.json), with its members' surfaces and Hessian maps. */
+export interface ComparisonFixture {
+  comparison: StoredComparison;
+  surfaces: { record: SurfaceRecord; result: SurfaceResult; hessian: HessianMapResult | null }[];
+}

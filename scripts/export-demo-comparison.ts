@@ -9,9 +9,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
-import type { ComparisonRecord } from '../contract/comparisons.ts';
+import type { ComparisonFixture, ComparisonRecord } from '../contract/comparisons.ts';
 import type { HessianMapResult } from '../contract/metrics/hessian.ts';
-import type { ComparisonFixture } from '../server/routes/comparisons.ts';
 import { ZOO_DEMO_COMPARISON } from './train-zoo-demo.ts';
 
 const DEMO_ID = 'demo-skip-vs-depth';

@@ -6,16 +6,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
-import type { Redis } from 'ioredis';
-import { ContractError, redisKeys, type RedisKeys } from '../contract/index.ts';
+import { ContractError, redisKeys } from '../contract/index.ts';
 import type { AppConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import { connectProducer } from './plugins/redis.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
-import { HessianService } from './hessian.ts';
-import { SurfaceService } from './surfaces.ts';
+import { ComparisonService, HessianMapService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
 import { VERSION } from './version.ts';
 import healthRoutes from './routes/health.ts';
 import modelRoutes from './routes/models.ts';
@@ -24,26 +22,6 @@ import surfaceRoutes from './routes/surfaces.ts';
 import analysisRoutes from './routes/analysis.ts';
 import trainingRoutes from './routes/trainings.ts';
 import comparisonRoutes from './routes/comparisons.ts';
-
-/** What route plugins get from the app tier. */
-export interface AppServices {
-  config: AppConfig;
-  redis: Redis;
-  keys: RedisKeys;
-  blobs: BlobStore;
-  models: ModelStore;
-  datasets: DatasetStore;
-  surfaces: SurfaceService;
-  hessians: HessianService;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    services: AppServices;
-  }
-}
-
-export type App = FastifyInstance;
 
 /** Builds the API: external plugins → app services → routes. Call app.close() to stop. */
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
@@ -83,14 +61,25 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await Promise.all([models.load(), datasets.load()]);
   await models.registerFixtures(resolve(config.FIXTURES_DIR));
   const surfaces = new SurfaceService({ dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE });
-  await surfaces.start();
-  const hessians = new HessianService({ dataDir: join(dataDir, 'hessian'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
-  app.decorate('services', { config, redis, keys, blobs, models, datasets, surfaces, hessians });
+  const hessians = new HessianMapService({ dataDir: join(dataDir, 'hessian'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
+  const trainings = new TrainingService({ dataDir: join(dataDir, 'trainings'), redis, keys, blobs, models, datasets });
+  const comparisons = new ComparisonService({
+    dataDir: join(dataDir, 'comparisons'), fixturesDir: resolve(config.COMPARISON_FIXTURES_DIR), redis, keys, blobs, models, datasets, surfaces, hessians, trainings,
+  });
+  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, trainings, comparisons };
+  app.decorate('services', services);
   app.addHook('onClose', async () => {
-    await surfaces.close();
+    await comparisons.close();
+    await trainings.close();
     await hessians.close();
+    await surfaces.close();
     await redis.quit().catch(() => undefined);
   });
+  // Each reconciles what finished or was lost while the API was down (comparisons last: they use the others).
+  await surfaces.start();
+  await hessians.start(surfaces.list().filter((s) => s.status === 'completed').map((s) => s.id));
+  await trainings.start();
+  await comparisons.start();
 
   app.setErrorHandler((err: FastifyError | HttpError | ContractError, request, reply) => {
     if (err instanceof HttpError) {

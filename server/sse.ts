@@ -11,8 +11,6 @@ export interface EventSource {
   streamKey: string;
   /** How the job ended, when it has: sent alone if the stream is gone (expired, Redis restarted). */
   ending: { event: string; data: unknown } | null;
-  /** Called between blocking reads, e.g. to notice work that finished while nobody listened. */
-  onIdle?: () => Promise<void>;
 }
 
 /**
@@ -47,7 +45,6 @@ export async function relayEvents(redis: Redis, request: FastifyRequest, reply: 
     while (open) {
       const entries = (await reader.xread('COUNT', 200, 'BLOCK', BLOCK_MS, 'STREAMS', source.streamKey, lastId)) as [string, [string, string[]][]][] | null;
       if (!entries) {
-        await source.onIdle?.();
         raw.write(': keep-alive\n\n');
         continue;
       }

@@ -1,18 +1,18 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HessianMapRequest, HessianMapResult } from '../../contract/metrics/hessian.ts';
 import { SurfaceMetrics, surfaceMetrics } from '../../contract/metrics/surface-metrics.ts';
 import { HttpError } from '../errors.ts';
-import { HessianPending } from '../hessian.ts';
+import { HessianPending } from '../services/hessian-maps.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 /** Analyses of a finished surface: its metrics, and the Hessian eigenvalue-ratio map over a sub-grid. */
-export default async function analysisRoutes(app: FastifyInstance) {
+const analysisRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { surfaces, hessians } = app.services;
 
   app.get(
     '/surfaces/:id/metrics',
     { schema: { tags: ['surfaces'], summary: 'Metrics of a finished surface (formulas in the schema)', params: IdParams, response: { 200: SurfaceMetrics, ...errorResponses } } },
-    async (request) => surfaceMetrics(await surfaces.result((request.params as { id: string }).id)),
+    async (request) => surfaceMetrics(await surfaces.result(request.params.id)),
   );
 
   app.post(
@@ -32,7 +32,7 @@ export default async function analysisRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const pending = await hessians.request((request.params as { id: string }).id, request.body as HessianMapRequest);
+      const pending = await hessians.request(request.params.id, request.body);
       return reply.status(202).send(pending);
     },
   );
@@ -48,7 +48,7 @@ export default async function analysisRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await surfaces.get(id);
       const state = await hessians.state(id);
       if (!state) throw new HttpError(404, 'HESSIAN_NOT_FOUND', `no Hessian map has been requested for surface ${id}`);
@@ -56,4 +56,6 @@ export default async function analysisRoutes(app: FastifyInstance) {
       return reply.status(202).send(state);
     },
   );
-}
+};
+
+export default analysisRoutes;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DatasetInfo } from '../../contract/index.ts';
 import { parseDatasetUpload } from '../datasets/parse-upload.ts';
@@ -6,7 +6,7 @@ import { badRequest } from '../errors.ts';
 import { readForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
 
-export default async function datasetRoutes(app: FastifyInstance) {
+const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/datasets', { schema: { tags: ['datasets'], summary: 'Built-in (MNIST, synthetic 2D sets) and uploaded datasets', response: { 200: Type.Object({ items: Type.Array(DatasetInfo) }) } } }, async () => ({
     items: app.services.datasets.list(),
   }));
@@ -34,4 +34,6 @@ export default async function datasetRoutes(app: FastifyInstance) {
       return reply.status(201).send(record);
     },
   );
-}
+};
+
+export default datasetRoutes;

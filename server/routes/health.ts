@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { EngineInfo, type WorkerHeartbeat } from '../../contract/index.ts';
 import { VERSION } from '../version.ts';
@@ -11,16 +11,18 @@ const Health = Type.Object({
   version: Type.String(),
 });
 
-export default async function healthRoutes(app: FastifyInstance) {
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', { schema: { tags: ['system'], summary: 'Liveness, Redis, workers and their engine backends', response: { 200: Health } } }, async () => {
     const { redis, keys } = app.services;
     try {
       const ids = await redis.keys(keys.workersPattern);
       const beats = ids.length ? (await redis.mget(ids)).filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerHeartbeat) : [];
       const engines = new Map(beats.flatMap((b) => b.engines).map((e) => [`${e.name}/${e.backend}/${e.version}`, e]));
-      return { status: beats.length > 0 ? 'ok' : 'degraded', redis: 'up', workers: beats.length, engines: [...engines.values()], version: VERSION } as const;
+      return { status: beats.length > 0 ? ('ok' as const) : ('degraded' as const), redis: 'up' as const, workers: beats.length, engines: [...engines.values()], version: VERSION };
     } catch {
-      return { status: 'degraded', redis: 'down', workers: 0, engines: [], version: VERSION } as const;
+      return { status: 'degraded' as const, redis: 'down' as const, workers: 0, engines: [], version: VERSION };
     }
   });
-}
+};
+
+export default healthRoutes;

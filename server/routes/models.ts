@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ModelRecord } from '../../contract/index.ts';
 import { badRequest, notFound } from '../errors.ts';
@@ -7,13 +7,13 @@ import { errorResponses, IdParams } from './schemas.ts';
 
 const ModelSummary = Type.Omit(ModelRecord, ['parameters']);
 
-export default async function modelRoutes(app: FastifyInstance) {
+const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/models', { schema: { tags: ['models'], summary: 'Demo, zoo, trained and uploaded models', response: { 200: Type.Object({ items: Type.Array(ModelSummary) }) } } }, async () => ({
     items: app.services.models.list().map(({ parameters: _omitted, ...summary }) => summary),
   }));
 
   app.get('/models/:id', { schema: { tags: ['models'], summary: 'A model with its parameter model (every tensor, its role and filter axes)', params: IdParams, response: { 200: ModelRecord, ...errorResponses } } }, async (request) => {
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const model = app.services.models.get(id);
     if (!model) throw notFound('model', id);
     return model;
@@ -54,4 +54,6 @@ export default async function modelRoutes(app: FastifyInstance) {
       return reply.status(201).send(record);
     },
   );
-}
+};
+
+export default modelRoutes;

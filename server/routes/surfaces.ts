@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import { relayEvents } from '../sse.ts';
@@ -11,8 +11,8 @@ const Accepted = Type.Object({
 });
 
 
-export default async function surfaceRoutes(app: FastifyInstance) {
-  const { surfaces } = app.services;
+const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { surfaces, redis, keys } = app.services;
 
   app.post(
     '/surfaces',
@@ -29,7 +29,7 @@ export default async function surfaceRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const record = await surfaces.submit(request.body as SurfaceRequest);
+      const record = await surfaces.submit(request.body);
       const self = `/api/v1/surfaces/${record.id}`;
       return reply
         .status(202)
@@ -45,13 +45,13 @@ export default async function surfaceRoutes(app: FastifyInstance) {
   app.get(
     '/surfaces/:id',
     { schema: { tags: ['surfaces'], summary: 'Status, progress, provenance and timings', params: IdParams, response: { 200: SurfaceRecord, ...errorResponses } } },
-    async (request) => surfaces.get((request.params as { id: string }).id),
+    async (request) => surfaces.get(request.params.id),
   );
 
   app.get(
     '/surfaces/:id/result',
     { schema: { tags: ['surfaces'], summary: 'The finished surface: loss[iy][ix] = f(x[ix], y[iy])', params: IdParams, response: { 200: SurfaceResult, ...errorResponses } } },
-    async (request) => surfaces.result((request.params as { id: string }).id),
+    async (request) => surfaces.result(request.params.id),
   );
 
   app.get(
@@ -62,11 +62,11 @@ export default async function surfaceRoutes(app: FastifyInstance) {
         summary: 'The directions δ (and η) as float32 little-endian, in parameter-model order',
         description: 'Body: δ then η (2D), each parameterCount floats in the order of GET /api/v1/models/{id} parameters (offset/size).',
         params: IdParams,
-        response: { ...errorResponses },
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const { bytes, parameterCount, count } = await surfaces.directions(id);
       return reply
         .type('application/octet-stream')
@@ -80,7 +80,7 @@ export default async function surfaceRoutes(app: FastifyInstance) {
   app.delete(
     '/surfaces/:id',
     { schema: { tags: ['surfaces'], summary: 'Cancel: pending chunks are removed, running ones stop after their current point', params: IdParams, response: { 200: SurfaceRecord, ...errorResponses } } },
-    async (request) => surfaces.cancel((request.params as { id: string }).id),
+    async (request) => surfaces.cancel(request.params.id),
   );
 
   app.get(
@@ -96,20 +96,19 @@ export default async function surfaceRoutes(app: FastifyInstance) {
         querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ pattern: '^\\d+-\\d+$' })) }),
       },
     },
-    async (request, reply) => streamEvents(app, request, reply),
+    async (request, reply) => {
+      const { id } = request.params;
+      const record = await surfaces.get(id);
+      const ending = !surfaces.isFinal(record.status)
+        ? null
+        : record.status === 'completed'
+          ? { event: 'done', data: { status: 'completed' } }
+          : record.status === 'failed'
+            ? { event: 'failed', data: record.error ?? { code: 'FAILED', message: 'failed' } }
+            : { event: 'cancelled', data: {} };
+      await relayEvents(redis, request, reply, { streamKey: keys.surfaceEvents(id), ending });
+    },
   );
-}
+};
 
-async function streamEvents(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-  const { surfaces, redis, keys } = app.services;
-  const { id } = request.params as { id: string };
-  const record = await surfaces.get(id);
-  const ending = !surfaces.isFinal(record.status)
-    ? null
-    : record.status === 'completed'
-      ? { event: 'done', data: { status: 'completed' } }
-      : record.status === 'failed'
-        ? { event: 'failed', data: record.error ?? { code: 'FAILED', message: 'failed' } }
-        : { event: 'cancelled', data: {} };
-  await relayEvents(redis, request, reply, { streamKey: keys.surfaceEvents(id), ending });
-}
+export default surfaceRoutes;

@@ -16,13 +16,14 @@ import {
   type SurfaceRequest,
   type SurfaceResult,
   type SurfaceJobData,
-} from '../contract/index.ts';
-import { badRequest, HttpError, notFound } from './errors.ts';
-import type { BlobStore } from './stores/blobs.ts';
-import type { DatasetStore } from './stores/datasets.ts';
-import type { ModelStore } from './stores/models.ts';
-import { readJsonDir, readJsonOrNull, removeFile, writeAtomic } from './stores/files.ts';
-import { VERSION } from './version.ts';
+} from '../../contract/index.ts';
+import { badRequest, HttpError, notFound } from '../errors.ts';
+import type { BlobStore } from '../stores/blobs.ts';
+import type { DatasetStore } from '../stores/datasets.ts';
+import type { ModelStore } from '../stores/models.ts';
+import { readJsonDir, readJsonOrNull, removeFile, writeAtomic } from '../stores/files.ts';
+import { VERSION } from '../version.ts';
+import { Waiters } from './waiters.ts';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 const DEFAULTS = { split: 'test', samples: 1000, sampleSeed: 0, seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights', batchSize: 128 } as const;
@@ -37,16 +38,21 @@ export interface SurfaceServiceOptions {
   defaultEngine: SurfacePlan['engine'];
 }
 
+/** How long a failed surface job may wait for the worker to record the failure (it does so just after BullMQ fails the job). */
+const FAILURE_RECORD_TIMEOUT_MS = 30_000;
+
 /**
  * Surfaces from request to stored result. The record (request, plan, provenance) is written to
  * disk before the job is queued; live state is in Redis while workers run; the finished result
- * is copied to disk, so everything survives an API restart and in-flight work is re-queued.
+ * is copied to disk when the surface job ends (a QueueEvents handler) or, for what ended while
+ * the API was down, at start, where work Redis lost is re-queued. Reads have no side effects.
  */
 export class SurfaceService {
   readonly queue: Queue<SurfaceJobData>;
   readonly chunkQueue: Queue;
   private events?: QueueEvents;
   private readonly records = new Map<string, SurfaceRecord>();
+  private readonly finals = new Waiters<SurfaceRecord>();
 
   constructor(private readonly o: SurfaceServiceOptions) {
     const connection = o.redis;
@@ -64,21 +70,48 @@ export class SurfaceService {
     return join(this.o.dataDir, `${id}.result.json`);
   }
 
-  /** Load records, finish what finished while the API was down, re-queue what Redis lost. */
+  /** Load records, listen for finished jobs, then finish what finished while the API was down and re-queue what Redis lost. */
   async start(): Promise<void> {
     for (const record of await readJsonDir<SurfaceRecord>(this.o.dataDir)) {
       if ('id' in record && 'status' in record && 'request' in record) this.records.set(record.id, record);
     }
-    for (const record of this.records.values()) {
-      if (!FINAL.has(record.status)) await this.get(record.id);
-    }
     this.events = new QueueEvents(QUEUES.surfaces, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
-    const onFinished = ({ jobId }: { jobId: string }) => {
-      const id = jobId.replace(/^surface-/, '');
-      if (this.records.has(id)) this.finalize(id).catch(() => undefined);
-    };
-    this.events.on('completed', onFinished);
-    this.events.on('failed', onFinished);
+    const surfaceOf = (jobId: string) => jobId.replace(/^surface-/, '');
+    this.events.on('completed', ({ jobId }) => void this.finalize(surfaceOf(jobId)).catch(() => undefined));
+    this.events.on('failed', ({ jobId }) => void this.finalizeFailed(surfaceOf(jobId)).catch(() => undefined));
+    await this.events.waitUntilReady();
+    for (const record of [...this.records.values()]) {
+      if (FINAL.has(record.status)) continue;
+      const state = await this.o.redis.hgetall(this.o.keys.surface(record.id));
+      if (!state.plan) await this.requeue(record.id);
+      else if (state.status && FINAL.has(state.status)) await this.finalize(record.id);
+    }
+  }
+
+  /**
+   * BullMQ fails a surface's job (a chunk failed for good) just before the worker records the
+   * failure in the surface's state and event stream: finalize once that terminal event is there.
+   */
+  private async finalizeFailed(id: string): Promise<void> {
+    if (!this.records.has(id) || FINAL.has((await this.finalize(id)).status)) return;
+    const job = await this.queue.getJob(jobIds.surface(id));
+    if (!job || !(await job.isFailed())) return;
+    const reader = this.o.redis.duplicate();
+    try {
+      let lastId = '0-0';
+      for (const deadline = Date.now() + FAILURE_RECORD_TIMEOUT_MS; Date.now() < deadline;) {
+        const entries = (await reader.xread('COUNT', 200, 'BLOCK', 1000, 'STREAMS', this.o.keys.surfaceEvents(id), lastId)) as [string, [string, string[]][]][] | null;
+        for (const [entryId, fields] of entries?.[0]?.[1] ?? []) {
+          lastId = entryId;
+          if (['done', 'failed', 'cancelled'].includes(fields[fields.indexOf('event') + 1]!)) {
+            await this.finalize(id);
+            return;
+          }
+        }
+      }
+    } finally {
+      reader.disconnect();
+    }
   }
 
   async close(): Promise<void> {
@@ -188,10 +221,16 @@ export class SurfaceService {
     const record = this.records.get(id);
     if (!record) throw notFound('surface', id);
     if (FINAL.has(record.status)) return record;
-    const state = await this.o.redis.hgetall(this.o.keys.surface(id));
-    if (state.status && FINAL.has(state.status)) return this.finalize(id);
-    if (!state.plan) await this.requeue(id);
-    return withLiveState(record, state);
+    return withLiveState(record, await this.o.redis.hgetall(this.o.keys.surface(id)));
+  }
+
+  /** Resolves with the record once the surface is completed, failed or cancelled and stored on disk. */
+  whenFinal(id: string): Promise<SurfaceRecord> {
+    if (!this.records.has(id)) return Promise.reject(notFound('surface', id));
+    return this.finals.wait(id, async () => {
+      const record = this.records.get(id)!;
+      return FINAL.has(record.status) ? record : null;
+    });
   }
 
   /** Redis lost the surface's state (a restart without persistence): queue it again from the plan on disk. */
@@ -205,7 +244,9 @@ export class SurfaceService {
     if (record.status !== 'completed') {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${id} is ${record.status}; its result exists once it is completed`);
     }
-    const result = await readJsonOrNull<SurfaceResult>(this.resultPath(id));
+    // Completed in Redis a moment before its job's completion is seen and the result copied to disk.
+    const live = this.records.get(id)!.status !== 'completed' ? await this.o.redis.get(this.o.keys.surfaceResult(id)) : null;
+    const result = live ? (JSON.parse(live) as SurfaceResult) : await readJsonOrNull<SurfaceResult>(this.resultPath(id));
     if (!result) throw new HttpError(500, 'RESULT_MISSING', `the stored result of surface ${id} is missing`);
     return result;
   }
@@ -234,7 +275,7 @@ export class SurfaceService {
   }
 
   /** Copy a finished surface (result, directions, final state) from Redis to disk. Idempotent. */
-  async finalize(id: string): Promise<SurfaceRecord> {
+  private async finalize(id: string): Promise<SurfaceRecord> {
     const record = this.records.get(id);
     if (!record) throw notFound('surface', id);
     if (FINAL.has(record.status)) return record;
@@ -251,6 +292,7 @@ export class SurfaceService {
     if (updated.provenance.directions.hash) await this.o.blobs.persistFromRedis(updated.provenance.directions.hash);
     await writeAtomic(this.recordPath(id), JSON.stringify(updated));
     this.records.set(id, updated);
+    this.finals.resolve(id, updated);
     return updated;
   }
 

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import type { RedisKeys } from '../contract/index.ts';
+import type { RedisKeys } from '../../contract/index.ts';
 import {
   ANALYSIS_QUEUE,
   hessianJobId,
@@ -12,10 +12,11 @@ import {
   type HessianJobData,
   type HessianMapRequest,
   type HessianMapResult,
-} from '../contract/metrics/hessian.ts';
-import { HttpError } from './errors.ts';
-import { readJsonOrNull, removeFile, writeAtomic } from './stores/files.ts';
+} from '../../contract/metrics/hessian.ts';
+import { HttpError } from '../errors.ts';
+import { readJsonOrNull, removeFile, writeAtomic } from '../stores/files.ts';
 import type { SurfaceService } from './surfaces.ts';
+import { Waiters } from './waiters.ts';
 
 export const HessianPending = Type.Object({
   surfaceId: Type.String(),
@@ -26,6 +27,7 @@ export const HessianPending = Type.Object({
 export type HessianPending = Static<typeof HessianPending>;
 
 export type HessianState = { status: 'completed'; result: HessianMapResult } | HessianPending;
+export type HessianProgress = HessianPending['progress'];
 
 /** A worker killed mid-map resumes from its last finished point, so a retry costs little. */
 const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: { age: 86400 } } as const;
@@ -42,20 +44,52 @@ export interface HessianServiceOptions {
 /**
  * Hessian maps of finished surfaces: queued on ANALYSIS_QUEUE with a deterministic job id (the
  * same surface and settings never run twice at once), computed by worker/jobs/hessian.ts into
- * Redis, and kept on disk once seen finished. One map per surface: a new request replaces it.
+ * Redis, and copied to disk when their job completes (a QueueEvents handler) or, for maps that
+ * finished while the API was down, at start. One map per surface: a new request replaces it.
  */
-export class HessianService {
+export class HessianMapService {
   readonly queue: Queue<HessianJobData>;
+  private events?: QueueEvents;
   private readonly stored: ReturnType<typeof hessianKeys>;
-  private readonly persisted = new Set<string>();
+  /** Keyed by job id: a map's settings are in its job id, so a waiter never sees another request's end. */
+  private readonly finals = new Waiters<HessianState | null>();
+  private readonly progressListeners = new Map<string, Set<(progress: HessianProgress) => void>>();
 
   constructor(private readonly o: HessianServiceOptions) {
     this.queue = new Queue(ANALYSIS_QUEUE, { connection: o.redis, prefix: o.keys.bullPrefix });
     this.stored = hessianKeys(o.namespace);
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  /** Listen for finished maps, then copy to disk those that finished while the API was down. */
+  async start(surfaceIds: string[]): Promise<void> {
+    this.events = new QueueEvents(ANALYSIS_QUEUE, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
+    this.events.on('completed', ({ jobId, returnvalue }) => {
+      if (!jobId.startsWith('hessian-')) return;
+      const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as HessianMapResult;
+      void this.persist(result.surfaceId)
+        .then(() => this.finals.resolve(jobId, { status: 'completed', result }))
+        .catch(() => undefined);
+    });
+    this.events.on('failed', ({ jobId }) => {
+      if (!jobId.startsWith('hessian-')) return;
+      void this.jobState(jobId).then((state) => state && state.status === 'failed' && this.finals.resolve(jobId, state)).catch(() => undefined);
+    });
+    this.events.on('progress', ({ jobId, data }) => {
+      for (const listener of this.progressListeners.get(jobId) ?? []) listener(data as HessianProgress);
+    });
+    await this.events.waitUntilReady();
+    for (const surfaceId of surfaceIds) await this.persist(surfaceId);
+  }
+
+  async close(): Promise<void> {
+    await this.events?.close();
+    await this.queue.close();
+  }
+
+  /** Copies the surface's map from Redis to disk, if Redis has one. */
+  private async persist(surfaceId: string): Promise<void> {
+    const raw = await this.o.redis.get(this.stored.result(surfaceId));
+    if (raw) await writeAtomic(this.path(surfaceId), raw);
   }
 
   private path(surfaceId: string): string {
@@ -84,7 +118,6 @@ export class HessianService {
     await existing?.remove();
     await this.o.redis.del(this.stored.result(surfaceId));
     await removeFile(this.path(surfaceId));
-    this.persisted.delete(surfaceId);
     await this.o.redis.set(this.stored.job(surfaceId), jobId);
     await this.queue.add('hessian-map', { surfaceId, request: settings }, { jobId, ...JOB_OPTIONS });
     return { surfaceId, status: 'queued', progress: { done: 0, total: await this.pointCount(surfaceId, settings.points) }, error: null };
@@ -100,21 +133,40 @@ export class HessianService {
   /** The finished map (from Redis, else from disk), the latest job's progress, or null when none was requested. */
   async state(surfaceId: string): Promise<HessianState | null> {
     const raw = await this.o.redis.get(this.stored.result(surfaceId));
-    if (raw) {
-      const result = JSON.parse(raw) as HessianMapResult;
-      if (!this.persisted.has(surfaceId)) {
-        await writeAtomic(this.path(surfaceId), raw);
-        this.persisted.add(surfaceId);
-      }
-      return { status: 'completed', result };
-    }
+    if (raw) return { status: 'completed', result: JSON.parse(raw) as HessianMapResult };
     // A file on disk is the latest request's map: request() deletes it before queueing another.
     const stored = await readJsonOrNull<HessianMapResult>(this.path(surfaceId));
     if (stored) return { status: 'completed', result: stored };
     const jobId = await this.o.redis.get(this.stored.job(surfaceId));
-    const job = jobId ? await this.queue.getJob(jobId) : undefined;
-    // No job, or a finished one whose map is gone (Redis lost it): nothing to wait for.
+    return jobId ? this.jobState(jobId) : null;
+  }
+
+  /**
+   * The surface's latest map once it is completed or failed (null when its job is gone: nothing
+   * to wait for), calling onProgress with each finished point's progress meanwhile.
+   */
+  async whenFinal(surfaceId: string, onProgress?: (progress: HessianProgress) => void): Promise<HessianState | null> {
+    const jobId = await this.o.redis.get(this.stored.job(surfaceId));
+    if (!jobId) return this.state(surfaceId);
+    const listeners = this.progressListeners.get(jobId) ?? new Set();
+    if (onProgress) listeners.add(onProgress);
+    this.progressListeners.set(jobId, listeners);
+    try {
+      return await this.finals.wait(jobId, async () => {
+        const current = await this.state(surfaceId);
+        return current === null || current.status === 'completed' || current.status === 'failed' ? current : null;
+      });
+    } finally {
+      if (onProgress) listeners.delete(onProgress);
+      if (listeners.size === 0) this.progressListeners.delete(jobId);
+    }
+  }
+
+  /** A map job's progress or failure; null when the job is gone or finished without a map (Redis lost it). */
+  private async jobState(jobId: string): Promise<HessianPending | null> {
+    const job = await this.queue.getJob(jobId);
     if (!job) return null;
+    const surfaceId = job.data.surfaceId;
     const state = await job.getState();
     if (state === 'completed') return null;
     const progress = typeof job.progress === 'object' && job.progress

@@ -1,0 +1,373 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ContractError, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
+import { architectureById } from '../../contract/architectures.ts';
+import {
+  COMPARISON_HESSIAN_DEFAULTS, type ComparisonFixture, type ComparisonMemberState, type ComparisonRecord, type ComparisonRequest, type MemberHessian, type StoredComparison,
+} from '../../contract/comparisons.ts';
+import {
+  ANALYSIS_QUEUE, comparisonFinding, hessianJobId, resolveHessianRequest, surfaceMetrics,
+  type GradientFlow, type GradientFlowJobData, type ResolvedHessianMapRequest,
+} from '../../contract/metrics/index.ts';
+import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
+import { notFound } from '../errors.ts';
+import type { BlobStore } from '../stores/blobs.ts';
+import type { DatasetStore } from '../stores/datasets.ts';
+import type { ModelStore } from '../stores/models.ts';
+import { fixtureFolders, readJsonDir, writeAtomic } from '../stores/files.ts';
+import type { HessianMapService, HessianState } from './hessian-maps.ts';
+import type { SurfaceService } from './surfaces.ts';
+import type { TrainingService } from './trainings.ts';
+
+export interface ComparisonServiceOptions {
+  /** Each comparison's state is copied here (<id>.json) whenever it changes. */
+  dataDir: string;
+  /** Finished comparisons shipped with the project (fixtures/comparisons). */
+  fixturesDir: string;
+  redis: Redis;
+  keys: RedisKeys;
+  blobs: BlobStore;
+  models: ModelStore;
+  datasets: DatasetStore;
+  surfaces: SurfaceService;
+  hessians: HessianMapService;
+  trainings: TrainingService;
+}
+
+const DEFAULT_EPOCHS = 5;
+/** A gradient-flow job that takes longer is left out of the comparison rather than holding it up. */
+const GRADIENT_FLOW_TIMEOUT_MS = 10 * 60_000;
+
+
+/** Key order fixed, so two equal recipes serialize identically. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function recipeKey(request: ResolvedTrainingRequest): string {
+  const { name: _name, ...recipe } = request;
+  return canonical(recipe);
+}
+
+/**
+ * Runs comparisons in the API process: trains the members that have no weights yet (a stored
+ * model trained with the identical resolved recipe counts as having them), queues one surface per
+ * member with identical dataset selection, grid, directions, loss and batch size, then computes
+ * surfaceMetrics per member and comparisonFinding. State is JSON in Redis and on disk (so it
+ * outlives Redis); unfinished comparisons resume when the API starts (every step is idempotent
+ * given the ids already stored).
+ */
+export class ComparisonService {
+  private readonly states = new Map<string, StoredComparison>();
+  private saving = Promise.resolve();
+  private readonly analysis: Queue;
+  private analysisEvents?: QueueEvents;
+
+  constructor(private readonly s: ComparisonServiceOptions) {
+    this.analysis = new Queue(ANALYSIS_QUEUE, { connection: s.redis, prefix: s.keys.bullPrefix });
+  }
+
+  async close(): Promise<void> {
+    await this.analysisEvents?.close();
+    await this.analysis.close();
+  }
+
+  /**
+   * Finished comparisons shipped in fixtures/comparisons/<id>/comparison.json (written by
+   * scripts/export-demo-comparison.ts): their surfaces are stored and the comparison listed, so
+   * the demo opens at once on a fresh clone.
+   */
+  async importFixtures(dir: string): Promise<void> {
+    for (const folder of await fixtureFolders(dir)) {
+      const fixture = JSON.parse(await readFile(join(dir, folder, 'comparison.json'), 'utf8')) as ComparisonFixture;
+      for (const { record, result, hessian } of fixture.surfaces) {
+        await this.s.surfaces.importFinished(record, result);
+        if (hessian) await this.s.hessians.importFinished(hessian);
+      }
+      // The fixture is the truth for its id (a re-exported demo replaces the old one); never copied to disk.
+      this.states.set(fixture.comparison.id, fixture.comparison);
+      await this.s.redis.set(this.s.keys.comparison(fixture.comparison.id), JSON.stringify(fixture.comparison));
+      await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(fixture.comparison.createdAt), fixture.comparison.id);
+    }
+  }
+
+  private get dataDir(): string {
+    return this.s.dataDir;
+  }
+
+  async start(): Promise<void> {
+    for (const stored of await readJsonDir<StoredComparison>(this.dataDir)) {
+      if (await this.s.redis.exists(this.s.keys.comparison(stored.id))) continue;
+      await this.s.redis.set(this.s.keys.comparison(stored.id), JSON.stringify(stored));
+      await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(stored.createdAt), stored.id);
+    }
+    await this.importFixtures(this.s.fixturesDir);
+    this.analysisEvents = new QueueEvents(ANALYSIS_QUEUE, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
+    for (const id of await this.s.redis.zrange(this.s.keys.comparisons, 0, -1)) {
+      const state = await this.load(id);
+      if (state?.status === 'running') void this.run(id);
+    }
+  }
+
+  private async load(id: string): Promise<StoredComparison | null> {
+    const cached = this.states.get(id);
+    if (cached) return cached;
+    const raw = await this.s.redis.get(this.s.keys.comparison(id));
+    if (!raw) return null;
+    const state = JSON.parse(raw) as StoredComparison;
+    // Comparisons stored before members had Hessian maps and gradient flows lack the fields.
+    for (const member of state.members) {
+      member.hessian ??= null;
+      member.gradientFlow ??= [];
+    }
+    this.states.set(id, state);
+    return state;
+  }
+
+  private save(state: StoredComparison): Promise<void> {
+    this.saving = this.saving.then(async () => {
+      const json = JSON.stringify(state);
+      await this.s.redis.set(this.s.keys.comparison(state.id), json);
+      await writeAtomic(join(this.dataDir, `${state.id}.json`), json);
+    });
+    return this.saving;
+  }
+
+  /** Each architecture member's resolved training request (null for stored models). */
+  private memberTraining(request: ComparisonRequest, index: number): ResolvedTrainingRequest | null {
+    const member = request.members[index]!;
+    const field = `members.${index}`;
+    if ((member.model === undefined) === (member.architecture === undefined)) {
+      throw new ContractError(field, 'give exactly one of model (a stored model id) or architecture (a zoo architecture to train)');
+    }
+    if (member.model !== undefined) {
+      if (!this.s.models.get(member.model)) throw new ContractError(`${field}.model`, `model "${member.model}" does not exist`);
+      if (member.training) throw new ContractError(`${field}.training`, 'applies to architecture members only');
+      return null;
+    }
+    architectureById(member.architecture!.id, `${field}.architecture.id`);
+    const body: TrainingRequest = {
+      epochs: DEFAULT_EPOCHS,
+      ...request.training,
+      ...member.training,
+      architecture: member.architecture!,
+      dataset: { id: request.shared.dataset.id },
+    };
+    return resolveTrainingRequest(body);
+  }
+
+  async submit(request: ComparisonRequest): Promise<ComparisonRecord> {
+    if (!this.s.datasets.get(request.shared.dataset.id)) throw notFound('dataset', request.shared.dataset.id, 'shared.dataset.id');
+    const members = request.members.map((member, index): Omit<ComparisonMemberState, 'surface'> => {
+      const training = this.memberTraining(request, index);
+      const stored = member.model ? this.s.models.get(member.model)! : null;
+      return {
+        label: member.label ?? stored?.name ?? `${training!.architecture.id}${training!.architecture.width === 1 ? '' : ` ×${training!.architecture.width}`}`,
+        architecture: training?.architecture ?? null,
+        status: 'pending',
+        trainingId: null,
+        modelId: stored?.id ?? null,
+        surfaceId: null,
+        metrics: null,
+        hessian: null,
+        gradientFlow: [],
+        error: null,
+      };
+    });
+    const id = randomUUID();
+    const createdAt = new Date().toISOString();
+    const state: StoredComparison = {
+      id, name: request.name ?? null, status: 'running', request, members, finding: null, createdAt, finishedAt: null,
+      links: { self: `/api/v1/comparisons/${id}` },
+    };
+    this.states.set(id, state);
+    await this.save(state);
+    await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(createdAt), id);
+    // Surfaces are checked (model vs dataset shapes, grid) before anything is trained.
+    for (const member of members) if (member.modelId) this.s.surfaces.plan(this.surfaceRequest(state, member), 'validation');
+    void this.run(id);
+    return this.get(id);
+  }
+
+  private surfaceRequest(state: StoredComparison, member: Omit<ComparisonMemberState, 'surface'>): SurfaceRequest {
+    const { shared } = state.request as ComparisonRequest;
+    return {
+      model: member.modelId!,
+      dataset: shared.dataset,
+      grid: shared.grid,
+      ...(shared.directions ? { directions: shared.directions } : {}),
+      ...(shared.loss ? { loss: shared.loss } : {}),
+      ...(shared.batchSize ? { batchSize: shared.batchSize } : {}),
+      name: `${state.name ?? 'comparison'}: ${member.label}`,
+    };
+  }
+
+  private async run(id: string): Promise<void> {
+    const state = (await this.load(id))!;
+    await Promise.all(state.members.map((_, index) => this.runMember(state, index).catch(async (err: Error) => {
+      const member = state.members[index]!;
+      member.status = 'failed';
+      member.error = { code: err instanceof ContractError ? 'INVALID_INPUT' : 'MEMBER_FAILED', message: err.message };
+      await this.save(state);
+    })));
+    const completed = [];
+    for (const member of state.members) {
+      const initial = member.gradientFlow.find((f) => f.label === 'initialisation') ?? null;
+      if (member.metrics) completed.push({ label: member.label, metrics: member.metrics, hessian: member.hessian?.summary ?? null, gradientFlow: initial });
+    }
+    state.finding = completed.length > 0 ? comparisonFinding(completed) : null;
+    state.status = state.members.every((m) => m.status === 'completed') ? 'completed' : 'failed';
+    state.finishedAt = new Date().toISOString();
+    await this.save(state);
+  }
+
+  private async runMember(state: StoredComparison, index: number): Promise<void> {
+    const member = state.members[index]!;
+    if (member.status === 'completed' || member.status === 'failed') return;
+    if (!member.modelId) {
+      const training = this.memberTraining(state.request as ComparisonRequest, index)!;
+      const key = recipeKey(training);
+      const trained = this.s.models.list().find((m) => m.dataset === training.dataset.id && m.metadata.recipe !== undefined && recipeKey(m.metadata.recipe as ResolvedTrainingRequest) === key);
+      if (trained) {
+        member.modelId = trained.id;
+      } else {
+        if (!member.trainingId) {
+          const { name: _name, ...body } = training;
+          member.trainingId = (await this.s.trainings.submit({ ...body, name: `${state.name ?? 'comparison'}: ${member.label}` })).id;
+          member.status = 'training';
+          await this.save(state);
+        }
+        member.modelId = await this.s.trainings.waitForModel(member.trainingId);
+      }
+      await this.save(state);
+    }
+    if (!member.surfaceId) {
+      member.surfaceId = (await this.s.surfaces.submit(this.surfaceRequest(state, member))).id;
+      member.status = 'mapping';
+      await this.save(state);
+    }
+    const surfaceId = member.surfaceId;
+    const surface = await this.s.surfaces.whenFinal(surfaceId);
+    if (surface.status !== 'completed') {
+      throw new Error(`surface ${surfaceId} ${surface.status}${surface.error ? `: ${surface.error.message}` : ''}`);
+    }
+    member.metrics = surfaceMetrics(await this.s.surfaces.result(surfaceId));
+    member.status = 'analysing';
+    await this.save(state);
+    const [gradientFlow] = await Promise.all([this.gradientFlows(member), this.hessianMap(state, member)]);
+    member.gradientFlow = gradientFlow;
+    member.status = 'completed';
+    await this.save(state);
+  }
+
+  /**
+   * The member's Hessian map with the comparison's settings (shared.hessian over
+   * COMPARISON_HESSIAN_DEFAULTS): an existing map with the same settings is reused, a lost job
+   * (Redis restarted) is queued again; progress is saved as it comes. A failure is recorded on
+   * member.hessian and never fails the member.
+   */
+  private async hessianMap(state: StoredComparison, member: Omit<ComparisonMemberState, 'surface'>): Promise<void> {
+    const requested = (state.request as ComparisonRequest).shared.hessian;
+    if (requested === false) return;
+    const surfaceId = member.surfaceId!;
+    const record = await this.s.surfaces.get(surfaceId);
+    const settings = resolveHessianRequest({ ...COMPARISON_HESSIAN_DEFAULTS, ...requested }, record.provenance.dataset.samples);
+    const sameSettings = (s: ResolvedHessianMapRequest) => hessianJobId(surfaceId, s) === hessianJobId(surfaceId, settings);
+    const track = async (current: HessianState): Promise<boolean> => {
+      const next: MemberHessian = current.status === 'completed'
+        ? { status: 'completed', progress: { done: current.result.points.length, total: current.result.points.length }, summary: current.result.summary, error: null }
+        : { status: current.status, progress: current.progress, summary: null, error: current.error };
+      if (JSON.stringify(next) !== JSON.stringify(member.hessian)) {
+        member.hessian = next;
+        await this.save(state);
+      }
+      return next.status === 'completed' || next.status === 'failed';
+    };
+    try {
+      const existing = await this.s.hessians.state(surfaceId);
+      let current: HessianState = !existing || (existing.status === 'completed' ? !sameSettings(existing.result.settings) : existing.status === 'failed')
+        ? await this.s.hessians.request(surfaceId, settings)
+        : existing;
+      // Progress is saved point by point, in order.
+      let saving = Promise.resolve(false);
+      while (!(await track(current))) {
+        const final = await this.s.hessians.whenFinal(surfaceId, (progress) => {
+          if (current.status === 'completed') return;
+          const next: HessianState = { ...current, status: 'running', progress };
+          current = next;
+          saving = saving.then(() => track(next));
+        });
+        await saving;
+        // Null: the job is gone without a map (Redis lost it), so it is queued again.
+        current = final ?? (await this.s.hessians.request(surfaceId, settings));
+      }
+    } catch (err) {
+      member.hessian = { status: 'failed', progress: member.hessian?.progress ?? { done: 0, total: 0 }, summary: null, error: (err as Error).message };
+      await this.save(state);
+    }
+  }
+
+  /**
+   * Per-layer gradient norms on the surface's own samples: trained, and at initialisation when
+   * the model has a zoo training recipe (its initial weights are rebuilt from the recipe's
+   * architecture and seed). Optional extras: a failure leaves one out, never fails the member.
+   */
+  private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<GradientFlow[]> {
+    const model = this.s.models.get(member.modelId!);
+    const surface = await this.s.surfaces.get(member.surfaceId!);
+    if (!model || model.format !== 'tfjs-layers' || !this.analysisEvents) return [];
+    const recipe = model.metadata.recipe as ResolvedTrainingRequest | undefined;
+    const points: { label: string; parameters: GradientFlowJobData['parameters'] }[] = [
+      ...(recipe ? [{ label: 'initialisation', parameters: { source: 'initialisation' as const, architecture: recipe.architecture, seed: recipe.seed } }] : []),
+      { label: 'trained', parameters: { source: 'stored' } },
+    ];
+    const { dataset } = surface.provenance;
+    try {
+      for (const hash of Object.values(model.files)) await this.s.blobs.publish(hash);
+      if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+    } catch {
+      return [];
+    }
+    const flows = await Promise.all(points.map(async ({ label, parameters }) => {
+      try {
+        const data: GradientFlowJobData = {
+          model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
+          dataset: { id: dataset.id, hash: dataset.hash, split: dataset.split, samples: dataset.samples, sampleSeed: dataset.sampleSeed },
+          loss: surface.provenance.loss,
+          batchSize: surface.provenance.batchSize,
+          label,
+          parameters,
+        };
+        const job = await this.analysis.add('gradient-flow', data, { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
+        return (await job.waitUntilFinished(this.analysisEvents!, GRADIENT_FLOW_TIMEOUT_MS)) as GradientFlow;
+      } catch {
+        return null;
+      }
+    }));
+    return flows.filter((f): f is GradientFlow => f !== null);
+  }
+
+  async list(): Promise<StoredComparison[]> {
+    const ids = await this.s.redis.zrevrange(this.s.keys.comparisons, 0, -1);
+    const states = await Promise.all(ids.map((id) => this.load(id)));
+    return states.filter((s): s is StoredComparison => s !== null);
+  }
+
+  /** The record with each finished member's surface inlined. */
+  async get(id: string): Promise<ComparisonRecord> {
+    const state = await this.load(id);
+    if (!state) throw notFound('comparison', id);
+    const members = await Promise.all(
+      state.members.map(async (m) => ({ ...m, surface: m.status === 'completed' && m.surfaceId ? await this.s.surfaces.result(m.surfaceId) : null })),
+    );
+    return { ...state, members };
+  }
+}
+

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobIds, QUEUES, type RedisKeys, type TrainingJobData, type TrainingState } from '../../contract/index.ts';
+import { checkArchitectureInput } from '../../contract/architectures.ts';
+import {
+  resolveTrainingRequest,
+  type CheckpointInfo,
+  type EpochMetrics,
+  type ResolvedTrainingRequest,
+  type TrainingOutcome,
+  type TrainingRecord,
+  type TrainingRequest,
+} from '../../contract/training.ts';
+import { badRequest, HttpError, notFound } from '../errors.ts';
+import type { BlobStore } from '../stores/blobs.ts';
+import type { DatasetStore } from '../stores/datasets.ts';
+import type { ModelStore } from '../stores/models.ts';
+import { readJsonDir, writeAtomic } from '../stores/files.ts';
+import { Waiters } from './waiters.ts';
+
+export interface TrainingServiceOptions {
+  /** Each run's state is copied here (<id>.json) at submission and when final. */
+  dataDir: string;
+  redis: Redis;
+  keys: RedisKeys;
+  blobs: BlobStore;
+  models: ModelStore;
+  datasets: DatasetStore;
+}
+
+const FINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * Training runs from request to registered model. Live state is the Redis hash
+ * redisKeys(ns).training(id) (the worker writes progress there); when the worker leaves a run
+ * 'trained', the API registers the final files as a model (source 'training', the training
+ * record in its metadata), persists the checkpoints to disk and publishes `done`. The state is
+ * copied to disk at submission and when final, so a run outlives Redis: a finished one is served
+ * again, one in flight is queued again (training is seeded: the same weights come out).
+ */
+export class TrainingService {
+  readonly queue: Queue<TrainingJobData>;
+  private events?: QueueEvents;
+  private readonly settling = new Map<string, Promise<void>>();
+  private readonly finals = new Waiters<TrainingRecord>();
+
+  constructor(private readonly s: TrainingServiceOptions) {
+    this.queue = new Queue(QUEUES.trainings, { connection: s.redis, prefix: s.keys.bullPrefix });
+  }
+
+  private get dataDir(): string {
+    return this.s.dataDir;
+  }
+
+  private persist(id: string, state: TrainingState): Promise<void> {
+    return writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state }));
+  }
+
+  private enqueue(id: string): Promise<unknown> {
+    return this.queue.add('training', { trainingId: id }, { jobId: jobIds.training(id), attempts: 1, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } });
+  }
+
+  /**
+   * Listen for ended jobs; restore runs Redis lost from disk (finished ones as they were, the
+   * rest queued again); then settle the runs that ended while the API was down.
+   */
+  async start(): Promise<void> {
+    this.events = new QueueEvents(QUEUES.trainings, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
+    const settle = ({ jobId }: { jobId: string }) => void this.settle(jobId.replace(/^training-/, '')).catch(() => undefined);
+    this.events.on('completed', settle);
+    this.events.on('failed', settle);
+    await this.events.waitUntilReady();
+    for (const { id, state } of await readJsonDir<{ id: string; state: TrainingState }>(this.dataDir)) {
+      if (await this.s.redis.exists(this.s.keys.training(id))) continue;
+      const modelId = modelIdOf(id);
+      const registered = !FINAL.has(state.status) && this.s.models.get(modelId) !== undefined;
+      const final = FINAL.has(state.status) || registered;
+      const restored: TrainingState = FINAL.has(state.status)
+        ? state
+        : registered
+          ? { ...state, status: 'completed', modelId }
+          : { status: 'queued', plan: state.plan, createdAt: state.createdAt };
+      await this.s.redis.hset(this.s.keys.training(id), restored as unknown as Record<string, string>);
+      await this.s.redis.zadd(this.s.keys.trainings, Date.parse(state.createdAt), id);
+      if (final) continue;
+      const { dataset } = JSON.parse(state.plan) as { dataset: { hash: string | null } };
+      if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+      await this.enqueue(id);
+    }
+    for (const id of await this.s.redis.zrange(this.s.keys.trainings, 0, -1)) await this.settle(id);
+  }
+
+  async close(): Promise<void> {
+    await this.events?.close();
+    await this.queue.close();
+  }
+
+  /** Check the request against the catalog and the dataset (4xx naming the field), then queue it. */
+  async submit(body: TrainingRequest): Promise<TrainingRecord> {
+    const dataset = this.s.datasets.get(body.dataset.id);
+    if (!dataset) throw notFound('dataset', body.dataset.id, 'dataset.id');
+    if (dataset.task !== 'classification') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers`, 'dataset.id');
+    if (dataset.splits.train === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no train samples`, 'dataset.id');
+    checkArchitectureInput(body.architecture, dataset.inputShape);
+    const request = resolveTrainingRequest(body);
+    const id = randomUUID();
+    const createdAt = new Date().toISOString();
+    const state: TrainingState = { status: 'queued', plan: JSON.stringify({ request, dataset: { id: dataset.id, hash: dataset.hash } }), createdAt };
+    try {
+      if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+      await this.s.redis.hset(this.s.keys.training(id), state as unknown as Record<string, string>);
+      await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
+      await this.persist(id, state);
+      await this.enqueue(id);
+    } catch (err) {
+      throw new HttpError(503, 'QUEUE_UNAVAILABLE', `the job queue is unavailable: ${(err as Error).message}`);
+    }
+    return this.get(id);
+  }
+
+  async list(): Promise<TrainingRecord[]> {
+    const ids = await this.s.redis.zrevrange(this.s.keys.trainings, 0, -1);
+    return Promise.all(ids.map((id) => this.get(id)));
+  }
+
+  async get(id: string): Promise<TrainingRecord> {
+    const state = (await this.s.redis.hgetall(this.s.keys.training(id))) as unknown as TrainingState;
+    if (!state.plan) throw notFound('training', id);
+    return toRecord(id, state);
+  }
+
+  /** Resolves with the record once the run is completed (its model registered), failed or cancelled. */
+  whenFinal(id: string): Promise<TrainingRecord> {
+    return this.finals.wait(id, async () => {
+      const record = await this.get(id);
+      return FINAL.has(record.status) ? record : null;
+    });
+  }
+
+  async cancel(id: string): Promise<TrainingRecord> {
+    const record = await this.get(id);
+    if (FINAL.has(record.status)) return record;
+    await this.s.redis.hset(this.s.keys.training(id), 'cancelled', '1');
+    const job = await this.queue.getJob(jobIds.training(id));
+    // A queued job is removed here; a running one stops at its next batch.
+    if (job && (await job.isWaiting()) && (await job.remove().then(() => true, () => false))) {
+      await this.s.redis.hset(this.s.keys.training(id), { status: 'cancelled', finishedAt: new Date().toISOString() });
+      await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', 'event', 'cancelled', 'data', '{}');
+      await this.settle(id);
+    }
+    return this.get(id);
+  }
+
+  /** Resolves with the model id once the run is completed, else rejects naming the outcome. */
+  async waitForModel(id: string): Promise<string> {
+    const record = await this.whenFinal(id);
+    if (record.status === 'completed' && record.modelId) return record.modelId;
+    throw new Error(`training ${id} ${record.status}${record.error ? `: ${record.error.message}` : ''}`);
+  }
+
+  /**
+   * After a run's job ended: register the model of a 'trained' run, copy a final state to disk
+   * and wake whoever waits for it. Idempotent; one at a time per run.
+   */
+  private settle(id: string): Promise<void> {
+    let running = this.settling.get(id);
+    if (!running) {
+      running = (async () => {
+        await this.register(id);
+        const state = (await this.s.redis.hgetall(this.s.keys.training(id))) as unknown as TrainingState;
+        if (!state.plan || !FINAL.has(state.status)) return;
+        await this.persist(id, state);
+        this.finals.resolve(id, toRecord(id, state));
+      })().finally(() => this.settling.delete(id));
+      this.settling.set(id, running);
+    }
+    return running;
+  }
+
+  private async register(id: string): Promise<void> {
+    const key = this.s.keys.training(id);
+    const state = (await this.s.redis.hgetall(key)) as unknown as TrainingState;
+    if (state.status !== 'trained' || !state.outcome) return;
+    const outcome = JSON.parse(state.outcome) as TrainingOutcome;
+    const { request } = JSON.parse(state.plan) as { request: ResolvedTrainingRequest };
+    const files: Record<string, Uint8Array> = {};
+    for (const [name, hash] of Object.entries(outcome.files)) {
+      const bytes = await this.s.redis.getBuffer(this.s.keys.blob(hash));
+      if (!bytes) throw new Error(`blob ${hash} of training ${id} is not in Redis`);
+      files[name] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    for (const checkpoint of outcome.checkpoints) await this.s.blobs.persistFromRedis(checkpoint.hash);
+    const modelId = modelIdOf(id);
+    await this.s.models.register({
+      id: modelId,
+      name: request.name,
+      format: 'tfjs-layers',
+      source: 'training',
+      description: `${request.architecture.id} (width ${request.architecture.width}) trained ${request.epochs} epoch(s) on ${request.dataset.id}; training ${id}`,
+      files,
+      dataset: request.dataset.id,
+      tags: ['training', request.architecture.id],
+      metadata: {
+        training: id, architecture: request.architecture, recipe: request, backend: outcome.backend,
+        history: outcome.history, checkpoints: outcome.checkpoints,
+        final: { train: outcome.finalTrain, test: outcome.finalTest }, trainingSeconds: Math.round(outcome.seconds),
+      },
+    });
+    await this.s.redis.hset(key, { status: 'completed', modelId });
+    await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', 'event', 'done', 'data', JSON.stringify({ status: 'completed', modelId }));
+  }
+}
+
+const modelIdOf = (trainingId: string) => `trained-${trainingId}`;
+
+function parse<T>(raw: string | undefined, fallback: T): T {
+  return raw ? (JSON.parse(raw) as T) : fallback;
+}
+
+function toRecord(id: string, state: TrainingState): TrainingRecord {
+  const { request } = JSON.parse(state.plan) as { request: ResolvedTrainingRequest };
+  const outcome = parse<TrainingOutcome | null>(state.outcome, null);
+  const self = `/api/v1/trainings/${id}`;
+  return {
+    id,
+    // 'trained' is internal: the model is being registered.
+    status: state.status === 'trained' ? 'running' : state.status,
+    request,
+    progress: { epoch: Number(state.epoch ?? 0), epochs: request.epochs },
+    history: parse<EpochMetrics[]>(state.history, []),
+    checkpoints: parse<CheckpointInfo[]>(state.checkpoints, []),
+    modelId: state.modelId ?? null,
+    backend: outcome?.backend ?? null,
+    parameterCount: outcome?.parameterCount ?? null,
+    createdAt: state.createdAt,
+    startedAt: state.startedAt ?? null,
+    finishedAt: state.finishedAt ?? null,
+    error: parse<{ code: string; message: string } | null>(state.error, null),
+    links: { self, events: `${self}/events`, model: state.modelId ? `/api/v1/models/${state.modelId}` : null },
+  };
+}
+
