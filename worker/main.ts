@@ -2,12 +2,11 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ANALYSIS_QUEUE } from '../contract/metrics/hessian.ts';
 import { QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
 import { workerConfig } from './config.ts';
 import { ENGINES } from './engine/registry.ts';
 import { surfaceProcessor } from './jobs/surface.ts';
-import { SurfaceState } from './surface-state.ts';
+import { SurfaceStateStore } from './surface-state.ts';
 
 /**
  * One worker process: plans and assembles surfaces in-process (light work) and evaluates chunks
@@ -17,7 +16,7 @@ const config = workerConfig();
 const keys = redisKeys(config.namespace);
 const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const prefix = keys.bullPrefix;
-const state = new SurfaceState(connection, keys);
+const state = new SurfaceStateStore(connection, keys);
 const chunkQueue = new Queue<ChunkJobData>(QUEUES.chunks, { connection, prefix });
 
 const surfaces = new Worker(QUEUES.surfaces, surfaceProcessor({ redis: connection, keys, chunkQueue }), { connection, prefix, concurrency: 8 });
@@ -37,7 +36,7 @@ function sandboxed(queue: string, processor: string, maxStalledCount = 1): Worke
 // flow is short, so both queues may outlive several worker deaths; a training that stalls twice
 // fails instead of starting its long work over and over.
 const chunks = sandboxed(QUEUES.chunks, './jobs/chunk.ts', 5);
-const analysis = sandboxed(ANALYSIS_QUEUE, './jobs/hessian.ts', 5);
+const analysis = sandboxed(QUEUES.analysis, './jobs/hessian.ts', 5);
 const trainings = sandboxed(QUEUES.trainings, './jobs/training.ts');
 
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */

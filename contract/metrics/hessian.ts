@@ -8,9 +8,6 @@ import { EngineInfo } from '../surface.ts';
  * (first-order tfjs gradients only), λmax by Lanczos, λmin by Lanczos on H − s·I, s = 0.51·λmax.
  */
 
-/** Queue of the analysis jobs (Hessian maps and gradient flow), processed by worker/jobs/hessian.ts. */
-export const ANALYSIS_QUEUE = 'la-analysis';
-
 export const HessianMapRequest = Type.Object(
   {
     points: Type.Optional(Type.Integer({

@@ -9,7 +9,7 @@ import { evaluationData } from '../datasets/select.ts';
 import type { Evaluator } from '../engine/evaluator.ts';
 import { createEvaluator } from '../engine/registry.ts';
 import { perturb } from '../numeric/vector.ts';
-import { SurfaceState } from '../surface-state.ts';
+import { SurfaceStateStore } from '../surface-state.ts';
 
 /**
  * Sandboxed processor (its own process, so CPU-bound evaluation never stalls the parent's lock
@@ -20,7 +20,7 @@ const config = workerConfig();
 const keys = redisKeys(config.namespace);
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const artifacts = new Artifacts(redis, keys);
-const state = new SurfaceState(redis, keys);
+const state = new SurfaceStateStore(redis, keys);
 
 interface Loaded {
   evaluator: Evaluator;
@@ -86,10 +86,10 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
   const { surfaceId, index, iy, ix0, ix1 } = job.data;
   try {
     const current = await state.read(surfaceId);
-    if (current.cancelled === '1') return { points: 0, cancelled: true };
+    if (current.cancelled) return { points: 0, cancelled: true };
     const plan = state.plan(current);
     if (!current.directions) throw new Error('the surface has no directions yet');
-    const { hash } = JSON.parse(current.directions) as { hash: string };
+    const { hash } = current.directions;
     const started = performance.now();
     const { evaluator, theta } = await evaluatorFor(plan, surfaceId);
     const directions = await directionsFor(hash, theta.length);

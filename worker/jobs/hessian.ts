@@ -16,10 +16,10 @@ import { initialisationParameters } from '../analysis/initial-parameters.ts';
 import { SHIFT_FACTOR } from '../hessian/eigen-ratio.ts';
 import { hessianMap, hessianPointKey, trainableMask } from '../hessian/hessian-map.ts';
 import { HVP_EPSILON_SCALE } from '../hessian/hvp.ts';
-import { SurfaceState } from '../surface-state.ts';
+import { SurfaceStateStore } from '../surface-state.ts';
 
 /**
- * Analysis jobs on ANALYSIS_QUEUE, by job name:
+ * Analysis jobs on QUEUES.analysis, by job name:
  * - 'hessian-map' (HessianJobData): the |λmin/λmax| map over a sub-grid of a COMPLETED surface,
  *   with the surface's model, samples and directions; progress { done, total } per point; each
  *   finished point is kept at hessianKeys(ns).points(surfaceId, jobId) until the map is done, so a
@@ -48,7 +48,7 @@ function firstSamples(data: EvalData, samples: number): EvalData {
 }
 
 export function analysisProcessor(ctx: AnalysisContext) {
-  const state = new SurfaceState(ctx.redis, ctx.keys);
+  const state = new SurfaceStateStore(ctx.redis, ctx.keys);
   const artifacts = new Artifacts(ctx.redis, ctx.keys);
 
   async function processHessianMap(job: AnalysisJob): Promise<HessianMapResult> {
@@ -58,7 +58,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
     if (current.status !== 'completed') throw new ContractError('surfaceId', `surface ${surfaceId} is ${current.status ?? 'unknown'}, not completed`);
     const plan = state.plan(current);
     if (plan.model.format !== 'tfjs-layers') throw new ContractError('model', 'Hessian maps need a tfjs Layers model (first-order tfjs gradients)');
-    const { hash } = JSON.parse(current.directions!) as { hash: string };
+    const { hash } = current.directions!;
     const artifact = await artifacts.model(plan.model);
     const theta = initialParameters(artifact);
     const all = new Float32Array((await artifacts.blob(hash)).slice().buffer);
