@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
 import { Artifacts, initialParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
+import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
 import type { Evaluator } from '../engine/evaluator.ts';
 import { createEvaluator } from '../engine/registry.ts';
@@ -17,8 +18,10 @@ import { SurfaceStateStore } from '../surface-state.ts';
  * across chunks: a process typically serves every chunk of a surface.
  */
 const config = workerConfig();
-const keys = redisKeys(config.namespace);
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const log = workerLog(config);
+const engineSettings = { ...config, onWarning: (message: string) => log.warn(message) };
+const keys = redisKeys(config.LA_NAMESPACE);
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const artifacts = new Artifacts(redis, keys);
 const state = new SurfaceStateStore(redis, keys);
 
@@ -50,7 +53,7 @@ async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loade
 async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
   let entry = loaded.get(engine);
   if (!entry) {
-    entry = { evaluator: await createEvaluator(engine), modelKey: '', dataKey: '', theta: new Float32Array(0) };
+    entry = { evaluator: await createEvaluator(engine, engineSettings), modelKey: '', dataKey: '', theta: new Float32Array(0) };
     loaded.set(engine, entry);
   }
   const model = await artifacts.model(plan.model);

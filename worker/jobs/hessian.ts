@@ -6,9 +6,10 @@ import type { GradientFlow, GradientFlowJobData } from '../../contract/metrics/g
 import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianPoint } from '../../contract/metrics/hessian.ts';
 import { Artifacts, initialParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
+import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
 import type { EvalData } from '../engine/evaluator.ts';
-import { initTfjs } from '../engine/tfjs/backend.ts';
+import { initTfjs, type TfjsBackendOptions } from '../engine/tfjs/backend.ts';
 import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
 import { loadLayersModel } from '../engine/tfjs/load-model.ts';
 import { gradientFlowOfArtifact } from '../analysis/gradient-flow.ts';
@@ -32,6 +33,8 @@ export interface AnalysisContext {
   redis: Redis;
   keys: RedisKeys;
   namespace: string;
+  /** The worker's tfjs settings (LA_TFJS_BACKEND); default auto. */
+  tfjs?: TfjsBackendOptions;
 }
 
 type AnalysisJob = Job | SandboxedJob;
@@ -68,7 +71,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
     const keys = hessianKeys(ctx.namespace);
     const finishedKey = keys.points(surfaceId, hessianJobId(surfaceId, request));
     const finished = new Map(Object.entries(await ctx.redis.hgetall(finishedKey)).map(([key, json]) => [key, JSON.parse(json) as HessianPoint]));
-    const engine = await initTfjs();
+    const engine = await initTfjs(ctx.tfjs);
     const model = await loadLayersModel(artifact);
     const gradients = createGradientEvaluator(model, data, { loss: plan.loss, outputActivation: artifact.outputActivation, params: artifact.parameters, batchSize: plan.batchSize });
     try {
@@ -120,7 +123,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
       flat = initialParameters(artifact);
     } else {
       if (arrays.classes === null) throw new ContractError('dataset', `${request.dataset.id} is not a classification set; zoo models are classifiers`);
-      await initTfjs();
+      await initTfjs(ctx.tfjs);
       flat = await initialisationParameters(parameters.architecture, parameters.seed, { inputShape: arrays.inputShape, classes: arrays.classes }, artifact.parameters);
     }
     const { data } = evaluationData(arrays, request.dataset.split, request.dataset.samples, request.dataset.sampleSeed);
@@ -146,10 +149,12 @@ let sandboxed: ReturnType<typeof analysisProcessor> | null = null;
 export default function processSandboxedAnalysis(job: SandboxedJob): Promise<HessianMapResult | GradientFlow> {
   if (!sandboxed) {
     const config = workerConfig();
+    const log = workerLog(config);
     sandboxed = analysisProcessor({
-      redis: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
-      keys: redisKeys(config.namespace),
-      namespace: config.namespace,
+      redis: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
+      keys: redisKeys(config.LA_NAMESPACE),
+      namespace: config.LA_NAMESPACE,
+      tfjs: { backend: config.LA_TFJS_BACKEND, onWarning: (message) => log.warn(message) },
     });
   }
   return sandboxed(job);

@@ -6,6 +6,7 @@ import { ContractError, eventFields, redisKeys, trainingState, type JobError, ty
 import type { CheckpointInfo, EpochMetrics, TrainingOutcome } from '../../contract/training.ts';
 import { Artifacts } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
+import { workerLog } from '../log.ts';
 import { initTfjs } from '../engine/tfjs/backend.ts';
 import { runTraining } from '../training/run.ts';
 import { TrainingCancelled } from '../training/train.ts';
@@ -17,8 +18,9 @@ import { TrainingCancelled } from '../training/train.ts';
  * run in state 'trained' with its TrainingOutcome; the API then registers the model and sends `done`.
  */
 const config = workerConfig();
-const keys = redisKeys(config.namespace);
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const log = workerLog(config);
+const keys = redisKeys(config.LA_NAMESPACE);
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const artifacts = new Artifacts(redis, keys);
 process.on('disconnect', () => process.exit(0));
 
@@ -55,7 +57,7 @@ export default async function processTraining(job: SandboxedJob<TrainingJobData>
   let lastPoll = 0;
   let cancelled = false;
   try {
-    await initTfjs();
+    await initTfjs({ backend: config.LA_TFJS_BACKEND, onWarning: (message) => log.warn(message) });
     const dataset = await artifacts.dataset({ id: plan.dataset.id, hash: plan.dataset.hash, split: 'train', samples: 1, sampleSeed: 0 });
     await redis.hset(stateKey, trainingState.write({ status: 'running', startedAt: new Date().toISOString(), epoch: 0, history: [], checkpoints: [] }));
     await publish(id, { event: 'started', data: { epochs: plan.request.epochs } });

@@ -82,8 +82,7 @@ function smallConvNet(): tf.LayersModel {
 let tfjs: TfjsEvaluator;
 let onnxEngine: OnnxEvaluator;
 beforeAll(async () => {
-  process.env.LA_TFJS_BACKEND = 'wasm';
-  tfjs = await TfjsEvaluator.create();
+  tfjs = await TfjsEvaluator.create({ backend: 'wasm' });
   onnxEngine = await OnnxEvaluator.create();
 });
 afterAll(() => {

@@ -16,26 +16,7 @@ const DEFAULT_BATCH_SIZE = 128;
 const MAX_RUN_ROWS = 64;
 const BYTES_PER_FLOAT32 = 4;
 
-/** Intra-op threads per session: env LA_ONNX_THREADS, default 1 (one worker process per core instead). */
-export function onnxThreads(): number {
-  const raw = process.env.LA_ONNX_THREADS;
-  if (raw === undefined || raw === '') return 1;
-  const threads = Number(raw);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`LA_ONNX_THREADS="${raw}" is not a positive integer`);
-  return threads;
-}
-
 export type ParameterFeed = 'initializers' | 'inputs';
-
-const PARAMETER_FEEDS: readonly string[] = ['auto', 'initializers', 'inputs'];
-
-/** env LA_ONNX_PARAMETER_FEED = auto (default) | initializers | inputs. */
-export function parameterFeedFromEnv(): ParameterFeed | 'auto' {
-  const raw = process.env.LA_ONNX_PARAMETER_FEED;
-  if (raw === undefined || raw === '') return 'auto';
-  if (!PARAMETER_FEEDS.includes(raw)) throw new Error(`LA_ONNX_PARAMETER_FEED="${raw}" is not one of ${PARAMETER_FEEDS.join(', ')}`);
-  return raw as ParameterFeed | 'auto';
-}
 
 /**
  * Measured on this project's benchmark (bench/): ResNet-20 (272k parameters) runs 3–4× faster with
@@ -58,10 +39,10 @@ export interface OnnxEvaluatorOptions {
    * off on small models, where creating a session costs more than the run). 'auto': decided by the
    * model's size alone (see autoFeed), so every worker of a surface makes the same choice and the
    * numbers do not depend on timing. Both are exact; they differ only by float rounding (folded
-   * BN). Default: parameterFeedFromEnv().
+   * BN). Default 'auto' (the worker passes LA_ONNX_PARAMETER_FEED through the engine registry).
    */
   parameterFeed?: ParameterFeed | 'auto';
-  /** Intra-op threads per session. Default: onnxThreads() (env LA_ONNX_THREADS, else 1). */
+  /** Intra-op threads per session. Default 1 (the worker passes LA_ONNX_THREADS through the engine registry). */
   threads?: number;
 }
 
@@ -240,7 +221,7 @@ export class OnnxEvaluator implements Evaluator {
   }
 
   static async create(options: OnnxEvaluatorOptions = {}): Promise<OnnxEvaluator> {
-    return new OnnxEvaluator(options.parameterFeed ?? parameterFeedFromEnv(), options.threads ?? onnxThreads());
+    return new OnnxEvaluator(options.parameterFeed ?? 'auto', options.threads ?? 1);
   }
 
   /** The representation in use; null before a model is loaded. */

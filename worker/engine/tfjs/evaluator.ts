@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ContractError, lossHasAccuracy, type EngineInfo, type ParameterInfo } from '../../../contract/index.ts';
 import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
-import { initTfjs } from './backend.ts';
+import { initTfjs, type TfjsBackendOptions } from './backend.ts';
 import { loadLayersModel } from './load-model.ts';
 import { batchLosses } from './losses.ts';
 
@@ -44,8 +44,8 @@ export class TfjsEvaluator implements Evaluator {
   }
 
   /** Initializes the tfjs backend (see initTfjs) and returns an empty evaluator. */
-  static async create(): Promise<TfjsEvaluator> {
-    return new TfjsEvaluator(await initTfjs());
+  static async create(options: TfjsBackendOptions = {}): Promise<TfjsEvaluator> {
+    return new TfjsEvaluator(await initTfjs(options));
   }
 
   /** Loads the model; samples bound before are dropped (call setData again). */
