@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { COMPARISON_HESSIAN_DEFAULTS } from '../contract/comparisons.ts';
 import type { EngineInfo } from '../contract/surface.ts';
-import { initialParameters } from '../worker/artifacts.ts';
+import { storedParameters } from '../worker/artifacts.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { evaluationData } from '../worker/datasets/select.ts';
 import { layersModelArtifact } from '../worker/engine/tfjs/artifact.ts';
@@ -31,7 +31,7 @@ export async function benchHessian(modelId: string, fixturesDir: string): Promis
   const dir = `${fixturesDir}/${modelId}`;
   const files = { 'model.json': new Uint8Array(await readFile(`${dir}/model.json`)), 'weights.bin': new Uint8Array(await readFile(`${dir}/weights.bin`)) };
   const artifact = layersModelArtifact(files, modelId);
-  const theta = initialParameters(artifact);
+  const theta = storedParameters(artifact);
   const { samples, maxSteps } = COMPARISON_HESSIAN_DEFAULTS;
   const { data: selected } = evaluationData(builtinDataset('mnist'), 'test', samples, 0);
   const engine = await initTfjs();

@@ -68,7 +68,7 @@ async function run(start: StartMessage): Promise<DoneMessage> {
   const evaluator = await createEngine(start.engine);
   await evaluator.load(workload.artifact);
   await evaluator.setData(workload.data);
-  const theta = evaluator.initialParameters();
+  const theta = evaluator.storedParameters();
   const directions = surfaceDirections(workload.artifact.parameters, theta, { seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights' }, 2);
   const point = new Float32Array(theta.length);
   const options = { loss: workload.meta.loss, batchSize: workload.meta.batchSize };

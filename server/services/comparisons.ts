@@ -13,6 +13,7 @@ import {
   type GradientFlow, type GradientFlowJobData, type ResolvedHessianMapRequest,
 } from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
+import { modelFormat } from '../../contract/formats/index.ts';
 import { notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
@@ -322,7 +323,7 @@ export class ComparisonService {
   private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<GradientFlow[]> {
     const model = this.s.models.get(member.modelId!);
     const surface = await this.s.surfaces.get(member.surfaceId!);
-    if (!model || model.format !== 'tfjs-layers' || !this.analysisEvents) return [];
+    if (!model || !modelFormat(model.format).capabilities.gradients || !this.analysisEvents) return [];
     const recipe = model.metadata.recipe as ResolvedTrainingRequest | undefined;
     const points: { label: string; parameters: GradientFlowJobData['parameters'] }[] = [
       ...(recipe ? [{ label: 'initialisation', parameters: { source: 'initialisation' as const, architecture: recipe.architecture, seed: recipe.seed } }] : []),

@@ -23,6 +23,7 @@ import {
   type SurfaceJobData,
   type SurfaceState,
 } from '../../contract/index.ts';
+import { modelFormat, type ModelFormatSpec } from '../../contract/formats/index.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
@@ -304,9 +305,11 @@ export class SurfaceService {
     return surfaceState.read(await this.o.redis.hgetall(this.o.keys.surface(id)));
   }
 
-  modelFormatIs(id: string, format: ModelRecord['format']): boolean {
+  /** The format of the surface's model; undefined when the surface or its model is unknown. */
+  modelFormat(id: string): ModelFormatSpec | undefined {
     const record = this.records.get(id);
-    return record !== undefined && this.o.models.get(record.provenance.model.id)?.format === format;
+    const model = record && this.o.models.get(record.provenance.model.id);
+    return model && modelFormat(model.format);
   }
 
   isFinal(status: string): boolean {
@@ -339,17 +342,8 @@ function withLiveState(record: SurfaceRecord, state: SurfaceState): SurfaceRecor
   };
 }
 
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === -1 || d === b[i]);
-}
-
-/** NHWC samples feed a channels-first (PyTorch-exported) graph: the ONNX engine transposes them. */
-function channelsFirst(shape: number[]): number[] {
-  return shape.length === 3 ? [shape[2]!, shape[0]!, shape[1]!] : shape;
-}
-
 function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
-  const fits = sameShape(model.inputShape, dataset.inputShape) || (model.format === 'onnx' && sameShape(model.inputShape, channelsFirst(dataset.inputShape)));
+  const fits = modelFormat(model.format).sampleLayout(model.inputShape, dataset.inputShape) !== null;
   if (model.inputShape.length > 0 && !fits) {
     throw badRequest(
       'SHAPE_MISMATCH',

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
-import { Artifacts, initialParameters } from '../artifacts.ts';
+import { Artifacts, storedParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
 import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
@@ -60,7 +60,7 @@ async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string)
   if (entry.modelKey !== plan.model.hash) {
     entry.modelKey = '';
     await entry.evaluator.load(model);
-    entry.theta = initialParameters(model);
+    entry.theta = storedParameters(model);
     entry.modelKey = plan.model.hash;
     entry.dataKey = '';
   }

@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import { ContractError, linspace, redisKeys, type RedisKeys } from '../../contract/index.ts';
 import type { GradientFlow, GradientFlowJobData } from '../../contract/metrics/gradient-flow.ts';
 import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianPoint } from '../../contract/metrics/hessian.ts';
-import { Artifacts, initialParameters } from '../artifacts.ts';
+import { Artifacts, storedParameters } from '../artifacts.ts';
+import { modelFormat } from '../../contract/formats/index.ts';
 import { workerConfig } from '../config.ts';
 import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
@@ -60,10 +61,10 @@ export function analysisProcessor(ctx: AnalysisContext) {
     const current = await state.read(surfaceId);
     if (current.status !== 'completed') throw new ContractError('surfaceId', `surface ${surfaceId} is ${current.status ?? 'unknown'}, not completed`);
     const plan = state.plan(current);
-    if (plan.model.format !== 'tfjs-layers') throw new ContractError('model', 'Hessian maps need a tfjs Layers model (first-order tfjs gradients)');
+    if (!modelFormat(plan.model.format).capabilities.gradients) throw new ContractError('model', 'Hessian maps need a tfjs Layers model (first-order tfjs gradients)');
     const { hash } = current.directions!;
     const artifact = await artifacts.model(plan.model);
-    const theta = initialParameters(artifact);
+    const theta = storedParameters(artifact);
     const all = new Float32Array((await artifacts.blob(hash)).slice().buffer);
     const directions = { x: all.subarray(0, theta.length), y: plan.grid.y ? all.subarray(theta.length, 2 * theta.length) : null };
     const { data: selected } = evaluationData(await artifacts.dataset(plan.dataset), plan.dataset.split, plan.dataset.samples, plan.dataset.sampleSeed);
@@ -114,13 +115,13 @@ export function analysisProcessor(ctx: AnalysisContext) {
 
   async function processGradientFlow(job: AnalysisJob): Promise<GradientFlow> {
     const request = job.data as GradientFlowJobData;
-    if (request.model.format !== 'tfjs-layers') throw new ContractError('model', 'gradient flow needs a tfjs Layers model');
+    if (!modelFormat(request.model.format).capabilities.gradients) throw new ContractError('model', 'gradient flow needs a tfjs Layers model');
     const artifact = await artifacts.model(request.model);
     const arrays = await artifacts.dataset(request.dataset);
     const { parameters } = request;
     let flat: Float32Array;
     if (parameters.source === 'stored') {
-      flat = initialParameters(artifact);
+      flat = storedParameters(artifact);
     } else {
       if (arrays.classes === null) throw new ContractError('dataset', `${request.dataset.id} is not a classification set; zoo models are classifiers`);
       await initTfjs(ctx.tfjs);

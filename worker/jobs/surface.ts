@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Queue, WaitingChildrenError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOB_OPTIONS, jobIds, linspace, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
-import { Artifacts, initialParameters } from '../artifacts.ts';
+import { Artifacts, storedParameters } from '../artifacts.ts';
 import { planChunks } from '../numeric/chunks.ts';
 import { surfaceDirections } from '../numeric/directions.ts';
 import { GAUSSIAN_RNG } from '../numeric/rng.ts';
@@ -32,7 +32,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const id = job.data.surfaceId;
     const surfacePlan = state.plan(await state.read(id));
     const model = await artifacts.model(surfacePlan.model);
-    const theta = initialParameters(model);
+    const theta = storedParameters(model);
     const dimensions = surfacePlan.grid.y ? 2 : 1;
     const directions = surfaceDirections(model.parameters, theta, surfacePlan.directions, dimensions);
     const bytes = concatFloat32(directions.x, directions.y);
