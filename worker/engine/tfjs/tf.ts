@@ -5,9 +5,8 @@
  * are loaded on demand by backend.ts. The @tensorflow/tfjs umbrella would add the WebGL backend, the
  * graph-model converter and tf.data, which nothing here runs.
  */
-import '@tensorflow/tfjs-backend-cpu';
-import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
-import { findBackend, version_core } from '@tensorflow/tfjs-core';
+import { MathBackendCPU, version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { version_core } from '@tensorflow/tfjs-core';
 import { version_layers } from '@tensorflow/tfjs-layers';
 
 export * from '@tensorflow/tfjs-core';
@@ -17,10 +16,10 @@ export * from '@tensorflow/tfjs-layers';
 export const version = { tfjs: version_core, 'tfjs-core': version_core, 'tfjs-layers': version_layers, 'tfjs-backend-cpu': version_cpu } as const;
 
 /**
- * On its first tensor in Node the cpu backend prints "install our node backend" (tfjs has no flag
+ * On its first tensor in Node every cpu backend prints "install our node backend" (tfjs has no flag
  * for that banner alone; enableProdMode would silence every tfjs warning). backend.ts already takes
- * tfjs-node whenever it is installed and says so when wasm fails, so the banner is marked as shown:
- * the backend's `firstUse` guards nothing else, and every other tfjs warning still prints.
+ * tfjs-node whenever it is installed and says so when wasm fails, so the banner's guard reads as
+ * "already shown" for every instance, including those tfjs creates later when it picks a default
+ * backend: `firstUse` guards nothing else, and every other tfjs warning still prints.
  */
-const cpuBackend = findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-if (cpuBackend) cpuBackend.firstUse = false;
+Object.defineProperty(MathBackendCPU.prototype, 'firstUse', { get: () => false, set: () => {}, configurable: true });
