@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../worker/engine/tfjs/tf.ts';
 import type { LossName } from '../contract/index.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { evaluationData } from '../worker/datasets/select.ts';

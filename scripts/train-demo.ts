@@ -14,7 +14,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../worker/engine/tfjs/tf.ts';
 import seedrandom from 'seedrandom';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import type { DatasetSplitArrays } from '../contract/dataset-codec.ts';

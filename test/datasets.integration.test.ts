@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../worker/engine/tfjs/tf.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetInfo, SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';

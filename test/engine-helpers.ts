@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../worker/engine/tfjs/tf.ts';
 import type { ModelArtifact } from '../worker/engine/evaluator.ts';
 import { layersModelArtifact } from '../worker/engine/tfjs/artifact.ts';
 import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';

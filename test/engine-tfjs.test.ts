@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../worker/engine/tfjs/tf.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContractError, describeLayersModel, type Engine } from '../contract/index.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../worker/engine/tfjs/tf.ts';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Value } from 'typebox/value';

@@ -71,7 +71,7 @@ describe('ONNX models (PyTorch layout) end to end', () => {
   });
 
   it('evaluates with onnxruntime by default and falls back to tfjs for a layer the exporter does not cover', async () => {
-    const tf = await import('@tensorflow/tfjs');
+    const tf = await import('../worker/engine/tfjs/tf.ts');
     const { saveLayersModel } = await import('../worker/engine/tfjs/save-model.ts');
     const net = tf.sequential({
       layers: [

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../worker/engine/tfjs/tf.ts';
 import { ARCHITECTURES, architectureById, parameterCount } from '../contract/architectures.ts';
 import { initTfjs } from '../worker/engine/tfjs/backend.ts';
 import { buildArchitecture, resnet } from '../worker/zoo/index.ts';
@@ -69,7 +69,7 @@ describe('ResNet', () => {
       expect(model.getLayer('stage3_block1_conv2').getWeights()[0]!.shape).toEqual([3, 3, 32, 32]);
       const probabilities = tf.tidy(() => model.predict(tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 1)) as tf.Tensor);
       expect(probabilities.shape).toEqual([2, 10]);
-      const sums = tf.tidy(() => probabilities.sum(1).arraySync() as number[]);
+      const sums = tf.tidy(() => tf.sum(probabilities, 1).arraySync() as number[]);
       sums.forEach((s) => expect(s).toBeCloseTo(1, 5));
       probabilities.dispose();
     });

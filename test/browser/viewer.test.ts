@@ -238,8 +238,9 @@ describe('viewer in a real browser', () => {
     await page.goto(`${stack.baseUrl}/?compare=${skipId},${plainId}`);
     const panels = page.locator('.compare-panel');
     await expect.poll(() => panels.count()).toBe(2);
-    await expect.poll(() => page.locator('.compare-panel table.figures tr').count()).toBe(16);
-    await expect.poll(() => page.locator('.panel-status').allTextContents()).toEqual(['', '']);
+    // Both panels load their surface and start WebGL first; on a busy machine that takes longer than the 1 s default poll.
+    await expect.poll(() => page.locator('.compare-panel table.figures tr').count(), { timeout: 20_000 }).toBe(16);
+    await expect.poll(() => page.locator('.panel-status').allTextContents(), { timeout: 20_000 }).toEqual(['', '']);
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(artifacts, 'compare.png') });
 

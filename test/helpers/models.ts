@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../worker/engine/tfjs/tf.ts';
 import { saveLayersModel } from '../../worker/engine/tfjs/save-model.ts';
 
 /** A small seeded classifier for 2D inputs (the synthetic sets), saved as tfjs Layers files. */

@@ -9,8 +9,6 @@ export interface ScaleOptions {
   clip: number | null;
 }
 
-export const DEFAULT_SCALE: ScaleOptions = { scale: 'linear', epsilon: 0.1, clip: null };
-
 /** Loss → displayed value; NaN stays NaN so holes remain holes. */
 export function transformValue(loss: number, options: ScaleOptions): number {
   if (!Number.isFinite(loss)) return NaN;

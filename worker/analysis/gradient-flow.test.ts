@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Value } from 'typebox/value';
 import { GradientFlow } from '../../contract/metrics/gradient-flow.ts';

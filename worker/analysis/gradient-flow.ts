@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../engine/tfjs/tf.ts';
 import type { GradientFlow, GradientFlowLayer } from '../../contract/metrics/gradient-flow.ts';
 import type { LossName, ParameterInfo } from '../../contract/index.ts';
 import type { EvalData, ModelArtifact } from '../engine/evaluator.ts';

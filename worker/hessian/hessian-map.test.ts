@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hessianSummary, type HessianPoint } from '../../contract/metrics/hessian.ts';
 import { initTfjs } from '../engine/tfjs/backend.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalData } from '../engine/evaluator.ts';
 import { initTfjs } from '../engine/tfjs/backend.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 import { describeLayersModel, type ParameterInfo } from '../../contract/index.ts';
 import type { ModelArtifact } from '../engine/evaluator.ts';
 import { layersModelArtifact } from '../engine/tfjs/artifact.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 import { ContractError } from '../../contract/errors.ts';
 import type { DatasetArrays } from '../../contract/dataset-codec.ts';
 import type { EpochMetrics, ResolvedTrainingRequest, TrainingOutcome } from '../../contract/training.ts';

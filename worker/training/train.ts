@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { EpochMetrics, LearningRateSchedule, ResolvedOptimizer } from '../../contract/training.ts';
 import { uniformStream } from '../numeric/rng.ts';
@@ -96,7 +96,7 @@ export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitAr
     const { x, y } = gatherBatch(split, rows, inputShape);
     const [batchLoss, batchCorrect] = tf.tidy(() => {
       const losses = batchLosses(model.predict(x) as tf.Tensor, y, 'categorical_crossentropy', 'softmax');
-      return [losses.perSample.sum(), losses.correct!.sum()];
+      return [tf.sum(losses.perSample), tf.sum(losses.correct!)];
     });
     lossSum += (await batchLoss!.data())[0]!;
     correct += (await batchCorrect!.data())[0]!;
@@ -135,8 +135,8 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
           const { value, grads } = tf.variableGrads(() => {
             const output = model.apply(x, { training: true }) as tf.Tensor;
             const losses = batchLosses(output, y, 'categorical_crossentropy', 'softmax');
-            correctInBatch = tf.keep(losses.correct!.sum() as tf.Scalar);
-            return losses.perSample.mean() as tf.Scalar;
+            correctInBatch = tf.keep(tf.sum(losses.correct!) as tf.Scalar);
+            return tf.mean(losses.perSample) as tf.Scalar;
           }, trainable);
           if (options.weightDecay > 0) {
             for (const variable of trainable) grads[variable.name] = tf.add(grads[variable.name]!, tf.mul(variable, options.weightDecay));

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../engine/tfjs/tf.ts';
 import { ContractError } from '../../contract/errors.ts';
 import { architectureById, checkArchitectureInput, type ArchitectureSpec } from '../../contract/architectures.ts';
 import { densenet } from './densenet.ts';

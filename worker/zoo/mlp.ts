@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 import { scaledChannels } from '../../contract/architectures.ts';
 import { applyTo, glorotUniform, heNormal } from './seeded.ts';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 import { ContractError } from '../../contract/errors.ts';
 import { resnetBlocksPerStage, resnetStageChannels } from '../../contract/architectures.ts';
 import { applyTo, batchNorm, glorotUniform, heNormal } from './seeded.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../engine/tfjs/tf.ts';
 
 /**
  * Initializer seeds derived from the model seed and the LAYER NAME (FNV-1a), not from a running

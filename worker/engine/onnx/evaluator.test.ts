@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/tf.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LossName, ParameterInfo } from '../../../contract/index.ts';
 import { builtinDataset } from '../../datasets/builtin.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LossName } from '../../../contract/index.ts';
 import { batchLosses } from '../tfjs/losses.ts';
@@ -14,7 +14,7 @@ function tfjsSums(output: Float32Array, width: number, targets: Int32Array | Flo
     const n = output.length / width;
     const t = targets instanceof Int32Array ? tf.tensor1d(targets, 'int32') : tf.tensor2d(targets, [n, targets.length / n]);
     const { perSample, correct } = batchLosses(tf.tensor2d(output, [n, width]), t, loss, activation);
-    return { loss: perSample.sum().dataSync()[0]!, correct: correct ? correct.sum().dataSync()[0]! : 0 };
+    return { loss: tf.sum(perSample).dataSync()[0]!, correct: correct ? tf.sum(correct).dataSync()[0]! : 0 };
   });
 }
 

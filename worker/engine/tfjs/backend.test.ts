@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 /** A fresh copy of backend.ts, so its once-per-process initialization runs again. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import type { EngineInfo } from '../../../contract/index.ts';
 
 export type TfjsBackendChoice = 'node' | 'wasm' | 'cpu';

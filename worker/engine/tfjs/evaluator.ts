@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { ContractError, lossHasAccuracy, type EngineInfo, type ParameterInfo } from '../../../contract/index.ts';
 import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
 import { sameShape } from '../../../contract/formats/index.ts';
@@ -121,8 +121,8 @@ export class TfjsEvaluator implements Evaluator {
     for (let start = 0; start < data.n; start += batchSize) {
       const size = Math.min(batchSize, data.n - start);
       const batch = tf.tidy(() => {
-        const output = model.predict(data.x.slice(start, size)) as tf.Tensor;
-        const targets = data.targets.slice(start, size);
+        const output = model.predict(tf.slice(data.x, start, size)) as tf.Tensor;
+        const targets = tf.slice(data.targets, start, size);
         const { perSample, correct } = batchLosses(output, classification ? targets : tf.cast(targets, 'float32'), options.loss, this.outputActivation);
         return correct ? [perSample, correct] : [perSample];
       });

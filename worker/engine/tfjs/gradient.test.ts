@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gaussianStream } from '../../numeric/rng.ts';
 import { relativeError, storedModel } from '../../hessian/test-models.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { ContractError, type LossName, type ParameterInfo } from '../../../contract/index.ts';
 import type { EvalData } from '../evaluator.ts';
 import { batchLosses } from './losses.ts';
@@ -94,8 +94,8 @@ export function createGradientEvaluator(model: tf.LayersModel, data: EvalData, o
     let lossSum = 0;
     for (let start = 0; start < data.n; start += batchSize) {
       const size = Math.min(batchSize, data.n - start);
-      const xBatch = x.slice(start, size);
-      const targetBatch = targets.slice(start, size);
+      const xBatch = tf.slice(x, start, size);
+      const targetBatch = tf.slice(targets, start, size);
       const { value, grads } = tf.variableGrads(() => {
         const output = model.apply(xBatch, { training: batchStatistics }) as tf.Tensor;
         return tf.sum(batchLosses(output, targetBatch, options.loss, options.outputActivation).perSample) as tf.Scalar;

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { ContractError, describeLayersModel } from '../../../contract/index.ts';
 import type { ModelArtifact } from '../evaluator.ts';
 import { modelFormat, parseModelJson } from '../../../contract/formats/index.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { ContractError, type LossName } from '../../../contract/index.ts';
 
 /** Keras' epsilon: probabilities are clipped to [EPSILON, 1 − EPSILON] before the log. */
@@ -25,7 +25,7 @@ function clipProbabilities(p: tf.Tensor): tf.Tensor {
 }
 
 function rowsOf(output: tf.Tensor): tf.Tensor2D {
-  return output.reshape([output.shape[0]!, -1]) as tf.Tensor2D;
+  return tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D;
 }
 
 function categorical(output: tf.Tensor2D, labels: tf.Tensor1D, probabilities: boolean): BatchLosses {
@@ -42,7 +42,7 @@ function categorical(output: tf.Tensor2D, labels: tf.Tensor1D, probabilities: bo
 
 function binary(output: tf.Tensor2D, labels: tf.Tensor1D, probabilities: boolean): BatchLosses {
   if (output.shape[1] !== 1) throw new ContractError('loss', `binary cross-entropy needs one output per sample, the model has ${output.shape[1]}`);
-  const z = output.reshape([-1]) as tf.Tensor1D;
+  const z = tf.reshape(output, [-1]) as tf.Tensor1D;
   const t = tf.cast(labels, 'float32');
   let perSample: tf.Tensor1D;
   if (probabilities) {
@@ -58,7 +58,7 @@ function binary(output: tf.Tensor2D, labels: tf.Tensor1D, probabilities: boolean
 }
 
 function meanSquared(output: tf.Tensor2D, targets: tf.Tensor): BatchLosses {
-  const t = targets.reshape([targets.shape[0]!, -1]);
+  const t = tf.reshape(targets, [targets.shape[0]!, -1]);
   if (t.shape[1] !== output.shape[1]) {
     throw new ContractError('loss', `mse targets have ${t.shape[1]} values per sample but the model outputs ${output.shape[1]}`);
   }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import type { LayersModelJson } from '../../../contract/index.ts';
 
 /** The two files of a stored tfjs Layers model (a type alias, so it is a Record<string, Uint8Array>). */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs } from './backend.ts';
 import { registerWasmConv2DBackpropFilter } from './wasm-conv-filter-grad.ts';

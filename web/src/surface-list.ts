@@ -1,0 +1,87 @@
+import type { SurfaceRecord } from '../../contract/index.ts';
+import { api } from './api.ts';
+import { MAX_COMPARE } from './url-state.ts';
+
+export interface SurfaceListItem {
+  id: string;
+  /** Name (or model) and grid size, e.g. "demo-cnn-skip · 21×21" or "… · 1D 21". */
+  label: string;
+  status: SurfaceRecord['status'];
+  /** Only finished surfaces can be ticked for the compare view. */
+  comparable: boolean;
+}
+
+export function surfaceListItems(surfaces: readonly SurfaceRecord[]): SurfaceListItem[] {
+  return surfaces.map((surface) => {
+    const { x, y } = surface.request.grid;
+    const grid = y ? `${x.num}×${y.num}` : `1D ${x.num}`;
+    return { id: surface.id, label: `${surface.name ?? surface.request.model} · ${grid}`, status: surface.status, comparable: surface.status === 'completed' };
+  });
+}
+
+/** The "Compare selected" button for a number of ticked surfaces: enabled for 2 to MAX_COMPARE. */
+export function compareButton(count: number): { disabled: boolean; textContent: string } {
+  return { disabled: count < 2 || count > MAX_COMPARE, textContent: `Compare selected (${count})` };
+}
+
+/**
+ * The sidebar's surfaces panel: every surface with a button that opens it and a tick box that
+ * selects it for the compare view; the surface shown is highlighted.
+ */
+export class SurfaceList {
+  private readonly selection = new Set<string>();
+  private current: string | null = null;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly compareSelected: HTMLButtonElement,
+    private readonly events: { open(id: string): void; compare(ids: string[]): void; error(error: unknown): void },
+  ) {
+    compareSelected.addEventListener('click', () => this.events.compare([...this.selection]));
+  }
+
+  async refresh(): Promise<void> {
+    let surfaces: SurfaceRecord[];
+    try {
+      surfaces = await api.surfaces();
+    } catch (error) {
+      this.events.error(error);
+      return;
+    }
+    if (surfaces.length === 0) {
+      this.container.textContent = 'No surfaces yet.';
+      return;
+    }
+    this.container.replaceChildren(...surfaceListItems(surfaces).map((item) => this.renderItem(item)));
+    this.updateCompareButton();
+    this.highlight(this.current);
+  }
+
+  /** Marks the surface shown in the single view (null: none). */
+  highlight(id: string | null): void {
+    this.current = id;
+    for (const item of this.container.querySelectorAll<HTMLElement>('.surface-item')) item.classList.toggle('current', item.dataset.surfaceId === id);
+  }
+
+  private renderItem(item: SurfaceListItem): HTMLElement {
+    const entry = document.createElement('div');
+    entry.className = 'surface-item';
+    entry.dataset.surfaceId = item.id;
+    const tick = Object.assign(document.createElement('input'), { type: 'checkbox', checked: this.selection.has(item.id), disabled: !item.comparable });
+    tick.setAttribute('aria-label', `Compare ${item.label}`);
+    tick.addEventListener('change', () => {
+      if (tick.checked) this.selection.add(item.id);
+      else this.selection.delete(item.id);
+      this.updateCompareButton();
+    });
+    const open = Object.assign(document.createElement('button'), { type: 'button', textContent: item.label, title: `Open ${item.id}` });
+    open.addEventListener('click', () => this.events.open(item.id));
+    const status = Object.assign(document.createElement('span'), { className: `status status-${item.status}`, textContent: item.status });
+    entry.append(tick, open, status);
+    return entry;
+  }
+
+  private updateCompareButton(): void {
+    Object.assign(this.compareSelected, compareButton(this.selection.size));
+  }
+}
