@@ -24,6 +24,7 @@ import surfaceRoutes from './routes/surfaces.ts';
 import analysisRoutes from './routes/analysis.ts';
 import trainingRoutes from './routes/trainings.ts';
 import comparisonRoutes from './routes/comparisons.ts';
+import exportRoutes from './routes/exports.ts';
 
 /** What route plugins get from the app tier. */
 export interface AppServices {
@@ -131,6 +132,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(analysisRoutes, { prefix: '/api/v1' });
   await app.register(trainingRoutes, { prefix: '/api/v1' });
   await app.register(comparisonRoutes, { prefix: '/api/v1' });
+  await app.register(exportRoutes, { prefix: '/api/v1' });
   return app;
 }
 
