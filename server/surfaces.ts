@@ -25,7 +25,8 @@ import { readJsonDir, readJsonOrNull, removeFile, writeAtomic } from './stores/f
 import { VERSION } from './version.ts';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
-const DEFAULTS = { split: 'test', samples: 1000, sampleSeed: 0, seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights', batchSize: 128 } as const;
+/** Defaults of a surface request (the CLI's too). */
+export const DEFAULTS = { split: 'test', samples: 1000, sampleSeed: 0, seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights', batchSize: 128 } as const;
 
 export interface SurfaceServiceOptions {
   dataDir: string;
@@ -301,7 +302,7 @@ function channelsFirst(shape: number[]): number[] {
   return shape.length === 3 ? [shape[2]!, shape[0]!, shape[1]!] : shape;
 }
 
-function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
+export function checkShapes(model: Pick<ModelRecord, 'id' | 'format' | 'inputShape'>, dataset: Pick<DatasetInfo, 'id' | 'inputShape'>): void {
   const fits = sameShape(model.inputShape, dataset.inputShape) || (model.format === 'onnx' && sameShape(model.inputShape, channelsFirst(dataset.inputShape)));
   if (model.inputShape.length > 0 && !fits) {
     throw badRequest(
@@ -312,7 +313,7 @@ function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
   }
 }
 
-function resolveLoss(requested: LossName | undefined, model: ModelRecord, dataset: DatasetInfo): LossName {
+export function resolveLoss(requested: LossName | undefined, model: Pick<ModelRecord, 'loss'>, dataset: Pick<DatasetInfo, 'id' | 'task'>): LossName {
   const loss = requested ?? model.loss ?? (dataset.task === 'classification' ? 'sparse_categorical_crossentropy' : 'mse');
   const classification = lossHasAccuracy(loss);
   if (classification !== (dataset.task === 'classification')) {

@@ -45,7 +45,7 @@ export class Artifacts {
   }
 }
 
-function onnxModelArtifact(files: Record<string, Uint8Array>, hash: string): ModelArtifact {
+export function onnxModelArtifact(files: Record<string, Uint8Array>, hash: string): ModelArtifact {
   const bytes = files['model.onnx'];
   if (!bytes) throw new ContractError('model.onnx', 'the model has no model.onnx file');
   const { description } = readOnnxModel(bytes);
