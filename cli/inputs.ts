@@ -10,14 +10,8 @@ import { onnxModelArtifact } from '../worker/artifacts.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import type { ModelArtifact } from '../worker/engine/evaluator.ts';
 import { layersModelArtifact } from '../worker/engine/tfjs/artifact.ts';
+import { UsageError } from './usage-error.ts';
 
-/** Bad command-line input: the message names the flag; exit code 2. */
-export class UsageError extends Error {
-  constructor(flag: string, message: string) {
-    super(`${flag}: ${message}`);
-    this.name = 'UsageError';
-  }
-}
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 

@@ -12,7 +12,7 @@ import { surfaceDirections } from '../worker/numeric/directions.ts';
 import { GAUSSIAN_RNG } from '../worker/numeric/rng.ts';
 import { cosine } from '../worker/numeric/vector.ts';
 import type { LocalDataset, LocalModel } from './inputs.ts';
-import { UsageError } from './inputs.ts';
+import { UsageError } from './usage-error.ts';
 import type { ReplyMessage, WorkMessage } from './point-worker.ts';
 
 /** The fields of a surface request (contract/surface.ts SurfaceRequest), resolved the way the service resolves them. */

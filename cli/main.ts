@@ -3,11 +3,10 @@ import { extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Axis, SurfaceRequest } from '../contract/index.ts';
-import { directionsToH5, directionsToNpz } from '../contract/exports/directions.ts';
-import { exportSurface, SURFACE_EXPORT_NAMES, type SurfaceExportName } from '../contract/exports/formats.ts';
+import { SURFACE_EXPORT_NAMES, type SurfaceExportName } from '../contract/exports/format-names.ts';
 import { VERSION } from '../server/version.ts';
-import { loadDataset, loadModel, UsageError } from './inputs.ts';
-import { computeLocalSurface, type LocalSurfaceOptions } from './local-surface.ts';
+import { UsageError } from './usage-error.ts';
+import type { LocalSurfaceOptions } from './local-surface.ts';
 
 /**
  * loss-atlas: surfaces on this machine (`surface`) or through a running service (`submit`,
@@ -36,7 +35,7 @@ function nonNegativeInteger(value: string): number {
 
 function outFormat(path: string): SurfaceExportName {
   const format = extname(path).slice(1) as SurfaceExportName;
-  if (!SURFACE_EXPORT_NAMES.includes(format)) throw new UsageError('--out', `${path}: the extension must be one of ${SURFACE_EXPORT_NAMES.map((f) => `.${f}`).join(', ')}`);
+  if (!(SURFACE_EXPORT_NAMES as readonly string[]).includes(format)) throw new UsageError('--out', `${path}: the extension must be one of ${SURFACE_EXPORT_NAMES.map((f) => `.${f}`).join(', ')}`);
   return format;
 }
 
@@ -182,6 +181,13 @@ Exit codes: 0 ok, 2 bad arguments (the message names the flag), 1 failure.`,
       const format = outFormat(flags.out);
       const directionsFormat = flags.directionsOut ? extname(flags.directionsOut).slice(1) : null;
       if (directionsFormat !== null && directionsFormat !== 'h5' && directionsFormat !== 'npz') throw new UsageError('--directions-out', `${flags.directionsOut}: the extension must be .h5 or .npz`);
+      // Engines, datasets and writers load only when a surface is computed: --help and bad flags answer at once.
+      const [{ loadDataset, loadModel }, { computeLocalSurface }, { exportSurface }, { directionsToH5, directionsToNpz }] = await Promise.all([
+        import('./inputs.ts'),
+        import('./local-surface.ts'),
+        import('../contract/exports/formats.ts'),
+        import('../contract/exports/directions.ts'),
+      ]);
       const model = await loadModel(flags.model);
       const dataset = await loadDataset(flags.dataset, flags.task);
       const bar = progressBar('surface');

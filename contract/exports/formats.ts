@@ -4,6 +4,9 @@ import { surfaceToH5 } from './surface-h5.ts';
 import { surfaceToObj, surfaceToStl } from './surface-mesh3d.ts';
 import { surfaceToNpz } from './surface-npz.ts';
 import { surfaceToVtp } from './surface-vtp.ts';
+import { SURFACE_EXPORT_NAMES, type SurfaceExportName } from './format-names.ts';
+
+export { SURFACE_EXPORT_NAMES, type SurfaceExportName };
 
 export interface SurfaceExportFormat {
   contentType: string;
@@ -25,10 +28,7 @@ export const SURFACE_EXPORTS = {
   npz: { contentType: 'application/zip', description: 'NumPy archive: x, y, loss [ny, nx], accuracy, provenance; NaN/±Inf kept', write: surfaceToNpz },
   csv: { contentType: 'text/csv', description: 'ix, iy, x, y, loss, accuracy per grid point; NaN/Infinity written out', write: surfaceToCsv },
   json: { contentType: 'application/json', description: 'The result as GET /surfaces/{id}/result returns it (non-finite: null, listed in nonFinite)', write: (result) => JSON.stringify(result) },
-} satisfies Record<string, SurfaceExportFormat>;
-
-export type SurfaceExportName = keyof typeof SURFACE_EXPORTS;
-export const SURFACE_EXPORT_NAMES = Object.keys(SURFACE_EXPORTS) as SurfaceExportName[];
+} satisfies Record<SurfaceExportName, SurfaceExportFormat>;
 
 /** The export as bytes. */
 export async function exportSurface(result: SurfaceResult, format: SurfaceExportName): Promise<Uint8Array> {
