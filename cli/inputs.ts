@@ -88,11 +88,11 @@ export interface LocalDataset {
 }
 
 /**
- * --data: a built-in name (mnist, spirals, …), an .npz, an x.npy,y.npy pair (comma-separated) or
+ * --dataset: a built-in name (mnist, spirals, …), an .npz, an x.npy,y.npy pair (comma-separated) or
  * a .json, read by the same parser as an upload (server/datasets/parse-upload.ts).
  */
 export async function loadDataset(spec: string, task?: string): Promise<LocalDataset> {
-  const flag = '--data';
+  const flag = '--dataset';
   if (BUILTIN_DATASETS.some((d) => d.id === spec)) {
     const arrays = builtinDataset(spec);
     return { id: spec, hash: null, task: arrays.task, inputShape: arrays.inputShape, arrays };

@@ -67,13 +67,13 @@ export async function computeLocalSurface(
   try {
     checkShapes(model, dataset);
   } catch (err) {
-    throw new UsageError('--data', (err as Error).message);
+    throw new UsageError('--dataset', (err as Error).message);
   }
   let loss: LossName;
   try {
     loss = resolveLoss(options.loss, model, dataset);
   } catch (err) {
-    throw new UsageError(options.loss ? '--loss' : '--data', (err as Error).message);
+    throw new UsageError(options.loss ? '--loss' : '--dataset', (err as Error).message);
   }
   const directionOptions = {
     seed: options.seed ?? DEFAULTS.seed,

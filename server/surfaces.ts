@@ -136,9 +136,14 @@ export class SurfaceService {
     };
   }
 
-  async submit(request: SurfaceRequest): Promise<SurfaceRecord> {
+  /** `importedDirections`: a stored blob of δ (then η) to use instead of generating them from the seed. */
+  async submit(request: SurfaceRequest, importedDirections?: { hash: string; source: string }): Promise<SurfaceRecord> {
     const id = randomUUID();
     const plan = this.plan(request, id);
+    if (importedDirections) {
+      plan.importedDirections = importedDirections;
+      plan.provenance.directions.rng = `imported: ${importedDirections.source}`;
+    }
     const record: SurfaceRecord = {
       id,
       name: request.name ?? null,
@@ -166,6 +171,7 @@ export class SurfaceService {
   private async enqueue(plan: SurfacePlan): Promise<void> {
     for (const hash of Object.values(plan.model.files)) await this.o.blobs.publish(hash);
     if (plan.dataset.hash) await this.o.blobs.publish(plan.dataset.hash);
+    if (plan.importedDirections) await this.o.blobs.publish(plan.importedDirections.hash);
     const total = plan.grid.x.num * (plan.grid.y?.num ?? 1);
     await this.o.redis.hset(this.o.keys.surface(plan.surfaceId), { status: 'queued', plan: JSON.stringify(plan), total, done: 0 });
     const jobId = jobIds.surface(plan.surfaceId);
