@@ -25,6 +25,7 @@ import analysisRoutes from './routes/analysis.ts';
 import trainingRoutes from './routes/trainings.ts';
 import comparisonRoutes from './routes/comparisons.ts';
 import exportRoutes from './routes/exports.ts';
+import importRoutes from './routes/imports.ts';
 
 /** What route plugins get from the app tier. */
 export interface AppServices {
@@ -133,6 +134,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(trainingRoutes, { prefix: '/api/v1' });
   await app.register(comparisonRoutes, { prefix: '/api/v1' });
   await app.register(exportRoutes, { prefix: '/api/v1' });
+  await app.register(importRoutes, { prefix: '/api/v1' });
   return app;
 }
 

@@ -147,3 +147,87 @@ describe('export routes', () => {
     expect(unknown.body.message).toContain('h5, vtp, obj, stl, npz, csv, json');
   });
 });
+
+describe('imports', () => {
+  async function postForm(path: string, parts: Record<string, string | { name: string; bytes: Uint8Array }>) {
+    const form = new FormData();
+    for (const [field, value] of Object.entries(parts)) {
+      if (typeof value === 'string') form.append(field, value);
+      else form.append(field, new Blob([value.bytes.slice()]), value.name);
+    }
+    const response = await fetch(`${stack.baseUrl}${path}`, { method: 'POST', body: form });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async function resultOf(id: string): Promise<SurfaceResult> {
+    expect((await waitFor(id)).status).toBe('completed');
+    return (await stack.api<SurfaceResult>(`/api/v1/surfaces/${id}/result`)).body;
+  }
+
+  /**
+   * A direction file written as net_plotter.setup_direction writes one (h5_util.write_list): no
+   * names, datasets 0 … n-1 of the trainable tensors in order, built here from the raw float32
+   * directions of the finished surface and the model's parameter list.
+   */
+  async function referenceDirectionFile(): Promise<Uint8Array> {
+    const { writeH5 } = await import('../contract/exports/h5.ts');
+    const raw = new Float32Array(await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${finished.id}/directions`)).arrayBuffer());
+    const model = (await stack.api<{ parameters: { trainable: boolean; offset: number; size: number; shape: number[] }[]; parameterCount: number }>('/api/v1/models/demo-cnn-skip')).body;
+    const trainable = model.parameters.filter((p) => p.trainable);
+    return writeH5((file) => {
+      ['xdirection', 'ydirection'].forEach((group, g) => {
+        const h5group = file.create_group(group);
+        trainable.forEach((p, i) => {
+          const start = g * model.parameterCount + p.offset;
+          h5group.create_dataset({ name: String(i), data: raw.slice(start, start + p.size), shape: p.shape });
+        });
+      });
+    });
+  }
+
+  it('a reference-layout direction h5 gives the same surface as the same directions generated from the seed', async () => {
+    const bytes = await referenceDirectionFile();
+    const submitted = await postForm('/api/v1/surfaces/with-directions', { request: JSON.stringify(request), directions: { name: 'directions.h5', bytes } });
+    expect(submitted.status).toBe(202);
+    const imported = await resultOf(submitted.body.id as string);
+    expect(imported.loss).toEqual(finished.loss);
+    expect(imported.accuracy).toEqual(finished.accuracy);
+    expect(imported.provenance.directions.hash).toBe(finished.provenance.directions.hash);
+    expect(imported.provenance.directions.rng).toMatch(/^imported: directions\.h5 \(sha256 [0-9a-f]{64}\)$/);
+  });
+
+  it('the directions npz export, sent back, gives the same surface too', async () => {
+    const npz = new Uint8Array(await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${finished.id}/directions/export.npz`)).arrayBuffer());
+    const submitted = await postForm('/api/v1/surfaces/with-directions', { request: JSON.stringify(request), directions: { name: 'directions.npz', bytes: npz } });
+    expect(submitted.status).toBe(202);
+    expect((await resultOf(submitted.body.id as string)).loss).toEqual(finished.loss);
+  });
+
+  it('a direction file for another model is a 400 listing every tensor that does not match', async () => {
+    const h5 = new Uint8Array(await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${finished.id}/directions/export.h5`)).arrayBuffer());
+    const other = await postForm('/api/v1/surfaces/with-directions', { request: JSON.stringify({ ...request, model: 'demo-cnn-plain' }), directions: { name: 'd.h5', bytes: h5 } });
+    const plain = (await stack.api<{ parameters: { name: string }[] }>('/api/v1/models/demo-cnn-plain')).body.parameters.map((p) => p.name);
+    const skip = (await stack.api<{ parameters: { name: string }[] }>('/api/v1/models/demo-cnn-skip')).body.parameters.map((p) => p.name);
+    expect(other.status).toBe(400);
+    expect(other.body.field).toBe('directions');
+    for (const name of skip.filter((n) => !plain.includes(n))) expect(other.body.message).toContain(`"${name}"`);
+    const bad = await postForm('/api/v1/surfaces/with-directions', { request: JSON.stringify({ ...request, grid: { x: request.grid.x, y: { ...request.grid.y, num: 500 } } }), directions: { name: 'd.h5', bytes: h5 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('request.grid.y.num');
+  });
+
+  it('a reference surface h5 becomes a read-only completed surface marked imported', async () => {
+    const h5 = new Uint8Array(await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${finished.id}/export.h5`)).arrayBuffer());
+    const created = await postForm('/api/v1/surfaces/import', { name: 'from the reference', surface: { name: 'surface.h5', bytes: h5 } });
+    expect(created.status).toBe(201);
+    expect(created.body.status).toBe('completed');
+    const result = (await stack.api<SurfaceResult>(`/api/v1/surfaces/${created.body.id}/result`)).body;
+    expect(result.loss).toEqual(finished.loss);
+    result.accuracy!.flat().forEach((a, k) => expect(a).toBeCloseTo(finished.accuracy!.flat()[k]!, 12));
+    expect(result.provenance.imported).toMatchObject({ format: 'h5', file: 'surface.h5' });
+    expect(result.axes).toEqual(finished.axes);
+    const notH5 = await postForm('/api/v1/surfaces/import', { surface: { name: 'x.h5', bytes: new Uint8Array([1, 2, 3]) } });
+    expect(notH5.status).toBe(400);
+    expect(notH5.body.field).toBe('x.h5');
+  });
+});
