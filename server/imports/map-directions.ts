@@ -32,12 +32,13 @@ function mapOne(tensors: ImportedTensor[], parameters: ParameterInfo[], mode: st
     const byName = new Map(parameters.map((p) => [p.name, p]));
     for (const t of tensors) {
       const p = byName.get(t.name!);
-      if (!p) problems.push(`${describe(t)}: the model has no parameter of that name`);
-      else if (!sameShape(p.shape, t.shape)) problems.push(`${describe(t)}: parameter "${p.name}" has shape [${p.shape}]`);
-      else {
-        flat.set(t.values, p.offset);
-        covered.add(p.name);
+      if (!p) {
+        problems.push(`${describe(t)}: the model has no parameter of that name`);
+        continue;
       }
+      covered.add(p.name);
+      if (!sameShape(p.shape, t.shape)) problems.push(`${describe(t)}: parameter "${p.name}" has shape [${p.shape}]`);
+      else flat.set(t.values, p.offset);
     }
     for (const p of expected) if (!covered.has(p.name)) problems.push(`parameter "${p.name}" [${p.shape}] has no tensor in the file`);
   } else {
