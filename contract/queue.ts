@@ -168,6 +168,8 @@ export interface SurfacePlan {
   engine: Engine;
   /** Engine to use when `engine` cannot load the model (set when the request named no engine). */
   engineFallback?: Engine | null;
+  /** Directions uploaded instead of generated (POST /api/v1/surfaces/with-directions): the blob of δ then η, float32 LE in parameter order. */
+  importedDirections?: { hash: string; source: string } | null;
   provenance: Provenance;
 }
 

@@ -126,6 +126,12 @@ export const Provenance = Type.Object({
   batchSize: Type.Integer(),
   engine: Type.Union([EngineInfo, Type.Null()], { description: 'Engine and backend that evaluated the points' }),
   software: Type.Object({ lossAtlas: Type.String(), node: Type.String() }),
+  imported: Type.Optional(
+    Type.Object(
+      { format: Type.String(), file: Type.String(), sha256: Type.String() },
+      { description: 'Present on a read-only surface imported from a file (POST /api/v1/surfaces/import): not computed by Loss Atlas' },
+    ),
+  ),
 });
 export type Provenance = Static<typeof Provenance>;
 

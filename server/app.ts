@@ -22,6 +22,8 @@ import surfaceRoutes from './routes/surfaces.ts';
 import analysisRoutes from './routes/analysis.ts';
 import trainingRoutes from './routes/trainings.ts';
 import comparisonRoutes from './routes/comparisons.ts';
+import exportRoutes from './routes/exports.ts';
+import importRoutes from './routes/imports.ts';
 
 /** Builds the API: external plugins → app services → routes. Call app.close() to stop. */
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
@@ -120,6 +122,8 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(analysisRoutes, { prefix: '/api/v1' });
   await app.register(trainingRoutes, { prefix: '/api/v1' });
   await app.register(comparisonRoutes, { prefix: '/api/v1' });
+  await app.register(exportRoutes, { prefix: '/api/v1' });
+  await app.register(importRoutes, { prefix: '/api/v1' });
   return app;
 }
 

@@ -28,7 +28,7 @@ const ARRAY_NAMES: readonly ArrayName[] = ['x', 'y', 'x_test', 'y_test'];
 type NumericData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
 /** One decoded array, before it is checked against the others. */
-interface UploadedArray {
+export interface UploadedArray {
   /** Where it came from, for error messages: 'x.npy', 'data.npz/x.npy', 'data.json:x'. */
   source: string;
   /** The .npy descr (e.g. '<f4'), or 'json' for JSON numbers. */
@@ -63,7 +63,7 @@ const NPY_TYPES: Record<string, { bytes: number; kind: 'float' | 'int'; read: (b
 };
 
 /** The .npy format (NumPy NEP 1), versions 1–3, for little-endian C-order numeric arrays. */
-function parseNpy(bytes: Uint8Array, source: string): UploadedArray {
+export function parseNpy(bytes: Uint8Array, source: string): UploadedArray {
   if (bytes.length < 10 || NPY_MAGIC.some((b, i) => bytes[i] !== b)) throw new ContractError(source, 'is not a .npy file (bad magic)');
   const major = bytes[6]!;
   if (major < 1 || major > 3) throw new ContractError(source, `unsupported .npy version ${major}`);

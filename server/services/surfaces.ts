@@ -33,7 +33,8 @@ import { VERSION } from '../version.ts';
 import { Waiters } from './waiters.ts';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
-const DEFAULTS = { split: 'test', samples: 1000, sampleSeed: 0, seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights', batchSize: 128 } as const;
+/** Defaults of a surface request (the CLI's too). */
+export const DEFAULTS = { split: 'test', samples: 1000, sampleSeed: 0, seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights', batchSize: 128 } as const;
 
 export interface SurfaceServiceOptions {
   dataDir: string;
@@ -175,9 +176,14 @@ export class SurfaceService {
     };
   }
 
-  async submit(request: SurfaceRequest): Promise<SurfaceRecord> {
+  /** `importedDirections`: a stored blob of δ (then η) to use instead of generating them from the seed. */
+  async submit(request: SurfaceRequest, importedDirections?: { hash: string; source: string }): Promise<SurfaceRecord> {
     const id = randomUUID();
     const plan = this.plan(request, id);
+    if (importedDirections) {
+      plan.importedDirections = importedDirections;
+      plan.provenance.directions.rng = `imported: ${importedDirections.source}`;
+    }
     const record: SurfaceRecord = {
       id,
       name: request.name ?? null,
@@ -205,6 +211,7 @@ export class SurfaceService {
   private async enqueue(plan: SurfacePlan): Promise<void> {
     for (const hash of Object.values(plan.model.files)) await this.o.blobs.publish(hash);
     if (plan.dataset.hash) await this.o.blobs.publish(plan.dataset.hash);
+    if (plan.importedDirections) await this.o.blobs.publish(plan.importedDirections.hash);
     const total = plan.grid.x.num * (plan.grid.y?.num ?? 1);
     await this.o.redis.hset(this.o.keys.surface(plan.surfaceId), surfaceState.write({ status: 'queued', plan, total, done: 0 }));
     await this.queue.add('surface', { surfaceId: plan.surfaceId }, { jobId: jobIds.surface(plan.surfaceId), ...JOB_OPTIONS.surface });
@@ -342,7 +349,7 @@ function withLiveState(record: SurfaceRecord, state: SurfaceState): SurfaceRecor
   };
 }
 
-function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
+export function checkShapes(model: Pick<ModelRecord, 'id' | 'format' | 'inputShape'>, dataset: Pick<DatasetInfo, 'id' | 'inputShape'>): void {
   const fits = modelFormat(model.format).sampleLayout(model.inputShape, dataset.inputShape) !== null;
   if (model.inputShape.length > 0 && !fits) {
     throw badRequest(
@@ -353,7 +360,7 @@ function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
   }
 }
 
-function resolveLoss(requested: LossName | undefined, model: ModelRecord, dataset: DatasetInfo): LossName {
+export function resolveLoss(requested: LossName | undefined, model: Pick<ModelRecord, 'loss'>, dataset: Pick<DatasetInfo, 'id' | 'task'>): LossName {
   const loss = requested ?? model.loss ?? (dataset.task === 'classification' ? 'sparse_categorical_crossentropy' : 'mse');
   const classification = lossHasAccuracy(loss);
   if (classification !== (dataset.task === 'classification')) {

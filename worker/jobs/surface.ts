@@ -34,14 +34,17 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const model = await artifacts.model(surfacePlan.model);
     const theta = storedParameters(model);
     const dimensions = surfacePlan.grid.y ? 2 : 1;
-    const directions = surfaceDirections(model.parameters, theta, surfacePlan.directions, dimensions);
+    const directions = surfacePlan.importedDirections
+      ? splitDirections(await artifacts.blob(surfacePlan.importedDirections.hash), theta.length, dimensions)
+      : surfaceDirections(model.parameters, theta, surfacePlan.directions, dimensions);
+    const rng = surfacePlan.importedDirections ? surfacePlan.provenance.directions.rng : GAUSSIAN_RNG;
     const bytes = concatFloat32(directions.x, directions.y);
     const hash = createHash('sha256').update(bytes).digest('hex');
     await ctx.redis.set(ctx.keys.blob(hash), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const chunks = planChunks(surfacePlan.grid.x.num, surfacePlan.grid.y?.num ?? 1);
     // 'running' too: a retried plan step (its worker died after this point) starts the same way.
     const started = await state.transition(id, ['queued', 'running'], 'running', {
-      directions: { hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng: GAUSSIAN_RNG },
+      directions: { hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng },
       chunks: chunks.length,
       startedAt: new Date().toISOString(),
     });
@@ -112,6 +115,13 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     if (job.data.step !== 'assemble' && !(await plan(job, token!))) return { cancelled: true };
     return assemble(job);
   };
+}
+
+/** Uploaded directions (δ then η, float32 LE, checked against the model by the API). */
+function splitDirections(bytes: Uint8Array, parameterCount: number, dimensions: 1 | 2): { x: Float32Array; y: Float32Array | null } {
+  const all = new Float32Array(bytes.slice().buffer);
+  if (all.length !== dimensions * parameterCount) throw new Error(`the uploaded directions hold ${all.length} values, expected ${dimensions} × ${parameterCount}`);
+  return { x: all.subarray(0, parameterCount), y: dimensions === 2 ? all.subarray(parameterCount) : null };
 }
 
 function concatFloat32(a: Float32Array, b: Float32Array | null): Float32Array {

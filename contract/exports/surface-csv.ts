@@ -1,0 +1,19 @@
+import type { SurfaceResult } from '../surface.ts';
+import { surfaceGrid } from './grid.ts';
+
+/**
+ * One row per grid point, row-major (iy outer): ix, iy, x, y, loss, accuracy. Non-finite losses
+ * are written NaN / Infinity / -Infinity; accuracy is empty for regression losses, y is 0 in 1D.
+ */
+export function surfaceToCsv(result: SurfaceResult): string {
+  const grid = surfaceGrid(result);
+  const lines = ['ix,iy,x,y,loss,accuracy'];
+  for (let iy = 0; iy < grid.ny; iy++) {
+    for (let ix = 0; ix < grid.nx; ix++) {
+      const k = iy * grid.nx + ix;
+      const accuracy = grid.accuracy ? String(grid.accuracy[k]) : '';
+      lines.push(`${ix},${iy},${grid.x[ix]},${grid.y ? grid.y[iy] : 0},${grid.loss[k]},${accuracy}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,36 @@
+import type { SurfaceResult } from '../surface.ts';
+import { surfaceGrid } from './grid.ts';
+import { writeH5 } from './h5.ts';
+
+/**
+ * A surface in the reference's h5 layout (tomgoldstein/loss-landscape plot_surface.py):
+ * - `xcoordinates` float64 [nx], `ycoordinates` float64 [ny] (2D only);
+ * - `<split>_loss` and `<split>_acc` float64, split = train | test (both: train followed by test),
+ *   accuracy in PERCENT as the reference stores it (plot_2D.py draws `100 - acc` as error);
+ * - 2D values have shape [ny, nx] and are filled [iy][ix]: value[iy][ix] = f(x[ix], y[iy]).
+ *   That is the shape np.meshgrid(x, y) gives, so plot_2D.py's contour(X, Y, Z) and h52vtp.py's
+ *   ravel() read it correctly for any nx ≠ ny. The reference's own files declare (nx, ny) but fill
+ *   them in the same flat order, so the bytes are identical to its files and only the declared
+ *   shape differs (and only when nx ≠ ny). 1D values have shape [nx].
+ * - NaN / ±Inf stay NaN / ±Inf (the reference also writes whatever the evaluation returned).
+ * - root attributes `provenance` (JSON) and `layout` (the sentence above).
+ */
+export const SURFACE_H5_LAYOUT = 'value[iy][ix] = f(xcoordinates[ix], ycoordinates[iy]); shape [ny, nx]; accuracy in percent';
+
+export function lossDatasetNames(split: string): { loss: string; accuracy: string } {
+  return { loss: `${split}_loss`, accuracy: `${split}_acc` };
+}
+
+export function surfaceToH5(result: SurfaceResult): Promise<Uint8Array> {
+  const grid = surfaceGrid(result);
+  const shape = grid.y ? [grid.ny, grid.nx] : [grid.nx];
+  const names = lossDatasetNames(result.provenance.dataset.split);
+  return writeH5((file) => {
+    file.create_dataset({ name: 'xcoordinates', data: Float64Array.from(grid.x) });
+    if (grid.y) file.create_dataset({ name: 'ycoordinates', data: Float64Array.from(grid.y) });
+    file.create_dataset({ name: names.loss, data: grid.loss, shape });
+    if (grid.accuracy) file.create_dataset({ name: names.accuracy, data: grid.accuracy.map((a) => 100 * a), shape });
+    file.create_attribute('layout', SURFACE_H5_LAYOUT);
+    file.create_attribute('provenance', JSON.stringify(result.provenance));
+  });
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { Value } from 'typebox/value';
+import { SurfaceRecord, SurfaceRequest, type Split } from '../../contract/index.ts';
+import { readDirectionFile } from '../imports/direction-file.ts';
+import { mapDirections } from '../imports/map-directions.ts';
+import { importedSurface } from '../imports/surface-h5.ts';
+import { badRequest } from '../errors.ts';
+import { sha256 } from '../stores/blobs.ts';
+import { readForm, type UploadedForm } from './multipart.ts';
+import { errorResponses } from './schemas.ts';
+
+const Accepted = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  links: Type.Object({ self: Type.String(), events: Type.String(), result: Type.String() }),
+});
+
+function uploadedFile(form: UploadedForm, field: string) {
+  const file = form.files.find((f) => f.field === field);
+  if (!file) throw badRequest('FILE_MISSING', `send the file as the multipart field "${field}"`, field);
+  return file;
+}
+
+function requestField(form: UploadedForm): SurfaceRequest {
+  const raw = form.fields.request;
+  if (raw === undefined) throw badRequest('FIELD_MISSING', 'send the surface request (the JSON body of POST /api/v1/surfaces) as the field "request"', 'request');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw badRequest('INVALID_JSON', `request is not valid JSON (${(err as Error).message})`, 'request');
+  }
+  const error = Value.Errors(SurfaceRequest, parsed)[0];
+  if (error) {
+    const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    throw badRequest('VALIDATION_FAILED', `request${path ? '.' + path : ''} ${error.message}`, `request${path ? '.' + path : ''}`);
+  }
+  return parsed as SurfaceRequest;
+}
+
+/** Surfaces from files of the reference implementation (tomgoldstein/loss-landscape): its direction files and its surface files. */
+const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { surfaces, models, blobs } = app.services;
+
+  app.post(
+    '/surfaces/with-directions',
+    {
+      schema: {
+        tags: ['surfaces'],
+        summary: 'Queue a surface along uploaded directions (a reference direction h5, or a directions npz)',
+        description:
+          'multipart/form-data: field request = the JSON body of POST /api/v1/surfaces (directions.mode says which tensors the file holds; seed and ' +
+          'normalization are not used: the directions are taken as they are), file directions = an h5 in the layout of net_plotter.setup_direction ' +
+          '(groups xdirection, ydirection of datasets 0 … n-1: the trainable tensors in net.parameters() order for mode weights, the state_dict for ' +
+          'states) or an npz from GET /surfaces/{id}/directions/export.npz. Tensors are matched by name (an attribute name per dataset, or the npz member ' +
+          'name; PyTorch state_dict names are the initializer names of an ONNX export without constant folding), else by position, and by shape; ' +
+          'a 400 lists every tensor that does not match.',
+        consumes: ['multipart/form-data'],
+        response: { 202: Accepted, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const form = await readForm(request);
+      const surfaceRequest = requestField(form);
+      const file = uploadedFile(form, 'directions');
+      const model = models.get(surfaceRequest.model);
+      if (!model) throw badRequest('MODEL_NOT_FOUND', `model "${surfaceRequest.model}" does not exist`, 'request.model');
+      const dimensions = surfaceRequest.grid.y ? 2 : 1;
+      const mapped = mapDirections(await readDirectionFile(file.bytes, file.name), model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
+      const flat = new Float32Array(mapped.x.length * dimensions);
+      flat.set(mapped.x);
+      if (mapped.y) flat.set(mapped.y, mapped.x.length);
+      const bytes = new Uint8Array(flat.buffer);
+      const hash = await blobs.put(bytes);
+      const record = await surfaces.submit(surfaceRequest, { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` });
+      const self = `/api/v1/surfaces/${record.id}`;
+      return reply
+        .status(202)
+        .header('location', self)
+        .send({ id: record.id, status: record.status, links: { self, events: `${self}/events`, result: `${self}/result` } });
+    },
+  );
+
+  app.post(
+    '/surfaces/import',
+    {
+      schema: {
+        tags: ['surfaces'],
+        summary: "Import a surface file in the reference's h5 layout as a read-only surface (provenance.imported)",
+        description:
+          'multipart/form-data: file surface = an h5 with xcoordinates, optional ycoordinates, <split>_loss and optional <split>_acc (percent), as ' +
+          "plot_surface.py writes it or GET /surfaces/{id}/export.h5 returns it; fields name and split (train, test or both; default: the first " +
+          'present). Values are read in the flat order both write (k = iy·nx + ix); a negative loss (the reference’s "not computed yet" −1) is missing.',
+        consumes: ['multipart/form-data'],
+        response: { 201: SurfaceRecord, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const form = await readForm(request);
+      const file = uploadedFile(form, 'surface');
+      const split = form.fields.split;
+      if (split !== undefined && !['train', 'test', 'both'].includes(split)) throw badRequest('BAD_SPLIT', `split must be train, test or both, got "${split}"`, 'split');
+      const { record, result } = await importedSurface(file.bytes, file.name, randomUUID(), sha256(file.bytes), { name: form.fields.name, split: split as Split | undefined });
+      await surfaces.importFinished(record, result);
+      return reply.status(201).header('location', `/api/v1/surfaces/${record.id}`).send(record);
+    },
+  );
+};
+
+export default importRoutes;
