@@ -313,9 +313,11 @@ function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
 }
 
 function resolveLoss(requested: LossName | undefined, model: ModelRecord, dataset: DatasetInfo): LossName {
-  const loss = requested ?? model.loss ?? (dataset.task === 'classification' ? 'sparse_categorical_crossentropy' : 'mse');
+  const labelled = dataset.task !== 'regression';
+  const perPixelDefault = dataset.classes === 2 ? 'binary_crossentropy' : 'sparse_categorical_crossentropy';
+  const loss = requested ?? model.loss ?? (dataset.task === 'segmentation' ? perPixelDefault : labelled ? 'sparse_categorical_crossentropy' : 'mse');
   const classification = lossHasAccuracy(loss);
-  if (classification !== (dataset.task === 'classification')) {
+  if (classification !== labelled) {
     throw badRequest('LOSS_MISMATCH', `loss ${loss} does not fit the ${dataset.task} dataset "${dataset.id}"`, requested ? 'loss' : 'dataset.id');
   }
   return loss;

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Queue, QueueEvents } from 'bullmq';
 import { Type } from 'typebox';
 import { jobIds, QUEUES, type TrainingJobData, type TrainingState } from '../../contract/index.ts';
-import { ARCHITECTURES, ArchitectureInfo, checkArchitectureInput } from '../../contract/architectures.ts';
+import { ARCHITECTURES, ArchitectureInfo, checkArchitectureInput, checkArchitectureTask } from '../../contract/architectures.ts';
 import {
   resolveTrainingRequest,
   TrainingRecord,
@@ -86,7 +86,8 @@ export class TrainingService {
   async submit(body: TrainingRequest): Promise<TrainingRecord> {
     const dataset = this.s.datasets.get(body.dataset.id);
     if (!dataset) throw notFound('dataset', body.dataset.id, 'dataset.id');
-    if (dataset.task !== 'classification') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers`, 'dataset.id');
+    if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers and segmenters`, 'dataset.id');
+    checkArchitectureTask(body.architecture, dataset);
     if (dataset.splits.train === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no train samples`, 'dataset.id');
     checkArchitectureInput(body.architecture, dataset.inputShape);
     const request = resolveTrainingRequest(body);
