@@ -44,5 +44,5 @@ describe('training a U-Net on the tfjs path', () => {
     } finally {
       model.dispose();
     }
-  });
+  }, 300_000); // seconds on an idle machine; measured 140 s with the 2 cores shared by ~30 runnable processes.
 });
