@@ -7,21 +7,46 @@ import { ContractError } from './errors.ts';
  * every count here equals the built model's.
  */
 
-export const ArchitectureFamily = Type.Union([Type.Literal('resnet'), Type.Literal('densenet'), Type.Literal('plain-cnn'), Type.Literal('mlp')]);
+export const ArchitectureFamily = Type.Union([
+  Type.Literal('resnet'), Type.Literal('densenet'), Type.Literal('plain-cnn'), Type.Literal('mlp'), Type.Literal('unet'),
+]);
 export type ArchitectureFamily = Static<typeof ArchitectureFamily>;
 
-export const SkipKind = Type.Union([Type.Literal('residual'), Type.Literal('dense'), Type.Literal('none')], {
-  description: 'residual = additive shortcuts y = F(x) + x; dense = concatenation of all earlier feature maps; none = plain chain',
+export const SkipKind = Type.Union([Type.Literal('residual'), Type.Literal('dense'), Type.Literal('long'), Type.Literal('none')], {
+  description:
+    'residual = additive shortcuts y = F(x) + x; dense = concatenation of all earlier feature maps; ' +
+    'long = U-Net encoder features merged into the decoder at equal resolution; none = plain chain',
 });
 export type SkipKind = Static<typeof SkipKind>;
+
+export const UnetSkips = Type.Union([Type.Literal('concat'), Type.Literal('add'), Type.Literal('none')], {
+  description:
+    'U-Net long skips (unet only): concat = encoder features concatenated to the upsampled decoder features (the first decoder conv of each level ' +
+    'then takes twice the channels); add = added to them; none = removed, nothing else changed. Default concat',
+});
+export type UnetSkips = Static<typeof UnetSkips>;
+
+/** U-Net defaults: 2 levels (downsamplings), long skips concatenated. */
+export const UNET_DEFAULT_DEPTH = 2;
+export const UNET_MAX_DEPTH = 4;
+export const UNET_DEFAULT_SKIPS: UnetSkips = 'concat';
+/** Channels of the first U-Net level at width 1; level l has base·2^l. */
+export const UNET_BASE_CHANNELS = 16;
 
 /** An architecture chosen by a request: a catalog id plus the knobs that may vary. */
 export const ArchitectureSpec = Type.Object(
   {
     id: Type.String({ minLength: 1, description: 'Catalog id, e.g. resnet20, resnet20-noshort, densenet-small, plain-cnn, mlp, mlp-res' }),
     width: Type.Optional(
-      Type.Number({ exclusiveMinimum: 0, maximum: 4, description: 'Channel / unit multiplier (resnet, plain-cnn, mlp). Default 1' }),
+      Type.Number({ exclusiveMinimum: 0, maximum: 4, description: 'Channel / unit multiplier (resnet, plain-cnn, mlp, unet). Default 1' }),
     ),
+    depth: Type.Optional(
+      Type.Integer({
+        minimum: 1, maximum: UNET_MAX_DEPTH,
+        description: `U-Net levels: 2×2 downsamplings in the encoder, each undone by a 2×2 stride-2 transposed convolution in the decoder; image sides must be divisible by 2^depth (unet only; other ids carry their depth in the id). Default ${UNET_DEFAULT_DEPTH}`,
+      }),
+    ),
+    skips: Type.Optional(UnetSkips),
   },
   { additionalProperties: false },
 );
@@ -46,6 +71,9 @@ export const ArchitectureInfo = Type.Object({
   /** Id of the same net with the shortcuts removed (or with them added), when the catalog has it. */
   pairedWith: Type.Union([Type.String(), Type.Null()]),
   input: Type.Union([Type.Literal('image'), Type.Literal('vector')], { description: 'image: [h, w, c] samples; vector: [d]' }),
+  task: Type.Union([Type.Literal('classification'), Type.Literal('segmentation')], {
+    description: 'classification: one softmax over classes per sample; segmentation: per-pixel logits [h, w, 1] (2 classes) or [h, w, classes]',
+  }),
   datasets: Type.Array(Type.String(), { description: 'Built-in datasets it fits' }),
   parameterCounts: Type.Array(ParameterCount, { description: 'At width 1, for the listed input shapes and class counts' }),
 });
@@ -55,7 +83,9 @@ export interface ResnetShape { family: 'resnet'; depth: number; skip: boolean }
 export interface DensenetShape { family: 'densenet'; growth: number; layersPerBlock: number; blocks: number; compression: number }
 export interface PlainCnnShape { family: 'plain-cnn' }
 export interface MlpShape { family: 'mlp'; blocks: number; units: number; residual: boolean }
-export type ArchitectureShape = ResnetShape | DensenetShape | PlainCnnShape | MlpShape;
+/** depth = levels (downsamplings); the bottleneck is level `depth`. */
+export interface UnetShape { family: 'unet'; depth: number; skips: UnetSkips }
+export type ArchitectureShape = ResnetShape | DensenetShape | PlainCnnShape | MlpShape | UnetShape;
 
 /** Basic blocks per stage n of a depth 6n + 2 ResNet; ContractError otherwise. */
 export function resnetBlocksPerStage(depth: number): number {
@@ -72,6 +102,17 @@ export function scaledChannels(base: number, width: number): number {
 
 export function resnetStageChannels(width: number): [number, number, number] {
   return [scaledChannels(16, width), scaledChannels(32, width), scaledChannels(64, width)];
+}
+
+/** Channels of U-Net levels 0..depth (the last is the bottleneck): round(16·width)·2^l. */
+export function unetLevelChannels(width: number, depth: number): number[] {
+  const base = scaledChannels(UNET_BASE_CHANNELS, width);
+  return Array.from({ length: depth + 1 }, (_, level) => base * 2 ** level);
+}
+
+/** Output channels of a per-pixel head: one logit for 2 classes (binary mask), else one per class. */
+export function pixelOutputChannels(classes: number): number {
+  return classes === 2 ? 1 : classes;
 }
 
 export const PLAIN_CNN_CHANNELS: readonly number[] = [16, 32, 64];
@@ -123,6 +164,22 @@ export function parameterCount(shape: ArchitectureShape, inputShape: number[], c
       cin = cout;
     }
     count = add(count, weights(cin * classes + classes));
+  } else if (shape.family === 'unet') {
+    const channels = unetLevelChannels(width, shape.depth);
+    const block = (cin: number, cout: number) => add(weights(9 * cin * cout), batchNormCount(cout), weights(9 * cout * cout), batchNormCount(cout));
+    count = weights(0);
+    let cin = inChannels;
+    for (const c of channels) {
+      count = add(count, block(cin, c));
+      cin = c;
+    }
+    for (let level = shape.depth - 1; level >= 0; level--) {
+      const c = channels[level]!;
+      // 2×2 transposed convolution with bias, then the block; concatenation doubles the block's input channels.
+      count = add(count, weights(4 * channels[level + 1]! * c + c), block(shape.skips === 'concat' ? 2 * c : c, c));
+    }
+    const out = pixelOutputChannels(classes);
+    count = add(count, weights(channels[0]! * out + out));
   } else {
     const units = scaledChannels(shape.units, width);
     const features = inputShape.reduce((a, b) => a * b, 1);
@@ -144,7 +201,12 @@ const VECTOR_INPUTS: { inputShape: number[]; classes: number }[] = [
   { inputShape: [2], classes: 2 },
   { inputShape: [2], classes: 3 },
 ];
-const IMAGE_DATASETS = ['mnist'];
+const IMAGE_DATASETS = ['mnist', 'fashion-mnist'];
+const SEGMENTATION_INPUTS: { inputShape: number[]; classes: number }[] = [
+  { inputShape: [28, 28, 1], classes: 2 },
+  { inputShape: [32, 32, 1], classes: 4 },
+];
+const SEGMENTATION_DATASETS = ['mnist-seg', 'fashion-mnist-seg', 'shapes'];
 const VECTOR_DATASETS = ['spirals', 'moons', 'circles', 'blobs'];
 
 const RESNET_DEPTHS = [8, 20, 56, 110];
@@ -165,6 +227,7 @@ function resnetEntries(): CatalogEntry[] {
         skipKind: skip ? 'residual' : 'none',
         pairedWith: skip ? `resnet${depth}-noshort` : `resnet${depth}`,
         input: 'image',
+        task: 'classification',
         datasets: IMAGE_DATASETS,
       },
     })),
@@ -183,7 +246,7 @@ const ENTRIES: CatalogEntry[] = [
       id: 'densenet-small', name: 'Small DenseNet', family: 'densenet',
       description: 'DenseNet-BC style: conv3×3(24) stem, 3 dense blocks of 4 BN-ReLU-conv3×3(12) layers each fed the concatenation of all earlier maps, BN-ReLU-conv1×1 (compression 0.5) + avg-pool transitions, BN-ReLU, global average pool, dense softmax',
       depth: 1 + DENSENET_SMALL.blocks * DENSENET_SMALL.layersPerBlock + (DENSENET_SMALL.blocks - 1) + 1,
-      skip: true, skipKind: 'dense', pairedWith: null, input: 'image', datasets: IMAGE_DATASETS,
+      skip: true, skipKind: 'dense', pairedWith: null, input: 'image', task: 'classification', datasets: IMAGE_DATASETS,
     },
   },
   {
@@ -191,7 +254,7 @@ const ENTRIES: CatalogEntry[] = [
     info: {
       id: 'plain-cnn', name: 'Plain CNN', family: 'plain-cnn',
       description: 'Three conv3×3-BN-ReLU layers of 16/32/64 channels, 2×2 max-pool after the first two, global average pool, dense softmax',
-      depth: PLAIN_CNN_CHANNELS.length + 1, skip: false, skipKind: 'none', pairedWith: null, input: 'image', datasets: IMAGE_DATASETS,
+      depth: PLAIN_CNN_CHANNELS.length + 1, skip: false, skipKind: 'none', pairedWith: null, input: 'image', task: 'classification', datasets: IMAGE_DATASETS,
     },
   },
   ...[true, false].map((residual): CatalogEntry => ({
@@ -204,9 +267,20 @@ const ENTRIES: CatalogEntry[] = [
         `Dense(${MLP_UNITS}, ReLU), ${MLP_BLOCKS} blocks dense(ReLU) → dense` + (residual ? ' (+ block input)' : '') + ' → ReLU, dense softmax' +
         (residual ? '' : '; mlp-res with the additions removed'),
       depth: 2 + 2 * MLP_BLOCKS, skip: residual, skipKind: residual ? 'residual' : 'none',
-      pairedWith: residual ? 'mlp' : 'mlp-res', input: 'vector', datasets: VECTOR_DATASETS,
+      pairedWith: residual ? 'mlp' : 'mlp-res', input: 'vector', task: 'classification', datasets: VECTOR_DATASETS,
     },
   })),
+  {
+    shape: { family: 'unet', depth: UNET_DEFAULT_DEPTH, skips: UNET_DEFAULT_SKIPS },
+    info: {
+      id: 'unet', name: 'U-Net', family: 'unet',
+      description:
+        'Ronneberger et al. encoder–decoder for per-pixel prediction: per level two conv3×3-BN-ReLU and a 2×2 max-pool (16·2^l channels × width), ' +
+        'a bottleneck block, per level a 2×2 stride-2 transposed convolution, the long skip (options skips: concat | add | none) and two conv3×3-BN-ReLU, ' +
+        'then a 1×1 conv to per-pixel logits (1 channel for 2 classes, else one per class). Options depth (levels) and width; counts listed at the defaults',
+      depth: 5 * UNET_DEFAULT_DEPTH + 3, skip: true, skipKind: 'long', pairedWith: null, input: 'image', task: 'segmentation', datasets: SEGMENTATION_DATASETS,
+    },
+  },
 ];
 
 const BY_ID = new Map(ENTRIES.map((entry) => [entry.info.id, entry]));
@@ -214,7 +288,7 @@ const BY_ID = new Map(ENTRIES.map((entry) => [entry.info.id, entry]));
 /** Every zoo architecture with its parameter counts; static data, no tfjs. */
 export const ARCHITECTURES: readonly ArchitectureInfo[] = ENTRIES.map(({ info, shape }) => ({
   ...info,
-  parameterCounts: (info.input === 'image' ? IMAGE_INPUTS : VECTOR_INPUTS).map(({ inputShape, classes }) => ({
+  parameterCounts: (info.task === 'segmentation' ? SEGMENTATION_INPUTS : info.input === 'image' ? IMAGE_INPUTS : VECTOR_INPUTS).map(({ inputShape, classes }) => ({
     inputShape, classes, ...parameterCount(shape, inputShape, classes),
   })),
 }));
@@ -226,9 +300,47 @@ export function architectureById(id: string, field = 'architecture.id'): { info:
   return { info: ARCHITECTURES.find((a) => a.id === id)!, shape: entry.shape };
 }
 
+/** The structural shape of a spec: the catalog's, with the U-Net options applied (defaults filled). */
+export function architectureShape(spec: ArchitectureSpec, field = 'architecture'): ArchitectureShape {
+  const { shape } = architectureById(spec.id, `${field}.id`);
+  if (shape.family !== 'unet') {
+    for (const option of ['depth', 'skips'] as const) {
+      if (spec[option] !== undefined) throw new ContractError(`${field}.${option}`, `only unet takes ${option}; ${spec.id} fixes it by its id`);
+    }
+    return shape;
+  }
+  return { family: 'unet', depth: spec.depth ?? shape.depth, skips: spec.skips ?? shape.skips };
+}
+
+/** The spec with every default filled in (what training records and provenance store). */
+export function resolveArchitectureSpec(spec: ArchitectureSpec, field = 'architecture'): ArchitectureSpec & { width: number } {
+  const shape = architectureShape(spec, field);
+  const resolved = { id: spec.id, width: spec.width ?? 1 };
+  return shape.family === 'unet' ? { ...resolved, depth: shape.depth, skips: shape.skips } : resolved;
+}
+
+/** A short name telling specs apart: "resnet20", "resnet20×0.5", "unet (skips none, depth 2)". */
+export function architectureLabel(spec: ArchitectureSpec): string {
+  const resolved = resolveArchitectureSpec(spec);
+  const width = resolved.width === 1 ? '' : `×${resolved.width}`;
+  return resolved.skips === undefined ? `${resolved.id}${width}` : `${resolved.id}${width} (skips ${resolved.skips}, depth ${resolved.depth})`;
+}
+
+/**
+ * Checks that the spec fits a dataset's task (a classifier on a per-pixel set or the reverse);
+ * ContractError naming the architecture and the dataset otherwise.
+ */
+export function checkArchitectureTask(spec: ArchitectureSpec, dataset: { id: string; task: string }, field = 'architecture'): void {
+  const { info } = architectureById(spec.id, `${field}.id`);
+  if (info.task !== dataset.task) {
+    throw new ContractError(`${field}.id`, `${spec.id} is a ${info.task} net but dataset "${dataset.id}" is a ${dataset.task} set (${spec.id} fits: ${info.datasets.join(', ')})`);
+  }
+}
+
 /** Checks that the spec fits a dataset's sample shape; ContractError naming the field otherwise. */
 export function checkArchitectureInput(spec: ArchitectureSpec, inputShape: number[], field = 'architecture'): void {
-  const { info, shape } = architectureById(spec.id, `${field}.id`);
+  const { info } = architectureById(spec.id, `${field}.id`);
+  const shape = architectureShape(spec, field);
   if (info.input === 'image' && inputShape.length !== 3) {
     throw new ContractError(`${field}.id`, `${spec.id} needs image samples [h, w, c]; the dataset's samples are [${inputShape.join(', ')}]`);
   }
@@ -237,5 +349,14 @@ export function checkArchitectureInput(spec: ArchitectureSpec, inputShape: numbe
   }
   if (spec.width !== undefined && shape.family === 'densenet') {
     throw new ContractError(`${field}.width`, `${spec.id} has a growth rate, not a width multiplier`);
+  }
+  if (shape.family === 'unet') {
+    const side = 2 ** shape.depth;
+    if (inputShape[0]! % side !== 0 || inputShape[1]! % side !== 0) {
+      throw new ContractError(
+        `${field}.depth`,
+        `unet with depth ${shape.depth} halves the image ${shape.depth} times, so its sides must be divisible by ${side}; the dataset's samples are [${inputShape.join(', ')}]`,
+      );
+    }
   }
 }

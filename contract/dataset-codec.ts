@@ -6,7 +6,8 @@ import type { DatasetTask } from './datasets.ts';
  * dataset hash). Layout: "LADS" magic, u32 version, u32 header length, JSON header, zero padding
  * to 8 bytes, then the arrays train.x, train.y, test.x, test.y, each little-endian and starting
  * at a multiple of 8 bytes. x is float32 [n, ...inputShape]; y is int32 class labels [n]
- * (classification) or float32 targets [n, targetSize] (regression).
+ * (classification), int32 per-pixel class labels [n, h, w] for image samples [h, w, c]
+ * (segmentation), or float32 targets [n, targetSize] (regression).
  */
 
 export interface DatasetSplitArrays { x: Float32Array; y: Int32Array | Float32Array; n: number }
@@ -52,19 +53,25 @@ function featureSize(inputShape: number[]): number {
   return inputShape.reduce((n, d) => n * d, 1);
 }
 
-function targetValues(d: Pick<DatasetArrays, 'task' | 'targetSize'>): number {
+/** Values of y per sample: 1 label (classification), h·w labels (segmentation), targetSize floats (regression). */
+export function targetValues(d: Pick<DatasetArrays, 'task' | 'targetSize' | 'inputShape'>): number {
+  if (d.task === 'segmentation') return d.inputShape[0]! * d.inputShape[1]!;
   return d.task === 'classification' ? 1 : d.targetSize!;
 }
 
 /** Checks the facts every consumer relies on; throws ContractError naming what is wrong. */
 function validate(d: DatasetArrays): void {
-  if (d.task !== 'classification' && d.task !== 'regression') throw new ContractError(FIELD, `unknown task ${String(d.task)}`);
+  if (d.task !== 'classification' && d.task !== 'regression' && d.task !== 'segmentation') throw new ContractError(FIELD, `unknown task ${String(d.task)}`);
   if (!Array.isArray(d.inputShape) || d.inputShape.length === 0 || !d.inputShape.every((s) => Number.isInteger(s) && s >= 1)) {
     throw new ContractError(FIELD, `inputShape ${JSON.stringify(d.inputShape)} must be a non-empty list of positive integers`);
   }
-  if (d.task === 'classification') {
-    if (!Number.isInteger(d.classes) || d.classes! < 2) throw new ContractError(FIELD, `classification needs classes ≥ 2, got ${d.classes}`);
-    if (d.targetSize !== null) throw new ContractError(FIELD, 'classification datasets have targetSize null');
+  const labelled = d.task !== 'regression';
+  if (d.task === 'segmentation' && d.inputShape.length !== 3) {
+    throw new ContractError(FIELD, `segmentation needs image samples [h, w, c], got inputShape ${JSON.stringify(d.inputShape)}`);
+  }
+  if (labelled) {
+    if (!Number.isInteger(d.classes) || d.classes! < 2) throw new ContractError(FIELD, `${d.task} needs classes ≥ 2, got ${d.classes}`);
+    if (d.targetSize !== null) throw new ContractError(FIELD, `${d.task} datasets have targetSize null`);
   } else {
     if (!Number.isInteger(d.targetSize) || d.targetSize! < 1) throw new ContractError(FIELD, `regression needs targetSize ≥ 1, got ${d.targetSize}`);
     if (d.classes !== null) throw new ContractError(FIELD, 'regression datasets have classes null');
@@ -76,11 +83,11 @@ function validate(d: DatasetArrays): void {
     if (!(split.x instanceof Float32Array) || split.x.length !== split.n * features) {
       throw new ContractError(FIELD, `${name}.x must be float32 with n·${features} = ${split.n * features} values`);
     }
-    const wantY = d.task === 'classification' ? Int32Array : Float32Array;
+    const wantY = labelled ? Int32Array : Float32Array;
     if (!(split.y instanceof wantY) || split.y.length !== split.n * targetValues(d)) {
       throw new ContractError(FIELD, `${name}.y must be ${wantY.name} with ${split.n * targetValues(d)} values`);
     }
-    if (d.task === 'classification') {
+    if (labelled) {
       for (let i = 0; i < split.y.length; i++) {
         const label = split.y[i]!;
         if (label < 0 || label >= d.classes!) throw new ContractError(FIELD, `${name}.y[${i}] = ${label} is not a class in [0, ${d.classes})`);

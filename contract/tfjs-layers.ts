@@ -11,7 +11,7 @@ import { ContractError } from './errors.ts';
 /** Layers the tfjs engine evaluates. Anything else is rejected at upload, naming the layer. */
 export const SUPPORTED_LAYERS: ReadonlySet<string> = new Set([
   'InputLayer', 'Sequential', 'Functional', 'Model',
-  'Conv1D', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense',
+  'Conv1D', 'Conv2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense',
   'BatchNormalization', 'LayerNormalization',
   'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU',
   'Add', 'Concatenate', 'Average', 'Multiply', 'Subtract', 'Maximum', 'Minimum',

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ArchitectureSpec } from './architectures.ts';
+import { ArchitectureSpec, architectureLabel, resolveArchitectureSpec } from './architectures.ts';
 import { ContractError } from './errors.ts';
 
 /**
@@ -75,7 +75,8 @@ export const TrainingRequest = Type.Object(
 export type TrainingRequest = Static<typeof TrainingRequest>;
 
 export interface ResolvedTrainingRequest {
-  architecture: { id: string; width: number };
+  /** Every option filled in (unet: depth and skips too). */
+  architecture: ArchitectureSpec & { width: number };
   dataset: { id: string };
   epochs: number;
   batchSize: number;
@@ -108,10 +109,10 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
   if (schedule.kind === 'step' && schedule.milestones.some((m) => m >= request.epochs)) {
     throw new ContractError('schedule.milestones', `every milestone must be below epochs (${request.epochs})`);
   }
-  const width = request.architecture.width ?? 1;
+  const architecture = resolveArchitectureSpec(request.architecture);
   const seed = request.seed ?? 0;
   return {
-    architecture: { id: request.architecture.id, width },
+    architecture,
     dataset: { id: request.dataset.id },
     epochs: request.epochs,
     batchSize: request.batchSize ?? 128,
@@ -120,7 +121,7 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
     weightDecay: request.weightDecay ?? 0,
     seed,
     checkpointEvery: request.checkpointEvery ?? 1,
-    name: request.name ?? `${request.architecture.id}${width === 1 ? '' : `×${width}`} on ${request.dataset.id} (seed ${seed})`,
+    name: request.name ?? `${architectureLabel(architecture)} on ${request.dataset.id} (seed ${seed})`,
   };
 }
 

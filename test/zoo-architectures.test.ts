@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../worker/engine/tfjs/tf.ts';
-import { ARCHITECTURES, architectureById, parameterCount } from '../contract/architectures.ts';
+import { ARCHITECTURES, architectureById, parameterCount, pixelOutputChannels } from '../contract/architectures.ts';
 import { initTfjs } from '../worker/engine/tfjs/backend.ts';
 import { buildArchitecture, resnet } from '../worker/zoo/index.ts';
 
@@ -94,7 +94,8 @@ describe('architecture catalog', () => {
       withModel(buildArchitecture({ id: info.id }, { inputShape, classes }), (model) => {
         expect(trainableCount(model)).toBe(trainable);
         expect(model.countParams()).toBe(total);
-        expect(model.outputs[0]!.shape).toEqual([null, classes]);
+        const perPixel = info.task === 'segmentation' ? [inputShape[0], inputShape[1], pixelOutputChannels(classes)] : [classes];
+        expect(model.outputs[0]!.shape).toEqual([null, ...perPixel]);
       });
     }
   });

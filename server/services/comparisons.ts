@@ -165,7 +165,7 @@ export class ComparisonService {
   }
 
   async submit(request: ComparisonRequest): Promise<ComparisonRecord> {
-    if (!this.s.datasets.get(request.shared.dataset.id)) throw notFound('dataset', request.shared.dataset.id, 'shared.dataset.id');
+    if (!this.s.datasets.get(request.shared.dataset.id, 'shared.dataset.id')) throw notFound('dataset', request.shared.dataset.id, 'shared.dataset.id');
     const members = request.members.map((member, index): Omit<ComparisonMemberState, 'surface'> => {
       const training = this.memberTraining(request, index);
       const stored = member.model ? this.s.models.get(member.model)! : null;

@@ -360,10 +360,12 @@ export function checkShapes(model: Pick<ModelRecord, 'id' | 'format' | 'inputSha
   }
 }
 
-export function resolveLoss(requested: LossName | undefined, model: Pick<ModelRecord, 'loss'>, dataset: Pick<DatasetInfo, 'id' | 'task'>): LossName {
-  const loss = requested ?? model.loss ?? (dataset.task === 'classification' ? 'sparse_categorical_crossentropy' : 'mse');
+export function resolveLoss(requested: LossName | undefined, model: Pick<ModelRecord, 'loss'>, dataset: Pick<DatasetInfo, 'id' | 'task' | 'classes'>): LossName {
+  const labelled = dataset.task !== 'regression';
+  const perPixelDefault = dataset.classes === 2 ? 'binary_crossentropy' : 'sparse_categorical_crossentropy';
+  const loss = requested ?? model.loss ?? (dataset.task === 'segmentation' ? perPixelDefault : labelled ? 'sparse_categorical_crossentropy' : 'mse');
   const classification = lossHasAccuracy(loss);
-  if (classification !== (dataset.task === 'classification')) {
+  if (classification !== labelled) {
     throw badRequest('LOSS_MISMATCH', `loss ${loss} does not fit the ${dataset.task} dataset "${dataset.id}"`, requested ? 'loss' : 'dataset.id');
   }
   return loss;

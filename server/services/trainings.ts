@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { eventFields, JOB_OPTIONS, jobIds, QUEUES, trainingState, type RedisKeys, type TrainingJobData, type TrainingState } from '../../contract/index.ts';
-import { checkArchitectureInput } from '../../contract/architectures.ts';
+import { checkArchitectureInput, checkArchitectureTask } from '../../contract/architectures.ts';
 import { resolveTrainingRequest, type TrainingRecord, type TrainingRequest } from '../../contract/training.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
@@ -100,7 +100,8 @@ export class TrainingService {
   async submit(body: TrainingRequest): Promise<TrainingRecord> {
     const dataset = this.s.datasets.get(body.dataset.id);
     if (!dataset) throw notFound('dataset', body.dataset.id, 'dataset.id');
-    if (dataset.task !== 'classification') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers`, 'dataset.id');
+    if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers and segmenters`, 'dataset.id');
+    checkArchitectureTask(body.architecture, dataset);
     if (dataset.splits.train === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no train samples`, 'dataset.id');
     checkArchitectureInput(body.architecture, dataset.inputShape);
     const request = resolveTrainingRequest(body);

@@ -1,8 +1,11 @@
 import { createRequire } from 'node:module';
 import { ContractError } from '../../contract/errors.ts';
-import { BUILTIN_DATASETS, SYNTHETIC_SEED } from '../../contract/datasets.ts';
+import { BUILTIN_DATASETS, FASHION_SEGMENTATION_SPLITS, SEGMENTATION_SEED, SEGMENTATION_THRESHOLDS, SYNTHETIC_SEED } from '../../contract/datasets.ts';
 import { isTestSample, type DatasetArrays, type DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import { gaussianStream, uniformStream } from '../numeric/rng.ts';
+import { fashionMnist } from './fashion-mnist.ts';
+import { segmentationFromImages } from './segmentation.ts';
+import { shapesDataset } from './shapes.ts';
 
 interface MnistDigit { length: number; raw: number[] }
 
@@ -103,6 +106,16 @@ function synthetic(id: string): DatasetArrays {
   return { task: 'classification', inputShape: [2], classes, targetSize: null, train, test };
 }
 
+/** Loaders of the built-ins that are not 2D synthetic sets. */
+const LOADERS: Record<string, () => DatasetArrays> = {
+  mnist,
+  'fashion-mnist': () => fashionMnist(),
+  'mnist-seg': () => segmentationFromImages(builtinDataset('mnist'), SEGMENTATION_THRESHOLDS['mnist-seg']!, SEGMENTATION_SEED),
+  // From a fresh read, not the cached 70k set: only the first 10k images are kept.
+  'fashion-mnist-seg': () => segmentationFromImages(fashionMnist(), SEGMENTATION_THRESHOLDS['fashion-mnist-seg']!, SEGMENTATION_SEED, FASHION_SEGMENTATION_SPLITS),
+  shapes: () => shapesDataset(SYNTHETIC_SEED, SYNTHETIC_SPLIT_SIZES),
+};
+
 const cache = new Map<string, DatasetArrays>();
 
 /** A built-in dataset (see BUILTIN_DATASETS), built once per process and shared: do not mutate it. */
@@ -112,7 +125,7 @@ export function builtinDataset(id: string): DatasetArrays {
   if (!BUILTIN_DATASETS.some((d) => d.id === id)) {
     throw new ContractError('dataset.id', `unknown built-in dataset "${id}" (known: ${BUILTIN_DATASETS.map((d) => d.id).join(', ')})`);
   }
-  const dataset = id === 'mnist' ? mnist() : synthetic(id);
+  const dataset = Object.hasOwn(LOADERS, id) ? LOADERS[id]!() : synthetic(id);
   cache.set(id, dataset);
   return dataset;
 }

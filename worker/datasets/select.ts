@@ -1,5 +1,5 @@
 import type { Split } from '../../contract/datasets.ts';
-import type { DatasetArrays, DatasetSplitArrays } from '../../contract/dataset-codec.ts';
+import { targetValues, type DatasetArrays, type DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { EvalData } from '../engine/evaluator.ts';
 import { selectSamples } from '../numeric/samples.ts';
 
@@ -13,10 +13,10 @@ export function evaluationData(d: DatasetArrays, split: Split, samples: number, 
   const splitSize = parts.reduce((n, p) => n + p.n, 0);
   const indices = selectSamples(splitSize, samples, seed);
   const features = d.inputShape.reduce((n, s) => n * s, 1);
-  const targets = d.task === 'classification' ? 1 : d.targetSize!;
+  const targets = targetValues(d);
   const n = indices.length;
   const x = new Float32Array(n * features);
-  const y = d.task === 'classification' ? new Int32Array(n * targets) : new Float32Array(n * targets);
+  const y = d.task === 'regression' ? new Float32Array(n * targets) : new Int32Array(n * targets);
   for (let row = 0; row < n; row++) {
     let index = indices[row]!;
     let part = 0;

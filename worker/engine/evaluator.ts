@@ -15,7 +15,7 @@ export interface EvalData {
   /** Inputs, row-major [n, ...inputShape]. */
   x: Float32Array;
   inputShape: number[];
-  /** Integer class labels (classification) or float targets [n, targetSize] (regression). */
+  /** Integer class labels [n] (classification), [n, h·w] (segmentation), or float targets [n, targetSize] (regression). */
   y: Int32Array | Float32Array;
   n: number;
 }

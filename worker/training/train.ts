@@ -1,5 +1,6 @@
 import * as tf from '../engine/tfjs/tf.ts';
-import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
+import type { DatasetArrays, DatasetSplitArrays } from '../../contract/dataset-codec.ts';
+import type { LossName } from '../../contract/losses.ts';
 import type { EpochMetrics, LearningRateSchedule, ResolvedOptimizer } from '../../contract/training.ts';
 import { uniformStream } from '../numeric/rng.ts';
 import { batchLosses } from '../engine/tfjs/losses.ts';
@@ -12,6 +13,24 @@ export interface TrainingData {
   test: DatasetSplitArrays;
   /** One sample's shape, without the batch axis. */
   inputShape: number[];
+  /** What is minimized and measured. Default CLASSIFIER_OBJECTIVE. */
+  objective?: Objective;
+}
+
+/** The loss a model trains with, and its output activation (softmax/sigmoid: probabilities; else logits). */
+export interface Objective { loss: LossName; outputActivation: string }
+
+/** Zoo classifiers: categorical cross-entropy of their softmax output. */
+export const CLASSIFIER_OBJECTIVE: Objective = { loss: 'categorical_crossentropy', outputActivation: 'softmax' };
+
+/**
+ * The objective of a zoo model on a dataset: softmax classifiers for classification; for
+ * segmentation per-pixel logits with per-pixel BCE (2 classes, one logit) or CE (more), whose
+ * "accuracy" is the mean per-sample IoU (engine/onnx/pixel-losses.ts).
+ */
+export function trainingObjective(dataset: Pick<DatasetArrays, 'task' | 'classes'>): Objective {
+  if (dataset.task !== 'segmentation') return CLASSIFIER_OBJECTIVE;
+  return { loss: dataset.classes === 2 ? 'binary_crossentropy' : 'sparse_categorical_crossentropy', outputActivation: 'linear' };
 }
 
 export interface TrainOptions {
@@ -75,27 +94,35 @@ function shuffledOrder(n: number, random: () => number): Int32Array {
   return order;
 }
 
-function gatherBatch(split: DatasetSplitArrays, rows: ArrayLike<number>, inputShape: number[]): { x: tf.Tensor; y: tf.Tensor1D } {
+/** Inputs and int32 labels of the rows: [b] class labels, or [b, h·w] pixel labels. */
+function gatherBatch(split: DatasetSplitArrays, rows: ArrayLike<number>, inputShape: number[]): { x: tf.Tensor; y: tf.Tensor } {
   const size = inputShape.reduce((a, b) => a * b, 1);
+  const labels = split.y.length / split.n;
   const x = new Float32Array(rows.length * size);
-  const y = new Int32Array(rows.length);
+  const y = new Int32Array(rows.length * labels);
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k]!;
     x.set(split.x.subarray(row * size, (row + 1) * size), k * size);
-    y[k] = split.y[row]!;
+    y.set(split.y.subarray(row * labels, (row + 1) * labels), k * labels);
   }
-  return { x: tf.tensor(x, [rows.length, ...inputShape]), y: tf.tensor1d(y, 'int32') };
+  return { x: tf.tensor(x, [rows.length, ...inputShape]), y: labels === 1 ? tf.tensor1d(y, 'int32') : tf.tensor2d(y, [rows.length, labels], 'int32') };
 }
 
-/** Mean categorical cross-entropy and accuracy over a whole split, BN in inference mode. */
-export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitArrays, inputShape: number[], batchSize = 500): Promise<{ loss: number; accuracy: number }> {
+/** Mean loss and accuracy (IoU for segmentation) over a whole split, BN in inference mode. */
+export async function evaluateSplit(
+  model: tf.LayersModel,
+  split: DatasetSplitArrays,
+  inputShape: number[],
+  batchSize = 500,
+  objective: Objective = CLASSIFIER_OBJECTIVE,
+): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < split.n; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, split.n - start) }, (_, k) => start + k);
     const { x, y } = gatherBatch(split, rows, inputShape);
     const [batchLoss, batchCorrect] = tf.tidy(() => {
-      const losses = batchLosses(model.predict(x) as tf.Tensor, y, 'categorical_crossentropy', 'softmax');
+      const losses = batchLosses(model.predict(x) as tf.Tensor, y, objective.loss, objective.outputActivation);
       return [tf.sum(losses.perSample), tf.sum(losses.correct!)];
     });
     lossSum += (await batchLoss!.data())[0]!;
@@ -106,7 +133,8 @@ export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitAr
 }
 
 /**
- * Train a softmax classifier in place with categorical cross-entropy on integer labels. Each batch:
+ * Train a model in place on integer labels with data.objective (default: a softmax classifier with
+ * categorical cross-entropy; per-pixel BCE/CE from logits for segmentation). Each batch:
  * forward in training mode (BN batch statistics, moving statistics updated), gradients of the mean
  * batch loss w.r.t. the trainable weights (+ wd·θ), one optimizer step. Deterministic for a given
  * model init, data, options and backend. Returns the per-epoch metrics.
@@ -117,6 +145,7 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
   const random = uniformStream(options.shuffleSeed);
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const history: EpochMetrics[] = [];
+  const objective = data.objective ?? CLASSIFIER_OBJECTIVE;
   try {
     if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await flatParameters(model));
     for (let epoch = 0; epoch < options.epochs; epoch++) {
@@ -134,7 +163,7 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
           let correctInBatch: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
             const output = model.apply(x, { training: true }) as tf.Tensor;
-            const losses = batchLosses(output, y, 'categorical_crossentropy', 'softmax');
+            const losses = batchLosses(output, y, objective.loss, objective.outputActivation);
             correctInBatch = tf.keep(tf.sum(losses.correct!) as tf.Scalar);
             return tf.mean(losses.perSample) as tf.Scalar;
           }, trainable);
@@ -148,7 +177,7 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
         correct += (await batchCorrect!.data())[0]!;
         tf.dispose([x, y, batchLoss!, batchCorrect!]);
       }
-      const test = await evaluateSplit(model, data.test, data.inputShape, options.evaluationBatchSize);
+      const test = await evaluateSplit(model, data.test, data.inputShape, options.evaluationBatchSize, objective);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         learningRate,

@@ -151,6 +151,28 @@ function depthwiseGather(kh: number, kw: number, cin: number, mult: number): Int
   return gather;
 }
 
+/** tfjs transposed-conv kernel [kh, kw, out, in] as ConvTranspose W [in, out, kh, kw]. */
+function convTransposeGather(kh: number, kw: number, cout: number, cin: number): Int32Array {
+  const gather = new Int32Array(kh * kw * cout * cin);
+  let i = 0;
+  for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) gather[i++] = ((y * kw + x) * cout + o) * cin + c;
+  return gather;
+}
+
+/**
+ * Crop and extension of a transposed convolution so that ONNX's output size
+ * s·(in − 1) + k + outputPadding − begin − end equals tfjs' (deconvLength): 'same' → s·in,
+ * 'valid' → s·in + max(k − s, 0). 'same' crops the k − s overhang like the forward conv it
+ * transposes pads it (the odd pixel at the end); where k < s the missing s − k pixels are
+ * appended at the end (they hold only the bias, as in tfjs).
+ */
+function transposedPads(size: number, kernel: number, stride: number, padding: 'same' | 'valid'): { out: number; begin: number; end: number; extra: number } {
+  const overhang = kernel - stride;
+  if (padding === 'valid') return { out: size * stride + Math.max(overhang, 0), begin: 0, end: 0, extra: Math.max(-overhang, 0) };
+  const total = Math.max(overhang, 0);
+  return { out: size * stride, begin: Math.floor(total / 2), end: total - Math.floor(total / 2), extra: Math.max(-overhang, 0) };
+}
+
 const ELEMENTWISE_ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'elu', 'selu', 'softplus', 'softsign', 'softmax']);
 
 class Exporter {
@@ -272,6 +294,50 @@ class Exporter {
         if (bias) convInputs.push(this.g.parameter(bias, [cout], null, this.weights));
         const y = this.g.node('Conv', convInputs, { kernel_shape: [kh, kw], strides: [sh, sw], dilations: [dh, dw], pads, group: depthwise ? cin : 1 }, name);
         return this.activation({ name: y, shape: [out[0], out[1], cout], layout: 'channels_first' }, config.activation, name);
+      }
+      case 'Conv2DTranspose': {
+        single();
+        if (x.shape.length !== 3) unsupported(`layer "${name}" expects an image input, got shape [${x.shape}]`);
+        if ((config.data_format ?? 'channels_last') !== 'channels_last') unsupported(`layer "${name}" uses data_format ${String(config.data_format)}`);
+        const [dh, dw] = pair(config.dilation_rate, 1);
+        if (dh !== 1 || dw !== 1) unsupported(`layer "${name}" has dilation ${dh}×${dw} (tfjs transposed convolutions ignore it)`);
+        const padding = config.padding ?? 'valid';
+        if (padding !== 'same' && padding !== 'valid') unsupported(`layer "${name}" has padding ${String(padding)}`);
+        const kernel = this.weight(name, 'kernel', true);
+        const [kh, kw, cout, cin] = kernel.shape as [number, number, number, number];
+        const [sh, sw] = pair(config.strides, 1);
+        const [h, w] = x.shape as [number, number, number];
+        const py = transposedPads(h, kh, sh, padding);
+        const px = transposedPads(w, kw, sw, padding);
+        const cf = this.channelsFirst(x);
+        const W = this.g.parameter(kernel, [cin, cout, kh, kw], convTransposeGather(kh, kw, cout, cin), this.weights);
+        const bias = config.use_bias === false ? undefined : this.weight(name, 'bias', false);
+        const inputs = [cf.name, W];
+        if (bias) inputs.push(this.g.parameter(bias, [cout], null, this.weights));
+        const y = this.g.node(
+          'ConvTranspose',
+          inputs,
+          { kernel_shape: [kh, kw], strides: [sh, sw], pads: [py.begin, px.begin, py.end, px.end], output_padding: [py.extra, px.extra] },
+          name,
+        );
+        return this.activation({ name: y, shape: [py.out, px.out, cout], layout: 'channels_first' }, config.activation, name);
+      }
+      case 'UpSampling2D': {
+        single();
+        if (x.shape.length !== 3) unsupported(`layer "${name}" expects an image input`);
+        if ((config.data_format ?? 'channels_last') !== 'channels_last') unsupported(`layer "${name}" uses data_format ${String(config.data_format)}`);
+        const [sh, sw] = pair(config.size, 2);
+        const interpolation = config.interpolation ?? 'nearest';
+        if (interpolation !== 'nearest' && interpolation !== 'bilinear') unsupported(`layer "${name}" interpolates ${String(interpolation)}`);
+        const cf = this.channelsFirst(x);
+        // tfjs resizes with alignCorners = halfPixelCenters = false: source coordinate = target / scale
+        // (ONNX 'asymmetric'); nearest then takes floor, i.e. repeats each pixel sh × sw times.
+        const attributes: Record<string, AttributeValue> = interpolation === 'nearest'
+          ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
+          : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
+        const scales = this.g.floatConstant('scales', [4], new Float32Array([1, 1, sh, sw]));
+        const y = this.g.node('Resize', [cf.name, '', scales], attributes, name);
+        return { name: y, shape: [x.shape[0]! * sh, x.shape[1]! * sw, x.shape[2]!], layout: 'channels_first' };
       }
       case 'Dense': {
         single();

@@ -1,4 +1,5 @@
 import { ContractError, type LossName } from '../../../contract/index.ts';
+import { pixelLossSums } from './pixel-losses.ts';
 
 /**
  * Per-sample losses from a model's output rows, in float64, with the tfjs engine's definitions
@@ -59,6 +60,7 @@ export function lossSums(
   loss: LossName,
   probabilities: boolean,
 ): LossSums {
+  if (loss !== 'mse' && targetWidth > 1) return pixelLossSums(output, width, count, targets, targetWidth, first, loss, probabilities);
   let lossSum = 0;
   let correct = 0;
   switch (loss) {

@@ -15,7 +15,7 @@ interface BoundParameter {
 
 interface BoundData {
   x: tf.Tensor;
-  /** int32 [n] class labels, or float32 [n, targetSize] regression targets. */
+  /** int32 [n] class labels, int32 [n, h·w] pixel labels, or float32 [n, targetSize] regression targets. */
   targets: tf.Tensor;
   n: number;
   /** Largest class label, checked against the model's output width; null for float targets. */
@@ -88,7 +88,8 @@ export class TfjsEvaluator implements Evaluator {
     }
     this.data = {
       x: tf.tensor(data.x, [data.n, ...data.inputShape], 'float32'),
-      targets: isLabels ? tf.tensor1d(data.y, 'int32') : tf.tensor2d(data.y, [data.n, data.y.length / data.n], 'float32'),
+      // Labels: [n] per sample, or [n, h·w] per pixel (segmentation); float targets [n, targetSize].
+      targets: isLabels && data.y.length === data.n ? tf.tensor1d(data.y, 'int32') : tf.tensor2d(data.y, [data.n, data.y.length / data.n], isLabels ? 'int32' : 'float32'),
       n: data.n,
       maxLabel,
     };

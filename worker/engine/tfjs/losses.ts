@@ -1,5 +1,6 @@
 import * as tf from './tf.ts';
 import { ContractError, type LossName } from '../../../contract/index.ts';
+import { pixelBatchLosses } from './pixel-losses.ts';
 
 /** Keras' epsilon: probabilities are clipped to [EPSILON, 1 − EPSILON] before the log. */
 export const PROBABILITY_EPSILON = 1e-7;
@@ -67,13 +68,15 @@ function meanSquared(output: tf.Tensor2D, targets: tf.Tensor): BatchLosses {
 
 /**
  * Per-sample losses of one batch (call inside tf.tidy). `targets` holds int32 class labels [b]
- * for the cross-entropies and float targets [b, ...] for mse. Outputs of softmax/sigmoid models
+ * for the cross-entropies (int32 pixel labels [b, h·w]: per-pixel losses, pixel-losses.ts) and
+ * float targets [b, ...] for mse. Outputs of softmax/sigmoid models
  * are probabilities (normalized and clipped to [1e-7, 1 − 1e-7] as Keras does); any other output
  * is taken as logits (log-softmax / log-sigmoid, no clipping).
  */
 export function batchLosses(output: tf.Tensor, targets: tf.Tensor, loss: LossName, outputActivation: string): BatchLosses {
-  const rows = rowsOf(output);
   const probabilities = outputsAreProbabilities(outputActivation);
+  if (loss !== 'mse' && targets.rank === 2) return pixelBatchLosses(output, targets, loss, probabilities);
+  const rows = rowsOf(output);
   switch (loss) {
     case 'categorical_crossentropy':
     case 'sparse_categorical_crossentropy':

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatasetInfo, SurfaceRecord, SurfaceResult } from '../contract/index.ts';
+import type { ArchitectureInfo } from '../contract/architectures.ts';
+import { builtinInstalled } from '../worker/datasets/fashion-mnist.ts';
+import { builtinDataset } from '../worker/datasets/builtin.ts';
+import { evaluationData } from '../worker/datasets/select.ts';
+import { layersModelArtifact } from '../worker/engine/tfjs/artifact.ts';
+import { initTfjs } from '../worker/engine/tfjs/backend.ts';
+import { TfjsEvaluator } from '../worker/engine/tfjs/evaluator.ts';
+import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';
+import { unet } from '../worker/zoo/unet.ts';
+import { uploadModel } from './helpers/models.ts';
+import { startStack, type Stack } from './helpers/stack.ts';
+
+/** U-Nets and segmentation sets through the real API, Redis and worker processes (onnx engine, the default). */
+let stack: Stack;
+let files: Record<string, Uint8Array>;
+
+beforeAll(async () => {
+  await initTfjs();
+  stack = await startStack({ workers: 1, fixtures: null });
+  const model = unet({ depth: 2, skips: 'concat', inputShape: [32, 32, 1], classes: 4, width: 0.25, seed: 5 });
+  files = await saveLayersModel(model);
+  model.dispose();
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const post = (path: string, json: unknown) => stack.api(path, { method: 'POST', json });
+
+describe('U-Net through the API', () => {
+  it('lists unet in the zoo (segmentation, long skips) and the segmentation sets among the datasets', async () => {
+    const { body: zoo } = await stack.api<{ items: ArchitectureInfo[] }>('/api/v1/architectures');
+    const entry = zoo.items.find((a) => a.id === 'unet')!;
+    expect(entry).toMatchObject({ family: 'unet', task: 'segmentation', skipKind: 'long', datasets: ['mnist-seg', 'fashion-mnist-seg', 'shapes'] });
+    expect(entry.parameterCounts.map((c) => c.inputShape)).toEqual([[28, 28, 1], [32, 32, 1]]);
+    const { body: datasets } = await stack.api<{ items: DatasetInfo[] }>('/api/v1/datasets');
+    const ids = datasets.items.map((d) => d.id);
+    expect(ids).toEqual(expect.arrayContaining(['mnist', 'mnist-seg', 'shapes']));
+    expect(ids.includes('fashion-mnist')).toBe(builtinInstalled('fashion-mnist'));
+    expect(datasets.items.find((d) => d.id === 'shapes')).toMatchObject({ task: 'segmentation', classes: 4, inputShape: [32, 32, 1] });
+  });
+
+  it('rejects unknown options, options of other families and a dataset of the other task with a 400 naming the field', async () => {
+    const train = (architecture: unknown, dataset = 'shapes') => post('/api/v1/trainings', { architecture, dataset: { id: dataset }, epochs: 1 });
+    const unknown = await train({ id: 'unet', levels: 3 });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.field).toBe('architecture.levels');
+    const badSkips = await train({ id: 'unet', skips: 'dense' });
+    expect(badSkips.status).toBe(400);
+    expect(String(badSkips.body.field)).toMatch(/^architecture\.skips/);
+    const foreign = await train({ id: 'resnet20', skips: 'none' }, 'mnist');
+    expect(foreign).toMatchObject({ status: 400, body: { field: 'architecture.skips' } });
+    const wrongTask = await train({ id: 'unet' }, 'mnist');
+    expect(wrongTask.status).toBe(400);
+    expect(wrongTask.body.field).toBe('architecture.id');
+    expect(wrongTask.body.message).toMatch(/unet.*segmentation.*"mnist".*classification/);
+    const tooDeep = await train({ id: 'unet', depth: 3 }, 'mnist-seg');
+    expect(tooDeep).toMatchObject({ status: 400, body: { field: 'architecture.depth' } });
+  });
+
+  it('maps the surface of a tiny U-Net on shapes with the per-pixel loss and IoU as accuracy', async () => {
+    const upload = await uploadModel(stack.baseUrl, 'tiny unet', files);
+    expect(upload.status).toBe(201);
+    const dataset = { id: 'shapes', split: 'test', samples: 24, sampleSeed: 2 } as const;
+    const submitted = await post('/api/v1/surfaces', {
+      model: upload.body.id, dataset, directions: { seed: 3 }, grid: { x: { min: -1, max: 1, num: 3 }, y: { min: -1, max: 1, num: 3 } },
+    });
+    expect(submitted.status).toBe(202);
+    const id = submitted.body.id as string;
+    const deadline = Date.now() + 180_000;
+    let record: SurfaceRecord;
+    for (;;) {
+      record = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`)).body;
+      if (['completed', 'failed', 'cancelled'].includes(record.status) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(record.status).toBe('completed');
+    const { body: result } = await stack.api<SurfaceResult>(`/api/v1/surfaces/${id}/result`);
+    const loss = result.loss.flat() as number[];
+    const accuracy = result.accuracy!.flat() as number[];
+    expect(loss.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+    expect(accuracy.every((v) => v >= 0 && v <= 1)).toBe(true);
+
+    // The centre (θ*) equals the in-process tfjs engine on the same samples: per-pixel CE and mean IoU.
+    const { data } = evaluationData(builtinDataset('shapes'), 'test', 24, 2);
+    const evaluator = await TfjsEvaluator.create();
+    try {
+      await evaluator.load(layersModelArtifact(files, 'tiny-unet'));
+      await evaluator.setData(data);
+      const expected = await evaluator.evaluate({ loss: 'sparse_categorical_crossentropy' });
+      expect(Math.abs(result.loss[1]![1]! - expected.loss)).toBeLessThanOrEqual(1e-5 * expected.loss);
+      expect(result.accuracy![1]![1]!).toBeCloseTo(expected.accuracy!, 4);
+    } finally {
+      evaluator.dispose();
+    }
+  });
+});
