@@ -1,0 +1,53 @@
+import { addRules } from './ops/add.ts';
+import { divRules } from './ops/div.ts';
+import { expRules } from './ops/exp.ts';
+import { expandRules } from './ops/expand.ts';
+import { gemmRules } from './ops/gemm.ts';
+import { identityRules } from './ops/identity.ts';
+import { logSoftmaxRules } from './ops/log-softmax.ts';
+import { matMulRules } from './ops/mat-mul.ts';
+import { mulRules } from './ops/mul.ts';
+import { negRules } from './ops/neg.ts';
+import { reduceMeanRules, reduceSumRules } from './ops/reduce-sum.ts';
+import { reluRules } from './ops/relu.ts';
+import { reshapeRules } from './ops/reshape.ts';
+import { sigmoidRules } from './ops/sigmoid.ts';
+import { softmaxRules } from './ops/softmax.ts';
+import { softplusRules } from './ops/softplus.ts';
+import { subRules } from './ops/sub.ts';
+import { tanhRules } from './ops/tanh.ts';
+import { transposeRules } from './ops/transpose.ts';
+import { whereRules } from './ops/where.ts';
+import type { OpRules } from './rules.ts';
+
+/**
+ * Operator type → its rules. Operators whose outputs are not float (Shape, Greater, Equal, Cast
+ * to int, ...) need none: nothing flows through them. Every other operator met on a path from a
+ * differentiated parameter to the loss needs an entry here.
+ */
+export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
+  ['Add', addRules],
+  ['Div', divRules],
+  ['Exp', expRules],
+  ['Expand', expandRules],
+  ['Flatten', reshapeRules],
+  ['Gemm', gemmRules],
+  ['Identity', identityRules],
+  ['LogSoftmax', logSoftmaxRules],
+  ['MatMul', matMulRules],
+  ['Mul', mulRules],
+  ['Neg', negRules],
+  ['ReduceMean', reduceMeanRules],
+  ['ReduceSum', reduceSumRules],
+  ['Relu', reluRules],
+  ['Reshape', reshapeRules],
+  ['Sigmoid', sigmoidRules],
+  ['Softmax', softmaxRules],
+  ['Softplus', softplusRules],
+  ['Squeeze', reshapeRules],
+  ['Sub', subRules],
+  ['Tanh', tanhRules],
+  ['Transpose', transposeRules],
+  ['Unsqueeze', reshapeRules],
+  ['Where', whereRules],
+]);
