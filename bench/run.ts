@@ -197,8 +197,9 @@ for (const model of flags.hessian === 'none' ? [] : flags.hessian.split(',')) {
   const row = await benchHessian(model, fileURLToPath(new URL('../fixtures/models', import.meta.url)));
   hessianRows.push(row);
   console.log(
-    `Hessian ${model} (${row.parameters} parameters, ${row.samples} samples, ${row.engine.backend}): ${fmt(row.secondsPerGradient)} s/gradient, ` +
-      `${fmt(row.secondsPerPoint, 1)} s for one point at θ* (${row.products} Hessian-vector products)`,
+    `Hessian ${model} (${row.differentiated} of ${row.parameters} parameters, ${row.samples} samples, ${row.engine.backend}, ${row.threads} thread(s)): ` +
+      `${fmt(row.secondsPerGradient)} s/gradient, ${fmt(row.secondsPerProduct)} s/exact H·v, ${fmt(row.secondsPerPoint, 1)} s for one point at θ* ` +
+      `(${row.products} products, λmax ${row.lambdaMax.toPrecision(4)}, λmin ${row.lambdaMin.toPrecision(4)}, converged ${row.converged})`,
   );
 }
 

@@ -9,10 +9,10 @@ import { GradientFlow, type GradientFlowJobData } from '../contract/metrics/grad
 import { ANALYSIS_QUEUE, HessianMapResult, hessianKeys, type HessianJobData } from '../contract/metrics/hessian.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { evaluationData } from '../worker/datasets/select.ts';
+import { createGradientEngine } from '../worker/autodiff/index.ts';
 import { initTfjs } from '../worker/engine/tfjs/backend.ts';
-import { createGradientEvaluator } from '../worker/engine/tfjs/gradient.ts';
-import { eigenRatio } from '../worker/hessian/eigen-ratio.ts';
-import { trainableMask } from '../worker/hessian/hessian-map.ts';
+import { denseHessian } from '../worker/hessian/dense-hessian.ts';
+import { symmetricEigen } from '../worker/hessian/symmetric-eigen.ts';
 import { storedModel } from '../worker/hessian/test-models.ts';
 import { analysisProcessor } from '../worker/jobs/hessian.ts';
 import { surfaceDirections } from '../worker/numeric/directions.ts';
@@ -83,7 +83,7 @@ afterAll(async () => {
 
 describe('analysis jobs on a real queue', () => {
   it('maps |λmin/λmax| over a 3×3 sub-grid of a finished surface and stores the result', async () => {
-    const request = { points: 3, maxSteps: 8, tolerance: 1e-2, seed: 0, samples: 120 };
+    const request = { points: 3, maxSteps: 200, tolerance: 1e-2, seed: 0, samples: 120, parameters: 'weights' as const };
     const job = await queue.add('hessian-map', { surfaceId: 'surface-1', request } satisfies HessianJobData);
     const result = (await job.waitUntilFinished(events, 120_000)) as HessianMapResult;
     expect(Value.Check(HessianMapResult, result)).toBe(true);
@@ -93,16 +93,23 @@ describe('analysis jobs on a real queue', () => {
     expect(result.summary.points).toBe(9);
     expect(JSON.parse((await connection.get(hessianKeys(namespace).result('surface-1')))!)).toEqual(result);
 
-    // The corner (α, β) = (1, −1) computed directly from the same model, samples and directions.
+    expect(result.settings).toMatchObject({ products: 'exact', parameters: 'weights', differentiated: 2 * 6 + 6 * 3 });
+    expect(result.engine.backend).toContain('onnxruntime');
+
+    // The corner (α, β) = (1, −1) against the extreme eigenvalues of the dense Hessian over the
+    // kernels, built column by column from exact products on the same model, samples and directions.
     const corner = result.points[2]!;
+    expect(corner.converged).toBe(true);
     const { data } = evaluationData(builtinDataset('blobs'), 'test', 120, 0);
-    const gradients = createGradientEvaluator(stored.model, data, { loss: 'sparse_categorical_crossentropy', outputActivation: 'softmax', params: stored.params, batchSize: 64 });
+    const engine = await createGradientEngine(stored.artifact, { parameters: 'weights', batchNorm: 'moving', loss: 'sparse_categorical_crossentropy', batchSize: 64 });
+    await engine.setData(data);
     const directions = surfaceDirections(stored.params, stored.theta, directionOptions, 2);
     const point = perturb(stored.theta, directions.x, 1, directions.y, -1, new Float32Array(stored.theta.length));
-    const direct = await eigenRatio(async (p) => (await gradients.lossAndGradient(p)).gradient, point, trainableMask(stored.params), { lanczos: { maxSteps: 8, tolerance: 1e-2 }, seed: 0 });
-    gradients.dispose();
-    expect(corner.lambdaMax).toBeCloseTo(direct.lambdaMax, 4);
-    expect(corner.lambdaMin).toBeCloseTo(direct.lambdaMin, 4);
+    const dense = await denseHessian(engine, point);
+    await engine.dispose();
+    const { values } = symmetricEigen(dense.matrix);
+    expect(corner.lambdaMax).toBeCloseTo(values[values.length - 1]!, 4);
+    expect(corner.lambdaMin).toBeCloseTo(values[0]!, 4);
   });
 
   it('computes gradient flow at the stored weights', async () => {
@@ -116,7 +123,7 @@ describe('analysis jobs on a real queue', () => {
   });
 
   it('refuses a surface that is not completed, without retrying', async () => {
-    const request = { points: 3, maxSteps: 8, tolerance: 1e-2, seed: 0, samples: 120 };
+    const request = { points: 3, maxSteps: 8, tolerance: 1e-2, seed: 0, samples: 120, parameters: 'weights' as const };
     const job = await queue.add('hessian-map', { surfaceId: 'surface-2', request }, { attempts: 3 });
     await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/not completed/);
     expect((await queue.getJob(job.id!))!.attemptsMade).toBe(1);

@@ -10,7 +10,7 @@ import {
 } from '../../contract/comparisons.ts';
 import {
   ANALYSIS_QUEUE, comparisonFinding, hessianJobId, resolveHessianRequest, surfaceMetrics,
-  type GradientFlow, type GradientFlowJobData, type ResolvedHessianMapRequest,
+  type GradientFlow, type GradientFlowJobData, type HessianMapResult,
 } from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
 import { notFound } from '../errors.ts';
@@ -279,7 +279,8 @@ export class ComparisonService {
     const surfaceId = member.surfaceId!;
     const record = await this.s.surfaces.get(surfaceId);
     const settings = resolveHessianRequest({ ...COMPARISON_HESSIAN_DEFAULTS, ...requested }, record.provenance.dataset.samples);
-    const sameSettings = (s: ResolvedHessianMapRequest) => hessianJobId(surfaceId, s) === hessianJobId(surfaceId, settings);
+    // A map of the finite-difference era (no `parameters` in its settings) is recomputed.
+    const sameSettings = (s: HessianMapResult['settings']) => 'parameters' in s && hessianJobId(surfaceId, s) === hessianJobId(surfaceId, settings);
     const track = async (current: HessianState): Promise<boolean> => {
       const next: MemberHessian = current.status === 'completed'
         ? { status: 'completed', progress: { done: current.result.points.length, total: current.result.points.length }, summary: current.result.summary, error: null }
@@ -322,7 +323,7 @@ export class ComparisonService {
   private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<GradientFlow[]> {
     const model = this.s.models.get(member.modelId!);
     const surface = await this.s.surfaces.get(member.surfaceId!);
-    if (!model || model.format !== 'tfjs-layers' || !this.analysisEvents) return [];
+    if (!model || !this.analysisEvents) return [];
     const recipe = model.metadata.recipe as ResolvedTrainingRequest | undefined;
     const points: { label: string; parameters: GradientFlowJobData['parameters'] }[] = [
       ...(recipe ? [{ label: 'initialisation', parameters: { source: 'initialisation' as const, architecture: recipe.architecture, seed: recipe.seed } }] : []),

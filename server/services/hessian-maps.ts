@@ -105,9 +105,6 @@ export class HessianMapService {
     if (record.status !== 'completed') {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${surfaceId} is ${record.status}; a Hessian map needs a completed surface`);
     }
-    if (!this.o.surfaces.modelFormatIs(surfaceId, 'tfjs-layers')) {
-      throw new HttpError(400, 'UNSUPPORTED_MODEL', 'Hessian maps need a tfjs Layers model (first-order tfjs gradients)', 'model');
-    }
     const settings = resolveHessianRequest(body, record.provenance.dataset.samples);
     const jobId = hessianJobId(surfaceId, settings);
     const existing = await this.queue.getJob(jobId);

@@ -296,11 +296,6 @@ export class SurfaceService {
     return updated;
   }
 
-  modelFormatIs(id: string, format: ModelRecord['format']): boolean {
-    const record = this.records.get(id);
-    return record !== undefined && this.o.models.get(record.provenance.model.id)?.format === format;
-  }
-
   isFinal(status: string): boolean {
     return FINAL.has(status);
   }

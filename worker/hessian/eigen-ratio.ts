@@ -1,11 +1,11 @@
 import { gaussianStream } from '../numeric/rng.ts';
-import { hessianOperator, type GradientFn, type HvpOptions, type LinearOperator } from './hvp.ts';
+import type { LinearOperator } from './hvp.ts';
 import { lanczos, type LanczosOptions } from './lanczos.ts';
 
 /** s = SHIFT_FACTOR · λmax for the λmin run (the reference's 0.51). */
 export const SHIFT_FACTOR = 0.51;
 
-export interface EigenRatioOptions extends HvpOptions {
+export interface EigenRatioOptions {
   lanczos?: Omit<LanczosOptions, 'target' | 'count' | 'mask' | 'seed'>;
   /** Seed of the Gaussian start vectors (λmax run: seed, λmin run: the same stream continued). Default 0. */
   seed?: number;
@@ -18,7 +18,7 @@ export interface EigenRatio {
   ratio: number | null;
   /** The shift s used for the λmin run. */
   shift: number;
-  /** Operator products used (each = two gradient evaluations for a finite-difference Hessian). */
+  /** Operator products used, both runs. */
   products: number;
   /** Both Lanczos runs met their tolerance. */
   converged: boolean;
@@ -74,9 +74,4 @@ export async function extremeEigenvalues(apply: LinearOperator, dimension: numbe
     residuals: { lambdaMax: top.largest[0]!.residual, lambdaMin: bottom.smallest[0]!.residual },
     seed,
   };
-}
-
-/** λmin, λmax and λmin/λmax of the loss Hessian at θ, with finite-difference Hessian-vector products. */
-export function eigenRatio(gradient: GradientFn, theta: Float32Array, mask: Uint8Array | null, options: EigenRatioOptions = {}): Promise<EigenRatio> {
-  return extremeEigenvalues(hessianOperator(gradient, theta, { ...options, mask }), theta.length, mask, options);
 }
