@@ -108,8 +108,8 @@ export function spectrumKeys(namespace: string) {
   return {
     /** By job id (spectrumJobId): each point and settings keep their own spectrum. */
     result: (jobId: string) => `${namespace}:spectrum:${jobId}`,
-    /** The id of the surface's latest requested spectrum job. */
-    job: (surfaceId: string) => `${namespace}:surface:${surfaceId}:spectrum:job`,
+    /** The id of the surface's latest requested spectrum. */
+    latest: (surfaceId: string) => `${namespace}:surface:${surfaceId}:spectrum:latest`,
   };
 }
 
