@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { COMPARISON_HESSIAN_DEFAULTS } from '../contract/comparisons.ts';
 import { HESSIAN_DEFAULTS } from '../contract/metrics/hessian.ts';
 import type { EngineInfo } from '../contract/surface.ts';
-import { initialParameters } from '../worker/artifacts.ts';
+import { storedParameters } from '../worker/artifacts.ts';
 import { createGradientEngine } from '../worker/autodiff/index.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { evaluationData } from '../worker/datasets/select.ts';
-import { onnxThreads } from '../worker/engine/onnx/evaluator.ts';
+import { workerConfig } from '../worker/config.ts';
 import { layersModelArtifact } from '../worker/engine/tfjs/artifact.ts';
 import { extremeEigenvalues } from '../worker/hessian/eigen-ratio.ts';
 import { hessianAt } from '../worker/hessian/hvp.ts';
@@ -51,10 +51,10 @@ export async function benchHessian(modelId: string, fixturesDir: string): Promis
   const dir = `${fixturesDir}/${modelId}`;
   const files = { 'model.json': new Uint8Array(await readFile(`${dir}/model.json`)), 'weights.bin': new Uint8Array(await readFile(`${dir}/weights.bin`)) };
   const artifact = layersModelArtifact(files, modelId);
-  const theta = initialParameters(artifact);
+  const theta = storedParameters(artifact);
   const { samples } = COMPARISON_HESSIAN_DEFAULTS;
   const { data } = evaluationData(builtinDataset('mnist'), 'test', samples, 0);
-  const threads = onnxThreads();
+  const threads = workerConfig().LA_ONNX_THREADS;
   const engine = await createGradientEngine(artifact, { parameters: HESSIAN_DEFAULTS.parameters, batchNorm: 'moving', loss: 'sparse_categorical_crossentropy', threads });
   try {
     await engine.setData(data);

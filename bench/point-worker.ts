@@ -1,3 +1,4 @@
+import { workerConfig } from '../worker/config.ts';
 import { TfjsEvaluator } from '../worker/engine/tfjs/evaluator.ts';
 import type { Evaluator } from '../worker/engine/evaluator.ts';
 import { OnnxEvaluator } from '../worker/engine/onnx/evaluator.ts';
@@ -50,7 +51,7 @@ const MB = 1024 * 1024;
 
 async function createEngine(engine: BenchEngine): Promise<Evaluator> {
   if (engine === 'tfjs') return TfjsEvaluator.create();
-  return OnnxEvaluator.create({ parameterFeed: engine === 'onnx-inputs' ? 'inputs' : engine === 'onnx-initializers' ? 'initializers' : 'auto' });
+  return OnnxEvaluator.create({ parameterFeed: engine === 'onnx-inputs' ? 'inputs' : engine === 'onnx-initializers' ? 'initializers' : 'auto', threads: workerConfig().LA_ONNX_THREADS });
 }
 
 function send(message: unknown): Promise<void> {
@@ -67,7 +68,7 @@ async function run(start: StartMessage): Promise<DoneMessage> {
   const evaluator = await createEngine(start.engine);
   await evaluator.load(workload.artifact);
   await evaluator.setData(workload.data);
-  const theta = evaluator.initialParameters();
+  const theta = evaluator.storedParameters();
   const directions = surfaceDirections(workload.artifact.parameters, theta, { seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights' }, 2);
   const point = new Float32Array(theta.length);
   const options = { loss: workload.meta.loss, batchSize: workload.meta.batchSize };

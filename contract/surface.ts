@@ -188,14 +188,6 @@ export const ChunkValues = Type.Object({
 });
 export type ChunkValues = Static<typeof ChunkValues>;
 
-/**
- * Server-sent events of a surface (GET /api/v1/surfaces/{id}/events). Each event's `id` is its
- * Redis stream id, so a reconnect with Last-Event-ID resumes after it.
- * - progress: Progress           - chunk: ChunkValues (values as they are computed)
- * - done: { status: 'completed' } - failed: { code, message } - cancelled: {}
- */
-export type SurfaceEventName = 'progress' | 'chunk' | 'done' | 'failed' | 'cancelled';
-
 export function linspace(axis: Axis): number[] {
   const step = (axis.max - axis.min) / (axis.num - 1);
   return Array.from({ length: axis.num }, (_, i) => (i === axis.num - 1 ? axis.max : axis.min + i * step));

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { defaultWorkerCount } from '../worker/config.ts';
+import { defaultWorkerCount, redactUrl } from '../worker/config.ts';
 
 /**
  * `npm start`: Redis (an existing one, else a private one if redis-server is installed), the
@@ -33,12 +33,12 @@ async function ensureRedis(): Promise<void> {
   const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname);
   const found = spawnSync('redis-server', ['--version']).status === 0;
   if (!local || !found) {
-    console.error(`No Redis answers at ${redisUrl}. Start one (apt-get install redis-server; redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "") or set REDIS_URL.`);
+    console.error(`No Redis answers at ${redactUrl(redisUrl)}. Start one (apt-get install redis-server; redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "") or set REDIS_URL.`);
     process.exit(1);
   }
   const dir = resolve(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
-  console.log(`[start] no Redis at ${redisUrl}: starting a private redis-server on 127.0.0.1:${url.port || 6379} (data in ${dir})`);
+  console.log(`[start] no Redis at ${redactUrl(redisUrl)}: starting a private redis-server on 127.0.0.1:${url.port || 6379} (data in ${dir})`);
   const server = spawn('redis-server', ['--bind', '127.0.0.1', '--port', url.port || '6379', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
   children.add(server);
   for (let i = 0; i < 50 && !(await redisAnswers(redisUrl)); i++) await new Promise((r) => setTimeout(r, 100));

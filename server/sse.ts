@@ -1,16 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { readEventFields, TERMINAL_EVENTS, type SurfaceEvent, type TrainingEvent } from '../contract/index.ts';
 
 const STREAM_ID = /^\d+-\d+$/;
-const TERMINAL_EVENTS = new Set(['done', 'failed', 'cancelled']);
 /** How long one XREAD blocks before a keep-alive comment is sent. */
 const BLOCK_MS = 10_000;
 
 export interface EventSource {
-  /** Redis stream whose entries hold the fields `event` and `data` (JSON). */
+  /** Redis stream of SurfaceEvent or TrainingEvent entries (contract/queue.ts eventFields). */
   streamKey: string;
   /** How the job ended, when it has: sent alone if the stream is gone (expired, Redis restarted). */
-  ending: { event: string; data: unknown } | null;
+  ending: SurfaceEvent | TrainingEvent | null;
 }
 
 /**
@@ -49,11 +49,10 @@ export async function relayEvents(redis: Redis, request: FastifyRequest, reply: 
         continue;
       }
       for (const [entryId, fields] of entries[0]![1]) {
-        const event = fields[fields.indexOf('event') + 1]!;
-        const data = fields[fields.indexOf('data') + 1]!;
+        const { event, data } = readEventFields(fields);
         raw.write(`id: ${entryId}\nevent: ${event}\ndata: ${data}\n\n`);
         lastId = entryId;
-        if (TERMINAL_EVENTS.has(event)) return close();
+        if (TERMINAL_EVENTS.includes(event)) return close();
       }
     }
   } catch (err) {

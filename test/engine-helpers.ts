@@ -6,8 +6,7 @@ import { TfjsEvaluator } from '../worker/engine/tfjs/evaluator.ts';
 
 /** Tests run the engine on wasm, the backend the workers use here. */
 export async function wasmEvaluator(): Promise<TfjsEvaluator> {
-  process.env.LA_TFJS_BACKEND = 'wasm';
-  return TfjsEvaluator.create();
+  return TfjsEvaluator.create({ backend: 'wasm' });
 }
 
 /** The stored form of an in-memory model, as the worker receives it. */

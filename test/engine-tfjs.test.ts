@@ -35,7 +35,7 @@ describe('tfjs engine', () => {
     await evaluator.load(await artifactOf(model));
     model.dispose();
     await evaluator.setData({ x, inputShape: [features], y, n });
-    const theta = evaluator.initialParameters();
+    const theta = evaluator.storedParameters();
     expect(theta.length).toBe(features + 1);
     expect(theta[features]).toBe(1); // bias initializer 'ones': kernel first, then bias
     const vectors = [theta, Float32Array.from([0.5, -1, 2, 0.25, -0.75]), Float32Array.from([10, 0, -3, 7, 4]), new Float32Array(5)];
@@ -176,7 +176,7 @@ describe('tfjs engine', () => {
     await evaluator.load(await artifactOf(classifier));
     classifier.dispose();
     await evaluator.setData({ x: Float32Array.from([1, 2, 3, 4]), inputShape: [2], y: Int32Array.from([0, 2]), n: 2 });
-    const theta = evaluator.initialParameters();
+    const theta = evaluator.storedParameters();
     // Sample [3, 4]: z0 = 3e38 + 4e38 overflows float32 to Inf, and softmax then computes Inf − Inf = NaN.
     theta[0] = 1e38;
     theta[3] = 1e38;
@@ -190,7 +190,7 @@ describe('tfjs engine', () => {
     await evaluator.load(await artifactOf(model));
     model.dispose();
     await evaluator.setData({ x: fixedNumbers(30, 52), inputShape: [3], y: fixedNumbers(10, 53), n: 10 });
-    const theta = evaluator.initialParameters();
+    const theta = evaluator.storedParameters();
     await evaluator.evaluate({ loss: 'mse', batchSize: 3 });
     const before = evaluator.resources().numTensors;
     for (let i = 0; i < 20; i++) {

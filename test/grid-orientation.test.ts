@@ -42,7 +42,7 @@ describe('grid orientation', () => {
     const y = fixedNumbers(N, 82).map((v) => 2 * v + 0.5);
     await evaluator.setData({ x, inputShape: [FEATURES], y, n: N });
 
-    const theta = evaluator.initialParameters();
+    const theta = evaluator.storedParameters();
     const directions = surfaceDirections(artifact.parameters, theta, { seed: 5, normalization: 'filter', ignore: 'biasbn', mode: 'weights' }, 2);
     const delta = directions.x;
     const eta = directions.y!;

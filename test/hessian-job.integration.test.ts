@@ -4,9 +4,9 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys, type Provenance, type ResolvedDirectionOptions, type SurfacePlan } from '../contract/index.ts';
+import { QUEUES, redisKeys, type Provenance, type ResolvedDirectionOptions, type SurfacePlan } from '../contract/index.ts';
 import { GradientFlow, type GradientFlowJobData } from '../contract/metrics/gradient-flow.ts';
-import { ANALYSIS_QUEUE, HessianMapResult, hessianKeys, type HessianJobData } from '../contract/metrics/hessian.ts';
+import { HessianMapResult, hessianKeys, type HessianJobData } from '../contract/metrics/hessian.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { evaluationData } from '../worker/datasets/select.ts';
 import { createGradientEngine } from '../worker/autodiff/index.ts';
@@ -24,8 +24,8 @@ const namespace = `test-hessian-${randomUUID().slice(0, 8)}`;
 const keys = redisKeys(namespace);
 const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const workerConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-const queue = new Queue(ANALYSIS_QUEUE, { connection, prefix: keys.bullPrefix });
-const events = new QueueEvents(ANALYSIS_QUEUE, { connection: { url: redisUrl }, prefix: keys.bullPrefix });
+const queue = new Queue(QUEUES.analysis, { connection, prefix: keys.bullPrefix });
+const events = new QueueEvents(QUEUES.analysis, { connection: { url: redisUrl }, prefix: keys.bullPrefix });
 let worker: Worker;
 
 const directionOptions: ResolvedDirectionOptions = { seed: 3, normalization: 'filter', ignore: 'biasbn', mode: 'weights' };
@@ -67,7 +67,7 @@ beforeAll(async () => {
   };
   await connection.hset(keys.surface('surface-1'), { status: 'completed', plan: JSON.stringify(plan), directions: JSON.stringify({ hash: directionsHash, cosine: 0 }) });
   await connection.hset(keys.surface('surface-2'), { status: 'running', plan: JSON.stringify({ ...plan, surfaceId: 'surface-2' }) });
-  worker = new Worker(ANALYSIS_QUEUE, analysisProcessor({ redis: connection, keys, namespace }), { connection: workerConnection, prefix: keys.bullPrefix });
+  worker = new Worker(QUEUES.analysis, analysisProcessor({ redis: connection, keys, namespace }), { connection: workerConnection, prefix: keys.bullPrefix });
   await events.waitUntilReady();
 });
 

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ContractError, type RedisKeys, type SurfacePlan } from '../contract/index.ts';
+import type { ModelFormat, RedisKeys, SurfacePlan } from '../contract/index.ts';
 import { decodeDataset, type DatasetArrays } from '../contract/dataset-codec.ts';
+import { modelFormat } from '../contract/formats/index.ts';
 import type { ModelArtifact } from './engine/evaluator.ts';
-import { layersModelArtifact } from './engine/tfjs/artifact.ts';
-import { initializerFloats, readOnnxModel } from '../contract/onnx-model.ts';
 import { builtinDataset } from './datasets/builtin.ts';
 
 /** Artifacts by content hash from Redis (the API publishes them there), verified and cached per process. */
@@ -30,7 +29,7 @@ export class Artifacts {
     if (cached) return cached;
     const files: Record<string, Uint8Array> = {};
     for (const [name, hash] of Object.entries(ref.files)) files[name] = await this.blob(hash);
-    const artifact = ref.format === 'onnx' ? onnxModelArtifact(files, ref.hash) : layersModelArtifact(files, ref.hash);
+    const artifact = modelArtifact(ref.format, files, ref.hash);
     this.models.set(ref.hash, artifact);
     return artifact;
   }
@@ -45,27 +44,13 @@ export class Artifacts {
   }
 }
 
-function onnxModelArtifact(files: Record<string, Uint8Array>, hash: string): ModelArtifact {
-  const bytes = files['model.onnx'];
-  if (!bytes) throw new ContractError('model.onnx', 'the model has no model.onnx file');
-  const { description } = readOnnxModel(bytes);
-  return { hash, format: 'onnx', files, parameters: description.parameters, outputActivation: description.outputActivation };
+/** A model as the engines receive it, its parameter model read from its files by its format. `hash` identifies it. */
+export function modelArtifact(format: ModelFormat, files: Record<string, Uint8Array>, hash: string): ModelArtifact {
+  const { parameters, outputActivation } = modelFormat(format).describe(files);
+  return { hash, format, files, parameters, outputActivation };
 }
 
-/**
- * θ*, flat in parameter-model order: for tfjs-layers, weights.bin is exactly that (float32 LE,
- * manifest order); for onnx, the initializers the parameter model names, in its order.
- */
-export function initialParameters(model: ModelArtifact): Float32Array {
-  const expected = model.parameters.reduce((n, p) => n + p.size, 0);
-  if (model.format === 'onnx') {
-    const initializers = new Map(readOnnxModel(model.files['model.onnx']!).model.graph!.initializer.map((t) => [t.name, t]));
-    const theta = new Float32Array(expected);
-    for (const p of model.parameters) theta.set(initializerFloats(initializers.get(p.name)!), p.offset);
-    return theta;
-  }
-  const weights = model.files['weights.bin'];
-  if (!weights) throw new ContractError('model', 'has no weights.bin');
-  if (weights.byteLength !== expected * 4) throw new ContractError('weights.bin', `holds ${weights.byteLength} bytes, expected ${expected * 4}`);
-  return new Float32Array(weights.slice().buffer);
+/** θ*: the model's stored (trained) parameters, flat in parameter-model order. */
+export function storedParameters(model: ModelArtifact): Float32Array {
+  return modelFormat(model.format).storedParameters(model.files, model.parameters);
 }

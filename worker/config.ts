@@ -1,37 +1,41 @@
 import { cpus } from 'node:os';
+import envSchema from 'env-schema';
+import { Type, type Static } from 'typebox';
 
-/** Worker settings from the environment, with their defaults. */
-export interface WorkerConfig {
-  /** REDIS_URL, default redis://127.0.0.1:6379 */
-  redisUrl: string;
-  /** LA_NAMESPACE, default 'la' (must match the API's) */
-  namespace: string;
-  /** LA_LOCK_MS: how long a chunk's lock lasts without renewal, default 30000; a killed worker's chunk is retried after it. */
-  lockMs: number;
-  /** LA_STALLED_MS: how often stalled (lock-expired) chunks are looked for, default 15000. */
-  stalledMs: number;
-}
+/** Environment of a worker process (and its sandboxed job processes), validated at start like the API's (server/config.ts). */
+export const WorkerConfigSchema = Type.Object({
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  LA_NAMESPACE: Type.String({ default: 'la', pattern: '^[A-Za-z0-9_-]+$', description: 'Prefix of every Redis key and queue (must match the API’s)' }),
+  LOG_LEVEL: Type.String({ default: 'info', description: 'pino level of the worker’s JSON log lines (silent for none)' }),
+  LA_LOCK_MS: Type.Integer({ default: 30_000, minimum: 1, description: 'How long a job’s lock lasts without renewal; a killed worker’s job is retried after it' }),
+  LA_STALLED_MS: Type.Integer({ default: 15_000, minimum: 1, description: 'How often stalled (lock-expired) jobs are looked for' }),
+  LA_WORKERS: Type.Optional(Type.Integer({ minimum: 1, description: 'Worker processes `npm start` runs; default one per core' })),
+  LA_ONNX_THREADS: Type.Integer({ default: 1, minimum: 1, description: 'onnxruntime intra-op threads per session (one worker process per core instead)' }),
+  LA_ONNX_PARAMETER_FEED: Type.Union([Type.Literal('auto'), Type.Literal('initializers'), Type.Literal('inputs')], {
+    default: 'auto',
+    description: 'How the ONNX engine feeds each point’s parameters (worker/engine/onnx/evaluator.ts)',
+  }),
+  LA_TFJS_BACKEND: Type.String({ default: 'auto', description: 'tfjs backend: auto (node, else wasm, else cpu) | node | wasm | cpu; a forced one that cannot load fails loudly' }),
+});
+export type WorkerConfig = Static<typeof WorkerConfigSchema>;
 
 export function workerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
-  const int = (name: string, fallback: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-    return value;
-  };
-  const namespace = env.LA_NAMESPACE ?? 'la';
-  if (!/^[A-Za-z0-9_-]+$/.test(namespace)) throw new Error(`LA_NAMESPACE "${namespace}" may hold only letters, digits, _ and -`);
-  return {
-    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    namespace,
-    lockMs: int('LA_LOCK_MS', 30_000),
-    stalledMs: int('LA_STALLED_MS', 15_000),
-  };
+  return envSchema<WorkerConfig>({ schema: WorkerConfigSchema as object, data: env, dotenv: false });
 }
 
-/** LA_WORKERS for `npm start`: worker processes, default one per core. */
-export function defaultWorkerCount(env: Record<string, string | undefined> = process.env): number {
-  const raw = env.LA_WORKERS;
-  return raw ? Math.max(1, Number.parseInt(raw, 10) || 1) : cpus().length;
+/** Worker processes for `npm start`: LA_WORKERS, default one per core. */
+export function defaultWorkerCount(config: WorkerConfig = workerConfig()): number {
+  return config.LA_WORKERS ?? cpus().length;
+}
+
+/** A Redis URL fit for a log line: its password replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '[unparseable url]';
+  }
 }

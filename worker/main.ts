@@ -2,22 +2,23 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ANALYSIS_QUEUE } from '../contract/metrics/hessian.ts';
 import { QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
-import { workerConfig } from './config.ts';
-import { ENGINES } from './engine/registry.ts';
+import { redactUrl, workerConfig } from './config.ts';
+import { engineFactories } from './engine/registry.ts';
+import { workerLog } from './log.ts';
 import { surfaceProcessor } from './jobs/surface.ts';
-import { SurfaceState } from './surface-state.ts';
+import { SurfaceStateStore } from './surface-state.ts';
 
 /**
  * One worker process: plans and assembles surfaces in-process (light work) and evaluates chunks
  * in a sandboxed child process, one chunk at a time (one process per core is the default).
  */
 const config = workerConfig();
-const keys = redisKeys(config.namespace);
-const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const log = workerLog(config);
+const keys = redisKeys(config.LA_NAMESPACE);
+const connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = keys.bullPrefix;
-const state = new SurfaceState(connection, keys);
+const state = new SurfaceStateStore(connection, keys);
 const chunkQueue = new Queue<ChunkJobData>(QUEUES.chunks, { connection, prefix });
 
 const surfaces = new Worker(QUEUES.surfaces, surfaceProcessor({ redis: connection, keys, chunkQueue }), { connection, prefix, concurrency: 8 });
@@ -28,8 +29,8 @@ function sandboxed(queue: string, processor: string, maxStalledCount = 1): Worke
     prefix,
     concurrency: 1,
     useWorkerThreads: false,
-    lockDuration: config.lockMs,
-    stalledInterval: config.stalledMs,
+    lockDuration: config.LA_LOCK_MS,
+    stalledInterval: config.LA_STALLED_MS,
     maxStalledCount,
   });
 }
@@ -37,7 +38,7 @@ function sandboxed(queue: string, processor: string, maxStalledCount = 1): Worke
 // flow is short, so both queues may outlive several worker deaths; a training that stalls twice
 // fails instead of starting its long work over and over.
 const chunks = sandboxed(QUEUES.chunks, './jobs/chunk.ts', 5);
-const analysis = sandboxed(ANALYSIS_QUEUE, './jobs/hessian.ts', 5);
+const analysis = sandboxed(QUEUES.analysis, './jobs/hessian.ts', 5);
 const trainings = sandboxed(QUEUES.trainings, './jobs/training.ts');
 
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */
@@ -47,15 +48,15 @@ async function onFailed(job: Job | undefined, err: Error): Promise<void> {
   if (surfaceId) await state.fail(surfaceId, err.name === 'UnrecoverableError' ? 'INVALID_INPUT' : 'EVALUATION_FAILED', err.message);
 }
 for (const worker of [surfaces, chunks]) {
-  worker.on('failed', (job, err) => void onFailed(job, err).catch((e) => console.error('failed to record a failure', e)));
+  worker.on('failed', (job, err) => void onFailed(job, err).catch((e: unknown) => log.error({ err: e, jobId: job?.id }, 'failed to record a failure')));
 }
-for (const worker of [surfaces, chunks, analysis, trainings]) worker.on('error', (err) => console.error(`[worker ${process.pid}]`, err.message));
+for (const worker of [surfaces, chunks, analysis, trainings]) worker.on('error', (err) => log.error({ err, queue: worker.name }, 'worker error'));
 
 const id = `${hostname()}-${process.pid}`;
 /** Each built-in engine started once, so /health reports the backend it really runs on. */
 async function probeEngines(): Promise<EngineInfo[]> {
   const infos: EngineInfo[] = [];
-  for (const factory of Object.values(ENGINES)) {
+  for (const factory of Object.values(engineFactories({ ...config, onWarning: (message) => log.warn(message) }))) {
     if (!factory) continue;
     const evaluator = await factory();
     infos.push(evaluator.info);
@@ -68,13 +69,13 @@ const heartbeat: WorkerHeartbeat = { id, pid: process.pid, host: hostname(), eng
 const beat = () => connection.set(keys.worker(id), JSON.stringify(heartbeat), 'EX', 15).catch(() => undefined);
 await beat();
 const beating = setInterval(beat, 5000);
-console.log(`[worker ${process.pid}] ready on ${config.redisUrl} namespace ${config.namespace}; engines ${engines.map((e) => `${e.name}/${e.backend}`).join(', ')}`);
+log.info({ redis: redactUrl(config.REDIS_URL), namespace: config.LA_NAMESPACE, engines: engines.map((e) => `${e.name}/${e.backend}`) }, 'worker ready');
 
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
-  console.log(`[worker ${process.pid}] ${signal}: finishing the current chunk`);
+  log.info({ signal }, 'finishing the current chunk, then exiting');
   clearInterval(beating);
   await Promise.all([surfaces.close(), chunks.close(), analysis.close(), trainings.close()]);
   await connection.del(keys.worker(id)).catch(() => undefined);

@@ -3,12 +3,12 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../contract/index.ts';
 import { deleteNamespace } from '../test/helpers/stack.ts';
-import { SurfaceState } from './surface-state.ts';
+import { SurfaceStateStore } from './surface-state.ts';
 
 const namespace = `test-state-${randomUUID().slice(0, 8)}`;
 const keys = redisKeys(namespace);
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-const state = new SurfaceState(redis, keys);
+const state = new SurfaceStateStore(redis, keys);
 
 afterAll(async () => {
   await deleteNamespace(namespace);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ChunkValues, RedisKeys, SurfacePlan } from '../contract/index.ts';
+import { eventFields, surfaceState, type ChunkValues, type JobError, type RedisKeys, type SurfaceEvent, type SurfacePlan, type SurfaceState, type SurfaceStatus } from '../contract/index.ts';
 
 /**
  * Records a finished chunk atomically: its values keyed by chunk index (a retried chunk
@@ -33,19 +33,20 @@ redis.call('HSET', KEYS[1], 'status', ARGV[2], unpack(ARGV, 3))
 return 1
 `;
 
-export class SurfaceState {
+/** A surface's live state in Redis (contract SurfaceState), as the worker reads and moves it. */
+export class SurfaceStateStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
   ) {}
 
-  async read(id: string): Promise<Record<string, string>> {
-    return this.redis.hgetall(this.keys.surface(id));
+  async read(id: string): Promise<SurfaceState> {
+    return surfaceState.read(await this.redis.hgetall(this.keys.surface(id)));
   }
 
-  plan(state: Record<string, string>): SurfacePlan {
+  plan(state: SurfaceState): SurfacePlan {
     if (!state.plan) throw new Error('the surface has no plan in Redis');
-    return JSON.parse(state.plan) as SurfacePlan;
+    return state.plan;
   }
 
   async isCancelled(id: string): Promise<boolean> {
@@ -75,20 +76,20 @@ export class SurfaceState {
   }
 
   /** Sets `to` (and `fields`) only if the status is one of `from`; false when something else (e.g. a cancel) came first. */
-  async transition(id: string, from: string[], to: string, fields: Record<string, string | number>): Promise<boolean> {
-    const args = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
+  async transition(id: string, from: SurfaceStatus[], to: SurfaceStatus, fields: Partial<SurfaceState>): Promise<boolean> {
+    const args = Object.entries(surfaceState.write(fields)).flat();
     return (await this.redis.eval(TRANSITION, 1, this.keys.surface(id), from.join(','), to, ...args)) === 1;
   }
 
-  async event(id: string, event: 'done' | 'failed', data: unknown): Promise<void> {
-    await this.redis.xadd(this.keys.surfaceEvents(id), '*', 'event', event, 'data', JSON.stringify(data));
+  async event(id: string, event: SurfaceEvent): Promise<void> {
+    await this.redis.xadd(this.keys.surfaceEvents(id), '*', ...eventFields(event));
   }
 
   /** Final failure of a surface: state, error and a failed event, unless it already ended. */
   async fail(id: string, code: string, message: string): Promise<void> {
-    const error = { code, message };
-    if (await this.transition(id, ['queued', 'running'], 'failed', { error: JSON.stringify(error), finishedAt: new Date().toISOString() })) {
-      await this.event(id, 'failed', error);
+    const error: JobError = { code, message };
+    if (await this.transition(id, ['queued', 'running'], 'failed', { error, finishedAt: new Date().toISOString() })) {
+      await this.event(id, { event: 'failed', data: error });
     }
   }
 }

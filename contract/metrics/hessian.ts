@@ -10,9 +10,6 @@ import { EngineInfo } from '../surface.ts';
  * value, s added back).
  */
 
-/** Queue of the analysis jobs (Hessian maps, spectra and gradient flow), processed by worker/jobs/hessian.ts. */
-export const ANALYSIS_QUEUE = 'la-analysis';
-
 /** Products per Lanczos run at most, unless the request says otherwise (worker/hessian/lanczos.ts DEFAULT_MAX_STEPS). */
 export const LANCZOS_MAX_STEPS = 200;
 

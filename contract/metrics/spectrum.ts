@@ -97,7 +97,7 @@ export const SpectrumResult = Type.Object({
 });
 export type SpectrumResult = Static<typeof SpectrumResult>;
 
-/** A spectrum job on ANALYSIS_QUEUE (job name 'spectrum'). */
+/** A spectrum job on QUEUES.analysis (job name 'spectrum'). */
 export interface SpectrumJobData {
   surfaceId: string;
   request: ResolvedSpectrumRequest;

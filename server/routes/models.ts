@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ModelRecord } from '../../contract/index.ts';
+import { detectFormat } from '../../contract/formats/index.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { readForm } from './multipart.ts';
 import { errorResponses, IdParams } from './schemas.ts';
@@ -40,12 +41,13 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const name = form.fields.name?.trim();
       if (!name) throw badRequest('NAME_REQUIRED', 'the form field name is required', 'name');
       if (form.files.length === 0) throw badRequest('NO_FILES', 'upload model.json and its weight shards', 'files');
-      const onnx = form.files.find((f) => f.name.toLowerCase().endsWith('.onnx'));
-      if (onnx && form.files.length > 1) throw badRequest('ONNX_WITH_OTHER_FILES', 'upload a model.onnx alone (external data files are not supported)', onnx.name);
-      const files = onnx ? { 'model.onnx': onnx.bytes } : Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
+      const format = detectFormat(form.files.map((f) => f.name));
+      const main = form.files.find((f) => format.detect([f.name]))!;
+      if (format.singleFile && form.files.length > 1) throw badRequest('ONNX_WITH_OTHER_FILES', 'upload a model.onnx alone (external data files are not supported)', main.name);
+      const files = format.singleFile ? { [format.mainFile]: main.bytes } : Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
       const record = await app.services.models.register({
         name,
-        format: onnx ? 'onnx' : 'tfjs-layers',
+        format: format.id,
         source: 'upload',
         description: form.fields.description ?? '',
         dataset: form.fields.dataset ?? null,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
+import { SurfaceRecord, SurfaceRequest, SurfaceResult, type SurfaceEvent } from '../../contract/index.ts';
 import { relayEvents } from '../sse.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
@@ -99,7 +99,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       const record = await surfaces.get(id);
-      const ending = !surfaces.isFinal(record.status)
+      const ending: SurfaceEvent | null = !surfaces.isFinal(record.status)
         ? null
         : record.status === 'completed'
           ? { event: 'done', data: { status: 'completed' } }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ARCHITECTURES, ArchitectureInfo } from '../../contract/architectures.ts';
+import type { TrainingEvent } from '../../contract/index.ts';
 import { TrainingRecord, TrainingRequest } from '../../contract/training.ts';
 import { relayEvents } from '../sse.ts';
 import { errorResponses, IdParams } from './schemas.ts';
@@ -76,7 +77,7 @@ const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       const record = await trainings.get(id);
-      const ending = !isFinal(record.status)
+      const ending: TrainingEvent | null = !isFinal(record.status)
         ? null
         : record.status === 'completed'
           ? { event: 'done', data: { status: 'completed', modelId: record.modelId } }

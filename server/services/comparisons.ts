@@ -3,16 +3,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ContractError, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
+import { ContractError, JOB_OPTIONS, QUEUES, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
 import { architectureById } from '../../contract/architectures.ts';
 import {
   COMPARISON_HESSIAN_DEFAULTS, type ComparisonFixture, type ComparisonMemberState, type ComparisonRecord, type ComparisonRequest, type MemberHessian, type StoredComparison,
 } from '../../contract/comparisons.ts';
 import {
-  ANALYSIS_QUEUE, comparisonFinding, hessianJobId, resolveHessianRequest, surfaceMetrics,
+  comparisonFinding, hessianJobId, resolveHessianRequest, surfaceMetrics,
   type GradientFlow, type GradientFlowJobData, type HessianMapResult,
 } from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
+import { modelFormat } from '../../contract/formats/index.ts';
 import { notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
@@ -71,7 +72,7 @@ export class ComparisonService {
   private analysisEvents?: QueueEvents;
 
   constructor(private readonly s: ComparisonServiceOptions) {
-    this.analysis = new Queue(ANALYSIS_QUEUE, { connection: s.redis, prefix: s.keys.bullPrefix });
+    this.analysis = new Queue(QUEUES.analysis, { connection: s.redis, prefix: s.keys.bullPrefix });
   }
 
   async close(): Promise<void> {
@@ -109,7 +110,7 @@ export class ComparisonService {
       await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(stored.createdAt), stored.id);
     }
     await this.importFixtures(this.s.fixturesDir);
-    this.analysisEvents = new QueueEvents(ANALYSIS_QUEUE, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
+    this.analysisEvents = new QueueEvents(QUEUES.analysis, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
     for (const id of await this.s.redis.zrange(this.s.keys.comparisons, 0, -1)) {
       const state = await this.load(id);
       if (state?.status === 'running') void this.run(id);
@@ -323,7 +324,7 @@ export class ComparisonService {
   private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<GradientFlow[]> {
     const model = this.s.models.get(member.modelId!);
     const surface = await this.s.surfaces.get(member.surfaceId!);
-    if (!model || !this.analysisEvents) return [];
+    if (!model || !modelFormat(model.format).capabilities.gradients || !this.analysisEvents) return [];
     const recipe = model.metadata.recipe as ResolvedTrainingRequest | undefined;
     const points: { label: string; parameters: GradientFlowJobData['parameters'] }[] = [
       ...(recipe ? [{ label: 'initialisation', parameters: { source: 'initialisation' as const, architecture: recipe.architecture, seed: recipe.seed } }] : []),
@@ -346,7 +347,7 @@ export class ComparisonService {
           label,
           parameters,
         };
-        const job = await this.analysis.add('gradient-flow', data, { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
+        const job = await this.analysis.add('gradient-flow', data, JOB_OPTIONS.gradientFlow);
         return (await job.waitUntilFinished(this.analysisEvents!, GRADIENT_FLOW_TIMEOUT_MS)) as GradientFlow;
       } catch {
         return null;

@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import type { RedisKeys } from '../../contract/index.ts';
+import { JOB_OPTIONS, QUEUES, type RedisKeys } from '../../contract/index.ts';
 import {
-  ANALYSIS_QUEUE,
   hessianJobId,
   hessianKeys,
   resolveHessianRequest,
@@ -29,9 +28,6 @@ export type HessianPending = Static<typeof HessianPending>;
 export type HessianState = { status: 'completed'; result: HessianMapResult } | HessianPending;
 export type HessianProgress = HessianPending['progress'];
 
-/** A worker killed mid-map resumes from its last finished point, so a retry costs little. */
-const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: { age: 86400 } } as const;
-
 export interface HessianServiceOptions {
   /** Finished maps are copied here (<surfaceId>.json), so they outlive Redis. */
   dataDir: string;
@@ -42,7 +38,7 @@ export interface HessianServiceOptions {
 }
 
 /**
- * Hessian maps of finished surfaces: queued on ANALYSIS_QUEUE with a deterministic job id (the
+ * Hessian maps of finished surfaces: queued on QUEUES.analysis with a deterministic job id (the
  * same surface and settings never run twice at once), computed by worker/jobs/hessian.ts into
  * Redis, and copied to disk when their job completes (a QueueEvents handler) or, for maps that
  * finished while the API was down, at start. One map per surface: a new request replaces it.
@@ -56,13 +52,13 @@ export class HessianMapService {
   private readonly progressListeners = new Map<string, Set<(progress: HessianProgress) => void>>();
 
   constructor(private readonly o: HessianServiceOptions) {
-    this.queue = new Queue(ANALYSIS_QUEUE, { connection: o.redis, prefix: o.keys.bullPrefix });
+    this.queue = new Queue(QUEUES.analysis, { connection: o.redis, prefix: o.keys.bullPrefix });
     this.stored = hessianKeys(o.namespace);
   }
 
   /** Listen for finished maps, then copy to disk those that finished while the API was down. */
   async start(surfaceIds: string[]): Promise<void> {
-    this.events = new QueueEvents(ANALYSIS_QUEUE, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
+    this.events = new QueueEvents(QUEUES.analysis, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
     this.events.on('completed', ({ jobId, returnvalue }) => {
       if (!jobId.startsWith('hessian-')) return;
       const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as HessianMapResult;
@@ -105,6 +101,9 @@ export class HessianMapService {
     if (record.status !== 'completed') {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${surfaceId} is ${record.status}; a Hessian map needs a completed surface`);
     }
+    if (!this.o.surfaces.modelFormat(surfaceId)?.capabilities.gradients) {
+      throw new HttpError(400, 'UNSUPPORTED_MODEL', `the model's format (${this.o.surfaces.modelFormat(surfaceId)?.id ?? 'unknown'}) has no gradients`, 'model');
+    }
     const settings = resolveHessianRequest(body, record.provenance.dataset.samples);
     const jobId = hessianJobId(surfaceId, settings);
     const existing = await this.queue.getJob(jobId);
@@ -116,7 +115,7 @@ export class HessianMapService {
     await this.o.redis.del(this.stored.result(surfaceId));
     await removeFile(this.path(surfaceId));
     await this.o.redis.set(this.stored.job(surfaceId), jobId);
-    await this.queue.add('hessian-map', { surfaceId, request: settings }, { jobId, ...JOB_OPTIONS });
+    await this.queue.add('hessian-map', { surfaceId, request: settings }, { jobId, ...JOB_OPTIONS.hessianMap });
     return { surfaceId, status: 'queued', progress: { done: 0, total: await this.pointCount(surfaceId, settings.points) }, error: null };
   }
 

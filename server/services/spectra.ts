@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import type { RedisKeys } from '../../contract/index.ts';
-import { ANALYSIS_QUEUE } from '../../contract/metrics/hessian.ts';
+import { JOB_OPTIONS, QUEUES, type RedisKeys } from '../../contract/index.ts';
 import {
   resolveSpectrumRequest,
   spectrumJobId,
@@ -30,9 +29,6 @@ export const SpectrumPending = Type.Object({
 export type SpectrumPending = Static<typeof SpectrumPending>;
 export type SpectrumState = { status: 'completed'; result: SpectrumResult } | SpectrumPending;
 
-/** Deterministic products: a retry after a killed worker recomputes the same numbers. */
-const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: { age: 86400 } } as const;
-
 export interface SpectrumServiceOptions {
   /** Finished spectra are copied here (<spectrumId>.json), so they outlive Redis. */
   dataDir: string;
@@ -48,7 +44,7 @@ function plannedProducts(r: ResolvedSpectrumRequest): number {
 
 /**
  * Hessian spectra at points of finished surfaces (PyHessian's top-k eigenvalues, trace and
- * density): queued on ANALYSIS_QUEUE with a deterministic job id (surface, point and settings),
+ * density): queued on QUEUES.analysis with a deterministic job id (surface, point and settings),
  * computed by worker/jobs/hessian.ts into Redis, copied to disk when their job completes. Every
  * point and settings keep their own spectrum; the surface remembers the latest requested.
  */
@@ -58,13 +54,13 @@ export class SpectrumService {
   private readonly stored: ReturnType<typeof spectrumKeys>;
 
   constructor(private readonly o: SpectrumServiceOptions) {
-    this.queue = new Queue(ANALYSIS_QUEUE, { connection: o.redis, prefix: o.keys.bullPrefix });
+    this.queue = new Queue(QUEUES.analysis, { connection: o.redis, prefix: o.keys.bullPrefix });
     this.stored = spectrumKeys(o.namespace);
   }
 
   /** Copies each spectrum to disk when its job completes. */
   async start(): Promise<void> {
-    this.events = new QueueEvents(ANALYSIS_QUEUE, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
+    this.events = new QueueEvents(QUEUES.analysis, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
     this.events.on('completed', ({ jobId }) => {
       if (jobId.startsWith('spectrum-')) void this.persist(jobId).catch(() => undefined);
     });
@@ -94,6 +90,9 @@ export class SpectrumService {
     if (record.status !== 'completed') {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${surfaceId} is ${record.status}; a spectrum needs a completed surface`);
     }
+    if (!this.o.surfaces.modelFormat(surfaceId)?.capabilities.gradients) {
+      throw new HttpError(400, 'UNSUPPORTED_MODEL', `the model's format (${this.o.surfaces.modelFormat(surfaceId)?.id ?? 'unknown'}) has no gradients`, 'model');
+    }
     const { grid } = record.request;
     if (body.point) {
       if (body.point.ix >= grid.x.num) throw new HttpError(400, 'VALIDATION_FAILED', `point.ix is ${body.point.ix}, the surface has ${grid.x.num} columns`, 'point.ix');
@@ -106,7 +105,7 @@ export class SpectrumService {
     const current = await this.state(surfaceId, id);
     if (current && current.status !== 'failed') return current;
     await (await this.queue.getJob(id))?.remove();
-    await this.queue.add('spectrum', { surfaceId, request: settings }, { jobId: id, ...JOB_OPTIONS });
+    await this.queue.add('spectrum', { surfaceId, request: settings }, { jobId: id, ...JOB_OPTIONS.spectrum });
     return { id, surfaceId, status: 'queued', progress: { done: 0, total: plannedProducts(settings) }, error: null };
   }
 

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { Queue, QueueEvents } from 'bullmq';
 import {
+  eventFields,
+  JOB_OPTIONS,
   jobIds,
+  readEventFields,
+  surfaceState,
+  TERMINAL_EVENTS,
   LIMITS,
   lossHasAccuracy,
   QUEUES,
@@ -16,7 +21,9 @@ import {
   type SurfaceRequest,
   type SurfaceResult,
   type SurfaceJobData,
+  type SurfaceState,
 } from '../../contract/index.ts';
+import { modelFormat, type ModelFormatSpec } from '../../contract/formats/index.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
@@ -82,7 +89,7 @@ export class SurfaceService {
     await this.events.waitUntilReady();
     for (const record of [...this.records.values()]) {
       if (FINAL.has(record.status)) continue;
-      const state = await this.o.redis.hgetall(this.o.keys.surface(record.id));
+      const state = await this.liveState(record.id);
       if (!state.plan) await this.requeue(record.id);
       else if (state.status && FINAL.has(state.status)) await this.finalize(record.id);
     }
@@ -103,7 +110,7 @@ export class SurfaceService {
         const entries = (await reader.xread('COUNT', 200, 'BLOCK', 1000, 'STREAMS', this.o.keys.surfaceEvents(id), lastId)) as [string, [string, string[]][]][] | null;
         for (const [entryId, fields] of entries?.[0]?.[1] ?? []) {
           lastId = entryId;
-          if (['done', 'failed', 'cancelled'].includes(fields[fields.indexOf('event') + 1]!)) {
+          if (TERMINAL_EVENTS.includes(readEventFields(fields).event)) {
             await this.finalize(id);
             return;
           }
@@ -199,9 +206,8 @@ export class SurfaceService {
     for (const hash of Object.values(plan.model.files)) await this.o.blobs.publish(hash);
     if (plan.dataset.hash) await this.o.blobs.publish(plan.dataset.hash);
     const total = plan.grid.x.num * (plan.grid.y?.num ?? 1);
-    await this.o.redis.hset(this.o.keys.surface(plan.surfaceId), { status: 'queued', plan: JSON.stringify(plan), total, done: 0 });
-    const jobId = jobIds.surface(plan.surfaceId);
-    await this.queue.add('surface', { surfaceId: plan.surfaceId }, { jobId, attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } });
+    await this.o.redis.hset(this.o.keys.surface(plan.surfaceId), surfaceState.write({ status: 'queued', plan, total, done: 0 }));
+    await this.queue.add('surface', { surfaceId: plan.surfaceId }, { jobId: jobIds.surface(plan.surfaceId), ...JOB_OPTIONS.surface });
   }
 
   /** A finished surface shipped with the project (e.g. the demo comparison's): stored once, served like any other. */
@@ -221,7 +227,7 @@ export class SurfaceService {
     const record = this.records.get(id);
     if (!record) throw notFound('surface', id);
     if (FINAL.has(record.status)) return record;
-    return withLiveState(record, await this.o.redis.hgetall(this.o.keys.surface(id)));
+    return withLiveState(record, await this.liveState(id));
   }
 
   /** Resolves with the record once the surface is completed, failed or cancelled and stored on disk. */
@@ -263,14 +269,13 @@ export class SurfaceService {
   async cancel(id: string): Promise<SurfaceRecord> {
     const record = await this.get(id);
     if (FINAL.has(record.status)) return record;
-    const key = this.o.keys.surface(id);
-    await this.o.redis.hset(key, { cancelled: '1', status: 'cancelled', finishedAt: new Date().toISOString() });
-    const chunkCount = Number((await this.o.redis.hget(key, 'chunks')) ?? 0);
-    for (let index = 0; index < chunkCount; index++) {
+    await this.o.redis.hset(this.o.keys.surface(id), surfaceState.write({ cancelled: true, status: 'cancelled', finishedAt: new Date().toISOString() }));
+    const { chunks } = await this.liveState(id);
+    for (let index = 0; index < chunks; index++) {
       await this.chunkQueue.remove(jobIds.chunk(id, index)).catch(() => 0);
     }
     await this.queue.remove(jobIds.surface(id), { removeChildren: true }).catch(() => 0);
-    await this.o.redis.xadd(this.o.keys.surfaceEvents(id), '*', 'event', 'cancelled', 'data', '{}');
+    await this.o.redis.xadd(this.o.keys.surfaceEvents(id), '*', ...eventFields({ event: 'cancelled', data: {} }));
     return this.finalize(id);
   }
 
@@ -279,7 +284,7 @@ export class SurfaceService {
     const record = this.records.get(id);
     if (!record) throw notFound('surface', id);
     if (FINAL.has(record.status)) return record;
-    const state = await this.o.redis.hgetall(this.o.keys.surface(id));
+    const state = await this.liveState(id);
     if (!state.status || !FINAL.has(state.status)) return withLiveState(record, state);
     const updated = withLiveState(record, state);
     if (updated.status === 'completed') {
@@ -296,24 +301,32 @@ export class SurfaceService {
     return updated;
   }
 
+  private async liveState(id: string): Promise<SurfaceState> {
+    return surfaceState.read(await this.o.redis.hgetall(this.o.keys.surface(id)));
+  }
+
+  /** The format of the surface's model; undefined when the surface or its model is unknown. */
+  modelFormat(id: string): ModelFormatSpec | undefined {
+    const record = this.records.get(id);
+    const model = record && this.o.models.get(record.provenance.model.id);
+    return model && modelFormat(model.format);
+  }
+
   isFinal(status: string): boolean {
     return FINAL.has(status);
   }
 }
 
-function withLiveState(record: SurfaceRecord, state: Record<string, string>): SurfaceRecord {
+function withLiveState(record: SurfaceRecord, state: SurfaceState): SurfaceRecord {
   if (!state.status) return record;
-  const directions = state.directions ? (JSON.parse(state.directions) as { hash: string; cosine: number | null; rng: string }) : null;
-  const engine = state.engine ? JSON.parse(state.engine) : record.provenance.engine;
-  const done = Number(state.done ?? 0);
-  const seconds = Number(state.seconds ?? 0);
+  const { done, seconds, directions } = state;
   return {
     ...record,
-    status: state.status as SurfaceRecord['status'],
+    status: state.status,
     progress: { done, total: record.progress.total },
     provenance: {
       ...record.provenance,
-      engine,
+      engine: state.engine ?? record.provenance.engine,
       dataset: { ...record.provenance.dataset, indicesHash: state.indicesHash ?? record.provenance.dataset.indicesHash },
       directions: directions
         ? { ...record.provenance.directions, hash: directions.hash, cosine: directions.cosine, rng: directions.rng }
@@ -325,21 +338,12 @@ function withLiveState(record: SurfaceRecord, state: Record<string, string>): Su
       finishedAt: state.finishedAt ?? record.timings.finishedAt,
       secondsPerPoint: done > 0 && seconds > 0 ? seconds / done : record.timings.secondsPerPoint,
     },
-    error: state.error ? JSON.parse(state.error) : record.error,
+    error: state.error ?? record.error,
   };
 }
 
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === -1 || d === b[i]);
-}
-
-/** NHWC samples feed a channels-first (PyTorch-exported) graph: the ONNX engine transposes them. */
-function channelsFirst(shape: number[]): number[] {
-  return shape.length === 3 ? [shape[2]!, shape[0]!, shape[1]!] : shape;
-}
-
 function checkShapes(model: ModelRecord, dataset: DatasetInfo): void {
-  const fits = sameShape(model.inputShape, dataset.inputShape) || (model.format === 'onnx' && sameShape(model.inputShape, channelsFirst(dataset.inputShape)));
+  const fits = modelFormat(model.format).sampleLayout(model.inputShape, dataset.inputShape) !== null;
   if (model.inputShape.length > 0 && !fits) {
     throw badRequest(
       'SHAPE_MISMATCH',

@@ -2,17 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobIds, QUEUES, type RedisKeys, type TrainingJobData, type TrainingState } from '../../contract/index.ts';
+import { eventFields, JOB_OPTIONS, jobIds, QUEUES, trainingState, type RedisKeys, type TrainingJobData, type TrainingState } from '../../contract/index.ts';
 import { checkArchitectureInput } from '../../contract/architectures.ts';
-import {
-  resolveTrainingRequest,
-  type CheckpointInfo,
-  type EpochMetrics,
-  type ResolvedTrainingRequest,
-  type TrainingOutcome,
-  type TrainingRecord,
-  type TrainingRequest,
-} from '../../contract/training.ts';
+import { resolveTrainingRequest, type TrainingRecord, type TrainingRequest } from '../../contract/training.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
@@ -30,7 +22,7 @@ export interface TrainingServiceOptions {
   datasets: DatasetStore;
 }
 
-const FINAL = new Set(['completed', 'failed', 'cancelled']);
+const FINAL = new Set<string | null>(['completed', 'failed', 'cancelled']);
 
 /**
  * Training runs from request to registered model. Live state is the Redis hash
@@ -54,12 +46,17 @@ export class TrainingService {
     return this.s.dataDir;
   }
 
+  /** On disk as in Redis: { id, state: the hash's fields }. */
   private persist(id: string, state: TrainingState): Promise<void> {
-    return writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state }));
+    return writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state: trainingState.write(state) }));
+  }
+
+  private async read(id: string): Promise<TrainingState> {
+    return trainingState.read(await this.s.redis.hgetall(this.s.keys.training(id)));
   }
 
   private enqueue(id: string): Promise<unknown> {
-    return this.queue.add('training', { trainingId: id }, { jobId: jobIds.training(id), attempts: 1, removeOnComplete: { age: 86400 }, removeOnFail: { age: 7 * 86400 } });
+    return this.queue.add('training', { trainingId: id }, { jobId: jobIds.training(id), ...JOB_OPTIONS.training });
   }
 
   /**
@@ -72,20 +69,22 @@ export class TrainingService {
     this.events.on('completed', settle);
     this.events.on('failed', settle);
     await this.events.waitUntilReady();
-    for (const { id, state } of await readJsonDir<{ id: string; state: TrainingState }>(this.dataDir)) {
-      if (await this.s.redis.exists(this.s.keys.training(id))) continue;
+    for (const stored of await readJsonDir<{ id: string; state: Record<string, string> }>(this.dataDir)) {
+      const { id } = stored;
+      const state = trainingState.read(stored.state);
+      if (!state.plan || !state.createdAt || (await this.s.redis.exists(this.s.keys.training(id)))) continue;
       const modelId = modelIdOf(id);
       const registered = !FINAL.has(state.status) && this.s.models.get(modelId) !== undefined;
       const final = FINAL.has(state.status) || registered;
-      const restored: TrainingState = FINAL.has(state.status)
+      const restored: Partial<TrainingState> = FINAL.has(state.status)
         ? state
         : registered
           ? { ...state, status: 'completed', modelId }
           : { status: 'queued', plan: state.plan, createdAt: state.createdAt };
-      await this.s.redis.hset(this.s.keys.training(id), restored as unknown as Record<string, string>);
+      await this.s.redis.hset(this.s.keys.training(id), trainingState.write(restored));
       await this.s.redis.zadd(this.s.keys.trainings, Date.parse(state.createdAt), id);
       if (final) continue;
-      const { dataset } = JSON.parse(state.plan) as { dataset: { hash: string | null } };
+      const { dataset } = state.plan;
       if (dataset.hash) await this.s.blobs.publish(dataset.hash);
       await this.enqueue(id);
     }
@@ -107,12 +106,12 @@ export class TrainingService {
     const request = resolveTrainingRequest(body);
     const id = randomUUID();
     const createdAt = new Date().toISOString();
-    const state: TrainingState = { status: 'queued', plan: JSON.stringify({ request, dataset: { id: dataset.id, hash: dataset.hash } }), createdAt };
+    const state: Partial<TrainingState> = { status: 'queued', plan: { request, dataset: { id: dataset.id, hash: dataset.hash } }, createdAt };
     try {
       if (dataset.hash) await this.s.blobs.publish(dataset.hash);
-      await this.s.redis.hset(this.s.keys.training(id), state as unknown as Record<string, string>);
+      await this.s.redis.hset(this.s.keys.training(id), trainingState.write(state));
       await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
-      await this.persist(id, state);
+      await writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state: trainingState.write(state) }));
       await this.enqueue(id);
     } catch (err) {
       throw new HttpError(503, 'QUEUE_UNAVAILABLE', `the job queue is unavailable: ${(err as Error).message}`);
@@ -126,7 +125,7 @@ export class TrainingService {
   }
 
   async get(id: string): Promise<TrainingRecord> {
-    const state = (await this.s.redis.hgetall(this.s.keys.training(id))) as unknown as TrainingState;
+    const state = await this.read(id);
     if (!state.plan) throw notFound('training', id);
     return toRecord(id, state);
   }
@@ -142,12 +141,12 @@ export class TrainingService {
   async cancel(id: string): Promise<TrainingRecord> {
     const record = await this.get(id);
     if (FINAL.has(record.status)) return record;
-    await this.s.redis.hset(this.s.keys.training(id), 'cancelled', '1');
+    await this.s.redis.hset(this.s.keys.training(id), trainingState.write({ cancelled: true }));
     const job = await this.queue.getJob(jobIds.training(id));
     // A queued job is removed here; a running one stops at its next batch.
     if (job && (await job.isWaiting()) && (await job.remove().then(() => true, () => false))) {
-      await this.s.redis.hset(this.s.keys.training(id), { status: 'cancelled', finishedAt: new Date().toISOString() });
-      await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', 'event', 'cancelled', 'data', '{}');
+      await this.s.redis.hset(this.s.keys.training(id), trainingState.write({ status: 'cancelled', finishedAt: new Date().toISOString() }));
+      await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', ...eventFields({ event: 'cancelled', data: {} }));
       await this.settle(id);
     }
     return this.get(id);
@@ -169,7 +168,7 @@ export class TrainingService {
     if (!running) {
       running = (async () => {
         await this.register(id);
-        const state = (await this.s.redis.hgetall(this.s.keys.training(id))) as unknown as TrainingState;
+        const state = await this.read(id);
         if (!state.plan || !FINAL.has(state.status)) return;
         await this.persist(id, state);
         this.finals.resolve(id, toRecord(id, state));
@@ -181,10 +180,10 @@ export class TrainingService {
 
   private async register(id: string): Promise<void> {
     const key = this.s.keys.training(id);
-    const state = (await this.s.redis.hgetall(key)) as unknown as TrainingState;
-    if (state.status !== 'trained' || !state.outcome) return;
-    const outcome = JSON.parse(state.outcome) as TrainingOutcome;
-    const { request } = JSON.parse(state.plan) as { request: ResolvedTrainingRequest };
+    const state = await this.read(id);
+    if (state.status !== 'trained' || !state.outcome || !state.plan) return;
+    const { outcome } = state;
+    const { request } = state.plan;
     const files: Record<string, Uint8Array> = {};
     for (const [name, hash] of Object.entries(outcome.files)) {
       const bytes = await this.s.redis.getBuffer(this.s.keys.blob(hash));
@@ -208,36 +207,33 @@ export class TrainingService {
         final: { train: outcome.finalTrain, test: outcome.finalTest }, trainingSeconds: Math.round(outcome.seconds),
       },
     });
-    await this.s.redis.hset(key, { status: 'completed', modelId });
-    await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', 'event', 'done', 'data', JSON.stringify({ status: 'completed', modelId }));
+    await this.s.redis.hset(key, trainingState.write({ status: 'completed', modelId }));
+    await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', ...eventFields({ event: 'done', data: { status: 'completed', modelId } }));
   }
 }
 
 const modelIdOf = (trainingId: string) => `trained-${trainingId}`;
 
-function parse<T>(raw: string | undefined, fallback: T): T {
-  return raw ? (JSON.parse(raw) as T) : fallback;
-}
-
+/** The API's view of a run whose state has a plan. */
 function toRecord(id: string, state: TrainingState): TrainingRecord {
-  const { request } = JSON.parse(state.plan) as { request: ResolvedTrainingRequest };
-  const outcome = parse<TrainingOutcome | null>(state.outcome, null);
+  const { request } = state.plan!;
+  const { outcome } = state;
   const self = `/api/v1/trainings/${id}`;
   return {
     id,
     // 'trained' is internal: the model is being registered.
-    status: state.status === 'trained' ? 'running' : state.status,
+    status: state.status === 'trained' ? 'running' : (state.status ?? 'queued'),
     request,
-    progress: { epoch: Number(state.epoch ?? 0), epochs: request.epochs },
-    history: parse<EpochMetrics[]>(state.history, []),
-    checkpoints: parse<CheckpointInfo[]>(state.checkpoints, []),
-    modelId: state.modelId ?? null,
+    progress: { epoch: state.epoch, epochs: request.epochs },
+    history: state.history ?? [],
+    checkpoints: state.checkpoints ?? [],
+    modelId: state.modelId,
     backend: outcome?.backend ?? null,
     parameterCount: outcome?.parameterCount ?? null,
-    createdAt: state.createdAt,
-    startedAt: state.startedAt ?? null,
-    finishedAt: state.finishedAt ?? null,
-    error: parse<{ code: string; message: string } | null>(state.error, null),
+    createdAt: state.createdAt ?? '',
+    startedAt: state.startedAt,
+    finishedAt: state.finishedAt,
+    error: state.error,
     links: { self, events: `${self}/events`, model: state.modelId ? `/api/v1/models/${state.modelId}` : null },
   };
 }

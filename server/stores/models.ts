@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContractError, describeLayersModel, type ModelFormat, type ModelRecord } from '../../contract/index.ts';
-import { describeOnnxModel } from '../../contract/onnx-model.ts';
+import type { ModelFormat, ModelRecord } from '../../contract/index.ts';
+import { modelFormat } from '../../contract/formats/index.ts';
 import type { BlobStore } from './blobs.ts';
 import { sha256 } from './blobs.ts';
 import { fixtureFolders, readJsonDir, readJsonOrNull, writeAtomic } from './files.ts';
@@ -18,48 +18,6 @@ export interface ModelInput {
   dataset?: string | null;
   tags?: string[];
   metadata?: Record<string, unknown>;
-}
-
-const decoder = new TextDecoder();
-
-/**
- * A tfjs Layers upload made canonical: the shards concatenated in manifest order into one
- * weights.bin, the manifest rewritten to name it. Byte counts are checked against the manifest.
- */
-export function canonicalLayersFiles(files: Record<string, Uint8Array>) {
-  const modelJsonBytes = files['model.json'];
-  if (!modelJsonBytes) throw new ContractError('model.json', 'is missing: upload model.json with its weight shards, or a model.onnx');
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(decoder.decode(modelJsonBytes)) as Record<string, unknown>;
-  } catch (err) {
-    throw new ContractError('model.json', `is not valid JSON (${(err as Error).message})`);
-  }
-  const description = describeLayersModel(json);
-  const shards = description.shardPaths.map((path) => {
-    const bytes = files[path];
-    if (!bytes) throw new ContractError(path, 'is named by model.json weightsManifest but was not uploaded');
-    return bytes;
-  });
-  const expected = description.parameters.reduce((n, p) => n + p.size, 0) * 4;
-  const actual = shards.reduce((n, s) => n + s.byteLength, 0);
-  if (actual !== expected) {
-    throw new ContractError(description.shardPaths.join(', '), `hold ${actual} bytes but the manifest declares ${expected} (float32)`);
-  }
-  const weights = new Uint8Array(actual);
-  let at = 0;
-  for (const shard of shards) {
-    weights.set(shard, at);
-    at += shard.byteLength;
-  }
-  const canonical = { ...json, weightsManifest: [{ paths: ['weights.bin'], weights: description.weights }] };
-  return { description, files: { 'model.json': new TextEncoder().encode(JSON.stringify(canonical)), 'weights.bin': weights } };
-}
-
-function onnxFiles(files: Record<string, Uint8Array>) {
-  const bytes = files['model.onnx'];
-  if (!bytes) throw new ContractError('model.onnx', 'is missing');
-  return { description: { ...describeOnnxModel(bytes), trainingLoss: null }, files: { 'model.onnx': bytes } };
 }
 
 export class ModelStore {
@@ -84,7 +42,7 @@ export class ModelStore {
 
   /** Validate, store every file as a blob, then write the record: nothing is half-stored. */
   async register(input: ModelInput): Promise<ModelRecord> {
-    const { description, files } = input.format === 'onnx' ? onnxFiles(input.files) : canonicalLayersFiles(input.files);
+    const { description, files } = modelFormat(input.format).canonicalize(input.files);
     const hashes: Record<string, string> = {};
     for (const [name, bytes] of Object.entries(files)) hashes[name] = await this.blobs.put(bytes);
     const id = input.id ?? `m-${randomBytes(5).toString('hex')}`;

@@ -1,4 +1,4 @@
-import type { ChunkValues, DatasetInfo, ModelRecord, Progress, SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
+import type { ChunkValues, DatasetInfo, ModelRecord, Progress, SurfaceEventName, SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { StoredComparison } from '../../contract/comparisons.ts';
 
 /** An API answer other than 2xx, with the server's code, message and the request field it blames. */
@@ -67,7 +67,7 @@ export interface SurfaceEventHandlers {
  */
 export function followSurface(id: string, handlers: SurfaceEventHandlers): () => void {
   const source = new EventSource(`/api/v1/surfaces/${encodeURIComponent(id)}/events`);
-  const on = <T>(name: string, handle: (data: T) => void, final = false) =>
+  const on = <T>(name: SurfaceEventName, handle: (data: T) => void, final = false) =>
     source.addEventListener(name, (event) => {
       if (final) source.close();
       handle(JSON.parse((event as MessageEvent<string>).data) as T);

@@ -41,8 +41,8 @@ export interface Evaluator {
   readonly info: EngineInfo;
   /** Load the model; throws ContractError for a model the engine cannot evaluate. */
   load(model: ModelArtifact): Promise<void>;
-  /** θ*: the loaded model's parameters, flat in parameter-model order. */
-  initialParameters(): Float32Array;
+  /** θ*: the loaded model's stored (trained) parameters, flat in parameter-model order. */
+  storedParameters(): Float32Array;
   /** Bind the evaluation samples (input tensors are built once here and reused). */
   setData(data: EvalData): Promise<void>;
   /**

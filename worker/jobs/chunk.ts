@@ -3,13 +3,14 @@ import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
-import { Artifacts, initialParameters } from '../artifacts.ts';
+import { Artifacts, storedParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
+import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
 import type { Evaluator } from '../engine/evaluator.ts';
 import { createEvaluator } from '../engine/registry.ts';
 import { perturb } from '../numeric/vector.ts';
-import { SurfaceState } from '../surface-state.ts';
+import { SurfaceStateStore } from '../surface-state.ts';
 
 /**
  * Sandboxed processor (its own process, so CPU-bound evaluation never stalls the parent's lock
@@ -17,10 +18,12 @@ import { SurfaceState } from '../surface-state.ts';
  * across chunks: a process typically serves every chunk of a surface.
  */
 const config = workerConfig();
-const keys = redisKeys(config.namespace);
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+const log = workerLog(config);
+const engineSettings = { ...config, onWarning: (message: string) => log.warn(message) };
+const keys = redisKeys(config.LA_NAMESPACE);
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const artifacts = new Artifacts(redis, keys);
-const state = new SurfaceState(redis, keys);
+const state = new SurfaceStateStore(redis, keys);
 
 interface Loaded {
   evaluator: Evaluator;
@@ -50,14 +53,14 @@ async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loade
 async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
   let entry = loaded.get(engine);
   if (!entry) {
-    entry = { evaluator: await createEvaluator(engine), modelKey: '', dataKey: '', theta: new Float32Array(0) };
+    entry = { evaluator: await createEvaluator(engine, engineSettings), modelKey: '', dataKey: '', theta: new Float32Array(0) };
     loaded.set(engine, entry);
   }
   const model = await artifacts.model(plan.model);
   if (entry.modelKey !== plan.model.hash) {
     entry.modelKey = '';
     await entry.evaluator.load(model);
-    entry.theta = initialParameters(model);
+    entry.theta = storedParameters(model);
     entry.modelKey = plan.model.hash;
     entry.dataKey = '';
   }
@@ -86,10 +89,10 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
   const { surfaceId, index, iy, ix0, ix1 } = job.data;
   try {
     const current = await state.read(surfaceId);
-    if (current.cancelled === '1') return { points: 0, cancelled: true };
+    if (current.cancelled) return { points: 0, cancelled: true };
     const plan = state.plan(current);
     if (!current.directions) throw new Error('the surface has no directions yet');
-    const { hash } = JSON.parse(current.directions) as { hash: string };
+    const { hash } = current.directions;
     const started = performance.now();
     const { evaluator, theta } = await evaluatorFor(plan, surfaceId);
     const directions = await directionsFor(hash, theta.length);

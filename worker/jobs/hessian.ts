@@ -5,13 +5,14 @@ import { ContractError, linspace, redisKeys, type RedisKeys, type SurfacePlan } 
 import type { GradientFlow, GradientFlowJobData } from '../../contract/metrics/gradient-flow.ts';
 import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianParameters, type HessianPoint } from '../../contract/metrics/hessian.ts';
 import { spectrumJobId, spectrumKeys, type SpectrumJobData, type SpectrumResult } from '../../contract/metrics/spectrum.ts';
-import { Artifacts, initialParameters } from '../artifacts.ts';
+import { Artifacts, storedParameters } from '../artifacts.ts';
+import { modelFormat } from '../../contract/formats/index.ts';
 import { createGradientEngine, type GradientEngine } from '../autodiff/index.ts';
 import { workerConfig } from '../config.ts';
+import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
 import type { EvalData, ModelArtifact } from '../engine/evaluator.ts';
-import { onnxThreads } from '../engine/onnx/evaluator.ts';
-import { initTfjs } from '../engine/tfjs/backend.ts';
+import { initTfjs, type TfjsBackendOptions } from '../engine/tfjs/backend.ts';
 import { autodiffEngineInfo } from '../analysis/autodiff-engine-info.ts';
 import { gradientFlowOfArtifact } from '../analysis/gradient-flow.ts';
 import { initialisationParameters } from '../analysis/initial-parameters.ts';
@@ -21,10 +22,10 @@ import { hessianSpectrum } from '../hessian/spectrum.ts';
 import { hessianAt } from '../hessian/hvp.ts';
 import { DEFAULT_BASIS_SIZE } from '../hessian/lanczos.ts';
 import { perturb } from '../numeric/vector.ts';
-import { SurfaceState } from '../surface-state.ts';
+import { SurfaceStateStore } from '../surface-state.ts';
 
 /**
- * Analysis jobs on ANALYSIS_QUEUE, by job name:
+ * Analysis jobs on QUEUES.analysis, by job name:
  * - 'hessian-map' (HessianJobData): the |λmin/λmax| map over a sub-grid of a COMPLETED surface,
  *   with the surface's model, samples and directions; progress { done, total } per point; each
  *   finished point is kept at hessianKeys(ns).points(surfaceId, jobId) until the map is done, so a
@@ -43,6 +44,10 @@ export interface AnalysisContext {
   redis: Redis;
   keys: RedisKeys;
   namespace: string;
+  /** The worker's tfjs settings (LA_TFJS_BACKEND); default auto. */
+  tfjs?: TfjsBackendOptions;
+  /** onnxruntime intra-op threads of the gradient engine's sessions (LA_ONNX_THREADS); default 1. */
+  onnxThreads?: number;
 }
 
 type AnalysisJob = Job | SandboxedJob;
@@ -69,16 +74,17 @@ interface SurfaceContext {
 }
 
 export function analysisProcessor(ctx: AnalysisContext) {
-  const state = new SurfaceState(ctx.redis, ctx.keys);
+  const state = new SurfaceStateStore(ctx.redis, ctx.keys);
   const artifacts = new Artifacts(ctx.redis, ctx.keys);
 
   async function completedSurface(surfaceId: string, samples: number): Promise<SurfaceContext> {
     const current = await state.read(surfaceId);
     if (current.status !== 'completed') throw new ContractError('surfaceId', `surface ${surfaceId} is ${current.status ?? 'unknown'}, not completed`);
     const plan = state.plan(current);
-    const { hash } = JSON.parse(current.directions!) as { hash: string };
+    if (!modelFormat(plan.model.format).capabilities.gradients) throw new ContractError('model', `${plan.model.format} models have no gradients`);
+    const { hash } = current.directions!;
     const artifact = await artifacts.model(plan.model);
-    const theta = initialParameters(artifact);
+    const theta = storedParameters(artifact);
     const all = new Float32Array((await artifacts.blob(hash)).slice().buffer);
     const directions = { x: all.subarray(0, theta.length), y: plan.grid.y ? all.subarray(theta.length, 2 * theta.length) : null };
     const { data: selected } = evaluationData(await artifacts.dataset(plan.dataset), plan.dataset.split, plan.dataset.samples, plan.dataset.sampleSeed);
@@ -89,7 +95,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
   /** The exact engine on the surface's samples, BN with its moving statistics as the surface's points. */
   async function hessianEngine(surface: SurfaceContext, parameters: HessianParameters): Promise<GradientEngine> {
     const engine = await createGradientEngine(surface.artifact, {
-      parameters, batchNorm: 'moving', loss: surface.plan.loss, batchSize: surface.plan.batchSize, threads: onnxThreads(),
+      parameters, batchNorm: 'moving', loss: surface.plan.loss, batchSize: surface.plan.batchSize, threads: ctx.onnxThreads ?? 1,
     });
     try {
       await engine.setData(surface.data);
@@ -138,7 +144,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
           differentiated: engine.mask.reduce((n, m) => n + m, 0),
           products: 'exact',
           batchSize: surface.plan.batchSize,
-          threads: onnxThreads(),
+          threads: ctx.onnxThreads ?? 1,
           lanczos: { basisSize: DEFAULT_BASIS_SIZE, shiftFactor: SHIFT_FACTOR, lambdaMin: 'smallest Ritz value of H − s·I, plus s' },
         },
         engine: autodiffEngineInfo(),
@@ -203,19 +209,20 @@ export function analysisProcessor(ctx: AnalysisContext) {
 
   async function processGradientFlow(job: AnalysisJob): Promise<GradientFlow> {
     const request = job.data as GradientFlowJobData;
+    if (!modelFormat(request.model.format).capabilities.gradients) throw new ContractError('model', `${request.model.format} models have no gradients`);
     const artifact = await artifacts.model(request.model);
     const arrays = await artifacts.dataset(request.dataset);
     const { parameters } = request;
     let flat: Float32Array;
     if (parameters.source === 'stored') {
-      flat = initialParameters(artifact);
+      flat = storedParameters(artifact);
     } else {
       if (arrays.classes === null) throw new ContractError('dataset', `${request.dataset.id} is not a classification set; zoo models are classifiers`);
-      await initTfjs();
+      await initTfjs(ctx.tfjs);
       flat = await initialisationParameters(parameters.architecture, parameters.seed, { inputShape: arrays.inputShape, classes: arrays.classes }, artifact.parameters);
     }
     const { data } = evaluationData(arrays, request.dataset.split, request.dataset.samples, request.dataset.sampleSeed);
-    return gradientFlowOfArtifact(artifact, data, { loss: request.loss, label: request.label, flat, batchSize: request.batchSize, threads: onnxThreads() });
+    return gradientFlowOfArtifact(artifact, data, { loss: request.loss, label: request.label, flat, batchSize: request.batchSize, threads: ctx.onnxThreads ?? 1 });
   }
 
   return async function processAnalysis(job: AnalysisJob): Promise<HessianMapResult | SpectrumResult | GradientFlow> {
@@ -238,10 +245,13 @@ let sandboxed: ReturnType<typeof analysisProcessor> | null = null;
 export default function processSandboxedAnalysis(job: SandboxedJob): Promise<HessianMapResult | SpectrumResult | GradientFlow> {
   if (!sandboxed) {
     const config = workerConfig();
+    const log = workerLog(config);
     sandboxed = analysisProcessor({
-      redis: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
-      keys: redisKeys(config.namespace),
-      namespace: config.namespace,
+      redis: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }),
+      keys: redisKeys(config.LA_NAMESPACE),
+      namespace: config.LA_NAMESPACE,
+      tfjs: { backend: config.LA_TFJS_BACKEND, onWarning: (message) => log.warn(message) },
+      onnxThreads: config.LA_ONNX_THREADS,
     });
   }
   return sandboxed(job);

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Queue, WaitingChildrenError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobIds, linspace, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
-import { Artifacts, initialParameters } from '../artifacts.ts';
+import { JOB_OPTIONS, jobIds, linspace, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
+import { Artifacts, storedParameters } from '../artifacts.ts';
 import { planChunks } from '../numeric/chunks.ts';
 import { surfaceDirections } from '../numeric/directions.ts';
 import { GAUSSIAN_RNG } from '../numeric/rng.ts';
 import { cosine } from '../numeric/vector.ts';
-import { SurfaceState } from '../surface-state.ts';
+import { SurfaceStateStore } from '../surface-state.ts';
 
 type Step = 'plan' | 'assemble';
 type SurfaceJob = Job<SurfaceJobData & { step?: Step }>;
@@ -24,7 +24,7 @@ export interface SurfaceProcessorContext {
  * children — then assemble the stored chunk values into the result.
  */
 export function surfaceProcessor(ctx: SurfaceProcessorContext) {
-  const state = new SurfaceState(ctx.redis, ctx.keys);
+  const state = new SurfaceStateStore(ctx.redis, ctx.keys);
   const artifacts = new Artifacts(ctx.redis, ctx.keys);
 
   /** Directions and chunks; false when the surface was cancelled meanwhile (nothing is queued then). */
@@ -32,7 +32,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const id = job.data.surfaceId;
     const surfacePlan = state.plan(await state.read(id));
     const model = await artifacts.model(surfacePlan.model);
-    const theta = initialParameters(model);
+    const theta = storedParameters(model);
     const dimensions = surfacePlan.grid.y ? 2 : 1;
     const directions = surfaceDirections(model.parameters, theta, surfacePlan.directions, dimensions);
     const bytes = concatFloat32(directions.x, directions.y);
@@ -41,7 +41,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const chunks = planChunks(surfacePlan.grid.x.num, surfacePlan.grid.y?.num ?? 1);
     // 'running' too: a retried plan step (its worker died after this point) starts the same way.
     const started = await state.transition(id, ['queued', 'running'], 'running', {
-      directions: JSON.stringify({ hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng: GAUSSIAN_RNG }),
+      directions: { hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng: GAUSSIAN_RNG },
       chunks: chunks.length,
       startedAt: new Date().toISOString(),
     });
@@ -53,11 +53,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
         opts: {
           jobId: jobIds.chunk(id, chunk.index),
           parent: { id: job.id!, queue: job.queueQualifiedName },
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 1000 },
-          failParentOnFailure: true,
-          removeOnComplete: { age: 3600 },
-          removeOnFail: { age: 7 * 86400 },
+          ...JOB_OPTIONS.chunk,
         },
       })),
     );
@@ -90,7 +86,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     }
     const missing = filled.flat().filter((f) => !f).length;
     if (missing > 0) throw new Error(`${missing} grid points have no value after every chunk finished`);
-    const directions = JSON.parse(current.directions!) as { hash: string; cosine: number | null; rng: string };
+    const directions = current.directions!;
     const result: SurfaceResult = {
       id,
       kind: y ? '2d' : '1d',
@@ -102,12 +98,12 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
       provenance: {
         ...surfacePlan.provenance,
         engine: chunks[0]?.engine ?? null,
-        dataset: { ...surfacePlan.provenance.dataset, indicesHash: current.indicesHash ?? null },
+        dataset: { ...surfacePlan.provenance.dataset, indicesHash: current.indicesHash },
         directions: { ...surfacePlan.provenance.directions, ...directions },
       },
     };
     await ctx.redis.set(ctx.keys.surfaceResult(id), JSON.stringify(result));
-    if (await state.transition(id, ['running'], 'completed', { finishedAt: new Date().toISOString() })) await state.event(id, 'done', { status: 'completed' });
+    if (await state.transition(id, ['running'], 'completed', { finishedAt: new Date().toISOString() })) await state.event(id, { event: 'done', data: { status: 'completed' } });
     return { points: nx * ny };
   }
 

@@ -35,7 +35,7 @@ async function surface(evaluator: Evaluator, artifact: ModelArtifact, data: Eval
   await evaluator.load(artifact);
   await evaluator.setData(data);
   const values: { loss: number; accuracy: number | null }[] = [];
-  for (const point of gridPoints(evaluator.initialParameters(), artifact.parameters)) {
+  for (const point of gridPoints(evaluator.storedParameters(), artifact.parameters)) {
     await evaluator.setParameters(point);
     values.push(await evaluator.evaluate({ loss, batchSize }));
   }
@@ -82,8 +82,7 @@ function smallConvNet(): tf.LayersModel {
 let tfjs: TfjsEvaluator;
 let onnxEngine: OnnxEvaluator;
 beforeAll(async () => {
-  process.env.LA_TFJS_BACKEND = 'wasm';
-  tfjs = await TfjsEvaluator.create();
+  tfjs = await TfjsEvaluator.create({ backend: 'wasm' });
   onnxEngine = await OnnxEvaluator.create();
 });
 afterAll(() => {
@@ -157,7 +156,7 @@ describe('onnx engine', () => {
     const onnxEngine = await OnnxEvaluator.create({ parameterFeed: 'initializers' });
     await onnxEngine.load(artifact);
     await onnxEngine.setData({ x: fixedNumbers(n * 147, 3), inputShape: [7, 7, 3], y: new Int32Array(n), n });
-    const theta = onnxEngine.initialParameters();
+    const theta = onnxEngine.storedParameters();
     await onnxEngine.evaluate({ loss: 'sparse_categorical_crossentropy', batchSize: 8 });
     const before = onnxEngine.resources();
     for (const point of gridPoints(theta, artifact.parameters)) {
@@ -181,7 +180,7 @@ describe('onnx engine', () => {
     const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
     await onnxEngine.load(artifact);
     await onnxEngine.setData({ x: nhwc, inputShape: [8, 8, 3], y: labels, n });
-    const theta = onnxEngine.initialParameters();
+    const theta = onnxEngine.storedParameters();
     expect(Array.from(theta.subarray(0, 5))).toEqual(Array.from(torchLikeParameters()[0]!.values.subarray(0, 5)));
     const nchw = new Float32Array(nhwc.length);
     for (let s = 0; s < n; s++) for (let p = 0; p < 64; p++) for (let c = 0; c < 3; c++) nchw[s * 192 + c * 64 + p] = nhwc[s * 192 + p * 3 + c]!;

@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node';
-import { ContractError, lossHasAccuracy, type EngineInfo, type ParameterInfo } from '../../../contract/index.ts';
+import { ContractError, lossHasAccuracy, type EngineInfo, type ModelFormat, type ParameterInfo } from '../../../contract/index.ts';
 import { initializerFloats, onnx, readOnnxModel } from '../../../contract/onnx-model.ts';
 import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
-import { parseModelJson } from '../tfjs/artifact.ts';
+import { channelsFirstShape, modelFormat, parseModelJson } from '../../../contract/formats/index.ts';
 import { exportLayersToOnnx, type InitializerBinding } from './export-layers.ts';
 import { initializerSlots, type ByteSlot } from './initializer-slots.ts';
 import { lossSums } from './losses.ts';
@@ -16,26 +16,7 @@ const DEFAULT_BATCH_SIZE = 128;
 const MAX_RUN_ROWS = 64;
 const BYTES_PER_FLOAT32 = 4;
 
-/** Intra-op threads per session: env LA_ONNX_THREADS, default 1 (one worker process per core instead). */
-export function onnxThreads(): number {
-  const raw = process.env.LA_ONNX_THREADS;
-  if (raw === undefined || raw === '') return 1;
-  const threads = Number(raw);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`LA_ONNX_THREADS="${raw}" is not a positive integer`);
-  return threads;
-}
-
 export type ParameterFeed = 'initializers' | 'inputs';
-
-const PARAMETER_FEEDS: readonly string[] = ['auto', 'initializers', 'inputs'];
-
-/** env LA_ONNX_PARAMETER_FEED = auto (default) | initializers | inputs. */
-export function parameterFeedFromEnv(): ParameterFeed | 'auto' {
-  const raw = process.env.LA_ONNX_PARAMETER_FEED;
-  if (raw === undefined || raw === '') return 'auto';
-  if (!PARAMETER_FEEDS.includes(raw)) throw new Error(`LA_ONNX_PARAMETER_FEED="${raw}" is not one of ${PARAMETER_FEEDS.join(', ')}`);
-  return raw as ParameterFeed | 'auto';
-}
 
 /**
  * Measured on this project's benchmark (bench/): ResNet-20 (272k parameters) runs 3–4× faster with
@@ -58,10 +39,10 @@ export interface OnnxEvaluatorOptions {
    * off on small models, where creating a session costs more than the run). 'auto': decided by the
    * model's size alone (see autoFeed), so every worker of a surface makes the same choice and the
    * numbers do not depend on timing. Both are exact; they differ only by float rounding (folded
-   * BN). Default: parameterFeedFromEnv().
+   * BN). Default 'auto' (the worker passes LA_ONNX_PARAMETER_FEED through the engine registry).
    */
   parameterFeed?: ParameterFeed | 'auto';
-  /** Intra-op threads per session. Default: onnxThreads() (env LA_ONNX_THREADS, else 1). */
+  /** Intra-op threads per session. Default 1 (the worker passes LA_ONNX_THREADS through the engine registry). */
   threads?: number;
 }
 
@@ -75,8 +56,8 @@ interface LoadedModel {
   outputName: string;
   /** One sample as the graph takes it (-1 = free). */
   graphInputShape: number[];
-  /** Graph is NCHW while datasets are NHWC: transpose [h, w, c] samples to [c, h, w] in setData. */
-  channelsFirstInput: boolean;
+  /** The format the model came in: its sample layouts apply to the graph input (a PyTorch graph is NCHW, a converted Layers model NHWC). */
+  format: ModelFormat;
   outputActivation: string;
 }
 
@@ -89,10 +70,6 @@ interface BoundData {
   maxLabel: number | null;
   /** Input tensors per batch size, built once and reused for every point. */
   batches: Map<number, ort.Tensor[]>;
-}
-
-function sameShape(expected: number[], actual: number[]): boolean {
-  return expected.length === actual.length && expected.every((d, i) => d === -1 || d === actual[i]);
 }
 
 /** The serialized model with every parameter stored as raw_data and no initializer posing as a graph input. */
@@ -132,7 +109,7 @@ function loadOnnx(artifact: ModelArtifact): LoadedModel {
     inputName: reading.inputName,
     outputName: reading.outputName,
     graphInputShape: inputShape,
-    channelsFirstInput: inputShape.length === 3,
+    format: 'onnx',
     outputActivation: artifact.outputActivation,
   };
 }
@@ -157,7 +134,7 @@ function loadLayers(artifact: ModelArtifact): LoadedModel {
     inputName: exported.inputName,
     outputName: exported.outputName,
     graphInputShape: exported.inputShape,
-    channelsFirstInput: false,
+    format: 'tfjs-layers',
     outputActivation: artifact.outputActivation,
   };
 }
@@ -206,6 +183,9 @@ function toChannelsFirst(x: Float32Array, n: number, [h, w, c]: number[]): Float
   return out;
 }
 
+/** How this engine loads each model format: ONNX as it is, a Layers model converted to an equivalent graph. */
+const LOADERS: Record<ModelFormat, (artifact: ModelArtifact) => LoadedModel> = { onnx: loadOnnx, 'tfjs-layers': loadLayers };
+
 /**
  * Evaluates models with onnxruntime (CPU). ONNX models load directly; tfjs Layers models through
  * exportLayersToOnnx. setParameters writes the flat vector (the model's own order and layouts)
@@ -240,7 +220,7 @@ export class OnnxEvaluator implements Evaluator {
   }
 
   static async create(options: OnnxEvaluatorOptions = {}): Promise<OnnxEvaluator> {
-    return new OnnxEvaluator(options.parameterFeed ?? parameterFeedFromEnv(), options.threads ?? onnxThreads());
+    return new OnnxEvaluator(options.parameterFeed ?? 'auto', options.threads ?? 1);
   }
 
   /** The representation in use; null before a model is loaded. */
@@ -252,7 +232,7 @@ export class OnnxEvaluator implements Evaluator {
     await this.releaseSessions();
     this.disposeData();
     this.inputsModel = null;
-    const model = artifact.format === 'onnx' ? loadOnnx(artifact) : loadLayers(artifact);
+    const model = LOADERS[artifact.format](artifact);
     this.model = model;
     this.scratch = new Float32Array(model.bindings.reduce((n, b) => Math.max(n, b.binding.size), 0));
     this.chosenFeed = this.requestedFeed === 'auto' ? autoFeed(artifact) : this.requestedFeed;
@@ -272,11 +252,11 @@ export class OnnxEvaluator implements Evaluator {
     } catch (err) {
       this.model = null;
       this.inputsModel = null;
-      throw new ContractError(artifact.format === 'onnx' ? 'model.onnx' : 'model.json', `onnxruntime cannot load the model: ${(err as Error).message}`);
+      throw new ContractError(modelFormat(artifact.format).mainFile, `onnxruntime cannot load the model: ${(err as Error).message}`);
     }
   }
 
-  initialParameters(): Float32Array {
+  storedParameters(): Float32Array {
     return this.requireModel().theta.slice();
   }
 
@@ -284,15 +264,11 @@ export class OnnxEvaluator implements Evaluator {
     const model = this.requireModel();
     let sampleShape = data.inputShape;
     let x = data.x;
-    if (!sameShape(model.graphInputShape, sampleShape)) {
-      const [h, w, c] = sampleShape;
-      const transposed = [c!, h!, w!];
-      if (model.channelsFirstInput && sampleShape.length === 3 && sameShape(model.graphInputShape, transposed)) {
-        x = toChannelsFirst(data.x, data.n, sampleShape);
-        sampleShape = transposed;
-      } else {
-        throw new ContractError('dataset', `samples have shape [${data.inputShape}] but the model expects [${model.graphInputShape}]`);
-      }
+    const layout = modelFormat(model.format).sampleLayout(model.graphInputShape, sampleShape);
+    if (layout === null) throw new ContractError('dataset', `samples have shape [${data.inputShape}] but the model expects [${model.graphInputShape}]`);
+    if (layout === 'channels-first') {
+      x = toChannelsFirst(data.x, data.n, sampleShape);
+      sampleShape = channelsFirstShape(sampleShape);
     }
     const sampleSize = sampleShape.reduce((s, d) => s * d, 1);
     if (data.x.length !== data.n * sampleSize) throw new ContractError('dataset', `x holds ${data.x.length} values, not n × sample size = ${data.n * sampleSize}`);

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 /** A fresh copy of backend.ts, so its once-per-process initialization runs again. */
 async function freshInitTfjs() {
   vi.resetModules();
-  return (await import('./backend.ts')).initTfjs;
+  const { initTfjs } = await import('./backend.ts');
+  return () => initTfjs({ backend: process.env.LA_TFJS_BACKEND });
 }
 
 function tfjsNodeInstalled(): boolean {

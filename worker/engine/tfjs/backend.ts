@@ -24,17 +24,23 @@ async function activate(choice: TfjsBackendChoice): Promise<void> {
   await tf.ready();
 }
 
-function forcedBackend(): TfjsBackendChoice | null {
-  const raw = process.env.LA_TFJS_BACKEND;
-  if (raw === undefined || raw === '') return null;
+export interface TfjsBackendOptions {
+  /** LA_TFJS_BACKEND: auto (default) | node | wasm | cpu. */
+  backend?: string;
+  /** Where a fallback is reported (the worker's logger); default console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+function forcedBackend(raw: string | undefined): TfjsBackendChoice | null {
+  if (raw === undefined || raw === '' || raw === 'auto') return null;
   if (!(BACKEND_ORDER as readonly string[]).includes(raw)) {
     throw new Error(`LA_TFJS_BACKEND="${raw}" is not one of ${BACKEND_ORDER.join(', ')}`);
   }
   return raw as TfjsBackendChoice;
 }
 
-async function initialize(): Promise<EngineInfo> {
-  const forced = forcedBackend();
+async function initialize({ backend, onWarning = console.warn }: TfjsBackendOptions): Promise<EngineInfo> {
+  const forced = forcedBackend(backend);
   if (forced) {
     try {
       await activate(forced);
@@ -52,7 +58,7 @@ async function initialize(): Promise<EngineInfo> {
       } catch (err) {
         failures.push(`${choice}: ${(err as Error).message}`);
         // tfjs-node is optional and usually absent; losing wasm costs an order of magnitude in speed.
-        if (choice === 'wasm') console.warn(`tfjs: the wasm backend failed to load (${(err as Error).message}); falling back`);
+        if (choice === 'wasm') onWarning(`tfjs: the wasm backend failed to load (${(err as Error).message}); falling back`);
       }
     }
     if (!active) throw new Error(`no tfjs backend could be loaded (${failures.join('; ')})`);
@@ -63,11 +69,12 @@ async function initialize(): Promise<EngineInfo> {
 let initialization: Promise<EngineInfo> | null = null;
 
 /**
- * Idempotent. Backend order: tfjs-node if it loads, else wasm (SIMD, single-threaded), else cpu.
- * env LA_TFJS_BACKEND = node | wasm | cpu forces one and fails loudly if it cannot load.
+ * Idempotent: the first call's options decide. Backend order: tfjs-node if it loads, else wasm
+ * (SIMD, single-threaded), else cpu; `backend` (LA_TFJS_BACKEND) = node | wasm | cpu forces one
+ * and fails loudly if it cannot load.
  */
-export function initTfjs(): Promise<EngineInfo> {
-  initialization ??= initialize().catch((err: unknown) => {
+export function initTfjs(options: TfjsBackendOptions = {}): Promise<EngineInfo> {
+  initialization ??= initialize(options).catch((err: unknown) => {
     // A failed start may be retried (e.g. after fixing the environment) rather than cached forever.
     initialization = null;
     throw err;

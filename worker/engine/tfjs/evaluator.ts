@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ContractError, lossHasAccuracy, type EngineInfo, type ParameterInfo } from '../../../contract/index.ts';
 import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
-import { initTfjs } from './backend.ts';
+import { sameShape } from '../../../contract/formats/index.ts';
+import { initTfjs, type TfjsBackendOptions } from './backend.ts';
 import { loadLayersModel } from './load-model.ts';
 import { batchLosses } from './losses.ts';
 
@@ -19,10 +20,6 @@ interface BoundData {
   n: number;
   /** Largest class label, checked against the model's output width; null for float targets. */
   maxLabel: number | null;
-}
-
-function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /**
@@ -44,8 +41,8 @@ export class TfjsEvaluator implements Evaluator {
   }
 
   /** Initializes the tfjs backend (see initTfjs) and returns an empty evaluator. */
-  static async create(): Promise<TfjsEvaluator> {
-    return new TfjsEvaluator(await initTfjs());
+  static async create(options: TfjsBackendOptions = {}): Promise<TfjsEvaluator> {
+    return new TfjsEvaluator(await initTfjs(options));
   }
 
   /** Loads the model; samples bound before are dropped (call setData again). */
@@ -66,15 +63,14 @@ export class TfjsEvaluator implements Evaluator {
     for (const { info, variable } of this.parameters) this.theta.set(variable.dataSync() as Float32Array, info.offset);
   }
 
-  initialParameters(): Float32Array {
+  storedParameters(): Float32Array {
     return this.theta.slice();
   }
 
   async setData(data: EvalData): Promise<void> {
     const model = this.requireModel();
     const expected = model.inputs[0]!.shape.slice(1);
-    const free = expected.map((d, i) => (d === null ? data.inputShape[i]! : d));
-    if (!sameShape(free, data.inputShape)) {
+    if (!sameShape(expected, data.inputShape)) {
       throw new ContractError('dataset', `samples have shape [${data.inputShape}] but the model expects [${expected.map((d) => d ?? -1)}]`);
     }
     const sampleSize = data.inputShape.reduce((s, d) => s * d, 1);

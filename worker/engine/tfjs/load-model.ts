@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ContractError, describeLayersModel } from '../../../contract/index.ts';
 import type { ModelArtifact } from '../evaluator.ts';
-import { parseModelJson } from './artifact.ts';
+import { modelFormat, parseModelJson } from '../../../contract/formats/index.ts';
 
 const BYTES_PER_FLOAT32 = 4;
 
@@ -31,7 +31,7 @@ function weightBuffer(artifact: ModelArtifact, shardPaths: string[], expectedByt
  * Throws ContractError naming the file at fault.
  */
 export async function loadLayersModel(artifact: ModelArtifact): Promise<tf.LayersModel> {
-  if (artifact.format !== 'tfjs-layers') throw new ContractError('model', `format ${artifact.format} is not a tfjs Layers model`);
+  if (!modelFormat(artifact.format).capabilities.engines.includes('tfjs')) throw new ContractError('model', `format ${artifact.format} is not a tfjs Layers model`);
   const json = parseModelJson(artifact.files);
   const description = describeLayersModel(json);
   const expectedBytes = description.weights.reduce((n, w) => n + w.shape.reduce((s, d) => s * d, 1) * BYTES_PER_FLOAT32, 0);

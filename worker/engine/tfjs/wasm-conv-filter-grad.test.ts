@@ -15,8 +15,7 @@ async function filterGradient(backend: string, x: number[][][][], w: number[][][
 
 describe('Conv2DBackpropFilter on wasm', () => {
   beforeAll(async () => {
-    process.env.LA_TFJS_BACKEND = 'wasm';
-    await initTfjs();
+    await initTfjs({ backend: 'wasm' });
     registerWasmConv2DBackpropFilter();
     registerWasmConv2DBackpropFilter(); // idempotent
   });
