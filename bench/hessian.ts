@@ -36,7 +36,7 @@ export async function benchHessian(modelId: string, fixturesDir: string): Promis
   const { data: selected } = evaluationData(builtinDataset('mnist'), 'test', samples, 0);
   const engine = await initTfjs();
   const model = await loadLayersModel(artifact);
-  const gradients = createGradientEvaluator(model, selected, { loss: 'sparse_categorical_crossentropy', outputActivation: artifact.outputActivation, params: artifact.parameters });
+  const gradients = createGradientEvaluator(model, selected, { loss: 'sparse_categorical_crossentropy', params: artifact.parameters });
   try {
     const gradient = async (point: Float32Array) => (await gradients.lossAndGradient(point)).gradient;
     await gradient(theta);

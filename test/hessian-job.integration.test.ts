@@ -96,7 +96,7 @@ describe('analysis jobs on a real queue', () => {
     // The corner (α, β) = (1, −1) computed directly from the same model, samples and directions.
     const corner = result.points[2]!;
     const { data } = evaluationData(builtinDataset('blobs'), 'test', 120, 0);
-    const gradients = createGradientEvaluator(stored.model, data, { loss: 'sparse_categorical_crossentropy', outputActivation: 'softmax', params: stored.params, batchSize: 64 });
+    const gradients = createGradientEvaluator(stored.model, data, { loss: 'sparse_categorical_crossentropy', params: stored.params, batchSize: 64 });
     const directions = surfaceDirections(stored.params, stored.theta, directionOptions, 2);
     const point = perturb(stored.theta, directions.x, 1, directions.y, -1, new Float32Array(stored.theta.length));
     const direct = await eigenRatio(async (p) => (await gradients.lossAndGradient(p)).gradient, point, trainableMask(stored.params), { lanczos: { maxSteps: 8, tolerance: 1e-2 }, seed: 0 });

@@ -23,7 +23,6 @@ export function layerGradientNorms(gradient: Float32Array, params: ParameterInfo
 
 export interface GradientFlowOptions {
   loss: LossName;
-  outputActivation: string;
   params: ParameterInfo[];
   /** Parameters to take the gradient at, flat in parameter-model order. */
   flat: Float32Array;
@@ -34,16 +33,15 @@ export interface GradientFlowOptions {
 }
 
 /**
- * Per-layer gradient norms of a loaded model at `flat`: mean loss over data, batch normalization
- * with each batch's own statistics as in training, whose gradients are the ones that vanish or
- * not. (With the moving statistics a fresh net's BN is the identity, and a deep one's outputs
- * saturate the clipped softmax: every gradient would be exactly 0.)
+ * Per-layer gradient norms of a loaded model (logits output, loadLayersModel) at `flat`: mean
+ * loss over data, batch normalization with each batch's own statistics as in training, whose
+ * gradients are the ones that vanish or not (with the moving statistics a fresh net's BN is the
+ * identity, not the network training sees).
  */
 export async function gradientFlow(model: tf.LayersModel, data: EvalData, options: GradientFlowOptions): Promise<GradientFlow> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const evaluator = createGradientEvaluator(model, data, {
     loss: options.loss,
-    outputActivation: options.outputActivation,
     params: options.params,
     batchSize,
     batchNorm: 'batch',
@@ -75,7 +73,7 @@ export async function gradientFlowOfArtifact(
   await initTfjs();
   const model = await loadLayersModel(artifact);
   try {
-    return await gradientFlow(model, data, { ...options, outputActivation: artifact.outputActivation, params: artifact.parameters });
+    return await gradientFlow(model, data, { ...options, params: artifact.parameters });
   } finally {
     model.dispose();
   }

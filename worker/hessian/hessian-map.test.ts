@@ -27,7 +27,7 @@ async function saddleMap() {
       tf.layers.dense({ units: 1, useBias: false, kernelInitializer: 'zeros' }),
     ],
   }));
-  const evaluator = createGradientEvaluator(stored.model, { x, inputShape: [d], y, n }, { loss: 'mse', outputActivation: 'linear', params: stored.params });
+  const evaluator = createGradientEvaluator(stored.model, { x, inputShape: [d], y, n }, { loss: 'mse', params: stored.params });
   const counter = { gradients: 0 };
   const input: HessianMapInput = {
     gradient: async (p) => {

@@ -20,7 +20,7 @@ afterAll(() => {
 });
 
 function gradientOf(stored: StoredModel, data: EvalData): GradientFn {
-  const evaluator = createGradientEvaluator(stored.model, data, { loss: 'mse', outputActivation: 'linear', params: stored.params, batchSize: 64 });
+  const evaluator = createGradientEvaluator(stored.model, data, { loss: 'mse', params: stored.params, batchSize: 64 });
   evaluators.push(evaluator);
   return async (point) => (await evaluator.lossAndGradient(point)).gradient;
 }

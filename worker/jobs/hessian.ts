@@ -1,7 +1,7 @@
 import './sandbox.ts';
 import { UnrecoverableError, type Job, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ContractError, linspace, redisKeys, type RedisKeys } from '../../contract/index.ts';
+import { ContractError, CROSS_ENTROPY_FORM, linspace, redisKeys, type RedisKeys } from '../../contract/index.ts';
 import type { GradientFlow, GradientFlowJobData } from '../../contract/metrics/gradient-flow.ts';
 import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianPoint } from '../../contract/metrics/hessian.ts';
 import { Artifacts, initialParameters } from '../artifacts.ts';
@@ -68,9 +68,9 @@ export function analysisProcessor(ctx: AnalysisContext) {
     const keys = hessianKeys(ctx.namespace);
     const finishedKey = keys.points(surfaceId, hessianJobId(surfaceId, request));
     const finished = new Map(Object.entries(await ctx.redis.hgetall(finishedKey)).map(([key, json]) => [key, JSON.parse(json) as HessianPoint]));
-    const engine = await initTfjs();
+    const engine = { ...(await initTfjs()), crossEntropy: CROSS_ENTROPY_FORM };
     const model = await loadLayersModel(artifact);
-    const gradients = createGradientEvaluator(model, data, { loss: plan.loss, outputActivation: artifact.outputActivation, params: artifact.parameters, batchSize: plan.batchSize });
+    const gradients = createGradientEvaluator(model, data, { loss: plan.loss, params: artifact.parameters, batchSize: plan.batchSize });
     try {
       const xs = linspace(plan.grid.x);
       const ys = plan.grid.y ? linspace(plan.grid.y) : null;
