@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { EpochMetrics, LearningRateSchedule, ResolvedOptimizer } from '../../contract/training.ts';
 import { uniformStream } from '../numeric/rng.ts';
+import { logitsTwin } from '../engine/tfjs/logits.ts';
 import { batchLosses } from '../engine/tfjs/losses.ts';
 import { saveLayersModel } from '../engine/tfjs/save-model.ts';
 import { registerWasmConv2DBackpropFilter } from '../engine/tfjs/wasm-conv-filter-grad.ts';
@@ -87,15 +88,27 @@ function gatherBatch(split: DatasetSplitArrays, rows: ArrayLike<number>, inputSh
   return { x: tf.tensor(x, [rows.length, ...inputShape]), y: tf.tensor1d(y, 'int32') };
 }
 
-/** Mean categorical cross-entropy and accuracy over a whole split, BN in inference mode. */
+/**
+ * Mean categorical cross-entropy (from logits) and accuracy over a whole split, BN in inference
+ * mode. `model` is a softmax classifier; it is evaluated through its logits twin.
+ */
 export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitArrays, inputShape: number[], batchSize = 500): Promise<{ loss: number; accuracy: number }> {
+  const logits = await logitsTwin(model);
+  try {
+    return await evaluateLogits(logits, split, inputShape, batchSize);
+  } finally {
+    logits.dispose();
+  }
+}
+
+async function evaluateLogits(logits: tf.LayersModel, split: DatasetSplitArrays, inputShape: number[], batchSize = 500): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < split.n; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, split.n - start) }, (_, k) => start + k);
     const { x, y } = gatherBatch(split, rows, inputShape);
     const [batchLoss, batchCorrect] = tf.tidy(() => {
-      const losses = batchLosses(model.predict(x) as tf.Tensor, y, 'categorical_crossentropy', 'softmax');
+      const losses = batchLosses(logits.predict(x) as tf.Tensor, y, 'categorical_crossentropy');
       return [losses.perSample.sum(), losses.correct!.sum()];
     });
     lossSum += (await batchLoss!.data())[0]!;
@@ -106,7 +119,9 @@ export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitAr
 }
 
 /**
- * Train a softmax classifier in place with categorical cross-entropy on integer labels. Each batch:
+ * Train a softmax classifier in place with categorical cross-entropy on integer labels, computed
+ * from logits like PyTorch's CrossEntropyLoss: the steps run on the model's logits twin (same
+ * weights, final softmax stripped), whose weights are copied back at the end. Each batch:
  * forward in training mode (BN batch statistics, moving statistics updated), gradients of the mean
  * batch loss w.r.t. the trainable weights (+ wd·θ), one optimizer step. Deterministic for a given
  * model init, data, options and backend. Returns the per-epoch metrics.
@@ -115,10 +130,12 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
   if (tf.getBackend() === 'wasm') registerWasmConv2DBackpropFilter();
   const optimizer = createOptimizer(options.optimizer);
   const random = uniformStream(options.shuffleSeed);
-  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const logits = await logitsTwin(model);
+  const trainable = logits.trainableWeights.map((w) => w.read() as tf.Variable);
   const history: EpochMetrics[] = [];
   try {
-    if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await flatParameters(model));
+    // The twin's weights file has the model's order and layouts: the checkpoints are the model's.
+    if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await flatParameters(logits));
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const started = performance.now();
       const learningRate = learningRateAt(options.optimizer.learningRate, options.schedule, epoch, options.epochs);
@@ -133,8 +150,8 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
         const [batchLoss, batchCorrect] = tf.tidy(() => {
           let correctInBatch: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
-            const output = model.apply(x, { training: true }) as tf.Tensor;
-            const losses = batchLosses(output, y, 'categorical_crossentropy', 'softmax');
+            const output = logits.apply(x, { training: true }) as tf.Tensor;
+            const losses = batchLosses(output, y, 'categorical_crossentropy');
             correctInBatch = tf.keep(losses.correct!.sum() as tf.Scalar);
             return losses.perSample.mean() as tf.Scalar;
           }, trainable);
@@ -148,7 +165,7 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
         correct += (await batchCorrect!.data())[0]!;
         tf.dispose([x, y, batchLoss!, batchCorrect!]);
       }
-      const test = await evaluateSplit(model, data.test, data.inputShape, options.evaluationBatchSize);
+      const test = await evaluateLogits(logits, data.test, data.inputShape, options.evaluationBatchSize);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         learningRate,
@@ -161,11 +178,13 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
       history.push(metrics);
       await options.onEpoch?.(metrics);
       if (options.checkpointEvery > 0 && ((epoch + 1) % options.checkpointEvery === 0 || epoch + 1 === options.epochs)) {
-        await options.onCheckpoint?.(epoch + 1, await flatParameters(model));
+        await options.onCheckpoint?.(epoch + 1, await flatParameters(logits));
       }
     }
     return history;
   } finally {
+    model.setWeights(logits.getWeights());
     optimizer.dispose();
+    logits.dispose();
   }
 }
