@@ -50,6 +50,8 @@ export class HessianMapService {
   /** Keyed by job id: a map's settings are in its job id, so a waiter never sees another request's end. */
   private readonly finals = new Waiters<HessianState | null>();
   private readonly progressListeners = new Map<string, Set<(progress: HessianProgress) => void>>();
+  /** Maps already copied to disk by this process. */
+  private readonly persisted = new Set<string>();
 
   constructor(private readonly o: HessianServiceOptions) {
     this.queue = new Queue(QUEUES.analysis, { connection: o.redis, prefix: o.keys.bullPrefix });
@@ -85,7 +87,12 @@ export class HessianMapService {
   /** Copies the surface's map from Redis to disk, if Redis has one. */
   private async persist(surfaceId: string): Promise<void> {
     const raw = await this.o.redis.get(this.stored.result(surfaceId));
-    if (raw) await writeAtomic(this.path(surfaceId), raw);
+    if (raw) await this.keep(surfaceId, raw);
+  }
+
+  private async keep(surfaceId: string, raw: string): Promise<void> {
+    await writeAtomic(this.path(surfaceId), raw);
+    this.persisted.add(surfaceId);
   }
 
   private path(surfaceId: string): string {
@@ -114,6 +121,7 @@ export class HessianMapService {
     await existing?.remove();
     await this.o.redis.del(this.stored.result(surfaceId));
     await removeFile(this.path(surfaceId));
+    this.persisted.delete(surfaceId);
     await this.o.redis.set(this.stored.job(surfaceId), jobId);
     await this.queue.add('hessian-map', { surfaceId, request: settings }, { jobId, ...JOB_OPTIONS.hessianMap });
     return { surfaceId, status: 'queued', progress: { done: 0, total: await this.pointCount(surfaceId, settings.points) }, error: null };
@@ -129,7 +137,11 @@ export class HessianMapService {
   /** The finished map (from Redis, else from disk), the latest job's progress, or null when none was requested. */
   async state(surfaceId: string): Promise<HessianState | null> {
     const raw = await this.o.redis.get(this.stored.result(surfaceId));
-    if (raw) return { status: 'completed', result: JSON.parse(raw) as HessianMapResult };
+    if (raw) {
+      // A map is served once it is on disk: the worker writes it to Redis a moment before its job's completion is seen.
+      if (!this.persisted.has(surfaceId)) await this.keep(surfaceId, raw);
+      return { status: 'completed', result: JSON.parse(raw) as HessianMapResult };
+    }
     // A file on disk is the latest request's map: request() deletes it before queueing another.
     const stored = await readJsonOrNull<HessianMapResult>(this.path(surfaceId));
     if (stored) return { status: 'completed', result: stored };
