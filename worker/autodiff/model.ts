@@ -117,6 +117,41 @@ function fromOrt(t: ort.Tensor): Tensor {
   return { dtype: t.type as DType, dims: [...t.dims], data: t.data as Tensor['data'] };
 }
 
+/** Operators whose attribute became an input at opset 13 (the rules are written for opset ≥ 13). */
+const AXES_TO_INPUT: Record<string, string> = { Squeeze: 'axes', Unsqueeze: 'axes', ReduceSum: 'axes', Split: 'split' };
+
+/**
+ * A node of an opset < 13 model in its opset-13 form (the graphs are emitted at opset ≥ 17).
+ * Softmax/LogSoftmax before 13 flatten everything from `axis` on: the same as 13's single axis
+ * only when that axis is the last one.
+ */
+function upgradeNode(g: Graph, node: Node, opset: number, field: string): Node {
+  if (opset >= 13) return node;
+  const attribute = AXES_TO_INPUT[node.op];
+  if (attribute && Array.isArray(node.attributes[attribute])) {
+    const { [attribute]: values, ...rest } = node.attributes;
+    const inputs = [...node.inputs];
+    inputs[1] = g.ints(values as number[]);
+    return { ...node, inputs, attributes: rest };
+  }
+  if (node.op === 'Softmax' || node.op === 'LogSoftmax') {
+    const rank = g.shape(node.inputs[0]!).length;
+    const axis = typeof node.attributes.axis === 'number' ? node.attributes.axis : 1;
+    if ((axis + rank) % rank !== rank - 1) {
+      throw new UnsupportedOperatorError(field, node.op, node.name, `flattens from axis ${axis} (opset ${opset} semantics), which is only supported on the last axis`);
+    }
+    return { ...node, attributes: { ...node.attributes, axis: -1 } };
+  }
+  if ((node.op === 'Clip' || node.op === 'Pad') && opset < 11) {
+    throw new UnsupportedOperatorError(field, node.op, node.name, `is in its opset ${opset} form (attributes instead of inputs); export with opset ≥ 11`);
+  }
+  if (node.op === 'Upsample' || (node.op === 'Resize' && opset < 11)) {
+    const inputs = [node.inputs[0]!, g.constant({ dtype: 'float32', dims: [0], data: new Float32Array(0) }, 'roi'), node.inputs[1]!];
+    return { ...node, op: 'Resize', inputs, attributes: { mode: node.attributes.mode ?? 'nearest' } };
+  }
+  return node;
+}
+
 /** Ops whose outputs depend on their input's shape only, which is static here. */
 const SHAPE_ONLY = new Set(['Shape', 'Size']);
 
@@ -183,7 +218,7 @@ export async function shapedForwardGraph(
       const r = results[o]!;
       g.values.set(o, { shape: [...r.dims], dtype: r.type as DType });
     }
-    const current: Node = { ...n, inputs: n.inputs.map(renamed) };
+    const current = upgradeNode(g, { ...n, inputs: n.inputs.map(renamed) }, model.opset, field);
     const rules = RULES.get(n.op);
     if (rules?.lower) {
       let replacement: string[];
