@@ -4,6 +4,7 @@ import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
+import type { GradientDoneMessage, GradientStartMessage } from './gradient-worker.ts';
 import { benchHessian, type HessianBenchRow } from './hessian.ts';
 import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
 
@@ -18,7 +19,11 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * spread over the grid), --soak 10000 (evaluations in one worker; 0 = skip), --soak-workload W3,
  * --soak-engine onnx-initializers (a fresh session per evaluation: the churn that could leak),
  * --hessian zoo-resnet20-mnist,zoo-resnet56-mnist,zoo-resnet56-noshort-mnist (fixture models whose
- * gradient pass and Hessian point at θ* are timed, as comparisons run them; none = skip).
+ * gradient pass and Hessian point at θ* are timed, as comparisons run them; none = skip),
+ * --gradient-samples 64,1000 (W1 samples for the gradient/H·v rows; none = skip), --gradient-threads 1,2
+ * (onnxruntime threads of the exact engine; tfjs-wasm runs single-threaded), --gradient-engines autodiff,tfjs,
+ * --hessian-map 5 (points per axis of a W1 Hessian map on 64 samples with the exact engine and the
+ * largest --gradient-threads; 0 = skip).
  * --workloads none runs only the soak.
  */
 
@@ -33,6 +38,10 @@ const { values: flags } = parseArgs({
     'soak-workload': { type: 'string', default: 'W3' },
     'soak-engine': { type: 'string', default: 'onnx-initializers' },
     hessian: { type: 'string', default: 'zoo-resnet20-mnist,zoo-resnet56-mnist,zoo-resnet56-noshort-mnist' },
+    'gradient-samples': { type: 'string', default: '64,1000' },
+    'gradient-threads': { type: 'string', default: '1,2' },
+    'gradient-engines': { type: 'string', default: 'autodiff,tfjs' },
+    'hessian-map': { type: 'string', default: '5' },
   },
 });
 
@@ -192,17 +201,64 @@ if (soakEvaluations > 0) {
   );
 }
 
+interface GradientRow extends Omit<GradientDoneMessage, 'type'> {
+  engine: GradientStartMessage['engine'];
+  threads: number;
+  samples: number;
+  load: number[];
+}
+
+/** One gradient benchmark in a fresh process (its peak RSS is its own). */
+function gradientRun(start: Omit<GradientStartMessage, 'type'>): Promise<GradientDoneMessage> {
+  const child = fork(`${root}gradient-worker.ts`, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  child.send({ type: 'start', ...start });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: Record<string, unknown>) => (m.type === 'done' ? resolve(m as unknown as GradientDoneMessage) : reject(new Error(String(m.message)))));
+    child.once('exit', (code) => code !== 0 && reject(new Error(`gradient worker exited with ${code}`)));
+  });
+}
+
+const gradientRows: GradientRow[] = [];
+const gradientSamples = flags['gradient-samples'] === 'none' ? [] : flags['gradient-samples'].split(',').map(Number);
+const gradientThreads = flags['gradient-threads'].split(',').map(Number);
+const mapPoints = Number(flags['hessian-map']);
+if (gradientSamples.length > 0 || mapPoints > 0) {
+  const dir = `${resultsDir}/cache/W1`;
+  await prepareWorkload('W1', dir);
+  const configurations: { engine: GradientStartMessage['engine']; threads: number; samples: number; mapPoints: number }[] = [];
+  for (const samples of gradientSamples) {
+    for (const engine of flags['gradient-engines'].split(',') as GradientStartMessage['engine'][]) {
+      for (const threads of engine === 'tfjs' ? [1] : gradientThreads) configurations.push({ engine, threads, samples, mapPoints: 0 });
+    }
+  }
+  if (mapPoints > 0) configurations.push({ engine: 'autodiff', threads: Math.max(...gradientThreads), samples: 64, mapPoints });
+  for (const c of configurations) {
+    const load = loadavg();
+    // tfjs on 1000 samples takes about a minute per pass: one timed pass.
+    const done = await gradientRun({ dir, ...c, repeats: c.engine === 'tfjs' && c.samples > 64 ? 1 : 3 });
+    const row: GradientRow = { ...done, engine: c.engine, threads: c.threads, samples: c.samples, load };
+    gradientRows.push(row);
+    const product = row.secondsPerProduct === null ? 'no exact H·v' : `${fmt(row.secondsPerProduct)} s/exact H·v`;
+    console.log(
+      `W1 ${c.engine} ${c.threads} thread(s), ${c.samples} samples: ${fmt(row.secondsPerGradient)} s/gradient, ${product}, warm-up ${fmt(row.warmUpSeconds, 1)} s, ` +
+        `peak RSS ${fmt(row.maxRssMB, 0)} MB (load ${load.map((l) => l.toFixed(2)).join(' ')})` +
+        (row.map ? `; ${mapPoints}×${mapPoints} Hessian map: ${fmt(row.map.seconds, 1)} s, ${row.map.products} products, ${row.map.converged}/${row.map.points} converged` : ''),
+    );
+  }
+}
+
 const hessianRows: HessianBenchRow[] = [];
 for (const model of flags.hessian === 'none' ? [] : flags.hessian.split(',')) {
   const row = await benchHessian(model, fileURLToPath(new URL('../fixtures/models', import.meta.url)));
   hessianRows.push(row);
   console.log(
-    `Hessian ${model} (${row.parameters} parameters, ${row.samples} samples, ${row.engine.backend}): ${fmt(row.secondsPerGradient)} s/gradient, ` +
-      `${fmt(row.secondsPerPoint, 1)} s for one point at θ* (${row.products} Hessian-vector products)`,
+    `Hessian ${model} (${row.differentiated} of ${row.parameters} parameters, ${row.samples} samples, ${row.engine.backend}, ${row.threads} thread(s)): ` +
+      `${fmt(row.secondsPerGradient)} s/gradient, ${fmt(row.secondsPerProduct)} s/exact H·v, ${fmt(row.secondsPerPoint, 1)} s for one point at θ* ` +
+      `(${row.products} products, λmax ${row.lambdaMax.toPrecision(4)}, λmin ${row.lambdaMin.toPrecision(4)}, converged ${row.converged})`,
   );
 }
 
-const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, hessian: hessianRows };
+const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows };
 const file = `${resultsDir}/bench-${startedAt.replace(/[:.]/g, '-')}.json`;
 await writeFile(file, JSON.stringify(report, null, 2));
 await writeFile(`${resultsDir}/latest.json`, JSON.stringify(report, null, 2));

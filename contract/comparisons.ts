@@ -45,7 +45,7 @@ export const ComparisonRequest = Type.Object(
         loss: Type.Optional(LossName),
         batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
         hessian: Type.Optional(Type.Union([HessianMapRequest, Type.Literal(false)], {
-          description: 'Full-Hessian |λmin/λmax| map of every member\'s surface, run after its surface with these settings (fields left out take COMPARISON_HESSIAN_DEFAULTS: 3×3 points, 8 Lanczos steps, 64 samples, then the HessianMapRequest defaults; each point costs up to 4·maxSteps gradient passes); false skips it',
+          description: 'Full-Hessian |λmin/λmax| map of every member\'s surface, run after its surface with these settings (fields left out take COMPARISON_HESSIAN_DEFAULTS: 3×3 points, 64 samples, then the HessianMapRequest defaults; each point costs up to 2·maxSteps exact Hessian-vector products); false skips it',
         })),
       },
       { additionalProperties: false, description: 'Identical for every member: samples, grid, direction seed and normalization' },
@@ -57,7 +57,7 @@ export const ComparisonRequest = Type.Object(
 export type ComparisonRequest = Static<typeof ComparisonRequest>;
 
 /** Cheap enough to run for every member by default (ResNet-56 ×0.25 on MNIST: about 6 minutes on one core). */
-export const COMPARISON_HESSIAN_DEFAULTS = { points: 3, maxSteps: 8, samples: 64 } as const satisfies HessianMapRequest;
+export const COMPARISON_HESSIAN_DEFAULTS = { points: 3, samples: 64 } as const satisfies HessianMapRequest;
 
 export const MemberStatus = Type.Union([
   Type.Literal('pending'), Type.Literal('training'), Type.Literal('mapping'), Type.Literal('analysing'), Type.Literal('completed'), Type.Literal('failed'),

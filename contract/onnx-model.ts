@@ -243,7 +243,7 @@ function inputShapeOf(valueInfo: OnnxValueInfoProto): number[] {
 }
 
 /** Ops that pass their input's meaning through unchanged when looking for the output activation. */
-const PASS_THROUGH = new Set(['Identity', 'Flatten', 'Reshape', 'Squeeze', 'Dropout', 'Cast']);
+export const PASS_THROUGH = new Set(['Identity', 'Flatten', 'Reshape', 'Squeeze', 'Dropout', 'Cast']);
 
 function outputActivationOf(outputName: string, producers: Map<string, OnnxNodeProto>): string {
   let node = producers.get(outputName);

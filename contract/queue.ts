@@ -15,7 +15,7 @@ export const QUEUES = {
   chunks: 'la-chunks',
   /** One job per training run (contract/training.ts): long, CPU-bound, in a sandboxed process. */
   trainings: 'la-trainings',
-  /** Analyses of finished surfaces by job name: 'hessian-map' (contract/metrics/hessian.ts) and 'gradient-flow'. */
+  /** Analyses of finished surfaces by job name: 'hessian-map' (contract/metrics/hessian.ts), 'spectrum' (contract/metrics/spectrum.ts) and 'gradient-flow'. */
   analysis: 'la-analysis',
 } as const;
 
@@ -34,6 +34,8 @@ export const JOB_OPTIONS = {
   training: { attempts: 1, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { age: 7 * DAY_SECONDS } },
   /** A worker killed mid-map resumes from its last finished point, so a retry costs little. */
   hessianMap: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: { age: DAY_SECONDS } },
+  /** Deterministic exact products: a retry after a killed worker recomputes the same spectrum. */
+  spectrum: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: { age: DAY_SECONDS } },
   /** Short and optional: a failure leaves the flow out of its comparison. */
   gradientFlow: { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: DAY_SECONDS } },
 } as const;

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DatasetSelection, Split } from './datasets.ts';
-import { LossName } from './losses.ts';
+import { CrossEntropyForm, LossName } from './losses.ts';
 
 /** Limits a surface request is held to; documented in the OpenAPI schema. */
 export const LIMITS = {
@@ -100,6 +100,7 @@ export const EngineInfo = Type.Object({
   name: Engine,
   backend: Type.String({ description: 'e.g. wasm, cpu, tensorflow, onnxruntime-cpu' }),
   version: Type.String(),
+  crossEntropy: Type.Optional(CrossEntropyForm),
 });
 export type EngineInfo = Static<typeof EngineInfo>;
 

@@ -13,13 +13,14 @@ import { connectProducer } from './plugins/redis.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
-import { ComparisonService, HessianMapService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
+import { ComparisonService, HessianMapService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
 import { VERSION } from './version.ts';
 import healthRoutes from './routes/health.ts';
 import modelRoutes from './routes/models.ts';
 import datasetRoutes from './routes/datasets.ts';
 import surfaceRoutes from './routes/surfaces.ts';
 import analysisRoutes from './routes/analysis.ts';
+import spectrumRoutes from './routes/spectra.ts';
 import trainingRoutes from './routes/trainings.ts';
 import comparisonRoutes from './routes/comparisons.ts';
 import exportRoutes from './routes/exports.ts';
@@ -64,15 +65,17 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await models.registerFixtures(resolve(config.FIXTURES_DIR));
   const surfaces = new SurfaceService({ dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE });
   const hessians = new HessianMapService({ dataDir: join(dataDir, 'hessian'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
+  const spectra = new SpectrumService({ dataDir: join(dataDir, 'spectra'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
   const trainings = new TrainingService({ dataDir: join(dataDir, 'trainings'), redis, keys, blobs, models, datasets });
   const comparisons = new ComparisonService({
     dataDir: join(dataDir, 'comparisons'), fixturesDir: resolve(config.COMPARISON_FIXTURES_DIR), redis, keys, blobs, models, datasets, surfaces, hessians, trainings,
   });
-  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, trainings, comparisons };
+  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, spectra, trainings, comparisons };
   app.decorate('services', services);
   app.addHook('onClose', async () => {
     await comparisons.close();
     await trainings.close();
+    await spectra.close();
     await hessians.close();
     await surfaces.close();
     await redis.quit().catch(() => undefined);
@@ -80,6 +83,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   // Each reconciles what finished or was lost while the API was down (comparisons last: they use the others).
   await surfaces.start();
   await hessians.start(surfaces.list().filter((s) => s.status === 'completed').map((s) => s.id));
+  await spectra.start();
   await trainings.start();
   await comparisons.start();
 
@@ -120,6 +124,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(datasetRoutes, { prefix: '/api/v1' });
   await app.register(surfaceRoutes, { prefix: '/api/v1' });
   await app.register(analysisRoutes, { prefix: '/api/v1' });
+  await app.register(spectrumRoutes, { prefix: '/api/v1' });
   await app.register(trainingRoutes, { prefix: '/api/v1' });
   await app.register(comparisonRoutes, { prefix: '/api/v1' });
   await app.register(exportRoutes, { prefix: '/api/v1' });

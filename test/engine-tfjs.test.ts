@@ -23,7 +23,8 @@ afterAll(() => evaluator.dispose());
 
 describe('tfjs engine', () => {
   it('runs on the wasm backend', () => {
-    expect(evaluator.info).toEqual({ name: 'tfjs', backend: 'wasm', version: tf.version.tfjs });
+    // crossEntropy: the engines now record that cross-entropy is computed from logits (method.md, "Losses").
+    expect(evaluator.info).toEqual({ name: 'tfjs', backend: 'wasm', version: tf.version.tfjs, crossEntropy: 'logits' });
   });
 
   it('matches the closed-form MSE of a linear regression at several parameter vectors', async () => {
@@ -56,22 +57,24 @@ describe('tfjs engine', () => {
     const kernel = fixedNumbers(features * classes, 12).map((v) => 3 * v);
     const bias = fixedNumbers(classes, 13);
 
-    function logits(i: number): number[] {
+    function logits(i: number, scale: number): number[] {
       return Array.from({ length: classes }, (_, c) => {
-        let z = bias[c]!;
-        for (let j = 0; j < features; j++) z += x[i * features + j]! * kernel[j * classes + c]!;
+        let z = scale * bias[c]!;
+        for (let j = 0; j < features; j++) z += x[i * features + j]! * scale * kernel[j * classes + c]!;
         return z;
       });
     }
-    function expected(): { loss: number; accuracy: number } {
+    // The method changed (method.md, "Losses"): cross-entropy from logits, −z_label + log Σ exp z,
+    // no longer −log of the probability clipped to [1e-7, 1 − 1e-7] (the same numbers here, except
+    // in the far field below, where the clipped loss stopped at 16.1).
+    function expected(scale = 1): { loss: number; accuracy: number } {
       let loss = 0;
       let correct = 0;
       for (let i = 0; i < n; i++) {
-        const z = logits(i);
+        const z = logits(i, scale);
         const max = Math.max(...z);
         const logSum = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
-        const p = Math.min(Math.max(Math.exp(z[labels[i]!]! - logSum), 1e-7), 1 - 1e-7);
-        loss -= Math.log(p);
+        loss += logSum - z[labels[i]!]!;
         if (z.indexOf(max) === labels[i]) correct++;
       }
       return { loss: loss / n, accuracy: correct / n };
@@ -95,6 +98,26 @@ describe('tfjs engine', () => {
       });
     }
 
+    it('keeps rising past 16.1 in the far field, for a softmax model as for its logits twin (same numbers)', async () => {
+      const far: number[] = [];
+      for (const activation of ['softmax', 'linear'] as const) {
+        const model = tf.sequential({ name: `far_${activation}`, layers: [tf.layers.dense({ units: classes, inputShape: [features], activation })] });
+        await evaluator.load(await artifactOf(model));
+        model.dispose();
+        await evaluator.setData({ x, inputShape: [features], y: labels, n });
+        for (const scale of [30, 100, 1000]) {
+          await evaluator.setParameters(Float32Array.from([...kernel, ...bias], (v) => v * scale));
+          const result = await evaluator.evaluate({ loss: 'sparse_categorical_crossentropy' });
+          expectRelativelyClose(result.loss, expected(scale).loss, 1e-5);
+          far.push(result.loss);
+        }
+      }
+      expect(far[0]!).toBeGreaterThan(16.2);
+      expect(far[1]!).toBeGreaterThan(far[0]!);
+      expect(far[2]!).toBeGreaterThan(far[1]!);
+      expect(far.slice(3)).toEqual(far.slice(0, 3));
+    });
+
     it('binary cross-entropy of a sigmoid model', async () => {
       const model = tf.sequential({ name: 'bce', layers: [tf.layers.dense({ units: 1, inputShape: [features], activation: 'sigmoid' })] });
       await evaluator.load(await artifactOf(model));
@@ -107,9 +130,9 @@ describe('tfjs engine', () => {
       let correct = 0;
       for (let i = 0; i < n; i++) {
         const z = 0.25 + w.reduce((s, wj, j) => s + wj * x[i * features + j]!, 0);
-        const p = Math.min(Math.max(1 / (1 + Math.exp(-z)), 1e-7), 1 - 1e-7);
-        loss -= binaryLabels[i] === 1 ? Math.log(p) : Math.log(1 - p);
-        if ((p > 0.5 ? 1 : 0) === binaryLabels[i]) correct++;
+        // From logits (the method changed, method.md "Losses"): −log σ(z) = log(1 + e^−z), −log(1 − σ(z)) = log(1 + e^z); no clipping.
+        loss += binaryLabels[i] === 1 ? Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+        if ((z > 0 ? 1 : 0) === binaryLabels[i]) correct++;
       }
       const result = await evaluator.evaluate({ loss: 'binary_crossentropy' });
       expectRelativelyClose(result.loss, loss / n, 1e-5);

@@ -45,7 +45,7 @@ export interface ModelFormatSpec {
   readonly capabilities: {
     /** Engines that evaluate this format, in order of preference. */
     engines: readonly Engine[];
-    /** First-order gradients (tfjs): Hessian maps and gradient flow. */
+    /** Exact gradients and Hessian-vector products (worker/autodiff): Hessian maps, spectra and gradient flow. */
     gradients: boolean;
   };
 }

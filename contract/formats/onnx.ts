@@ -33,5 +33,5 @@ export const onnx: ModelFormatSpec = {
     if (sameShape(inputShape, sampleShape)) return 'as-is';
     return sampleShape.length === 3 && sameShape(inputShape, channelsFirstShape(sampleShape)) ? 'channels-first' : null;
   },
-  capabilities: { engines: ['onnx'], gradients: false },
+  capabilities: { engines: ['onnx'], gradients: true },
 };

@@ -50,7 +50,7 @@ describe('comparisonFinding', () => {
 
   it('prefers the full-Hessian ratio when every member has one', () => {
     const withHessian = (e: FindingEntry, meanAbsRatio: number): FindingEntry => ({
-      ...e, hessian: { points: 9, flatPoints: 0, meanAbsRatio, maxAbsRatio: meanAbsRatio, absRatioAtCenter: meanAbsRatio, nonConvexShare: 0.5 },
+      ...e, hessian: { points: 9, meanAbsRatio, maxAbsRatio: meanAbsRatio, absRatioAtCenter: meanAbsRatio, nonConvexShare: 0.5 },
     });
     const text = comparisonFinding([withHessian(smooth, 0.02), withHessian(rough, 0.4)]);
     expect(text).toContain('more non-convex (mean |λmin/λmax| 0.4 vs 0.02)');

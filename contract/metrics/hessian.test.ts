@@ -12,7 +12,7 @@ describe('subgridIndices', () => {
 
 describe('resolveHessianRequest', () => {
   it('fills defaults and caps samples at the surface\'s', () => {
-    expect(resolveHessianRequest({}, 1000)).toEqual({ points: 5, maxSteps: 20, tolerance: 0.01, seed: 0, samples: 1000 });
+    expect(resolveHessianRequest({}, 1000)).toEqual({ points: 5, maxSteps: 200, tolerance: 0.01, seed: 0, samples: 1000, parameters: 'weights' });
     expect(resolveHessianRequest({ samples: 5000, points: 3 }, 1000)).toMatchObject({ samples: 1000, points: 3 });
   });
 });
@@ -34,21 +34,19 @@ describe('hessianSummary', () => {
     expect(summary.maxAbsRatio).toBeCloseTo(0.25, 12);
     expect(summary.absRatioAtCenter).toBeCloseTo(0.001, 12);
     expect(summary.nonConvexShare).toBeCloseTo(1 / 3, 12);
-    expect(summary.flatPoints).toBe(0);
   });
 
-  it('leaves plateau points (λmax ≤ FLAT_FLOOR·largest, e.g. exactly zero gradients) out of the ratios', () => {
+  it('takes every point with a ratio, however small its curvature (exact products: no plateau noise to leave out); λmax = 0 has none', () => {
     const summary = hessianSummary([
       point(0, 0, -0.2, 10),
-      point(1, 0, -4e-5, 4e-5), // 0/0 up to noise: |ratio| 1 would swamp the mean
+      point(1, 0, -4e-5, 4e-5),
       point(0, 1, 0, 0),
       point(1, 1, 1, 2),
     ]);
     expect(summary.points).toBe(4);
-    expect(summary.flatPoints).toBe(2);
-    expect(summary.meanAbsRatio).toBeCloseTo((0.02 + 0.5) / 2, 12);
-    expect(summary.maxAbsRatio).toBeCloseTo(0.5, 12);
-    expect(summary.nonConvexShare).toBeCloseTo(1 / 2, 12);
-    expect(hessianSummary([point(0, 0, 0, 0), point(1, 0, 0, 0)])).toMatchObject({ flatPoints: 2, meanAbsRatio: null, absRatioAtCenter: null, nonConvexShare: null });
+    expect(summary.meanAbsRatio).toBeCloseTo((0.02 + 1 + 0.5) / 3, 12);
+    expect(summary.maxAbsRatio).toBeCloseTo(1, 12);
+    expect(summary.nonConvexShare).toBeCloseTo(2 / 3, 12);
+    expect(hessianSummary([point(0, 0, 0, 0), point(1, 0, 0, 0)])).toMatchObject({ points: 2, meanAbsRatio: null, absRatioAtCenter: null, nonConvexShare: null });
   });
 });

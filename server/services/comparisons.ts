@@ -10,7 +10,7 @@ import {
 } from '../../contract/comparisons.ts';
 import {
   comparisonFinding, hessianJobId, resolveHessianRequest, surfaceMetrics,
-  type GradientFlow, type GradientFlowJobData, type ResolvedHessianMapRequest,
+  type GradientFlow, type GradientFlowJobData, type HessianMapResult,
 } from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
@@ -280,7 +280,8 @@ export class ComparisonService {
     const surfaceId = member.surfaceId!;
     const record = await this.s.surfaces.get(surfaceId);
     const settings = resolveHessianRequest({ ...COMPARISON_HESSIAN_DEFAULTS, ...requested }, record.provenance.dataset.samples);
-    const sameSettings = (s: ResolvedHessianMapRequest) => hessianJobId(surfaceId, s) === hessianJobId(surfaceId, settings);
+    // A map of the finite-difference era (no `parameters` in its settings) is recomputed.
+    const sameSettings = (s: HessianMapResult['settings']) => 'parameters' in s && hessianJobId(surfaceId, s) === hessianJobId(surfaceId, settings);
     const track = async (current: HessianState): Promise<boolean> => {
       const next: MemberHessian = current.status === 'completed'
         ? { status: 'completed', progress: { done: current.result.points.length, total: current.result.points.length }, summary: current.result.summary, error: null }

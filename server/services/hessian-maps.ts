@@ -109,7 +109,7 @@ export class HessianMapService {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${surfaceId} is ${record.status}; a Hessian map needs a completed surface`);
     }
     if (!this.o.surfaces.modelFormat(surfaceId)?.capabilities.gradients) {
-      throw new HttpError(400, 'UNSUPPORTED_MODEL', 'Hessian maps need a tfjs Layers model (first-order tfjs gradients)', 'model');
+      throw new HttpError(400, 'UNSUPPORTED_MODEL', `the model's format (${this.o.surfaces.modelFormat(surfaceId)?.id ?? 'unknown'}) has no gradients`, 'model');
     }
     const settings = resolveHessianRequest(body, record.provenance.dataset.samples);
     const jobId = hessianJobId(surfaceId, settings);

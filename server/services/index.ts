@@ -6,6 +6,7 @@ import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
 import type { ComparisonService } from './comparisons.ts';
 import type { HessianMapService } from './hessian-maps.ts';
+import type { SpectrumService } from './spectra.ts';
 import type { SurfaceService } from './surfaces.ts';
 import type { TrainingService } from './trainings.ts';
 
@@ -19,6 +20,7 @@ export interface AppServices {
   datasets: DatasetStore;
   surfaces: SurfaceService;
   hessians: HessianMapService;
+  spectra: SpectrumService;
   trainings: TrainingService;
   comparisons: ComparisonService;
 }
@@ -31,5 +33,6 @@ declare module 'fastify' {
 
 export { ComparisonService } from './comparisons.ts';
 export { HessianMapService } from './hessian-maps.ts';
+export { SpectrumService } from './spectra.ts';
 export { SurfaceService } from './surfaces.ts';
 export { TrainingService } from './trainings.ts';

@@ -1,14 +1,15 @@
-import type * as tf from '../engine/tfjs/tf.ts';
 import type { GradientFlow, GradientFlowLayer } from '../../contract/metrics/gradient-flow.ts';
 import type { LossName, ParameterInfo } from '../../contract/index.ts';
+import { createGradientEngine } from '../autodiff/index.ts';
 import type { EvalData, ModelArtifact } from '../engine/evaluator.ts';
-import { initTfjs } from '../engine/tfjs/backend.ts';
-import { createGradientEvaluator, DEFAULT_BATCH_SIZE } from '../engine/tfjs/gradient.ts';
-import { loadLayersModel } from '../engine/tfjs/load-model.ts';
+
+/** Samples per batch (and so per batch-normalization statistic) unless told otherwise. */
+export const DEFAULT_GRADIENT_FLOW_BATCH_SIZE = 128;
 
 /**
  * ‖∂L/∂W_l‖₂ of every trainable kernel, in parameter-model order. For tfjs Layers models that is
- * the weight manifest's order, which Keras writes layer by layer from input to output.
+ * the weight manifest's order, which Keras writes layer by layer from input to output; for ONNX
+ * models the initializers' order, which exporters write in graph order.
  */
 export function layerGradientNorms(gradient: Float32Array, params: ParameterInfo[]): GradientFlowLayer[] {
   return params
@@ -23,34 +24,30 @@ export function layerGradientNorms(gradient: Float32Array, params: ParameterInfo
 
 export interface GradientFlowOptions {
   loss: LossName;
-  outputActivation: string;
-  params: ParameterInfo[];
   /** Parameters to take the gradient at, flat in parameter-model order. */
   flat: Float32Array;
   /** What `flat` is, e.g. 'initialisation' or 'trained'. */
   label: string;
   /** Samples per batch (and so per batch-normalization statistic). Default 128. */
   batchSize?: number;
+  /** onnxruntime intra-op threads. Default 1. */
+  threads?: number;
 }
 
 /**
- * Per-layer gradient norms of a loaded model at `flat`: mean loss over data, batch normalization
- * with each batch's own statistics as in training, whose gradients are the ones that vanish or
- * not. (With the moving statistics a fresh net's BN is the identity, and a deep one's outputs
- * saturate the clipped softmax: every gradient would be exactly 0.)
+ * Per-layer gradient norms of a stored model (tfjs Layers or ONNX) at `flat`, by the exact
+ * gradient engine (reverse-mode autodiff on onnxruntime): mean loss over data, cross-entropy from
+ * logits, batch normalization with each batch's own statistics as in training, whose gradients
+ * are the ones that vanish or not. (With the moving statistics a fresh net's BN is the identity.)
  */
-export async function gradientFlow(model: tf.LayersModel, data: EvalData, options: GradientFlowOptions): Promise<GradientFlow> {
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const evaluator = createGradientEvaluator(model, data, {
-    loss: options.loss,
-    outputActivation: options.outputActivation,
-    params: options.params,
-    batchSize,
-    batchNorm: 'batch',
-  });
+export async function gradientFlowOfArtifact(artifact: ModelArtifact, data: EvalData, options: GradientFlowOptions): Promise<GradientFlow> {
+  const batchSize = options.batchSize ?? DEFAULT_GRADIENT_FLOW_BATCH_SIZE;
+  // Kernels are the tensors of rank ≥ 2: the 'weights' set is all the norms need.
+  const engine = await createGradientEngine(artifact, { parameters: 'weights', batchNorm: 'batch', loss: options.loss, batchSize, threads: options.threads ?? 1 });
   try {
-    const { loss, gradient } = await evaluator.lossAndGradient(options.flat);
-    const layers = layerGradientNorms(gradient, options.params);
+    await engine.setData(data);
+    const { loss, gradient } = await engine.lossAndGradient(options.flat);
+    const layers = layerGradientNorms(gradient, artifact.parameters);
     const first = layers[0];
     const last = layers[layers.length - 1];
     return {
@@ -62,21 +59,6 @@ export async function gradientFlow(model: tf.LayersModel, data: EvalData, option
       firstToLast: first && last && last.rms > 0 ? first.rms / last.rms : null,
     };
   } finally {
-    evaluator.dispose();
-  }
-}
-
-/** gradientFlow for a stored model (loads it, and disposes it after). `flat` defaults to its stored weights. */
-export async function gradientFlowOfArtifact(
-  artifact: ModelArtifact,
-  data: EvalData,
-  options: { loss: LossName; label: string; flat: Float32Array; batchSize?: number },
-): Promise<GradientFlow> {
-  await initTfjs();
-  const model = await loadLayersModel(artifact);
-  try {
-    return await gradientFlow(model, data, { ...options, outputActivation: artifact.outputActivation, params: artifact.parameters });
-  } finally {
-    model.dispose();
+    await engine.dispose();
   }
 }

@@ -70,7 +70,7 @@ function reference(output: Float32Array, targets: Int32Array, n: number, pixels:
 function tfjsSums(output: Float32Array, shape: number[], targets: Int32Array, loss: LossName) {
   return tf.tidy(() => {
     const n = shape[0]!;
-    const { perSample, correct } = batchLosses(tf.tensor(output, shape), tf.tensor2d(targets, [n, targets.length / n], 'int32'), loss, 'linear');
+    const { perSample, correct } = batchLosses(tf.tensor(output, shape), tf.tensor2d(targets, [n, targets.length / n], 'int32'), loss);
     return { loss: tf.sum(perSample).dataSync()[0]!, correct: tf.sum(correct!).dataSync()[0]! };
   });
 }
@@ -84,7 +84,7 @@ describe('per-pixel losses from logits', () => {
     const ref = reference(output, targets, 1, 4, 1);
     expect(ref.loss).toBeCloseTo(byHand, 12);
     expect([ref.iou, ref.dice]).toEqual([1 / 3, 1 / 2]);
-    const onnx = lossSums(output, 4, 1, targets, 4, 0, 'binary_crossentropy', false);
+    const onnx = lossSums(output, 4, 1, targets, 4, 0, 'binary_crossentropy');
     expect(onnx.loss).toBeCloseTo(byHand, 7);
     expect(onnx.correct).toBeCloseTo(1 / 3, 12);
     const tfjs = tfjsSums(output, [1, 2, 2, 1], targets, 'binary_crossentropy');
@@ -94,8 +94,8 @@ describe('per-pixel losses from logits', () => {
 
   it('an empty mask predicted empty scores IoU 1; a missed one 0', () => {
     const targets = new Int32Array(4);
-    expect(lossSums(Float32Array.from([-1, -2, -3, -4]), 4, 1, targets, 4, 0, 'binary_crossentropy', false).correct).toBe(1);
-    expect(lossSums(Float32Array.from([-1, -2, -3, -4]), 4, 1, Int32Array.from([0, 1, 0, 0]), 4, 0, 'binary_crossentropy', false).correct).toBe(0);
+    expect(lossSums(Float32Array.from([-1, -2, -3, -4]), 4, 1, targets, 4, 0, 'binary_crossentropy').correct).toBe(1);
+    expect(lossSums(Float32Array.from([-1, -2, -3, -4]), 4, 1, Int32Array.from([0, 1, 0, 0]), 4, 0, 'binary_crossentropy').correct).toBe(0);
     expect(tfjsSums(Float32Array.from([-1, -2, -3, -4]), [1, 2, 2, 1], targets, 'binary_crossentropy').correct).toBe(1);
   });
 
@@ -115,7 +115,7 @@ describe('per-pixel losses from logits', () => {
       expect(ref.iou / n).toBeGreaterThan(0.1);
       expect(ref.iou / n).toBeLessThan(0.9);
       // Batches: the onnx sums start at sample `first` of the targets.
-      const onnx = [0, 2].map((first) => lossSums(output.subarray(first * pixels * channels, (first + (first ? 3 : 2)) * pixels * channels), pixels * channels, first ? 3 : 2, targets, pixels, first, loss, false));
+      const onnx = [0, 2].map((first) => lossSums(output.subarray(first * pixels * channels, (first + (first ? 3 : 2)) * pixels * channels), pixels * channels, first ? 3 : 2, targets, pixels, first, loss));
       const onnxLoss = onnx[0]!.loss + onnx[1]!.loss;
       expect(Math.abs(onnxLoss - ref.loss)).toBeLessThanOrEqual(1e-6 * ref.loss);
       expect(onnx[0]!.correct + onnx[1]!.correct).toBeCloseTo(ref.iou, 12);
@@ -127,10 +127,9 @@ describe('per-pixel losses from logits', () => {
 
   it('rejects probabilities, wrong channel counts and labels out of range, naming the field', () => {
     const targets = Int32Array.from([0, 1, 0, 1]);
-    expect(() => lossSums(new Float32Array(4).fill(0.5), 4, 1, targets, 4, 0, 'binary_crossentropy', true)).toThrow(/^loss: per-pixel losses are computed from logits/);
-    expect(() => lossSums(new Float32Array(8), 8, 1, targets, 4, 0, 'binary_crossentropy', false)).toThrow(/^loss: binary cross-entropy needs one output channel/);
-    expect(() => lossSums(new Float32Array(4), 4, 1, targets, 4, 0, 'sparse_categorical_crossentropy', false)).toThrow(/^loss: categorical/);
-    expect(() => lossSums(new Float32Array(4), 4, 1, Int32Array.from([0, 2, 0, 0]), 4, 0, 'binary_crossentropy', false)).toThrow(/^dataset: pixel label 2/);
+    expect(() => lossSums(new Float32Array(8), 8, 1, targets, 4, 0, 'binary_crossentropy')).toThrow(/^loss: binary cross-entropy needs one output channel/);
+    expect(() => lossSums(new Float32Array(4), 4, 1, targets, 4, 0, 'sparse_categorical_crossentropy')).toThrow(/^loss: categorical/);
+    expect(() => lossSums(new Float32Array(4), 4, 1, Int32Array.from([0, 2, 0, 0]), 4, 0, 'binary_crossentropy')).toThrow(/^dataset: pixel label 2/);
     expect(() => tfjsSums(new Float32Array(8), [1, 2, 2, 2], targets, 'binary_crossentropy')).toThrow(/^loss: binary/);
   });
 });

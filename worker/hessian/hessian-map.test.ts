@@ -1,10 +1,11 @@
 import * as tf from '../engine/tfjs/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hessianSummary, type HessianPoint } from '../../contract/metrics/hessian.ts';
+import { createGradientEngine } from '../autodiff/index.ts';
 import { initTfjs } from '../engine/tfjs/backend.ts';
-import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
 import { gaussianStream } from '../numeric/rng.ts';
-import { hessianMap, hessianPointKey, trainableMask, type HessianMapInput } from './hessian-map.ts';
+import { hessianMap, hessianPointKey, type HessianMapInput } from './hessian-map.ts';
+import { hessianAt } from './hvp.ts';
 import { storedModel } from './test-models.ts';
 
 beforeAll(async () => {
@@ -12,8 +13,9 @@ beforeAll(async () => {
 });
 
 /**
- * f(x) = w2·(w1ᵀx) with w = 0 at θ*: a symmetric saddle there (see hvp.test.ts), mapped over a
- * 3×3 sub-grid of a 5×5 surface grid; `gradient` counts its calls.
+ * f(x) = w2·(w1ᵀx) with w = 0 at θ*, mse loss: L = mean (w2·w1ᵀx − y)², whose Hessian at w = 0
+ * has the off-diagonal block −2·mean(y·x) only, a symmetric saddle (eigenvalues ±‖2·mean(y·x)‖);
+ * mapped over a 3×3 sub-grid of a 5×5 surface grid with exact products, counted in `counter`.
  */
 async function saddleMap() {
   const d = 2;
@@ -27,17 +29,22 @@ async function saddleMap() {
       tf.layers.dense({ units: 1, useBias: false, kernelInitializer: 'zeros' }),
     ],
   }));
-  const evaluator = createGradientEvaluator(stored.model, { x, inputShape: [d], y, n }, { loss: 'mse', outputActivation: 'linear', params: stored.params });
-  const counter = { gradients: 0 };
+  stored.model.dispose();
+  const engine = await createGradientEngine(stored.artifact, { parameters: 'weights', batchNorm: 'moving', loss: 'mse' });
+  await engine.setData({ x, inputShape: [d], y, n });
+  const counter = { products: 0 };
   const input: HessianMapInput = {
-    gradient: async (p) => {
-      counter.gradients++;
-      return (await evaluator.lossAndGradient(p)).gradient;
+    hessianAt: (p) => {
+      const apply = hessianAt(engine, p);
+      return (v) => {
+        counter.products++;
+        return apply(v);
+      };
     },
     theta: stored.theta,
     directions: { x: Float32Array.from([1, 0, 0]), y: Float32Array.from([0, 0, 1]) },
     axes: { x: [-1, -0.5, 0, 0.5, 1], y: [-1, -0.5, 0, 0.5, 1] },
-    mask: trainableMask(stored.params),
+    mask: engine.mask,
     points: 3,
     maxSteps: 3,
     tolerance: 1e-4,
@@ -46,10 +53,7 @@ async function saddleMap() {
   return {
     input,
     counter,
-    dispose() {
-      evaluator.dispose();
-      stored.model.dispose();
-    },
+    dispose: () => engine.dispose(),
   };
 }
 
@@ -58,7 +62,7 @@ describe('hessianMap', () => {
     const saddle = await saddleMap();
     const progress: number[] = [];
     const points = await hessianMap({ ...saddle.input, onPoint: (_point, done) => void progress.push(done) });
-    saddle.dispose();
+    await saddle.dispose();
     expect(points.map((p) => [p.ix, p.iy])).toEqual([[0, 0], [2, 0], [4, 0], [0, 2], [2, 2], [4, 2], [0, 4], [2, 4], [4, 4]]);
     expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const center = points[4]!;
@@ -73,28 +77,28 @@ describe('hessianMap', () => {
 
   it('resumes an interrupted run: reuses the points it is given, computes only the missing ones, and returns the uninterrupted map', async () => {
     const saddle = await saddleMap();
-    const gradientsPerPoint: number[] = [];
+    const productsPerPoint: number[] = [];
     let counted = 0;
     const uninterrupted = await hessianMap({
       ...saddle.input,
       onPoint: () => {
-        gradientsPerPoint.push(saddle.counter.gradients - counted);
-        counted = saddle.counter.gradients;
+        productsPerPoint.push(saddle.counter.products - counted);
+        counted = saddle.counter.products;
       },
     });
     // Every other point (0, 2, 4, 6, 8) was finished before the interruption, as JSON from Redis would give them back.
     const finished = uninterrupted.filter((_, i) => i % 2 === 0);
     const missing = [1, 3, 5, 7];
-    saddle.counter.gradients = 0;
+    saddle.counter.products = 0;
     const computed: { point: HessianPoint; done: number; total: number }[] = [];
     const resumed = await hessianMap({
       ...saddle.input,
       done: new Map(finished.map((p) => [hessianPointKey(p.iy, p.ix), JSON.parse(JSON.stringify(p)) as HessianPoint])),
       onPoint: (point, done, total) => void computed.push({ point, done, total }),
     });
-    saddle.dispose();
-    expect(saddle.counter.gradients).toBe(missing.reduce((s, i) => s + gradientsPerPoint[i]!, 0));
-    expect(saddle.counter.gradients).toBeGreaterThan(0);
+    await saddle.dispose();
+    expect(saddle.counter.products).toBe(missing.reduce((s, i) => s + productsPerPoint[i]!, 0));
+    expect(saddle.counter.products).toBeGreaterThan(0);
     expect(computed).toEqual(missing.map((i, k) => ({ point: uninterrupted[i], done: finished.length + k + 1, total: 9 })));
     expect(resumed).toEqual(uninterrupted);
   });

@@ -1,24 +1,23 @@
 import { subgridIndices, type HessianPoint } from '../../contract/metrics/hessian.ts';
-import type { ParameterInfo } from '../../contract/parameters.ts';
 import { perturb } from '../numeric/vector.ts';
-import { eigenRatio } from './eigen-ratio.ts';
-import type { GradientFn } from './hvp.ts';
+import { extremeEigenvalues } from './eigen-ratio.ts';
+import type { LinearOperator } from './hvp.ts';
 
 export interface HessianMapInput {
-  gradient: GradientFn;
+  /** The Hessian at a flat parameter vector (hvp.ts hessianAt). */
+  hessianAt: (point: Float32Array) => LinearOperator;
   /** θ*, flat. */
   theta: Float32Array;
   directions: { x: Float32Array; y: Float32Array | null };
   /** The surface's axes (α values, β values or null for 1D). */
   axes: { x: number[]; y: number[] | null };
-  /** 1 where the Hessian is taken (trainable entries); see trainableMask. */
+  /** 1 where the Hessian is taken (the engine's differentiated parameters). */
   mask: Uint8Array | null;
   /** Sub-grid points per axis. */
   points: number;
   maxSteps: number;
   tolerance: number;
   seed: number;
-  epsilonScale?: number;
   /** Points already computed by an earlier, interrupted run (by hessianPointKey), reused instead of recomputed. */
   done?: ReadonlyMap<string, HessianPoint>;
   /** Called after each newly computed point, e.g. to store it and report job progress (done counts reused points too). */
@@ -30,19 +29,12 @@ export function hessianPointKey(iy: number, ix: number): string {
   return `${iy},${ix}`;
 }
 
-/** 1 for trainable entries of the flat parameter vector, 0 for state such as BN moving statistics. */
-export function trainableMask(params: ParameterInfo[]): Uint8Array {
-  const mask = new Uint8Array(params.reduce((n, p) => Math.max(n, p.offset + p.size), 0));
-  for (const p of params) if (p.trainable) mask.fill(1, p.offset, p.offset + p.size);
-  return mask;
-}
-
 function finiteOrNull(v: number | null): number | null {
   return v !== null && Number.isFinite(v) ? v : null;
 }
 
 /**
- * λmax, λmin and λmin/λmax of the full Hessian at each point of an evenly spread sub-grid of the
+ * λmax, λmin and λmin/λmax of the Hessian at each point of an evenly spread sub-grid of the
  * surface's own grid points (subgridIndices), row-major. Every point uses the same start-vector
  * seed, so neighbouring points differ only by their curvature, and a point reused from `done`
  * equals the one a rerun would compute.
@@ -62,10 +54,9 @@ export async function hessianMap(input: HessianMapInput): Promise<HessianPoint[]
     const alpha = input.axes.x[ix]!;
     const beta = input.axes.y ? input.axes.y[iy]! : null;
     perturb(input.theta, input.directions.x, alpha, input.directions.y, beta ?? 0, point);
-    const eigen = await eigenRatio(input.gradient, point, input.mask, {
+    const eigen = await extremeEigenvalues(input.hessianAt(point), point.length, input.mask, {
       lanczos: { maxSteps: input.maxSteps, tolerance: input.tolerance },
       seed: input.seed,
-      ...(input.epsilonScale === undefined ? {} : { epsilonScale: input.epsilonScale }),
     });
     const lambdaMax = finiteOrNull(eigen.lambdaMax);
     const lambdaMin = finiteOrNull(eigen.lambdaMin);

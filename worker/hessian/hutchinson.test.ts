@@ -23,6 +23,7 @@ describe('hutchinsonTrace', () => {
     const apply: LinearOperator = async (v) => Float32Array.from(m.map((row) => row.reduce((s, x, j) => s + x * v[j]!, 0)));
     const estimate = await hutchinsonTrace(apply, n, null, { samples: 400, seed: 7 });
     expect(estimate.products).toBe(400);
+    expect(estimate).toMatchObject({ samples: 400, seed: 7 });
     expect(Math.abs(estimate.trace - exact)).toBeLessThan(4 * estimate.standardError);
     expect(estimate.standardError).toBeLessThan(0.1 * Math.abs(exact));
   });

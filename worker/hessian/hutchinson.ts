@@ -7,6 +7,9 @@ export interface TraceEstimate {
   /** Standard error of that mean (sample std / √samples); 0 for one sample. */
   standardError: number;
   products: number;
+  /** The Rademacher vectors averaged and their seed, so the estimate can be reproduced. */
+  samples: number;
+  seed: number;
 }
 
 export interface HutchinsonOptions {
@@ -23,7 +26,8 @@ export interface HutchinsonOptions {
 export async function hutchinsonTrace(apply: LinearOperator, dimension: number, mask: Uint8Array | null, options: HutchinsonOptions = {}): Promise<TraceEstimate> {
   const samples = options.samples ?? 20;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`samples must be a positive integer, got ${samples}`);
-  const uniform = uniformStream(options.seed ?? 0);
+  const seed = options.seed ?? 0;
+  const uniform = uniformStream(seed);
   const values: number[] = [];
   for (let s = 0; s < samples; s++) {
     const v = new Float32Array(dimension);
@@ -35,5 +39,5 @@ export async function hutchinsonTrace(apply: LinearOperator, dimension: number, 
   }
   const mean = values.reduce((a, b) => a + b, 0) / samples;
   const variance = samples > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (samples - 1) : 0;
-  return { trace: mean, standardError: Math.sqrt(variance / samples), products: samples };
+  return { trace: mean, standardError: Math.sqrt(variance / samples), products: samples, samples, seed };
 }

@@ -1,23 +1,27 @@
 import './sandbox.ts';
 import { UnrecoverableError, type Job, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ContractError, linspace, redisKeys, type RedisKeys } from '../../contract/index.ts';
+import { ContractError, linspace, redisKeys, type RedisKeys, type SurfacePlan } from '../../contract/index.ts';
 import type { GradientFlow, GradientFlowJobData } from '../../contract/metrics/gradient-flow.ts';
-import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianPoint } from '../../contract/metrics/hessian.ts';
+import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianParameters, type HessianPoint } from '../../contract/metrics/hessian.ts';
+import { spectrumJobId, spectrumKeys, type SpectrumJobData, type SpectrumResult } from '../../contract/metrics/spectrum.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
+import { createGradientEngine, type GradientEngine } from '../autodiff/index.ts';
 import { workerConfig } from '../config.ts';
 import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
-import type { EvalData } from '../engine/evaluator.ts';
+import type { EvalData, ModelArtifact } from '../engine/evaluator.ts';
 import { initTfjs, type TfjsBackendOptions } from '../engine/tfjs/backend.ts';
-import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
-import { loadLayersModel } from '../engine/tfjs/load-model.ts';
+import { autodiffEngineInfo } from '../analysis/autodiff-engine-info.ts';
 import { gradientFlowOfArtifact } from '../analysis/gradient-flow.ts';
 import { initialisationParameters } from '../analysis/initial-parameters.ts';
 import { SHIFT_FACTOR } from '../hessian/eigen-ratio.ts';
-import { hessianMap, hessianPointKey, trainableMask } from '../hessian/hessian-map.ts';
-import { HVP_EPSILON_SCALE } from '../hessian/hvp.ts';
+import { hessianMap, hessianPointKey } from '../hessian/hessian-map.ts';
+import { hessianSpectrum } from '../hessian/spectrum.ts';
+import { hessianAt } from '../hessian/hvp.ts';
+import { DEFAULT_BASIS_SIZE } from '../hessian/lanczos.ts';
+import { perturb } from '../numeric/vector.ts';
 import { SurfaceStateStore } from '../surface-state.ts';
 
 /**
@@ -27,8 +31,14 @@ import { SurfaceStateStore } from '../surface-state.ts';
  *   finished point is kept at hessianKeys(ns).points(surfaceId, jobId) until the map is done, so a
  *   rerun after a killed worker resumes; the HessianMapResult is stored at
  *   hessianKeys(ns).result(surfaceId) and returned.
+ * - 'spectrum' (SpectrumJobData): top-k eigenvalues, Hutchinson trace and SLQ density at θ* or a
+ *   grid point of a completed surface; progress { done, total } in Hessian-vector products; the
+ *   SpectrumResult is stored at spectrumKeys(ns).result(jobId) and returned.
  * - 'gradient-flow' (GradientFlowJobData): per-layer gradient norms; the GradientFlow is returned.
- * Gradients are first-order tfjs only (tfjs-layers models); onnx models are refused as bad input.
+ * All on the exact gradient engine (worker/autodiff: reverse mode and forward-over-reverse on
+ * onnxruntime), for tfjs Layers and ONNX models alike. A model with an operator the engine cannot
+ * differentiate fails the job at once (UnsupportedOperatorError is a ContractError), naming it.
+ * onnxruntime sessions take LA_ONNX_THREADS intra-op threads, as the surfaces' do.
  */
 export interface AnalysisContext {
   redis: Redis;
@@ -36,6 +46,8 @@ export interface AnalysisContext {
   namespace: string;
   /** The worker's tfjs settings (LA_TFJS_BACKEND); default auto. */
   tfjs?: TfjsBackendOptions;
+  /** onnxruntime intra-op threads of the gradient engine's sessions (LA_ONNX_THREADS); default 1. */
+  onnxThreads?: number;
 }
 
 type AnalysisJob = Job | SandboxedJob;
@@ -51,39 +63,64 @@ function firstSamples(data: EvalData, samples: number): EvalData {
   return { x: data.x.slice(0, samples * features), inputShape: data.inputShape, y: data.y.slice(0, samples * targets), n: samples };
 }
 
+/** A completed surface's model, θ*, directions, axes and first `samples` evaluation samples. */
+interface SurfaceContext {
+  plan: SurfacePlan;
+  artifact: ModelArtifact;
+  theta: Float32Array;
+  directions: { x: Float32Array; y: Float32Array | null };
+  axes: { x: number[]; y: number[] | null };
+  data: EvalData;
+}
+
 export function analysisProcessor(ctx: AnalysisContext) {
   const state = new SurfaceStateStore(ctx.redis, ctx.keys);
   const artifacts = new Artifacts(ctx.redis, ctx.keys);
 
-  async function processHessianMap(job: AnalysisJob): Promise<HessianMapResult> {
-    const { surfaceId, request } = job.data as HessianJobData;
-    const started = performance.now();
+  async function completedSurface(surfaceId: string, samples: number): Promise<SurfaceContext> {
     const current = await state.read(surfaceId);
     if (current.status !== 'completed') throw new ContractError('surfaceId', `surface ${surfaceId} is ${current.status ?? 'unknown'}, not completed`);
     const plan = state.plan(current);
-    if (!modelFormat(plan.model.format).capabilities.gradients) throw new ContractError('model', 'Hessian maps need a tfjs Layers model (first-order tfjs gradients)');
+    if (!modelFormat(plan.model.format).capabilities.gradients) throw new ContractError('model', `${plan.model.format} models have no gradients`);
     const { hash } = current.directions!;
     const artifact = await artifacts.model(plan.model);
     const theta = storedParameters(artifact);
     const all = new Float32Array((await artifacts.blob(hash)).slice().buffer);
     const directions = { x: all.subarray(0, theta.length), y: plan.grid.y ? all.subarray(theta.length, 2 * theta.length) : null };
     const { data: selected } = evaluationData(await artifacts.dataset(plan.dataset), plan.dataset.split, plan.dataset.samples, plan.dataset.sampleSeed);
-    const data = firstSamples(selected, request.samples);
+    const axes = { x: linspace(plan.grid.x), y: plan.grid.y ? linspace(plan.grid.y) : null };
+    return { plan, artifact, theta, directions, axes, data: firstSamples(selected, samples) };
+  }
+
+  /** The exact engine on the surface's samples, BN with its moving statistics as the surface's points. */
+  async function hessianEngine(surface: SurfaceContext, parameters: HessianParameters): Promise<GradientEngine> {
+    const engine = await createGradientEngine(surface.artifact, {
+      parameters, batchNorm: 'moving', loss: surface.plan.loss, batchSize: surface.plan.batchSize, threads: ctx.onnxThreads ?? 1,
+    });
+    try {
+      await engine.setData(surface.data);
+    } catch (err) {
+      await engine.dispose();
+      throw err;
+    }
+    return engine;
+  }
+
+  async function processHessianMap(job: AnalysisJob): Promise<HessianMapResult> {
+    const { surfaceId, request } = job.data as HessianJobData;
+    const started = performance.now();
+    const surface = await completedSurface(surfaceId, request.samples);
     const keys = hessianKeys(ctx.namespace);
     const finishedKey = keys.points(surfaceId, hessianJobId(surfaceId, request));
     const finished = new Map(Object.entries(await ctx.redis.hgetall(finishedKey)).map(([key, json]) => [key, JSON.parse(json) as HessianPoint]));
-    const engine = await initTfjs(ctx.tfjs);
-    const model = await loadLayersModel(artifact);
-    const gradients = createGradientEvaluator(model, data, { loss: plan.loss, outputActivation: artifact.outputActivation, params: artifact.parameters, batchSize: plan.batchSize });
+    const engine = await hessianEngine(surface, request.parameters);
     try {
-      const xs = linspace(plan.grid.x);
-      const ys = plan.grid.y ? linspace(plan.grid.y) : null;
       const points = await hessianMap({
-        gradient: async (p) => (await gradients.lossAndGradient(p)).gradient,
-        theta,
-        directions,
-        axes: { x: xs, y: ys },
-        mask: trainableMask(artifact.parameters),
+        hessianAt: (point) => hessianAt(engine, point),
+        theta: surface.theta,
+        directions: surface.directions,
+        axes: surface.axes,
+        mask: engine.mask,
         points: request.points,
         maxSteps: request.maxSteps,
         tolerance: request.tolerance,
@@ -97,25 +134,82 @@ export function analysisProcessor(ctx: AnalysisContext) {
       const columns = new Set(points.map((p) => p.ix)).size;
       const result: HessianMapResult = {
         surfaceId,
-        kind: ys ? '2d' : '1d',
+        kind: surface.axes.y ? '2d' : '1d',
         shape: [points.length / columns, columns],
         points,
         summary: hessianSummary(points),
-        settings: { ...request, samples: data.n, epsilonScale: HVP_EPSILON_SCALE, shiftFactor: SHIFT_FACTOR },
-        engine,
+        settings: {
+          ...request,
+          samples: surface.data.n,
+          differentiated: engine.mask.reduce((n, m) => n + m, 0),
+          products: 'exact',
+          batchSize: surface.plan.batchSize,
+          threads: ctx.onnxThreads ?? 1,
+          lanczos: { basisSize: DEFAULT_BASIS_SIZE, shiftFactor: SHIFT_FACTOR, lambdaMin: 'smallest Ritz value of H − s·I, plus s' },
+        },
+        engine: autodiffEngineInfo(),
         seconds: (performance.now() - started) / 1000,
       };
       await ctx.redis.multi().set(keys.result(surfaceId), JSON.stringify(result)).del(finishedKey).exec();
       return result;
     } finally {
-      gradients.dispose();
-      model.dispose();
+      await engine.dispose();
+    }
+  }
+
+  async function processSpectrum(job: AnalysisJob): Promise<SpectrumResult> {
+    const { surfaceId, request } = job.data as SpectrumJobData;
+    const started = performance.now();
+    const surface = await completedSurface(surfaceId, request.samples);
+    let x = 0;
+    let y = 0;
+    if (request.point) {
+      const { ix, iy } = request.point;
+      if (ix >= surface.axes.x.length) throw new ContractError('point.ix', `is ${ix}, the surface has ${surface.axes.x.length} columns`);
+      if (iy >= (surface.axes.y?.length ?? 1)) throw new ContractError('point.iy', `is ${iy}, the surface has ${surface.axes.y?.length ?? 1} row(s)`);
+      x = surface.axes.x[ix]!;
+      y = surface.axes.y ? surface.axes.y[iy]! : 0;
+    }
+    const point = perturb(surface.theta, surface.directions.x, x, surface.directions.y, y, new Float32Array(surface.theta.length));
+    const engine = await hessianEngine(surface, request.parameters);
+    try {
+      const total = request.maxSteps + request.traceSamples + request.densitySteps * request.densityVectors;
+      let done = 0;
+      const apply = hessianAt(engine, point);
+      const spectrum = await hessianSpectrum(
+        async (v) => {
+          const product = await apply(v);
+          // The top-k run may stop before maxSteps: progress counts products, capped at the plan.
+          await job.updateProgress({ done: Math.min(++done, total), total });
+          return product;
+        },
+        engine.mask,
+        request,
+      );
+      const result: SpectrumResult = {
+        surfaceId,
+        point: { ix: request.point?.ix ?? null, iy: request.point?.iy ?? null, x, y },
+        ...spectrum,
+        settings: {
+          ...spectrum.settings,
+          samples: surface.data.n,
+          parameters: request.parameters,
+          differentiated: engine.mask.reduce((n, m) => n + m, 0),
+          products: 'exact',
+        },
+        engine: autodiffEngineInfo(),
+        seconds: (performance.now() - started) / 1000,
+      };
+      await ctx.redis.set(spectrumKeys(ctx.namespace).result(spectrumJobId(surfaceId, request)), JSON.stringify(result));
+      return result;
+    } finally {
+      await engine.dispose();
     }
   }
 
   async function processGradientFlow(job: AnalysisJob): Promise<GradientFlow> {
     const request = job.data as GradientFlowJobData;
-    if (!modelFormat(request.model.format).capabilities.gradients) throw new ContractError('model', 'gradient flow needs a tfjs Layers model');
+    if (!modelFormat(request.model.format).capabilities.gradients) throw new ContractError('model', `${request.model.format} models have no gradients`);
     const artifact = await artifacts.model(request.model);
     const arrays = await artifacts.dataset(request.dataset);
     const { parameters } = request;
@@ -128,12 +222,13 @@ export function analysisProcessor(ctx: AnalysisContext) {
       flat = await initialisationParameters(parameters.architecture, parameters.seed, { inputShape: arrays.inputShape, classes: arrays.classes }, artifact.parameters);
     }
     const { data } = evaluationData(arrays, request.dataset.split, request.dataset.samples, request.dataset.sampleSeed);
-    return gradientFlowOfArtifact(artifact, data, { loss: request.loss, label: request.label, flat, batchSize: request.batchSize });
+    return gradientFlowOfArtifact(artifact, data, { loss: request.loss, label: request.label, flat, batchSize: request.batchSize, threads: ctx.onnxThreads ?? 1 });
   }
 
-  return async function processAnalysis(job: AnalysisJob): Promise<HessianMapResult | GradientFlow> {
+  return async function processAnalysis(job: AnalysisJob): Promise<HessianMapResult | SpectrumResult | GradientFlow> {
     try {
       if (job.name === 'hessian-map') return await processHessianMap(job);
+      if (job.name === 'spectrum') return await processSpectrum(job);
       if (job.name === 'gradient-flow') return await processGradientFlow(job);
       throw new ContractError('name', `unknown analysis job "${job.name}"`);
     } catch (err) {
@@ -147,7 +242,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
 let sandboxed: ReturnType<typeof analysisProcessor> | null = null;
 
 /** Sandboxed entry (BullMQ Worker given this file's path): one Redis connection per child process. */
-export default function processSandboxedAnalysis(job: SandboxedJob): Promise<HessianMapResult | GradientFlow> {
+export default function processSandboxedAnalysis(job: SandboxedJob): Promise<HessianMapResult | SpectrumResult | GradientFlow> {
   if (!sandboxed) {
     const config = workerConfig();
     const log = workerLog(config);
@@ -156,6 +251,7 @@ export default function processSandboxedAnalysis(job: SandboxedJob): Promise<Hes
       keys: redisKeys(config.LA_NAMESPACE),
       namespace: config.LA_NAMESPACE,
       tfjs: { backend: config.LA_TFJS_BACKEND, onWarning: (message) => log.warn(message) },
+      onnxThreads: config.LA_ONNX_THREADS,
     });
   }
   return sandboxed(job);

@@ -3,6 +3,7 @@ import type { DatasetArrays, DatasetSplitArrays } from '../../contract/dataset-c
 import type { LossName } from '../../contract/losses.ts';
 import type { EpochMetrics, LearningRateSchedule, ResolvedOptimizer } from '../../contract/training.ts';
 import { uniformStream } from '../numeric/rng.ts';
+import { logitsTwin } from '../engine/tfjs/logits.ts';
 import { batchLosses } from '../engine/tfjs/losses.ts';
 import { saveLayersModel } from '../engine/tfjs/save-model.ts';
 import { registerWasmConv2DBackpropFilter } from '../engine/tfjs/wasm-conv-filter-grad.ts';
@@ -17,11 +18,11 @@ export interface TrainingData {
   objective?: Objective;
 }
 
-/** The loss a model trains with, and its output activation (softmax/sigmoid: probabilities; else logits). */
-export interface Objective { loss: LossName; outputActivation: string }
+/** The loss a model trains with (always from its logits). */
+export interface Objective { loss: LossName }
 
 /** Zoo classifiers: categorical cross-entropy of their softmax output. */
-export const CLASSIFIER_OBJECTIVE: Objective = { loss: 'categorical_crossentropy', outputActivation: 'softmax' };
+export const CLASSIFIER_OBJECTIVE: Objective = { loss: 'categorical_crossentropy' };
 
 /**
  * The objective of a zoo model on a dataset: softmax classifiers for classification; for
@@ -30,7 +31,7 @@ export const CLASSIFIER_OBJECTIVE: Objective = { loss: 'categorical_crossentropy
  */
 export function trainingObjective(dataset: Pick<DatasetArrays, 'task' | 'classes'>): Objective {
   if (dataset.task !== 'segmentation') return CLASSIFIER_OBJECTIVE;
-  return { loss: dataset.classes === 2 ? 'binary_crossentropy' : 'sparse_categorical_crossentropy', outputActivation: 'linear' };
+  return { loss: dataset.classes === 2 ? 'binary_crossentropy' : 'sparse_categorical_crossentropy' };
 }
 
 export interface TrainOptions {
@@ -108,7 +109,10 @@ function gatherBatch(split: DatasetSplitArrays, rows: ArrayLike<number>, inputSh
   return { x: tf.tensor(x, [rows.length, ...inputShape]), y: labels === 1 ? tf.tensor1d(y, 'int32') : tf.tensor2d(y, [rows.length, labels], 'int32') };
 }
 
-/** Mean loss and accuracy (IoU for segmentation) over a whole split, BN in inference mode. */
+/**
+ * Mean loss (from logits) and accuracy (IoU for segmentation) over a whole split, BN in inference
+ * mode, through the model's logits twin.
+ */
 export async function evaluateSplit(
   model: tf.LayersModel,
   split: DatasetSplitArrays,
@@ -116,13 +120,22 @@ export async function evaluateSplit(
   batchSize = 500,
   objective: Objective = CLASSIFIER_OBJECTIVE,
 ): Promise<{ loss: number; accuracy: number }> {
+  const logits = await logitsTwin(model);
+  try {
+    return await evaluateLogits(logits, split, inputShape, batchSize, objective);
+  } finally {
+    logits.dispose();
+  }
+}
+
+async function evaluateLogits(logits: tf.LayersModel, split: DatasetSplitArrays, inputShape: number[], batchSize: number, objective: Objective): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < split.n; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, split.n - start) }, (_, k) => start + k);
     const { x, y } = gatherBatch(split, rows, inputShape);
     const [batchLoss, batchCorrect] = tf.tidy(() => {
-      const losses = batchLosses(model.predict(x) as tf.Tensor, y, objective.loss, objective.outputActivation);
+      const losses = batchLosses(logits.predict(x) as tf.Tensor, y, objective.loss);
       return [tf.sum(losses.perSample), tf.sum(losses.correct!)];
     });
     lossSum += (await batchLoss!.data())[0]!;
@@ -134,7 +147,9 @@ export async function evaluateSplit(
 
 /**
  * Train a model in place on integer labels with data.objective (default: a softmax classifier with
- * categorical cross-entropy; per-pixel BCE/CE from logits for segmentation). Each batch:
+ * categorical cross-entropy; per-pixel BCE/CE for segmentation), computed from logits like
+ * PyTorch's CrossEntropyLoss: the steps run on the model's logits twin (same weights, final
+ * softmax stripped), whose weights are copied back at the end. Each batch:
  * forward in training mode (BN batch statistics, moving statistics updated), gradients of the mean
  * batch loss w.r.t. the trainable weights (+ wd·θ), one optimizer step. Deterministic for a given
  * model init, data, options and backend. Returns the per-epoch metrics.
@@ -143,11 +158,13 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
   if (tf.getBackend() === 'wasm') registerWasmConv2DBackpropFilter();
   const optimizer = createOptimizer(options.optimizer);
   const random = uniformStream(options.shuffleSeed);
-  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const logits = await logitsTwin(model);
+  const trainable = logits.trainableWeights.map((w) => w.read() as tf.Variable);
   const history: EpochMetrics[] = [];
   const objective = data.objective ?? CLASSIFIER_OBJECTIVE;
   try {
-    if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await flatParameters(model));
+    // The twin's weights file has the model's order and layouts: the checkpoints are the model's.
+    if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await flatParameters(logits));
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const started = performance.now();
       const learningRate = learningRateAt(options.optimizer.learningRate, options.schedule, epoch, options.epochs);
@@ -162,8 +179,8 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
         const [batchLoss, batchCorrect] = tf.tidy(() => {
           let correctInBatch: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
-            const output = model.apply(x, { training: true }) as tf.Tensor;
-            const losses = batchLosses(output, y, objective.loss, objective.outputActivation);
+            const output = logits.apply(x, { training: true }) as tf.Tensor;
+            const losses = batchLosses(output, y, objective.loss);
             correctInBatch = tf.keep(tf.sum(losses.correct!) as tf.Scalar);
             return tf.mean(losses.perSample) as tf.Scalar;
           }, trainable);
@@ -177,7 +194,7 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
         correct += (await batchCorrect!.data())[0]!;
         tf.dispose([x, y, batchLoss!, batchCorrect!]);
       }
-      const test = await evaluateSplit(model, data.test, data.inputShape, options.evaluationBatchSize, objective);
+      const test = await evaluateLogits(logits, data.test, data.inputShape, options.evaluationBatchSize ?? 500, objective);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         learningRate,
@@ -190,11 +207,13 @@ export async function trainModel(model: tf.LayersModel, data: TrainingData, opti
       history.push(metrics);
       await options.onEpoch?.(metrics);
       if (options.checkpointEvery > 0 && ((epoch + 1) % options.checkpointEvery === 0 || epoch + 1 === options.epochs)) {
-        await options.onCheckpoint?.(epoch + 1, await flatParameters(model));
+        await options.onCheckpoint?.(epoch + 1, await flatParameters(logits));
       }
     }
     return history;
   } finally {
+    model.setWeights(logits.getWeights());
     optimizer.dispose();
+    logits.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import { curvedPoints, type HessianMapResult } from '../../../contract/metrics/hessian.ts';
+import type { HessianMapResult } from '../../../contract/metrics/hessian.ts';
 import { colormapTable, writeColor } from '../colormap.ts';
 import { formatNumber } from '../format.ts';
 import type { ThemeColors } from '../theme.ts';
@@ -9,8 +9,8 @@ const CELL = 36;
 
 /**
  * Li et al.'s Fig. 7: |λmin/λmax| over the sub-grid, one cell per point (α right, β up), dark =
- * locally convex, bright = strong negative curvature, grey = no value or a plateau ("flat": no
- * curvature to speak of, see FLAT_FLOOR). Values are printed in the cells.
+ * locally convex, bright = strong negative curvature, grey = no value (non-finite products or
+ * λmax = 0). Values are printed in the cells.
  */
 export function renderHessianMap(map: HessianMapResult, theme: ThemeColors): HTMLCanvasElement {
   const [rows, columns] = map.shape as [number, number];
@@ -29,12 +29,10 @@ export function renderHessianMap(map: HessianMapResult, theme: ThemeColors): HTM
   context.font = '10px system-ui, sans-serif';
   context.textAlign = 'center';
   context.textBaseline = 'middle';
-  const curved = curvedPoints(map.points);
   map.points.forEach((point, k) => {
     const column = k % columns;
     const row = rows - 1 - Math.floor(k / columns); // β grows upward
-    const flat = point.lambdaMax !== null && !curved.has(point);
-    const value = flat ? null : point.absRatio;
+    const value = point.absRatio;
     if (value === null) context.fillStyle = theme.grid;
     else {
       writeColor(table, Math.min(value, RATIO_COLOR_MAX) / RATIO_COLOR_MAX, rgb, 0, 255);
@@ -42,7 +40,7 @@ export function renderHessianMap(map: HessianMapResult, theme: ThemeColors): HTM
     }
     context.fillRect(column * CELL, row * CELL, CELL, CELL);
     context.fillStyle = value !== null && value > 0.6 * RATIO_COLOR_MAX ? '#000' : '#fff';
-    context.fillText(flat ? 'flat' : value === null ? '—' : formatNumber(value, 2), column * CELL + CELL / 2, row * CELL + CELL / 2);
+    context.fillText(value === null ? '—' : formatNumber(value, 2), column * CELL + CELL / 2, row * CELL + CELL / 2);
   });
   return canvas;
 }

@@ -1,5 +1,5 @@
 import type { SurfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
-import { FLAT_FLOOR, NEGATIVE_CURVATURE_FLOOR, type HessianSummary } from '../../../contract/metrics/hessian.ts';
+import { NEGATIVE_CURVATURE_FLOOR, type HessianSummary } from '../../../contract/metrics/hessian.ts';
 import { formatCoordinate, formatNumber, formatPercent } from '../format.ts';
 
 export interface MetricColumn {
@@ -46,11 +46,10 @@ export function metricRows(columns: MetricColumn[]): MetricRow[] {
     row('Mean |slope|', 'mean |L_p − L_q| / h over adjacent pairs', (m) => formatNumber(m.roughness.meanAbsoluteSlope)),
     row('Non-convex share (plane)', 'share of points whose in-plane Hessian has λmin < 0', (m) => formatPercent(m.curvature.nonConvexShare)),
     row('Mean negative-curvature ratio (plane)', 'mean of max(0, −λmin)/|λmax| of the in-plane 2×2 Hessian (central differences)', (m) => formatNumber(m.curvature.meanNegativeRatio)),
-    row('Mean |λmin/λmax| (Hessian)', 'full Hessian over a sub-grid, Lanczos on finite-difference Hessian-vector products', (_, h) => formatNumber(h!.meanAbsRatio), true),
+    row('Mean |λmin/λmax| (Hessian)', 'Hessian over a sub-grid (conv and linear weights), restarted Lanczos on exact Hessian-vector products', (_, h) => formatNumber(h!.meanAbsRatio), true),
     row('Max |λmin/λmax| (Hessian)', 'largest over the sub-grid', (_, h) => formatNumber(h!.maxAbsRatio), true),
     row('|λmin/λmax| at θ* (Hessian)', 'at the sub-grid point nearest θ*', (_, h) => formatNumber(h!.absRatioAtCenter), true),
-    row('Non-convex share (Hessian)', `share of the curved sub-grid points with λmin < −${NEGATIVE_CURVATURE_FLOOR}·|λmax|`, (_, h) => formatPercent(h!.nonConvexShare), true),
-    row('Plateau points (Hessian)', `sub-grid points with λmax ≤ ${FLAT_FLOOR} × the largest (e.g. saturated, clipped probabilities): left out of the ratios`, (_, h) => `${h!.flatPoints} / ${h!.points}`, true),
+    row('Non-convex share (Hessian)', `share of the sub-grid points with λmin < −${NEGATIVE_CURVATURE_FLOOR}·|λmax|`, (_, h) => formatPercent(h!.nonConvexShare), true),
     row('Non-finite points', 'grid points whose loss is NaN or ±Inf', (m) => `${m.points.nonFinite} / ${m.points.total}`),
   ];
   return rows;

@@ -23,7 +23,7 @@ describe('report model', () => {
         state('resnet-20', 's1', { gradientFlow: [flow('trained', [1, 2]), flow('initialisation', [0.5, 1])] }),
         state('resnet-20-noshort', 's2', {
           gradientFlow: [flow('initialisation', [0.01, 1, 3])],
-          hessian: { status: 'completed', progress: { done: 9, total: 9 }, summary: { points: 9, flatPoints: 0, meanAbsRatio: 0.4, maxAbsRatio: 0.9, absRatioAtCenter: 0.1, nonConvexShare: 0.5 }, error: null },
+          hessian: { status: 'completed', progress: { done: 9, total: 9 }, summary: { points: 9, meanAbsRatio: 0.4, maxAbsRatio: 0.9, absRatioAtCenter: 0.1, nonConvexShare: 0.5 }, error: null },
         }),
         state('densenet', null, { status: 'failed', error: { code: 'TRAINING_FAILED', message: 'NaN loss' } }),
       ],

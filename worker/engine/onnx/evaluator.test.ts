@@ -192,12 +192,44 @@ describe('onnx engine', () => {
         const p = description.parameters.find((q) => q.name === t.name)!;
         return { ...t, values: point.slice(p.offset, p.offset + p.size) };
       });
-      const session = await ort.InferenceSession.create(encodeModel(torchLikeModel(tensors)));
-      const output = (await session.run({ input: new ort.Tensor('float32', nchw, [n, 3, 8, 8]) })).probabilities!.data as Float32Array;
+      // The method changed (method.md, "Losses"): the reference is cross-entropy from the logits
+      // (the Softmax's input, as the file's logits variant outputs them), no longer from clipped probabilities.
+      const session = await ort.InferenceSession.create(encodeModel(torchLikeModel(tensors, 'logits')));
+      const output = (await session.run({ input: new ort.Tensor('float32', nchw, [n, 3, 8, 8]) })).logits!.data as Float32Array;
       await session.release();
       let loss = 0;
-      for (let s = 0; s < n; s++) loss -= Math.log(Math.min(Math.max(output[s * 3 + labels[s]!]! / (output[s * 3]! + output[s * 3 + 1]! + output[s * 3 + 2]!), 1e-7), 1 - 1e-7));
+      for (let s = 0; s < n; s++) {
+        const z = Array.from(output.subarray(s * 3, s * 3 + 3));
+        const max = Math.max(...z);
+        loss += max + Math.log(z.reduce((sum, v) => sum + Math.exp(v - max), 0)) - z[labels[s]!]!;
+      }
       expect(Math.abs(result.loss - loss / n)).toBeLessThanOrEqual(1e-6 * (loss / n));
     }
+  });
+
+  it('computes cross-entropy from the logits of a Softmax-output upload: the same losses as its logits-output twin, rising past 16.1 in the far field', async () => {
+    const n = 9;
+    const data = { x: fixedNumbers(n * 8 * 8 * 3, 22), inputShape: [8, 8, 3], y: Int32Array.from({ length: n }, (_, i) => (i * 2) % 3), n };
+    const losses: number[][] = [];
+    for (const output of ['probabilities', 'logits'] as const) {
+      const bytes = encodeModel(torchLikeModel(torchLikeParameters(), output));
+      const description = describeOnnxModel(bytes);
+      await onnxEngine.load({ hash: `torch-like-${output}`, format: 'onnx', files: { 'model.onnx': bytes }, parameters: description.parameters, outputActivation: description.outputActivation });
+      await onnxEngine.setData(data);
+      const theta = onnxEngine.storedParameters();
+      const own: number[] = [];
+      // Scaling the last layer's weights and bias by k scales the logits by k: far from θ*.
+      const head = description.parameters.filter((p) => p.name.startsWith('head.'));
+      for (const k of [1, 200, 2000]) {
+        const point = theta.slice();
+        for (const p of head) for (let i = p.offset; i < p.offset + p.size; i++) point[i]! *= k;
+        await onnxEngine.setParameters(point);
+        own.push((await onnxEngine.evaluate({ loss: 'sparse_categorical_crossentropy' })).loss);
+      }
+      losses.push(own);
+    }
+    expect(losses[0]).toEqual(losses[1]);
+    expect(losses[0]![1]!).toBeGreaterThan(16.2);
+    expect(losses[0]![2]!).toBeGreaterThan(5 * losses[0]![1]!);
   });
 });

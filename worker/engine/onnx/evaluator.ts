@@ -1,11 +1,12 @@
 import * as ort from 'onnxruntime-node';
-import { ContractError, lossHasAccuracy, type EngineInfo, type ModelFormat, type ParameterInfo } from '../../../contract/index.ts';
+import { ContractError, CROSS_ENTROPY_FORM, lossHasAccuracy, type EngineInfo, type ModelFormat, type ParameterInfo } from '../../../contract/index.ts';
 import { initializerFloats, onnx, readOnnxModel } from '../../../contract/onnx-model.ts';
 import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
 import { channelsFirstShape, modelFormat, parseModelJson } from '../../../contract/formats/index.ts';
 import { exportLayersToOnnx, type InitializerBinding } from './export-layers.ts';
 import { initializerSlots, type ByteSlot } from './initializer-slots.ts';
 import { lossSums } from './losses.ts';
+import { stripOutputActivation } from './output-logits.ts';
 
 const DEFAULT_BATCH_SIZE = 128;
 /**
@@ -58,7 +59,6 @@ interface LoadedModel {
   graphInputShape: number[];
   /** The format the model came in: its sample layouts apply to the graph input (a PyTorch graph is NCHW, a converted Layers model NHWC). */
   format: ModelFormat;
-  outputActivation: string;
 }
 
 interface BoundData {
@@ -72,8 +72,23 @@ interface BoundData {
   batches: Map<number, ort.Tensor[]>;
 }
 
-/** The serialized model with every parameter stored as raw_data and no initializer posing as a graph input. */
-function normalizedOnnx(bytes: Uint8Array, parameters: ParameterInfo[], inputName: string): Uint8Array {
+/**
+ * The model with its output turned into logits (output-logits.ts). Throws when the activation the
+ * artifact names was not found: the loss would then be computed from probabilities.
+ */
+function withLogitsOutput(message: InstanceType<typeof onnx.ModelProto>, outputName: string, outputActivation: string): string {
+  const { outputName: logits, stripped } = stripOutputActivation(message, outputName);
+  if ((outputActivation === 'softmax' || outputActivation === 'sigmoid') && stripped !== outputActivation) {
+    throw new Error(`the model's output activation is ${outputActivation}, but no ${outputActivation} node was found to strip before output "${outputName}"`);
+  }
+  return logits;
+}
+
+/**
+ * The serialized model with every parameter stored as raw_data, no initializer posing as a graph
+ * input, and logits as its output; returns the output's name.
+ */
+function normalizedOnnx(bytes: Uint8Array, parameters: ParameterInfo[], inputName: string, outputName: string, outputActivation: string): { bytes: Uint8Array; outputName: string } {
   const message = onnx.ModelProto.decode(bytes);
   const graph = message.graph!;
   const names = new Set(parameters.map((p) => p.name));
@@ -85,7 +100,8 @@ function normalizedOnnx(bytes: Uint8Array, parameters: ParameterInfo[], inputNam
   }
   // Initializers listed as inputs (IR < 4 exporters) could be overridden, so onnxruntime would not fold them.
   graph.input = graph.input!.filter((i) => i.name === inputName);
-  return onnx.ModelProto.encode(message).finish();
+  const logits = withLogitsOutput(message, outputName, outputActivation);
+  return { bytes: onnx.ModelProto.encode(message).finish(), outputName: logits };
 }
 
 function loadOnnx(artifact: ModelArtifact): LoadedModel {
@@ -99,7 +115,7 @@ function loadOnnx(artifact: ModelArtifact): LoadedModel {
   const theta = new Float32Array(parameters.reduce((n, p) => n + p.size, 0));
   const byName = new Map(reading.model.graph!.initializer.map((t) => [t.name, t]));
   for (const p of parameters) theta.set(initializerFloats(byName.get(p.name)!), p.offset);
-  const bytes = normalizedOnnx(file, parameters, reading.inputName);
+  const { bytes, outputName } = normalizedOnnx(file, parameters, reading.inputName, reading.outputName, artifact.outputActivation);
   const bindings = parameters.map((p) => ({ parameter: p.name, initializer: p.name, offset: p.offset, size: p.size, gather: null }));
   return {
     bytes,
@@ -107,10 +123,9 @@ function loadOnnx(artifact: ModelArtifact): LoadedModel {
     parameterCount: theta.length,
     theta,
     inputName: reading.inputName,
-    outputName: reading.outputName,
+    outputName,
     graphInputShape: inputShape,
     format: 'onnx',
-    outputActivation: artifact.outputActivation,
   };
 }
 
@@ -122,20 +137,22 @@ function loadLayers(artifact: ModelArtifact): LoadedModel {
   const theta = new Float32Array(weightsFile.byteLength / BYTES_PER_FLOAT32);
   new Uint8Array(theta.buffer).set(weightsFile);
   const exported = exportLayersToOnnx(json, theta);
+  const message = onnx.ModelProto.decode(exported.model);
+  const outputName = withLogitsOutput(message, exported.outputName, artifact.outputActivation);
+  const bytes = onnx.ModelProto.encode(message).finish();
   const bound = new Set(exported.initializerMap.map((b) => `${b.parameter}@${b.offset}`));
   if (artifact.parameters.length !== exported.initializerMap.length || artifact.parameters.some((p) => !bound.has(`${p.name}@${p.offset}`))) {
     throw new ContractError('model.json', 'the stored parameter model does not match model.json');
   }
   return {
-    bytes: exported.model,
-    bindings: locate(exported.model, exported.initializerMap),
+    bytes,
+    bindings: locate(bytes, exported.initializerMap),
     parameterCount: theta.length,
     theta,
     inputName: exported.inputName,
-    outputName: exported.outputName,
+    outputName,
     graphInputShape: exported.inputShape,
     format: 'tfjs-layers',
-    outputActivation: artifact.outputActivation,
   };
 }
 
@@ -190,10 +207,11 @@ const LOADERS: Record<ModelFormat, (artifact: ModelArtifact) => LoadedModel> = {
  * Evaluates models with onnxruntime (CPU). ONNX models load directly; tfjs Layers models through
  * exportLayersToOnnx. setParameters writes the flat vector (the model's own order and layouts)
  * straight into the initializer bytes (or the parameter input tensors, see OnnxEvaluatorOptions).
- * Losses are summed in float64 with the tfjs engine's definitions (losses.ts).
+ * The graph's output is logits (a final Softmax/Sigmoid is bypassed at load, output-logits.ts);
+ * losses are summed in float64 with the tfjs engine's definitions (losses.ts).
  */
 export class OnnxEvaluator implements Evaluator {
-  readonly info: EngineInfo = { name: 'onnx', backend: 'onnxruntime-cpu', version: ort.env.versions.common };
+  readonly info: EngineInfo = { name: 'onnx', backend: 'onnxruntime-cpu', version: ort.env.versions.common, crossEntropy: CROSS_ENTROPY_FORM };
   private model: LoadedModel | null = null;
   private data: BoundData | null = null;
   private readonly requestedFeed: ParameterFeed | 'auto';
@@ -339,7 +357,6 @@ export class OnnxEvaluator implements Evaluator {
     const session = await this.session(feed);
     const parameterFeeds = feed === 'inputs' ? this.inputsModel!.feeds : {};
     const classification = lossHasAccuracy(options.loss);
-    const probabilities = model.outputActivation === 'softmax' || model.outputActivation === 'sigmoid';
     let lossSum = 0;
     let correctSum = 0;
     let start = 0;
@@ -351,7 +368,7 @@ export class OnnxEvaluator implements Evaluator {
       if (classification && data.maxLabel! >= (width === 1 ? 2 : width)) {
         throw new ContractError('dataset', `class label ${data.maxLabel} is out of range for a model with ${width === 1 ? 2 : width} classes`);
       }
-      const sums = lossSums(output.data as Float32Array, width, count, data.targets, data.targetWidth, start, options.loss, probabilities);
+      const sums = lossSums(output.data as Float32Array, width, count, data.targets, data.targetWidth, start, options.loss);
       lossSum += sums.loss;
       correctSum += sums.correct;
       start += count;

@@ -3,19 +3,13 @@ import { pixelLossSums } from './pixel-losses.ts';
 
 /**
  * Per-sample losses from a model's output rows, in float64, with the tfjs engine's definitions
- * (worker/engine/tfjs/losses.ts): softmax/sigmoid outputs are probabilities, normalized and
- * clipped to [1e-7, 1 − 1e-7] like Keras (NaN stays NaN); any other output is logits.
+ * (worker/engine/tfjs/losses.ts). For the cross-entropies the rows are logits (a final
+ * softmax/sigmoid is stripped from the graph, output-logits.ts): log-softmax / log-sigmoid of
+ * them, like PyTorch's CrossEntropyLoss and BCEWithLogitsLoss.
  */
-export const PROBABILITY_EPSILON = 1e-7;
-
 export interface LossSums {
   loss: number;
   correct: number;
-}
-
-function clip(p: number): number {
-  if (Number.isNaN(p)) return p;
-  return Math.min(Math.max(p, PROBABILITY_EPSILON), 1 - PROBABILITY_EPSILON);
 }
 
 function argMax(row: Float32Array, start: number, width: number): number {
@@ -24,12 +18,7 @@ function argMax(row: Float32Array, start: number, width: number): number {
   return best;
 }
 
-function categoricalSample(out: Float32Array, start: number, width: number, label: number, probabilities: boolean): number {
-  if (probabilities) {
-    let sum = 0;
-    for (let k = 0; k < width; k++) sum += out[start + k]!;
-    return -Math.log(clip(out[start + label]! / sum));
-  }
+function categoricalSample(out: Float32Array, start: number, width: number, label: number): number {
   let max = -Infinity;
   for (let k = 0; k < width; k++) max = Math.max(max, out[start + k]!);
   let sumExp = 0;
@@ -37,11 +26,8 @@ function categoricalSample(out: Float32Array, start: number, width: number, labe
   return -(out[start + label]! - max - Math.log(sumExp));
 }
 
-function binarySample(z: number, t: number, probabilities: boolean): number {
-  if (probabilities) {
-    const p = clip(z);
-    return -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
-  }
+/** −[t·log σ(z) + (1−t)·log σ(−z)], stable for large |z|. */
+function binarySample(z: number, t: number): number {
   return Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
 }
 
@@ -58,9 +44,8 @@ export function lossSums(
   targetWidth: number,
   first: number,
   loss: LossName,
-  probabilities: boolean,
 ): LossSums {
-  if (loss !== 'mse' && targetWidth > 1) return pixelLossSums(output, width, count, targets, targetWidth, first, loss, probabilities);
+  if (loss !== 'mse' && targetWidth > 1) return pixelLossSums(output, width, count, targets, targetWidth, first, loss);
   let lossSum = 0;
   let correct = 0;
   switch (loss) {
@@ -69,7 +54,7 @@ export function lossSums(
       if (width < 2) throw new ContractError('loss', `categorical cross-entropy needs at least 2 outputs per sample, the model has ${width}`);
       for (let i = 0; i < count; i++) {
         const label = targets[first + i]!;
-        lossSum += categoricalSample(output, i * width, width, label, probabilities);
+        lossSum += categoricalSample(output, i * width, width, label);
         if (argMax(output, i * width, width) === label) correct++;
       }
       break;
@@ -78,8 +63,8 @@ export function lossSums(
       for (let i = 0; i < count; i++) {
         const z = output[i]!;
         const t = targets[first + i]!;
-        lossSum += binarySample(z, t, probabilities);
-        const predicted = probabilities ? z > 0.5 : z > 0;
+        lossSum += binarySample(z, t);
+        const predicted = z > 0; // σ(z) > 0.5
         if (Number(predicted) === t) correct++;
       }
       break;

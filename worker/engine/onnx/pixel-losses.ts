@@ -27,9 +27,7 @@ export function pixelLossSums(
   pixels: number,
   first: number,
   loss: LossName,
-  probabilities: boolean,
 ): LossSums {
-  if (probabilities) throw new ContractError('loss', 'per-pixel losses are computed from logits; the model ends in a sigmoid/softmax activation');
   if (width % pixels !== 0) throw new ContractError('loss', `the model outputs ${width} values per sample, not a multiple of the ${pixels} target pixels`);
   const channels = width / pixels;
   const binary = loss === 'binary_crossentropy';

@@ -55,9 +55,10 @@ export function torchLikeParameters(): TorchLikeTensor[] {
 /**
  * input [N, 3, 8, 8] → Conv(4, 3×3, pad 1) → BatchNormalization → Relu → GlobalAveragePool →
  * Flatten → Gemm(transB=1, [5, 4]) → Relu → Gemm(transB=0, [5, 6]) → MatMul([6, 3]) → Add → Softmax.
- * `parameters` replaces the initializer values (same names and shapes).
+ * `parameters` replaces the initializer values (same names and shapes); output 'logits' leaves the
+ * Softmax out and makes its input the graph output.
  */
-export function torchLikeModel(parameters: TorchLikeTensor[] = torchLikeParameters()): InstanceType<typeof onnx.ModelProto> {
+export function torchLikeModel(parameters: TorchLikeTensor[] = torchLikeParameters(), output: 'probabilities' | 'logits' = 'probabilities'): InstanceType<typeof onnx.ModelProto> {
   const node = (opType: string, input: string[], output: string, attribute: Attribute[] = []) =>
     onnx.NodeProto.create({ name: `/${output}/${opType}`, opType, input, output: [output], attribute });
   const nodes = [
@@ -72,7 +73,7 @@ export function torchLikeModel(parameters: TorchLikeTensor[] = torchLikeParamete
     node('MatMul', ['fc2', 'head.weight'], 'head'),
     node('Add', ['head', 'head.bias'], 'logits'),
     node('Softmax', ['logits'], 'probabilities', [intAttr('axis', 1)]),
-  ];
+  ].slice(0, output === 'logits' ? -1 : undefined);
   return onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'pytorch',
@@ -82,7 +83,7 @@ export function torchLikeModel(parameters: TorchLikeTensor[] = torchLikeParamete
       node: nodes,
       initializer: parameters.map((p) => floatTensor(p.name, p.dims, p.values)),
       input: [valueInfo('input', ['batch', 3, 8, 8])],
-      output: [valueInfo('probabilities', ['batch', 3])],
+      output: [valueInfo(output, ['batch', 3])],
     }),
   });
 }

@@ -5,3 +5,6 @@ import { modelArtifact } from '../../artifacts.ts';
 export function layersModelArtifact(files: Record<string, Uint8Array>, hash: string): ModelArtifact {
   return modelArtifact('tfjs-layers', files, hash);
 }
+
+/** worker/autodiff imports it from here (branch autodiff predates the format registry); its home is contract/formats. */
+export { parseModelJson } from '../../../contract/formats/tfjs-layers.ts';

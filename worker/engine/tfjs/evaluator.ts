@@ -1,5 +1,5 @@
 import * as tf from './tf.ts';
-import { ContractError, lossHasAccuracy, type EngineInfo, type ParameterInfo } from '../../../contract/index.ts';
+import { ContractError, CROSS_ENTROPY_FORM, lossHasAccuracy, type EngineInfo, type ParameterInfo } from '../../../contract/index.ts';
 import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
 import { sameShape } from '../../../contract/formats/index.ts';
 import { initTfjs, type TfjsBackendOptions } from './backend.ts';
@@ -30,7 +30,6 @@ interface BoundData {
 export class TfjsEvaluator implements Evaluator {
   readonly info: EngineInfo;
   private model: tf.LayersModel | null = null;
-  private outputActivation = 'linear';
   private parameters: BoundParameter[] = [];
   private parameterCount = 0;
   private theta: Float32Array = new Float32Array(0);
@@ -42,7 +41,7 @@ export class TfjsEvaluator implements Evaluator {
 
   /** Initializes the tfjs backend (see initTfjs) and returns an empty evaluator. */
   static async create(options: TfjsBackendOptions = {}): Promise<TfjsEvaluator> {
-    return new TfjsEvaluator(await initTfjs(options));
+    return new TfjsEvaluator({ ...(await initTfjs(options)), crossEntropy: CROSS_ENTROPY_FORM });
   }
 
   /** Loads the model; samples bound before are dropped (call setData again). */
@@ -57,7 +56,6 @@ export class TfjsEvaluator implements Evaluator {
       throw err;
     }
     this.model = model;
-    this.outputActivation = artifact.outputActivation;
     this.parameterCount = artifact.parameters.reduce((n, p) => n + p.size, 0);
     this.theta = new Float32Array(this.parameterCount);
     for (const { info, variable } of this.parameters) this.theta.set(variable.dataSync() as Float32Array, info.offset);
@@ -124,7 +122,7 @@ export class TfjsEvaluator implements Evaluator {
       const batch = tf.tidy(() => {
         const output = model.predict(tf.slice(data.x, start, size)) as tf.Tensor;
         const targets = tf.slice(data.targets, start, size);
-        const { perSample, correct } = batchLosses(output, classification ? targets : tf.cast(targets, 'float32'), options.loss, this.outputActivation);
+        const { perSample, correct } = batchLosses(output, classification ? targets : tf.cast(targets, 'float32'), options.loss);
         return correct ? [perSample, correct] : [perSample];
       });
       try {

@@ -35,7 +35,7 @@ describe('lossAndGradient', () => {
       expected[d] += (2 / n) * r;
     }
     for (const batchSize of [5, 128]) {
-      const result = await lossAndGradient(model, data, 'mse', 'linear', theta, params, batchSize);
+      const result = await lossAndGradient(model, data, 'mse', theta, params, batchSize);
       expect(result.loss).toBeCloseTo(expectedLoss, 5);
       expect(relativeError(result.gradient, expected)).toBeLessThan(1e-5);
     }
@@ -67,7 +67,7 @@ describe('lossAndGradient', () => {
     const reference = await evaluator.evaluate({ loss: 'sparse_categorical_crossentropy', batchSize: 16 });
     evaluator.dispose();
 
-    const gradients = createGradientEvaluator(model, data, { loss: 'sparse_categorical_crossentropy', outputActivation: 'softmax', params, batchSize: 16 });
+    const gradients = createGradientEvaluator(model, data, { loss: 'sparse_categorical_crossentropy', params, batchSize: 16 });
     await gradients.lossAndGradient(theta); // warm-up: kernels allocate lasting state on first use
     const before = tf.memory().numTensors;
     const { loss, gradient } = await gradients.lossAndGradient(theta);
@@ -110,8 +110,8 @@ describe('lossAndGradient', () => {
       }
       return changed;
     };
-    const batch = createGradientEvaluator(model, data, { loss: 'sparse_categorical_crossentropy', outputActivation: 'softmax', params, batchSize: 20, batchNorm: 'batch' });
-    const moving = createGradientEvaluator(model, data, { loss: 'sparse_categorical_crossentropy', outputActivation: 'softmax', params, batchSize: 20 });
+    const batch = createGradientEvaluator(model, data, { loss: 'sparse_categorical_crossentropy', params, batchSize: 20, batchNorm: 'batch' });
+    const moving = createGradientEvaluator(model, data, { loss: 'sparse_categorical_crossentropy', params, batchSize: 20 });
     const a = await batch.lossAndGradient(withMoving(0, 1));
     const b = await batch.lossAndGradient(withMoving(5, 40));
     expect(b.loss).toBeCloseTo(a.loss, 6);

@@ -15,8 +15,6 @@ export interface LossAndGradient {
 
 export interface GradientOptions {
   loss: LossName;
-  /** softmax/sigmoid: outputs are probabilities; anything else is taken as logits (losses.ts). */
-  outputActivation: string;
   params: ParameterInfo[];
   /** Samples per backward pass, default 128; batching never changes the numbers beyond rounding (moving statistics). */
   batchSize?: number;
@@ -26,6 +24,11 @@ export interface GradientOptions {
    * L and ∂L/∂θ depend on how the samples are batched. Refused for models with Dropout layers.
    */
   batchNorm?: 'moving' | 'batch';
+  /**
+   * Ignored: loaded models output logits (logits.ts). Kept only so that worker/autodiff's
+   * tfjs-layers.test.ts, written before that change, still type-checks; drop it once that test does.
+   */
+  outputActivation?: string;
 }
 
 /** Reusable first-order gradients of one model on one data set (many calls: Hessian-vector products). */
@@ -59,7 +62,8 @@ function bind(model: tf.LayersModel, params: ParameterInfo[]): BoundParameter[] 
  * Gradients by tfjs first-order reverse mode (tf.variableGrads) only: method.md forbids double
  * backprop. By default the forward pass is model.apply(x, { training: false }), so batch
  * normalization uses its stored moving statistics and dropout is off, exactly as the surface
- * evaluator's predict; batchNorm 'batch' applies it in training mode instead.
+ * evaluator's predict; batchNorm 'batch' applies it in training mode instead. The model's output
+ * must be logits (loadLayersModel strips a final softmax/sigmoid), as batchLosses expects.
  * L = Σ per-sample loss / n; per-batch gradients of the batch SUM are accumulated in float64.
  */
 export function createGradientEvaluator(model: tf.LayersModel, data: EvalData, options: GradientOptions): GradientEvaluator {
@@ -98,7 +102,7 @@ export function createGradientEvaluator(model: tf.LayersModel, data: EvalData, o
       const targetBatch = tf.slice(targets, start, size);
       const { value, grads } = tf.variableGrads(() => {
         const output = model.apply(xBatch, { training: batchStatistics }) as tf.Tensor;
-        return tf.sum(batchLosses(output, targetBatch, options.loss, options.outputActivation).perSample) as tf.Scalar;
+        return tf.sum(batchLosses(output, targetBatch, options.loss).perSample) as tf.Scalar;
       }, variables);
       try {
         lossSum += (await value.data())[0]!;
@@ -129,12 +133,11 @@ export async function lossAndGradient(
   model: tf.LayersModel,
   data: EvalData,
   loss: LossName,
-  outputActivation: string,
   flat: Float32Array,
   params: ParameterInfo[],
   batchSize?: number,
 ): Promise<LossAndGradient> {
-  const evaluator = createGradientEvaluator(model, data, { loss, outputActivation, params, ...(batchSize === undefined ? {} : { batchSize }) });
+  const evaluator = createGradientEvaluator(model, data, { loss, params, ...(batchSize === undefined ? {} : { batchSize }) });
   try {
     return await evaluator.lossAndGradient(flat);
   } finally {

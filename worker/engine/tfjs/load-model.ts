@@ -2,6 +2,7 @@ import * as tf from './tf.ts';
 import { ContractError, describeLayersModel } from '../../../contract/index.ts';
 import type { ModelArtifact } from '../evaluator.ts';
 import { modelFormat, parseModelJson } from '../../../contract/formats/index.ts';
+import { logitsTopology } from './logits.ts';
 
 const BYTES_PER_FLOAT32 = 4;
 
@@ -27,8 +28,10 @@ function weightBuffer(artifact: ModelArtifact, shardPaths: string[], expectedByt
 
 /**
  * A tfjs Layers model from a ModelArtifact whose files are 'model.json' (manifest naming the shard
- * 'weights.bin') and 'weights.bin', loaded from memory: file:// handlers need tfjs-node.
- * Throws ContractError naming the file at fault.
+ * 'weights.bin') and 'weights.bin', loaded from memory: file:// handlers need tfjs-node. Its
+ * output is logits: a final softmax/sigmoid is stripped (logits.ts), because the engines compute
+ * cross-entropy from the pre-activation (method.md, "Losses"); argmax, hence accuracy, is the
+ * same. Throws ContractError naming the file at fault.
  */
 export async function loadLayersModel(artifact: ModelArtifact): Promise<tf.LayersModel> {
   if (!modelFormat(artifact.format).capabilities.engines.includes('tfjs')) throw new ContractError('model', `format ${artifact.format} is not a tfjs Layers model`);
@@ -36,8 +39,12 @@ export async function loadLayersModel(artifact: ModelArtifact): Promise<tf.Layer
   const description = describeLayersModel(json);
   const expectedBytes = description.weights.reduce((n, w) => n + w.shape.reduce((s, d) => s * d, 1) * BYTES_PER_FLOAT32, 0);
   const weightData = weightBuffer(artifact, description.shardPaths, expectedBytes);
+  const { topology, stripped } = logitsTopology(json.modelTopology);
+  if ((artifact.outputActivation === 'softmax' || artifact.outputActivation === 'sigmoid') && stripped !== artifact.outputActivation) {
+    throw new Error(`the model's output activation is ${artifact.outputActivation}, but no ${artifact.outputActivation} was found to strip from its last layer`);
+  }
   const handler = tf.io.fromMemory({
-    modelTopology: json.modelTopology as {},
+    modelTopology: topology as {},
     weightSpecs: description.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })),
     weightData,
     format: 'layers-model',

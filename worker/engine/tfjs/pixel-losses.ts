@@ -10,8 +10,7 @@ import type { BatchLosses } from './losses.ts';
  * channel axis); correct = each sample's IoU (foreground for binary, mean over the classes present
  * in prediction or target for more; an empty union counts as 1), so Σ / N is the mean per-sample IoU.
  */
-export function pixelBatchLosses(output: tf.Tensor, targets: tf.Tensor, loss: LossName, probabilities: boolean): BatchLosses {
-  if (probabilities) throw new ContractError('loss', 'per-pixel losses are computed from logits; the model ends in a sigmoid/softmax activation');
+export function pixelBatchLosses(output: tf.Tensor, targets: tf.Tensor, loss: LossName): BatchLosses {
   const [batch, pixels] = targets.shape as [number, number];
   const channels = output.size / (batch * pixels);
   if (!Number.isInteger(channels)) throw new ContractError('loss', `the model outputs ${output.size / batch} values per sample, not a multiple of the ${pixels} target pixels`);

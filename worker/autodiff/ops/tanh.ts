@@ -1,0 +1,13 @@
+import type { Graph } from '../graph.ts';
+import type { OpRules } from '../rules.ts';
+import { mul, sub } from './support.ts';
+
+/** y = tanh x, y' = 1 − y². */
+function derivative(g: Graph, y: string): string {
+  return sub(g, g.scalar(1), mul(g, y, y));
+}
+
+export const tanhRules: OpRules = {
+  vjp: ({ g, node, dy }) => [mul(g, dy[0]!, derivative(g, node.outputs[0]!))],
+  jvp: ({ g, node, dx }) => [mul(g, dx[0]!, derivative(g, node.outputs[0]!))],
+};
