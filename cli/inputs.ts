@@ -84,6 +84,8 @@ export interface LocalDataset {
   hash: string | null;
   task: DatasetTask;
   inputShape: number[];
+  /** Classes of a classification or segmentation set; null for regression. */
+  classes: number | null;
   arrays: DatasetArrays;
 }
 
@@ -95,14 +97,14 @@ export async function loadDataset(spec: string, task?: string): Promise<LocalDat
   const flag = '--dataset';
   if (BUILTIN_DATASETS.some((d) => d.id === spec)) {
     const arrays = builtinDataset(spec);
-    return { id: spec, hash: null, task: arrays.task, inputShape: arrays.inputShape, arrays };
+    return { id: spec, hash: null, task: arrays.task, inputShape: arrays.inputShape, classes: arrays.classes, arrays };
   }
   const paths = spec.split(',');
   const files = [];
   for (const path of paths) files.push({ name: basename(path), bytes: await readOrUsage(path, flag) });
   try {
     const arrays = parseDatasetUpload(files, task ? { task } : {});
-    return { id: basename(paths[0]!), hash: sha256(encodeDataset(arrays)), task: arrays.task, inputShape: arrays.inputShape, arrays };
+    return { id: basename(paths[0]!), hash: sha256(encodeDataset(arrays)), task: arrays.task, inputShape: arrays.inputShape, classes: arrays.classes, arrays };
   } catch (err) {
     if (err instanceof ContractError) throw new UsageError(flag, err.message);
     throw err;

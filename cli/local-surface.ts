@@ -4,9 +4,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ContractError, linspace, type Axis, type Engine, type LossName, type Normalization, type Split, type SurfaceResult } from '../contract/index.ts';
 import type { DirectionsExport } from '../contract/exports/directions.ts';
-import { checkShapes, DEFAULTS, resolveLoss } from '../server/surfaces.ts';
+import { checkShapes, DEFAULTS, resolveLoss } from '../server/services/surfaces.ts';
 import { VERSION } from '../server/version.ts';
-import { initialParameters } from '../worker/artifacts.ts';
+import { storedParameters } from '../worker/artifacts.ts';
 import { evaluationData } from '../worker/datasets/select.ts';
 import { surfaceDirections } from '../worker/numeric/directions.ts';
 import { GAUSSIAN_RNG } from '../worker/numeric/rng.ts';
@@ -84,7 +84,7 @@ export async function computeLocalSurface(
   const batchSize = options.batchSize ?? DEFAULTS.batchSize;
   const engine = options.engine ?? 'onnx';
 
-  const theta = initialParameters(model.artifact);
+  const theta = storedParameters(model.artifact);
   const directions = surfaceDirections(model.artifact.parameters, theta, directionOptions, options.y ? 2 : 1);
   const { data, indices } = evaluationData(dataset.arrays, split, samples, sampleSeed);
   const xs = linspace(options.x);

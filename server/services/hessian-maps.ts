@@ -136,17 +136,23 @@ export class HessianMapService {
 
   /** The finished map (from Redis, else from disk), the latest job's progress, or null when none was requested. */
   async state(surfaceId: string): Promise<HessianState | null> {
-    const raw = await this.o.redis.get(this.stored.result(surfaceId));
-    if (raw) {
-      // A map is served once it is on disk: the worker writes it to Redis a moment before its job's completion is seen.
-      if (!this.persisted.has(surfaceId)) await this.keep(surfaceId, raw);
-      return { status: 'completed', result: JSON.parse(raw) as HessianMapResult };
-    }
+    const completed = await this.completedInRedis(surfaceId);
+    if (completed) return completed;
     // A file on disk is the latest request's map: request() deletes it before queueing another.
     const stored = await readJsonOrNull<HessianMapResult>(this.path(surfaceId));
     if (stored) return { status: 'completed', result: stored };
     const jobId = await this.o.redis.get(this.stored.job(surfaceId));
-    return jobId ? this.jobState(jobId) : null;
+    if (!jobId) return null;
+    // A job that completed since the first look has its map in Redis now (unless Redis lost it).
+    return (await this.jobState(jobId)) ?? (await this.completedInRedis(surfaceId));
+  }
+
+  private async completedInRedis(surfaceId: string): Promise<HessianState | null> {
+    const raw = await this.o.redis.get(this.stored.result(surfaceId));
+    if (!raw) return null;
+    // A map is served once it is on disk: the worker writes it to Redis a moment before its job's completion is seen.
+    if (!this.persisted.has(surfaceId)) await this.keep(surfaceId, raw);
+    return { status: 'completed', result: JSON.parse(raw) as HessianMapResult };
   }
 
   /**

@@ -117,17 +117,23 @@ export class SpectrumService {
   /** A spectrum of the surface: finished (Redis, else disk), its job's progress or failure, or null when never requested. */
   async state(surfaceId: string, spectrumId: string): Promise<SpectrumState | null> {
     if (!spectrumId.startsWith(`spectrum-${surfaceId}-`)) return null;
-    const raw = await this.o.redis.get(this.stored.result(spectrumId));
-    if (raw) return { status: 'completed', result: JSON.parse(raw) as SpectrumResult };
+    const completed = await this.completedInRedis(spectrumId);
+    if (completed) return completed;
     const stored = await readJsonOrNull<SpectrumResult>(this.path(spectrumId));
     if (stored) return { status: 'completed', result: stored };
     const job = await this.queue.getJob(spectrumId);
     if (!job) return null;
     const state = await job.getState();
-    if (state === 'completed') return null;
+    // A job that completed since the first look has its result in Redis now (unless Redis lost it).
+    if (state === 'completed') return this.completedInRedis(spectrumId);
     const progress = typeof job.progress === 'object' && job.progress
       ? (job.progress as { done: number; total: number })
       : { done: 0, total: plannedProducts(job.data.request) };
     return { id: spectrumId, surfaceId, status: state === 'failed' ? 'failed' : state === 'active' ? 'running' : 'queued', progress, error: job.failedReason ?? null };
+  }
+
+  private async completedInRedis(spectrumId: string): Promise<SpectrumState | null> {
+    const raw = await this.o.redis.get(this.stored.result(spectrumId));
+    return raw ? { status: 'completed', result: JSON.parse(raw) as SpectrumResult } : null;
   }
 }
