@@ -15,6 +15,7 @@ import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
 import { ComparisonService, HessianMapService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
 import { VERSION } from './version.ts';
+import { FIELD_MAX_BYTES } from './routes/multipart.ts';
 import healthRoutes from './routes/health.ts';
 import modelRoutes from './routes/models.ts';
 import datasetRoutes from './routes/datasets.ts';
@@ -45,7 +46,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 64, fields: 32 } });
+  await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 64, fields: 32, fieldSize: FIELD_MAX_BYTES } });
   const webDist = resolve(config.WEB_DIST);
   if (existsSync(join(webDist, 'index.html'))) await app.register(fastifyStatic, { root: webDist, prefix: '/' });
   else app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('Loss Atlas API. The viewer is not built: run npm run build:web. API docs: /docs'));

@@ -7,6 +7,7 @@ import { redactUrl, workerConfig } from './config.ts';
 import { engineFactories } from './engine/registry.ts';
 import { workerLog } from './log.ts';
 import { surfaceProcessor } from './jobs/surface.ts';
+import { chunkTimeLimitMs, enforceTimeLimits } from './jobs/time-limit.ts';
 import { SurfaceStateStore } from './surface-state.ts';
 
 /**
@@ -40,6 +41,24 @@ function sandboxed(queue: string, processor: string, maxStalledCount = 1): Worke
 const chunks = sandboxed(QUEUES.chunks, './jobs/chunk.ts', 5);
 const analysis = sandboxed(QUEUES.analysis, './jobs/hessian.ts', 5);
 const trainings = sandboxed(QUEUES.trainings, './jobs/training.ts');
+
+/** A chunk past its time limit fails its surface with TIME_LIMIT (before the killed sandbox's exit is reported). */
+enforceTimeLimits(
+  chunks,
+  async (job) => {
+    const plan = state.plan(await state.read(job.data.surfaceId));
+    return chunkTimeLimitMs(config, { parameters: plan.provenance.model.parameterCount, samples: plan.dataset.samples, points: job.data.ix1 - job.data.ix0 });
+  },
+  async (job, limitMs) => {
+    log.warn({ jobId: job.id, limitMs }, 'chunk exceeded its time limit; killing its sandbox');
+    await state.fail(
+      job.data.surfaceId,
+      'TIME_LIMIT',
+      `chunk ${job.data.index} ran longer than its limit of ${limitMs / 1000} s (LA_CHUNK_TIME_FLOOR_MS, LA_CHUNK_TIME_PER_WORK_NS): its sandbox was killed`,
+    );
+  },
+  (err, job) => log.error({ err, jobId: job.id }, 'chunk time limit failed'),
+);
 
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */
 async function onFailed(job: Job | undefined, err: Error): Promise<void> {

@@ -89,7 +89,8 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
   const { surfaceId, index, iy, ix0, ix1 } = job.data;
   try {
     const current = await state.read(surfaceId);
-    if (current.cancelled) return { points: 0, cancelled: true };
+    // A failed surface (another chunk's error or time limit) needs none of its other chunks.
+    if (current.cancelled || current.status === 'failed') return { points: 0, cancelled: true };
     const plan = state.plan(current);
     if (!current.directions) throw new Error('the surface has no directions yet');
     const { hash } = current.directions;
