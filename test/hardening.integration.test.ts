@@ -134,3 +134,14 @@ describe('no chunk holds a worker beyond its time limit', () => {
   }, 120_000);
 });
 
+describe('provenance is complete whatever the sandbox had cached', () => {
+  it('two identical requests both record the sample indices hash', async () => {
+    const { body: fine } = await uploadModel(stack.baseUrl, 'fine', filesOf((await functionalFiles()).json, (await functionalFiles()).weights));
+    const first = await settled(await submit(String(fine.id), 2));
+    const second = await settled(await submit(String(fine.id), 2));
+    expect(first.status).toBe('completed');
+    expect(second.status).toBe('completed');
+    expect(first.provenance.dataset.indicesHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(second.provenance.dataset.indicesHash).toBe(first.provenance.dataset.indicesHash);
+  }, 60_000);
+});

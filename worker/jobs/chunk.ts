@@ -29,6 +29,8 @@ interface Loaded {
   evaluator: Evaluator;
   modelKey: string;
   dataKey: string;
+  /** sha256 of the chosen sample indices: recorded for every surface, cached data or not. */
+  indicesHash: string;
   theta: Float32Array;
 }
 const loaded = new Map<string, Loaded>();
@@ -53,7 +55,7 @@ async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loade
 async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
   let entry = loaded.get(engine);
   if (!entry) {
-    entry = { evaluator: await createEvaluator(engine, engineSettings), modelKey: '', dataKey: '', theta: new Float32Array(0) };
+    entry = { evaluator: await createEvaluator(engine, engineSettings), modelKey: '', dataKey: '', indicesHash: '', theta: new Float32Array(0) };
     loaded.set(engine, entry);
   }
   const model = await artifacts.model(plan.model);
@@ -70,9 +72,9 @@ async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string)
     const { data, indices } = evaluationData(await artifacts.dataset(d), d.split, d.samples, d.sampleSeed);
     await entry.evaluator.setData(data);
     entry.dataKey = dataKey;
-    const indicesHash = createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
-    await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', indicesHash);
+    entry.indicesHash = createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
   }
+  await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', entry.indicesHash);
   return entry;
 }
 
