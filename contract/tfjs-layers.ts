@@ -125,7 +125,7 @@ function normalizeLossName(raw: unknown): LossName | null {
     mean_squared_error: 'mse',
     mse: 'mse',
   };
-  return aliases[snake] ?? null;
+  return Object.hasOwn(aliases, snake) ? aliases[snake]! : null;
 }
 
 function shapeOf(v: unknown): number[] {
@@ -169,6 +169,10 @@ export function describeLayersModel(json: unknown): LayersModelDescription {
       weights.push({ name: w.name, shape: w.shape as number[], dtype });
     }
   }
+  if (!collected.some((l) => !['Sequential', 'Functional', 'Model', 'InputLayer'].includes(l.className))) {
+    throw new ContractError('model.json', 'has no layers: a model needs at least one layer besides its inputs');
+  }
+  if (weights.length === 0) throw new ContractError('model.json', 'weightsManifest names no weights: a landscape needs parameters to perturb');
   const byName = new Map(collected.map((l) => [l.name, l]));
   const parameters: ParameterInfo[] = [];
   let offset = 0;
@@ -177,7 +181,7 @@ export function describeLayersModel(json: unknown): LayersModelDescription {
     const layerName = slash < 0 ? w.name : w.name.slice(0, slash).split('/').pop()!;
     const shortName = (slash < 0 ? w.name : w.name.slice(slash + 1)).replace(/_\d+$/, '');
     const layer = byName.get(layerName);
-    const role = WEIGHT_ROLES[shortName] ?? 'other';
+    const role = (Object.hasOwn(WEIGHT_ROLES, shortName) ? WEIGHT_ROLES[shortName] : undefined) ?? 'other';
     const size = w.shape.reduce((n, d) => n * d, 1);
     parameters.push({
       name: w.name,

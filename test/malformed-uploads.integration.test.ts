@@ -85,3 +85,26 @@ describe('hostile model.json and dataset JSON answer 400 naming the file', () =>
     expect(body.message).toMatch(/nests arrays more than 8 deep/);
   });
 });
+
+describe('manifest paths and empty models', () => {
+  const dense = { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'Dense', config: { name: 'd', units: 1, batch_input_shape: [null, 1] } }] } };
+  const upload = (json: unknown) =>
+    post('/api/v1/models', multipart([{ name: 'name', content: 'm' }, { name: 'file', filename: 'model.json', content: JSON.stringify(json) }]));
+
+  it('a manifest path named like an Object.prototype member is a missing shard, named', async () => {
+    for (const path of ['__proto__', 'constructor', 'toString']) {
+      const { status, body } = await upload({ modelTopology: dense, weightsManifest: [{ paths: [path], weights: [{ name: 'd/kernel', shape: [1, 1], dtype: 'float32' }] }] });
+      expect(status, path).toBe(400);
+      expect(body).toMatchObject({ field: path, message: `${path}: is named by model.json weightsManifest but was not uploaded` });
+    }
+  });
+
+  it('a model with no layers and no weights is refused', async () => {
+    const { status, body } = await upload({ modelTopology: { class_name: 'Sequential', config: { name: 's', layers: [] } }, weightsManifest: [{ paths: [], weights: [] }] });
+    expect(status).toBe(400);
+    expect(body.message).toMatch(/has no layers/);
+    const noWeights = await upload({ modelTopology: dense, weightsManifest: [{ paths: [], weights: [] }] });
+    expect(noWeights.status).toBe(400);
+    expect(noWeights.body.message).toMatch(/names no weights/);
+  });
+});

@@ -86,7 +86,7 @@ function checkFiniteWeights(weights: Float32Array, specs: { name: string; shape:
 
 /** The parsed model.json of a model's files; ContractError when it is absent or not JSON. */
 export function parseModelJson(files: Record<string, Uint8Array>, missing = 'the model has no model.json file'): LayersModelJson {
-  const bytes = files['model.json'];
+  const bytes = Object.hasOwn(files, 'model.json') ? files['model.json'] : undefined;
   if (!bytes) throw new ContractError('model.json', missing);
   try {
     return JSON.parse(decoder.decode(bytes)) as LayersModelJson;
@@ -110,7 +110,8 @@ export const tfjsLayers: ModelFormatSpec = {
     const description = describeLayersModel(json);
     checkLayersGraph(json.modelTopology);
     const shards = description.shardPaths.map((path) => {
-      const bytes = files[path];
+      // Own entries only: a manifest path such as "constructor" must not find Object.prototype's.
+      const bytes = Object.hasOwn(files, path) ? files[path] : undefined;
       if (!bytes) throw new ContractError(path, 'is named by model.json weightsManifest but was not uploaded');
       return bytes;
     });
