@@ -29,6 +29,8 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
     bodyLimit: 8 * 1024 * 1024,
+    // A socket that never finishes its body is closed (408) instead of held open forever.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, strict: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -96,6 +98,11 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
       const missing = (first?.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
       const field = [path, missing.missingProperty ?? missing.additionalProperty].filter(Boolean).join('.') || fastifyError.validationContext || 'body';
       return reply.status(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message: `${fastifyError.validationContext ?? 'body'}${path ? '.' + path : ''} ${first?.message ?? 'is invalid'}`, field });
+    }
+    // A client that hung up mid-request is not the server's error, and there is no one to answer.
+    if (request.raw.socket?.destroyed) {
+      request.log.info({ err: err.message }, 'client aborted the request');
+      return reply.hijack();
     }
     const status = fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500 ? fastifyError.statusCode : 500;
     if (status === 500) request.log.error({ err }, 'unhandled error');

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
+import { HEARTBEAT_TTL_MS, QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
 import { redactUrl, workerConfig } from './config.ts';
 import { engineFactories } from './engine/registry.ts';
 import { workerLog } from './log.ts';
@@ -85,9 +85,15 @@ async function probeEngines(): Promise<EngineInfo[]> {
 }
 const engines = await probeEngines();
 const heartbeat: WorkerHeartbeat = { id, pid: process.pid, host: hostname(), engines, startedAt: new Date().toISOString() };
-const beat = () => connection.set(keys.worker(id), JSON.stringify(heartbeat), 'EX', 15).catch(() => undefined);
+const beat = () =>
+  connection
+    .multi()
+    .set(keys.worker(id), JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS)
+    .zadd(keys.workers, Date.now() + HEARTBEAT_TTL_MS, id)
+    .exec()
+    .catch(() => undefined);
 await beat();
-const beating = setInterval(beat, 5000);
+const beating = setInterval(beat, HEARTBEAT_TTL_MS / 3);
 log.info({ redis: redactUrl(config.REDIS_URL), namespace: config.LA_NAMESPACE, engines: engines.map((e) => `${e.name}/${e.backend}`) }, 'worker ready');
 
 let closing = false;
@@ -97,7 +103,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'finishing the current chunk, then exiting');
   clearInterval(beating);
   await Promise.all([surfaces.close(), chunks.close(), analysis.close(), trainings.close()]);
-  await connection.del(keys.worker(id)).catch(() => undefined);
+  await connection.multi().del(keys.worker(id)).zrem(keys.workers, id).exec().catch(() => undefined);
   await chunkQueue.close();
   connection.disconnect();
   process.exit(0);
