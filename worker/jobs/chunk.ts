@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
+import { modelFormat } from '../../contract/formats/index.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
 import { workerLog } from '../log.ts';
@@ -40,7 +41,9 @@ let directionsCache: { hash: string; x: Float32Array; y: Float32Array | null } |
 const refused = new Set<string>();
 
 async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
-  const fallback = plan.engineFallback;
+  // Only an engine that evaluates the format is a fallback: otherwise its refusal ("not a tfjs
+  // Layers model") would hide the real error of the engine the format needs.
+  const fallback = plan.engineFallback && modelFormat(plan.model.format).capabilities.engines.includes(plan.engineFallback) ? plan.engineFallback : null;
   if (!fallback || !refused.has(`${plan.engine}:${plan.model.hash}`)) {
     try {
       return await evaluatorOn(plan.engine, plan, surfaceId);
