@@ -65,7 +65,8 @@ export function redisKeys(namespace: string) {
     comparisons: `${namespace}:comparisons`,
     /** Heartbeat of a live worker process (JSON WorkerHeartbeat, expires when the worker dies). */
     worker: (id: string) => `${namespace}:worker:${id}`,
-    workersPattern: `${namespace}:worker:*`,
+    /** Sorted set of live worker ids, each scored by when its heartbeat expires (ms): /health reads it instead of KEYS. */
+    workers: `${namespace}:workers`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
@@ -279,6 +280,9 @@ export function eventFields(event: SurfaceEvent | TrainingEvent): [string, strin
 export function readEventFields(fields: string[]): { event: string; data: string } {
   return { event: fields[fields.indexOf('event') + 1]!, data: fields[fields.indexOf('data') + 1]! };
 }
+
+/** A worker's heartbeat lasts this long unless renewed (it beats every third of it). */
+export const HEARTBEAT_TTL_MS = 15_000;
 
 export interface WorkerHeartbeat {
   id: string;

@@ -58,10 +58,36 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function collectLayers(layer: LayerConfig, out: { name: string; className: string; config: LayerConfig['config'] }[]): void {
-  const name = layer.config?.name ?? layer.name ?? '';
-  out.push({ name, className: layer.class_name, config: layer.config ?? {} });
-  for (const inner of layer.config?.layers ?? []) collectLayers(inner, out);
+/** Deepest nesting of models in models (Sequential in Functional …) an upload may have. */
+export const MAX_MODEL_NESTING = 16;
+/** Most layers a model may have: the zoo's ResNet-56 has about 200. */
+export const MAX_LAYERS = 2000;
+
+interface CollectedLayer {
+  name: string;
+  className: string;
+  config: LayerConfig['config'];
+}
+
+/**
+ * Every layer, depth first, without recursion (a hostile model.json may nest thousands deep):
+ * each entry must be an object with a class_name, `layers` an array, nesting and count bounded.
+ */
+function collectLayers(root: LayerConfig, out: CollectedLayer[]): void {
+  const stack: { layer: unknown; depth: number; where: string }[] = [{ layer: root, depth: 0, where: 'modelTopology' }];
+  while (stack.length > 0) {
+    const { layer, depth, where } = stack.pop()!;
+    if (!isRecord(layer) || typeof layer.class_name !== 'string') throw new ContractError('model.json', `${where} is not a layer (an object with a class_name)`);
+    const config = layer.config === undefined ? {} : layer.config;
+    if (!isRecord(config)) throw new ContractError('model.json', `${where} has a config that is not an object`);
+    const name = typeof config.name === 'string' ? config.name : typeof layer.name === 'string' ? layer.name : '';
+    out.push({ name, className: layer.class_name, config: config as LayerConfig['config'] });
+    if (out.length > MAX_LAYERS) throw new ContractError('model.json', `has more than ${MAX_LAYERS} layers`);
+    if (config.layers === undefined) continue;
+    if (!Array.isArray(config.layers)) throw new ContractError('model.json', `layer "${name}" has config.layers that is not an array`);
+    if (depth + 1 > MAX_MODEL_NESTING) throw new ContractError('model.json', `layer "${name}" nests models more than ${MAX_MODEL_NESTING} deep`);
+    for (let i = config.layers.length - 1; i >= 0; i--) stack.push({ layer: config.layers[i], depth: depth + 1, where: `layer ${i} of "${name}"` });
+  }
 }
 
 function topologyRoot(topology: unknown): LayerConfig {
@@ -99,7 +125,7 @@ function normalizeLossName(raw: unknown): LossName | null {
     mean_squared_error: 'mse',
     mse: 'mse',
   };
-  return aliases[snake] ?? null;
+  return Object.hasOwn(aliases, snake) ? aliases[snake]! : null;
 }
 
 function shapeOf(v: unknown): number[] {
@@ -113,7 +139,7 @@ export function describeLayersModel(json: unknown): LayersModelDescription {
     throw new ContractError('model.json', `format "${String(json.format)}" is not "layers-model" (graph models have no layers to perturb)`);
   }
   const root = topologyRoot(json.modelTopology);
-  const collected: { name: string; className: string; config: LayerConfig['config'] }[] = [];
+  const collected: CollectedLayer[] = [];
   collectLayers(root, collected);
   const unsupported = collected.find((l) => !SUPPORTED_LAYERS.has(l.className));
   if (unsupported) {
@@ -143,6 +169,10 @@ export function describeLayersModel(json: unknown): LayersModelDescription {
       weights.push({ name: w.name, shape: w.shape as number[], dtype });
     }
   }
+  if (!collected.some((l) => !['Sequential', 'Functional', 'Model', 'InputLayer'].includes(l.className))) {
+    throw new ContractError('model.json', 'has no layers: a model needs at least one layer besides its inputs');
+  }
+  if (weights.length === 0) throw new ContractError('model.json', 'weightsManifest names no weights: a landscape needs parameters to perturb');
   const byName = new Map(collected.map((l) => [l.name, l]));
   const parameters: ParameterInfo[] = [];
   let offset = 0;
@@ -151,7 +181,7 @@ export function describeLayersModel(json: unknown): LayersModelDescription {
     const layerName = slash < 0 ? w.name : w.name.slice(0, slash).split('/').pop()!;
     const shortName = (slash < 0 ? w.name : w.name.slice(slash + 1)).replace(/_\d+$/, '');
     const layer = byName.get(layerName);
-    const role = WEIGHT_ROLES[shortName] ?? 'other';
+    const role = (Object.hasOwn(WEIGHT_ROLES, shortName) ? WEIGHT_ROLES[shortName] : undefined) ?? 'other';
     const size = w.shape.reduce((n, d) => n * d, 1);
     parameters.push({
       name: w.name,

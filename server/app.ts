@@ -15,6 +15,7 @@ import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
 import { ComparisonService, HessianMapService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
 import { VERSION } from './version.ts';
+import { FIELD_MAX_BYTES } from './routes/multipart.ts';
 import healthRoutes from './routes/health.ts';
 import modelRoutes from './routes/models.ts';
 import datasetRoutes from './routes/datasets.ts';
@@ -31,6 +32,8 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
     bodyLimit: 8 * 1024 * 1024,
+    // A socket that never finishes its body is closed (408) instead of held open forever.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, strict: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -48,7 +51,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 64, fields: 32 } });
+  await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 64, fields: 32, fieldSize: FIELD_MAX_BYTES } });
   const webDist = resolve(config.WEB_DIST);
   if (existsSync(join(webDist, 'index.html'))) await app.register(fastifyStatic, { root: webDist, prefix: '/' });
   else app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('Loss Atlas API. The viewer is not built: run npm run build:web. API docs: /docs'));
@@ -101,6 +104,11 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
       const missing = (first?.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
       const field = [path, missing.missingProperty ?? missing.additionalProperty].filter(Boolean).join('.') || fastifyError.validationContext || 'body';
       return reply.status(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message: `${fastifyError.validationContext ?? 'body'}${path ? '.' + path : ''} ${first?.message ?? 'is invalid'}`, field });
+    }
+    // A client that hung up mid-request is not the server's error, and there is no one to answer.
+    if (request.raw.socket?.destroyed) {
+      request.log.info({ err: err.message }, 'client aborted the request');
+      return reply.hijack();
     }
     const status = fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500 ? fastifyError.statusCode : 500;
     if (status === 500) request.log.error({ err }, 'unhandled error');

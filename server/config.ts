@@ -10,6 +10,11 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Type.String({ default: './data', description: 'Where models, datasets, directions and surfaces are stored' }),
   LOG_LEVEL: Type.String({ default: 'info' }),
   LA_ENGINE: Type.Union([Type.Literal('tfjs'), Type.Literal('onnx')], { default: 'onnx', description: 'Engine of jobs that name none (tfjs is the fallback when onnx cannot load a model)' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({
+    default: 300_000,
+    minimum: 1,
+    description: 'Time a client has to send a whole request (headers and body) before it gets 408 and its socket is closed',
+  }),
   MAX_UPLOAD_BYTES: Type.Integer({ default: 256 * 1024 * 1024, minimum: 1024 }),
   WEB_DIST: Type.String({ default: './web/dist' }),
   FIXTURES_DIR: Type.String({ default: './fixtures/models', description: 'Demo models registered at boot' }),

@@ -9,6 +9,8 @@ describe('worker configuration', () => {
       LOG_LEVEL: 'info',
       LA_LOCK_MS: 30_000,
       LA_STALLED_MS: 15_000,
+      LA_CHUNK_TIME_FLOOR_MS: 120_000,
+      LA_CHUNK_TIME_PER_WORK_NS: 1000,
       LA_ONNX_THREADS: 1,
       LA_ONNX_PARAMETER_FEED: 'auto',
       LA_TFJS_BACKEND: 'auto',

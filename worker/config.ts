@@ -9,6 +9,12 @@ export const WorkerConfigSchema = Type.Object({
   LOG_LEVEL: Type.String({ default: 'info', description: 'pino level of the worker’s JSON log lines (silent for none)' }),
   LA_LOCK_MS: Type.Integer({ default: 30_000, minimum: 1, description: 'How long a job’s lock lasts without renewal; a killed worker’s job is retried after it' }),
   LA_STALLED_MS: Type.Integer({ default: 15_000, minimum: 1, description: 'How often stalled (lock-expired) jobs are looked for' }),
+  LA_CHUNK_TIME_FLOOR_MS: Type.Integer({ default: 120_000, minimum: 1, description: 'Least time a chunk may run before its sandbox is killed and the surface fails' }),
+  LA_CHUNK_TIME_PER_WORK_NS: Type.Number({
+    default: 1000,
+    minimum: 0,
+    description: 'Time a chunk may take per parameter × sample × grid point, in ns, above the floor (worker/jobs/time-limit.ts)',
+  }),
   LA_WORKERS: Type.Optional(Type.Integer({ minimum: 1, description: 'Worker processes `npm start` runs; default one per core' })),
   LA_ONNX_THREADS: Type.Integer({ default: 1, minimum: 1, description: 'onnxruntime intra-op threads per session (one worker process per core instead)' }),
   LA_ONNX_PARAMETER_FEED: Type.Union([Type.Literal('auto'), Type.Literal('initializers'), Type.Literal('inputs')], {

@@ -2,11 +2,12 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
+import { HEARTBEAT_TTL_MS, QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
 import { redactUrl, workerConfig } from './config.ts';
 import { engineFactories } from './engine/registry.ts';
 import { workerLog } from './log.ts';
 import { surfaceProcessor } from './jobs/surface.ts';
+import { chunkTimeLimitMs, enforceTimeLimits } from './jobs/time-limit.ts';
 import { SurfaceStateStore } from './surface-state.ts';
 
 /**
@@ -41,6 +42,24 @@ const chunks = sandboxed(QUEUES.chunks, './jobs/chunk.ts', 5);
 const analysis = sandboxed(QUEUES.analysis, './jobs/hessian.ts', 5);
 const trainings = sandboxed(QUEUES.trainings, './jobs/training.ts');
 
+/** A chunk past its time limit fails its surface with TIME_LIMIT (before the killed sandbox's exit is reported). */
+enforceTimeLimits(
+  chunks,
+  async (job) => {
+    const plan = state.plan(await state.read(job.data.surfaceId));
+    return chunkTimeLimitMs(config, { parameters: plan.provenance.model.parameterCount, samples: plan.dataset.samples, points: job.data.ix1 - job.data.ix0 });
+  },
+  async (job, limitMs) => {
+    log.warn({ jobId: job.id, limitMs }, 'chunk exceeded its time limit; killing its sandbox');
+    await state.fail(
+      job.data.surfaceId,
+      'TIME_LIMIT',
+      `chunk ${job.data.index} ran longer than its limit of ${limitMs / 1000} s (LA_CHUNK_TIME_FLOOR_MS, LA_CHUNK_TIME_PER_WORK_NS): its sandbox was killed`,
+    );
+  },
+  (err, job) => log.error({ err, jobId: job.id }, 'chunk time limit failed'),
+);
+
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */
 async function onFailed(job: Job | undefined, err: Error): Promise<void> {
   if (!job || !(await job.isFailed())) return;
@@ -66,9 +85,15 @@ async function probeEngines(): Promise<EngineInfo[]> {
 }
 const engines = await probeEngines();
 const heartbeat: WorkerHeartbeat = { id, pid: process.pid, host: hostname(), engines, startedAt: new Date().toISOString() };
-const beat = () => connection.set(keys.worker(id), JSON.stringify(heartbeat), 'EX', 15).catch(() => undefined);
+const beat = () =>
+  connection
+    .multi()
+    .set(keys.worker(id), JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS)
+    .zadd(keys.workers, Date.now() + HEARTBEAT_TTL_MS, id)
+    .exec()
+    .catch(() => undefined);
 await beat();
-const beating = setInterval(beat, 5000);
+const beating = setInterval(beat, HEARTBEAT_TTL_MS / 3);
 log.info({ redis: redactUrl(config.REDIS_URL), namespace: config.LA_NAMESPACE, engines: engines.map((e) => `${e.name}/${e.backend}`) }, 'worker ready');
 
 let closing = false;
@@ -78,7 +103,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'finishing the current chunk, then exiting');
   clearInterval(beating);
   await Promise.all([surfaces.close(), chunks.close(), analysis.close(), trainings.close()]);
-  await connection.del(keys.worker(id)).catch(() => undefined);
+  await connection.multi().del(keys.worker(id)).zrem(keys.workers, id).exec().catch(() => undefined);
   await chunkQueue.close();
   connection.disconnect();
   process.exit(0);

@@ -135,9 +135,15 @@ function parseNpz(bytes: Uint8Array, archive: string): Partial<Record<ArrayName,
 
 // ---------------------------------------------------------------- .json
 
+/** Deepest nesting of a JSON array (the sample axis and up to 7 axes per sample): bounds `walk`'s recursion. */
+const MAX_JSON_RANK = 8;
+
 function parseNested(value: unknown, source: string): UploadedArray {
   const shape: number[] = [];
-  for (let level: unknown = value; Array.isArray(level); level = level[0]) shape.push(level.length);
+  for (let level: unknown = value; Array.isArray(level); level = level[0]) {
+    shape.push(level.length);
+    if (shape.length > MAX_JSON_RANK) throw new ContractError(source, `nests arrays more than ${MAX_JSON_RANK} deep (samples have at most ${MAX_JSON_RANK - 1} axes)`);
+  }
   if (shape.length === 0) throw new ContractError(source, 'must be an array');
   const count = sizeOf(shape);
   if (count * 4 > UPLOAD_LIMITS.maxDecodedBytes) throw new ContractError(source, `holds more than ${UPLOAD_LIMITS.maxDecodedBytes / 2 ** 20} MB of numbers`);

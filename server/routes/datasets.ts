@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DatasetInfo } from '../../contract/index.ts';
 import { parseDatasetUpload } from '../datasets/parse-upload.ts';
-import { badRequest } from '../errors.ts';
-import { readForm } from './multipart.ts';
+import { nameAndDescription, readForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
 
 const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -27,10 +26,9 @@ const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const form = await readForm(request);
-      const name = form.fields.name?.trim();
-      if (!name) throw badRequest('NAME_REQUIRED', 'the form field name is required', 'name');
+      const { name, description } = nameAndDescription(form);
       const arrays = parseDatasetUpload(form.files.map(({ name: fileName, bytes }) => ({ name: fileName, bytes })), form.fields);
-      const record = await app.services.datasets.register(name, form.fields.description ?? '', arrays);
+      const record = await app.services.datasets.register(name, description, arrays);
       return reply.status(201).send(record);
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { EngineInfo, type WorkerHeartbeat } from '../../contract/index.ts';
+import type { AppServices } from '../services/index.ts';
 import { VERSION } from '../version.ts';
 
 const Health = Type.Object({
@@ -11,18 +12,51 @@ const Health = Type.Object({
   version: Type.String(),
 });
 
+const Ready = Type.Object({
+  ready: Type.Boolean(),
+  redis: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  workers: Type.Integer(),
+});
+
+/**
+ * Live workers' heartbeats, from the registry sorted set (scored by expiry): expired ids are
+ * dropped first, so the cost follows the number of workers, never the size of the keyspace.
+ */
+async function liveWorkers({ redis, keys }: AppServices): Promise<WorkerHeartbeat[]> {
+  const [, ids] = (await redis.multi().zremrangebyscore(keys.workers, '-inf', Date.now()).zrange(keys.workers, 0, -1).exec())!.map(([err, v]) => {
+    if (err) throw err;
+    return v;
+  }) as [number, string[]];
+  if (ids.length === 0) return [];
+  return (await redis.mget(ids.map((id) => keys.worker(id)))).filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerHeartbeat);
+}
+
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', { schema: { tags: ['system'], summary: 'Liveness, Redis, workers and their engine backends', response: { 200: Health } } }, async () => {
-    const { redis, keys } = app.services;
     try {
-      const ids = await redis.keys(keys.workersPattern);
-      const beats = ids.length ? (await redis.mget(ids)).filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerHeartbeat) : [];
+      const beats = await liveWorkers(app.services);
       const engines = new Map(beats.flatMap((b) => b.engines).map((e) => [`${e.name}/${e.backend}/${e.version}`, e]));
       return { status: beats.length > 0 ? ('ok' as const) : ('degraded' as const), redis: 'up' as const, workers: beats.length, engines: [...engines.values()], version: VERSION };
     } catch {
       return { status: 'degraded' as const, redis: 'down' as const, workers: 0, engines: [], version: VERSION };
     }
   });
+
+  app.get(
+    '/ready',
+    { schema: { tags: ['system'], summary: 'Readiness: 200 once Redis answers and at least one worker beats, else 503', response: { 200: Ready, 503: Ready } } },
+    async (_request, reply) => {
+      let workers = 0;
+      let redis: 'up' | 'down' = 'up';
+      try {
+        workers = (await liveWorkers(app.services)).length;
+      } catch {
+        redis = 'down';
+      }
+      const ready = redis === 'up' && workers > 0;
+      return reply.status(ready ? 200 : 503).send({ ready, redis, workers });
+    },
+  );
 };
 
 export default healthRoutes;

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { ModelRecord } from '../../contract/index.ts';
 import { detectFormat } from '../../contract/formats/index.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { readForm } from './multipart.ts';
+import { nameAndDescription, readForm } from './multipart.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const ModelSummary = Type.Omit(ModelRecord, ['parameters']);
@@ -38,8 +38,7 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const form = await readForm(request);
-      const name = form.fields.name?.trim();
-      if (!name) throw badRequest('NAME_REQUIRED', 'the form field name is required', 'name');
+      const { name, description } = nameAndDescription(form);
       if (form.files.length === 0) throw badRequest('NO_FILES', 'upload model.json and its weight shards', 'files');
       const format = detectFormat(form.files.map((f) => f.name));
       const main = form.files.find((f) => format.detect([f.name]))!;
@@ -49,7 +48,7 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         name,
         format: format.id,
         source: 'upload',
-        description: form.fields.description ?? '',
+        description,
         dataset: form.fields.dataset ?? null,
         files,
       });

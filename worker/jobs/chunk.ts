@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
+import { modelFormat } from '../../contract/formats/index.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
 import { workerLog } from '../log.ts';
@@ -29,6 +30,8 @@ interface Loaded {
   evaluator: Evaluator;
   modelKey: string;
   dataKey: string;
+  /** sha256 of the chosen sample indices: recorded for every surface, cached data or not. */
+  indicesHash: string;
   theta: Float32Array;
 }
 const loaded = new Map<string, Loaded>();
@@ -38,7 +41,9 @@ let directionsCache: { hash: string; x: Float32Array; y: Float32Array | null } |
 const refused = new Set<string>();
 
 async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
-  const fallback = plan.engineFallback;
+  // Only an engine that evaluates the format is a fallback: otherwise its refusal ("not a tfjs
+  // Layers model") would hide the real error of the engine the format needs.
+  const fallback = plan.engineFallback && modelFormat(plan.model.format).capabilities.engines.includes(plan.engineFallback) ? plan.engineFallback : null;
   if (!fallback || !refused.has(`${plan.engine}:${plan.model.hash}`)) {
     try {
       return await evaluatorOn(plan.engine, plan, surfaceId);
@@ -53,7 +58,7 @@ async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loade
 async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
   let entry = loaded.get(engine);
   if (!entry) {
-    entry = { evaluator: await createEvaluator(engine, engineSettings), modelKey: '', dataKey: '', theta: new Float32Array(0) };
+    entry = { evaluator: await createEvaluator(engine, engineSettings), modelKey: '', dataKey: '', indicesHash: '', theta: new Float32Array(0) };
     loaded.set(engine, entry);
   }
   const model = await artifacts.model(plan.model);
@@ -70,9 +75,9 @@ async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string)
     const { data, indices } = evaluationData(await artifacts.dataset(d), d.split, d.samples, d.sampleSeed);
     await entry.evaluator.setData(data);
     entry.dataKey = dataKey;
-    const indicesHash = createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
-    await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', indicesHash);
+    entry.indicesHash = createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
   }
+  await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', entry.indicesHash);
   return entry;
 }
 
@@ -89,7 +94,8 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
   const { surfaceId, index, iy, ix0, ix1 } = job.data;
   try {
     const current = await state.read(surfaceId);
-    if (current.cancelled) return { points: 0, cancelled: true };
+    // A failed surface (another chunk's error or time limit) needs none of its other chunks.
+    if (current.cancelled || current.status === 'failed') return { points: 0, cancelled: true };
     const plan = state.plan(current);
     if (!current.directions) throw new Error('the surface has no directions yet');
     const { hash } = current.directions;
