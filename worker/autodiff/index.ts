@@ -9,6 +9,7 @@ import { sizeOf, type Graph } from './graph.ts';
 import { appendLoss, TARGETS_INPUT } from './losses.ts';
 import { parseOnnx, shapedForwardGraph, type ForwardModel } from './model.ts';
 import { appendGradients } from './reverse.ts';
+import { toChannelsFirst } from '../numeric/channels-first.ts';
 
 export { UnsupportedOperatorError } from './rules.ts';
 
@@ -103,16 +104,6 @@ function differentiated(info: ParameterInfo, mode: GradientEngineOptions['parame
   return info.trainable && (mode === 'trainable' || info.shape.length >= 2);
 }
 
-/** Row-major [n, h, w, c] → [n, c, h, w]. */
-function toChannelsFirst(x: Float32Array, n: number, [h, w, c]: number[]): Float32Array {
-  const out = new Float32Array(x.length);
-  const plane = h! * w!;
-  for (let s = 0; s < n; s++) {
-    const base = s * plane * c!;
-    for (let p = 0; p < plane; p++) for (let k = 0; k < c!; k++) out[base + k * plane + p] = x[base + p * c! + k]!;
-  }
-  return out;
-}
 
 interface BuiltGraph {
   session: ort.InferenceSession;

@@ -7,6 +7,7 @@ import { exportLayersToOnnx, type InitializerBinding } from './export-layers.ts'
 import { initializerSlots, type ByteSlot } from './initializer-slots.ts';
 import { lossSums } from './losses.ts';
 import { stripOutputActivation } from './output-logits.ts';
+import { toChannelsFirst } from '../../numeric/channels-first.ts';
 
 const DEFAULT_BATCH_SIZE = 128;
 /**
@@ -189,16 +190,6 @@ function parametersAsInputs(bytes: Uint8Array, bindings: InitializerBinding[]): 
   return { bytes: onnx.ModelProto.encode(message).finish(), dims };
 }
 
-/** Row-major [n, h, w, c] → [n, c, h, w]. */
-function toChannelsFirst(x: Float32Array, n: number, [h, w, c]: number[]): Float32Array {
-  const out = new Float32Array(x.length);
-  const plane = h! * w!;
-  for (let s = 0; s < n; s++) {
-    const base = s * plane * c!;
-    for (let p = 0; p < plane; p++) for (let k = 0; k < c!; k++) out[base + k * plane + p] = x[base + p * c! + k]!;
-  }
-  return out;
-}
 
 /** How this engine loads each model format: ONNX as it is, a Layers model converted to an equivalent graph. */
 const LOADERS: Record<ModelFormat, (artifact: ModelArtifact) => LoadedModel> = { onnx: loadOnnx, 'tfjs-layers': loadLayers };
