@@ -53,6 +53,13 @@ export const LearningRateSchedule = Type.Union(
 );
 export type LearningRateSchedule = Static<typeof LearningRateSchedule>;
 
+export const TrainingEngine = Type.Union([Type.Literal('onnxruntime'), Type.Literal('tfjs')], {
+  description:
+    'onnxruntime (default): gradients by reverse-mode autodiff of the exported ONNX graph on onnxruntime, optimizers in TypeScript. ' +
+    'tfjs: tfjs autodiff and optimizers (the path for layers the ONNX exporter lacks). Same request + same engine → same weights',
+});
+export type TrainingEngine = Static<typeof TrainingEngine>;
+
 export const TrainingRequest = Type.Object(
   {
     architecture: ArchitectureSpec,
@@ -69,6 +76,7 @@ export const TrainingRequest = Type.Object(
       Type.Integer({ minimum: 0, maximum: 500, description: 'Store θ every k epochs (and θ at epoch 0); 0 = none. Default 1' }),
     ),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Name of the registered model' })),
+    engine: Type.Optional(TrainingEngine),
   },
   { additionalProperties: false },
 );
@@ -85,6 +93,7 @@ export interface ResolvedTrainingRequest {
   seed: number;
   checkpointEvery: number;
   name: string;
+  engine: TrainingEngine;
 }
 
 /** Fill in every default (the resolved request is what records and provenance store). */
@@ -121,6 +130,7 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
     seed,
     checkpointEvery: request.checkpointEvery ?? 1,
     name: request.name ?? `${request.architecture.id}${width === 1 ? '' : `×${width}`} on ${request.dataset.id} (seed ${seed})`,
+    engine: request.engine ?? 'onnxruntime',
   };
 }
 
@@ -128,7 +138,9 @@ export const EpochMetrics = Type.Object({
   epoch: Type.Integer({ minimum: 1, description: '1-based epoch just finished' }),
   learningRate: Type.Number(),
   loss: Type.Number({ description: 'Mean training loss over the epoch’s batches in training mode (weight decay not included)' }),
-  accuracy: Type.Number({ description: 'Training accuracy over the epoch, training mode' }),
+  accuracy: Type.Union([Type.Number(), Type.Null()], {
+    description: 'Training accuracy over the epoch, training mode; null on the onnxruntime engine (its gradient graph returns the loss, not the predictions)',
+  }),
   testLoss: Type.Number({ description: 'Mean loss on the whole test split, BN in inference mode' }),
   testAccuracy: Type.Number(),
   seconds: Type.Number(),
@@ -155,7 +167,7 @@ export const TrainingRecord = Type.Object({
   history: Type.Array(EpochMetrics),
   checkpoints: Type.Array(CheckpointInfo),
   modelId: Type.Union([Type.String(), Type.Null()], { description: 'The registered model once completed' }),
-  backend: Type.Union([Type.String(), Type.Null()], { description: 'tfjs version and backend that trained it' }),
+  backend: Type.Union([Type.String(), Type.Null()], { description: 'Engine that trained it, with its version (e.g. "onnxruntime-node 1.x autodiff, 1 thread" or "tfjs 4.22.0 wasm")' }),
   parameterCount: Type.Union([Type.Integer(), Type.Null()]),
   createdAt: Type.String(),
   startedAt: Type.Union([Type.String(), Type.Null()]),
@@ -170,7 +182,7 @@ export interface TrainingOutcome {
   files: Record<string, string>;
   history: EpochMetrics[];
   checkpoints: CheckpointInfo[];
-  /** e.g. "tfjs 4.22.0 wasm": same request + same backend → same weights. */
+  /** e.g. "onnxruntime 1.x autodiff (1 intra-op thread)" or "tfjs 4.22.0 wasm": same request + same backend → same weights. */
   backend: string;
   parameterCount: number;
   /** Whole splits, BN in inference mode (what surfaces see at θ*); finalTrain is the last epoch's when the train split is not measured. */

@@ -1,45 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { EpochMetrics, LearningRateSchedule, ResolvedOptimizer } from '../../contract/training.ts';
-import { uniformStream } from '../numeric/rng.ts';
 import { batchLosses } from '../engine/tfjs/losses.ts';
 import { saveLayersModel } from '../engine/tfjs/save-model.ts';
 import { registerWasmConv2DBackpropFilter } from '../engine/tfjs/wasm-conv-filter-grad.ts';
-import { learningRateAt } from './schedule.ts';
+import { runEpochs, type Batch, type LoopOptions, type TrainingData, type TrainingStepper } from './loop.ts';
 
-export interface TrainingData {
-  train: DatasetSplitArrays;
-  test: DatasetSplitArrays;
-  /** One sample's shape, without the batch axis. */
-  inputShape: number[];
-}
+export { TrainingCancelled, TrainingDiverged, type TrainingData } from './loop.ts';
 
-export interface TrainOptions {
-  epochs: number;
-  /** The last batch of an epoch may be short. */
-  batchSize: number;
+/** The tfjs training path: tfjs autodiff and tfjs optimizers on the model's own variables. */
+
+export interface TrainOptions extends Omit<LoopOptions, 'learningRate'> {
   optimizer: ResolvedOptimizer;
-  schedule: LearningRateSchedule;
   /** Coupled L2: wd·θ added to the gradient of every trainable weight (PyTorch weight_decay). */
   weightDecay: number;
-  /** Seeds the per-epoch Fisher–Yates shuffles (one uniformStream across epochs). */
-  shuffleSeed: number;
-  /** Store θ every k epochs, and θ before training (epoch 0); 0 = never. */
-  checkpointEvery: number;
   /** Test-split batch size for the per-epoch evaluation. Default 500. */
   evaluationBatchSize?: number;
   onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
-  /** θ flat in parameter-model order (the order of the saved weights.bin), BN statistics included. */
-  onCheckpoint?: (epoch: number, parameters: Float32Array) => void | Promise<void>;
-  /** Polled between batches; true stops training with TrainingCancelled. */
-  isCancelled?: () => boolean | Promise<boolean>;
-}
-
-export class TrainingCancelled extends Error {
-  constructor() {
-    super('training was cancelled');
-    this.name = 'TrainingCancelled';
-  }
+  schedule: LearningRateSchedule;
 }
 
 /** θ flat in parameter-model order: exactly the weights.bin a save writes (manifest order). */
@@ -64,36 +42,18 @@ function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
   else target.learningRate = rate;
 }
 
-function shuffledOrder(n: number, random: () => number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
-}
-
-function gatherBatch(split: DatasetSplitArrays, rows: ArrayLike<number>, inputShape: number[]): { x: tf.Tensor; y: tf.Tensor1D } {
-  const size = inputShape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(rows.length * size);
-  const y = new Int32Array(rows.length);
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k]!;
-    x.set(split.x.subarray(row * size, (row + 1) * size), k * size);
-    y[k] = split.y[row]!;
-  }
-  return { x: tf.tensor(x, [rows.length, ...inputShape]), y: tf.tensor1d(y, 'int32') };
+function batchTensors(batch: Batch, inputShape: number[]): { x: tf.Tensor; y: tf.Tensor1D } {
+  return { x: tf.tensor(batch.x, [batch.n, ...inputShape]), y: tf.tensor1d(batch.y, 'int32') };
 }
 
 /** Mean categorical cross-entropy and accuracy over a whole split, BN in inference mode. */
 export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitArrays, inputShape: number[], batchSize = 500): Promise<{ loss: number; accuracy: number }> {
+  const size = inputShape.reduce((a, b) => a * b, 1);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < split.n; start += batchSize) {
-    const rows = Array.from({ length: Math.min(batchSize, split.n - start) }, (_, k) => start + k);
-    const { x, y } = gatherBatch(split, rows, inputShape);
+    const end = Math.min(start + batchSize, split.n);
+    const { x, y } = batchTensors({ x: split.x.subarray(start * size, end * size), y: Int32Array.from(split.y.subarray(start, end)), n: end - start }, inputShape);
     const [batchLoss, batchCorrect] = tf.tidy(() => {
       const losses = batchLosses(model.predict(x) as tf.Tensor, y, 'categorical_crossentropy', 'softmax');
       return [losses.perSample.sum(), losses.correct!.sum()];
@@ -106,66 +66,53 @@ export async function evaluateSplit(model: tf.LayersModel, split: DatasetSplitAr
 }
 
 /**
- * Train a softmax classifier in place with categorical cross-entropy on integer labels. Each batch:
- * forward in training mode (BN batch statistics, moving statistics updated), gradients of the mean
- * batch loss w.r.t. the trainable weights (+ wd·θ), one optimizer step. Deterministic for a given
- * model init, data, options and backend. Returns the per-epoch metrics.
+ * Steps of a tfjs model in place: forward in training mode (BN batch statistics, moving statistics
+ * updated), tfjs gradients of the mean batch loss w.r.t. the trainable weights (+ wd·θ), one tfjs
+ * optimizer step. The caller disposes the returned optimizer's state with `dispose`.
  */
-export async function trainModel(model: tf.LayersModel, data: TrainingData, options: TrainOptions): Promise<EpochMetrics[]> {
+export function tfjsStepper(model: tf.LayersModel, inputShape: number[], options: Pick<TrainOptions, 'optimizer' | 'weightDecay' | 'evaluationBatchSize'>): TrainingStepper & { dispose(): void } {
   if (tf.getBackend() === 'wasm') registerWasmConv2DBackpropFilter();
   const optimizer = createOptimizer(options.optimizer);
-  const random = uniformStream(options.shuffleSeed);
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const history: EpochMetrics[] = [];
-  try {
-    if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await flatParameters(model));
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      const started = performance.now();
-      const learningRate = learningRateAt(options.optimizer.learningRate, options.schedule, epoch, options.epochs);
+  return {
+    async step(batch, learningRate) {
       setLearningRate(optimizer, learningRate);
-      const order = shuffledOrder(data.train.n, random);
-      let lossSum = 0;
-      let correct = 0;
-      for (let start = 0; start < data.train.n; start += options.batchSize) {
-        if (await options.isCancelled?.()) throw new TrainingCancelled();
-        const rows = order.subarray(start, Math.min(start + options.batchSize, data.train.n));
-        const { x, y } = gatherBatch(data.train, rows, data.inputShape);
-        const [batchLoss, batchCorrect] = tf.tidy(() => {
-          let correctInBatch: tf.Scalar | null = null;
-          const { value, grads } = tf.variableGrads(() => {
-            const output = model.apply(x, { training: true }) as tf.Tensor;
-            const losses = batchLosses(output, y, 'categorical_crossentropy', 'softmax');
-            correctInBatch = tf.keep(losses.correct!.sum() as tf.Scalar);
-            return losses.perSample.mean() as tf.Scalar;
-          }, trainable);
-          if (options.weightDecay > 0) {
-            for (const variable of trainable) grads[variable.name] = tf.add(grads[variable.name]!, tf.mul(variable, options.weightDecay));
-          }
-          optimizer.applyGradients(grads);
-          return [value, correctInBatch!];
-        });
-        lossSum += (await batchLoss!.data())[0]! * rows.length;
-        correct += (await batchCorrect!.data())[0]!;
-        tf.dispose([x, y, batchLoss!, batchCorrect!]);
-      }
-      const test = await evaluateSplit(model, data.test, data.inputShape, options.evaluationBatchSize);
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1,
-        learningRate,
-        loss: lossSum / data.train.n,
-        accuracy: correct / data.train.n,
-        testLoss: test.loss,
-        testAccuracy: test.accuracy,
-        seconds: (performance.now() - started) / 1000,
-      };
-      history.push(metrics);
-      await options.onEpoch?.(metrics);
-      if (options.checkpointEvery > 0 && ((epoch + 1) % options.checkpointEvery === 0 || epoch + 1 === options.epochs)) {
-        await options.onCheckpoint?.(epoch + 1, await flatParameters(model));
-      }
-    }
-    return history;
+      const { x, y } = batchTensors(batch, inputShape);
+      const [batchLoss, batchCorrect] = tf.tidy(() => {
+        let correctInBatch: tf.Scalar | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const output = model.apply(x, { training: true }) as tf.Tensor;
+          const losses = batchLosses(output, y, 'categorical_crossentropy', 'softmax');
+          correctInBatch = tf.keep(losses.correct!.sum() as tf.Scalar);
+          return losses.perSample.mean() as tf.Scalar;
+        }, trainable);
+        if (options.weightDecay > 0) {
+          for (const variable of trainable) grads[variable.name] = tf.add(grads[variable.name]!, tf.mul(variable, options.weightDecay));
+        }
+        optimizer.applyGradients(grads);
+        return [value, correctInBatch!];
+      });
+      const loss = (await batchLoss!.data())[0]!;
+      const correct = (await batchCorrect!.data())[0]!;
+      tf.dispose([x, y, batchLoss!, batchCorrect!]);
+      return { loss, correct };
+    },
+    evaluate: (split) => evaluateSplit(model, split, inputShape, options.evaluationBatchSize),
+    parameters: () => flatParameters(model),
+    dispose: () => optimizer.dispose(),
+  };
+}
+
+/**
+ * Train a softmax classifier in place on tfjs with categorical cross-entropy on integer labels
+ * (the epoch loop of loop.ts). Deterministic for a given model init, data, options and backend.
+ * Returns the per-epoch metrics.
+ */
+export async function trainModel(model: tf.LayersModel, data: TrainingData, options: TrainOptions): Promise<EpochMetrics[]> {
+  const stepper = tfjsStepper(model, data.inputShape, options);
+  try {
+    return await runEpochs(stepper, data, { ...options, learningRate: options.optimizer.learningRate });
   } finally {
-    optimizer.dispose();
+    stepper.dispose();
   }
 }

@@ -1,0 +1,82 @@
+import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
+import type { ResolvedOptimizer } from '../../contract/training.ts';
+import { createGradientEngine, type GradientEngine } from '../autodiff/index.ts';
+import type { Evaluator, ModelArtifact } from '../engine/evaluator.ts';
+import { onnxThreads } from '../engine/onnx/evaluator.ts';
+import { createEvaluator } from '../engine/registry.ts';
+import type { TrainingStepper } from './loop.ts';
+import { movingStatistics, updateMovingStatistics } from './moving-statistics.ts';
+import { createOptimizer } from './optimizers/index.ts';
+
+const f = Math.fround;
+
+/** The loss both engines train with: softmax cross-entropy on integer labels (from logits in the gradient engine). */
+const TRAINING_LOSS = 'categorical_crossentropy';
+
+export interface OnnxStepperOptions {
+  optimizer: ResolvedOptimizer;
+  /** Coupled L2: wd·θ added to the gradient of every trainable entry (PyTorch weight_decay), in float32 as tfjs adds it. */
+  weightDecay: number;
+  /** Rows of a full batch: the gradient graph is built for it (and once more for a short last batch). */
+  batchSize: number;
+  /** Intra-op threads of the gradient graph's session. Default onnxThreads() (env LA_ONNX_THREADS, else 1). */
+  threads?: number;
+  /** Test-split rows per forward run. Default the evaluator's. */
+  evaluationBatchSize?: number;
+}
+
+/**
+ * The onnxruntime training path: θ is a Float32Array in parameter-model order. Each step: the
+ * gradient engine (reverse-mode autodiff of the ONNX graph, BN in batch-statistics mode) gives the
+ * mean batch loss, its gradient over every trainable entry and the batch's BN mean / biased
+ * variance; wd·θ is added, the TypeScript optimizer updates the trainable entries and the moving
+ * statistics take the tfjs running update. Evaluation runs the forward engine (onnx evaluator).
+ */
+export async function createOnnxStepper(artifact: ModelArtifact, inputShape: number[], options: OnnxStepperOptions): Promise<TrainingStepper & { dispose(): Promise<void> }> {
+  let engine: GradientEngine | null = null;
+  let evaluator: Evaluator | null = null;
+  try {
+    engine = await createGradientEngine(artifact, {
+      parameters: 'trainable', batchNorm: 'batch', loss: TRAINING_LOSS, threads: options.threads ?? onnxThreads(), batchSize: options.batchSize,
+    });
+    evaluator = await createEvaluator('onnx');
+    await evaluator.load(artifact);
+  } catch (err) {
+    await engine?.dispose();
+    evaluator?.dispose();
+    throw err;
+  }
+  const gradients = engine;
+  const forward = evaluator;
+  const theta = gradients.initialParameters();
+  const mask = gradients.mask;
+  const optimizer = createOptimizer(options.optimizer, mask);
+  const statistics = movingStatistics(artifact);
+  const weightDecay = f(options.weightDecay);
+  let evaluating: DatasetSplitArrays | null = null;
+
+  return {
+    async step(batch, learningRate) {
+      await gradients.setData({ x: batch.x, inputShape, y: batch.y, n: batch.n });
+      const { loss, gradient, batchStatistics } = await gradients.lossAndGradient(theta);
+      if (weightDecay > 0) for (let i = 0; i < theta.length; i++) if (mask[i]) gradient[i] = f(gradient[i]! + f(theta[i]! * weightDecay));
+      optimizer.step(theta, gradient, learningRate);
+      if (statistics.length > 0) updateMovingStatistics(theta, batchStatistics![0]!, statistics);
+      return { loss, correct: null };
+    },
+    async evaluate(split) {
+      if (evaluating !== split) {
+        await forward.setData({ x: split.x, inputShape, y: split.y, n: split.n });
+        evaluating = split;
+      }
+      await forward.setParameters(theta);
+      const result = await forward.evaluate({ loss: TRAINING_LOSS, ...(options.evaluationBatchSize ? { batchSize: options.evaluationBatchSize } : {}) });
+      return { loss: result.loss, accuracy: result.accuracy! };
+    },
+    parameters: async () => theta.slice(),
+    async dispose() {
+      forward.dispose();
+      await gradients.dispose();
+    },
+  };
+}
