@@ -1,3 +1,18 @@
+import { absRules, signRules } from './ops/abs.ts';
+import { averagePoolRules, globalAveragePoolRules } from './ops/average-pool.ts';
+import { batchNormalizationRules } from './ops/batch-normalization.ts';
+import { clipRules } from './ops/clip.ts';
+import { concatRules } from './ops/concat.ts';
+import { convRules } from './ops/conv.ts';
+import { convTransposeRules } from './ops/conv-transpose.ts';
+import { eluRules, seluRules } from './ops/elu.ts';
+import { leakyReluRules } from './ops/leaky-relu.ts';
+import { globalMaxPoolRules, maxPoolRules } from './ops/max-pool.ts';
+import { padRules } from './ops/pad.ts';
+import { gatherElementsRules, scatterElementsRules } from './ops/scatter-elements.ts';
+import { sliceRules } from './ops/slice.ts';
+import { softsignRules } from './ops/softsign.ts';
+import { sqrtRules } from './ops/sqrt.ts';
 import { addRules } from './ops/add.ts';
 import { divRules } from './ops/div.ts';
 import { expRules } from './ops/exp.ts';
@@ -26,7 +41,27 @@ import type { OpRules } from './rules.ts';
  * differentiated parameter to the loss needs an entry here.
  */
 export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
+  ['Abs', absRules],
   ['Add', addRules],
+  ['AveragePool', averagePoolRules],
+  ['BatchNormalization', batchNormalizationRules],
+  ['Clip', clipRules],
+  ['Concat', concatRules],
+  ['Conv', convRules],
+  ['ConvTranspose', convTransposeRules],
+  ['Elu', eluRules],
+  ['GatherElements', gatherElementsRules],
+  ['GlobalAveragePool', globalAveragePoolRules],
+  ['GlobalMaxPool', globalMaxPoolRules],
+  ['LeakyRelu', leakyReluRules],
+  ['MaxPool', maxPoolRules],
+  ['Pad', padRules],
+  ['ScatterElements', scatterElementsRules],
+  ['Selu', seluRules],
+  ['Sign', signRules],
+  ['Slice', sliceRules],
+  ['Softsign', softsignRules],
+  ['Sqrt', sqrtRules],
   ['Div', divRules],
   ['Exp', expRules],
   ['Expand', expandRules],

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { appendTangents } from '../forward.ts';
 import { Graph, sizeOf, type AttributeValue, type Tensor } from '../graph.ts';
+import { RULES } from '../registry.ts';
 import { appendGradients } from '../reverse.ts';
 
 /**
@@ -17,9 +18,9 @@ import { appendGradients } from '../reverse.ts';
 export interface CheckInput {
   name: string;
   shape: number[];
-  /** Float inputs are differentiated unless `constant`; int64 inputs are always constants (axes, shapes). */
+  /** Float inputs are differentiated unless `constant`; int64 and bool inputs are always constants (axes, shapes, masks). */
   values: number[] | Float64Array;
-  dtype?: 'float32' | 'int64';
+  dtype?: 'float32' | 'int64' | 'bool';
   constant?: boolean;
 }
 
@@ -33,6 +34,8 @@ export interface OpCheck {
   /** Extra outputs the node has (e.g. MaxPool's Indices), with their shapes and types. */
   extraOutputs?: { shape: number[]; dtype: 'float32' | 'int64' }[];
   seed?: number;
+  /** BatchNormalization's mode when the operator is lowered. */
+  batchNorm?: 'moving' | 'batch';
 }
 
 export interface CheckResult {
@@ -81,10 +84,12 @@ export async function checkOp(spec: OpCheck): Promise<CheckResult> {
   const tensors: Record<string, ort.Tensor> = {};
   for (const input of spec.inputs) {
     const dtype = input.dtype ?? 'float32';
-    if (dtype === 'int64' || input.constant) {
+    if (dtype !== 'float32' || input.constant) {
       const t: Tensor = dtype === 'int64'
         ? { dtype, dims: input.shape, data: BigInt64Array.from(Array.from(input.values, (v) => BigInt(v))) }
-        : { dtype, dims: input.shape, data: Float32Array.from(input.values) };
+        : dtype === 'bool'
+          ? { dtype, dims: input.shape, data: Uint8Array.from(input.values) }
+          : { dtype, dims: input.shape, data: Float32Array.from(input.values) };
       g.constants.set(input.name, t);
     } else {
       g.inputs.push(input.name);
@@ -93,7 +98,13 @@ export async function checkOp(spec: OpCheck): Promise<CheckResult> {
     g.values.set(input.name, { shape: input.shape, dtype });
   }
   const outputs = [{ shape: spec.outputShape, dtype: 'float32' as const }, ...(spec.extraOutputs ?? [])];
-  const [y] = g.emitMulti(spec.op, spec.inputs.map((i) => i.name), spec.attributes ?? {}, outputs, 'y');
+  // Lowered operators are checked through their lowering (as the engine differentiates them).
+  const lower = RULES.get(spec.op)?.lower;
+  const node = { op: spec.op, name: 'y', inputs: spec.inputs.map((i) => i.name), outputs: ['y'], attributes: spec.attributes ?? {} };
+  g.values.set('y', outputs[0]!);
+  const [y] = lower
+    ? lower({ g, node, batchNorm: spec.batchNorm ?? 'moving' })
+    : g.emitMulti(spec.op, node.inputs, node.attributes, outputs, 'y');
   const wName = g.constant({ dtype: 'float32', dims: spec.outputShape, data: Float32Array.from(w) }, 'w');
   const loss = g.emit('ReduceSum', [g.emit('Mul', [y!, wName], {}, spec.outputShape)], { keepdims: 0 }, []);
   const gradients = appendGradients(g, loss, free.map((i) => i.name), 'test');
@@ -182,4 +193,14 @@ export async function checkOp(spec: OpCheck): Promise<CheckResult> {
 export function values(count: number, seed: number, scale = 1, offset = 0): Float64Array {
   const rnd = random(seed);
   return Float64Array.from({ length: count }, () => offset + scale * 2 * rnd());
+}
+
+/** checkOp for an elementwise unary operator on a [3, 4] tensor with float64 reference `f`. */
+export function checkUnary(op: string, f: (x: number) => number, x: Float64Array, attributes: Record<string, AttributeValue> = {}): Promise<CheckResult> {
+  return checkOp({ op, attributes, inputs: [{ name: 'x', shape: [3, 4], values: x }], outputShape: [3, 4], reference: ([a]) => a!.map(f) });
+}
+
+/** 12 values of alternating sign with |x| ≥ 0.25: finite-difference steps never cross a kink at 0. */
+export function awayFromZero(seed: number): Float64Array {
+  return values(12, seed).map((v, i) => (i % 2 ? 1 : -1) * (0.25 + Math.abs(v)));
 }

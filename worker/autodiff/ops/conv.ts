@@ -1,0 +1,117 @@
+import { intAttribute, intsAttribute, stringAttribute, type Graph, type Node } from '../graph.ts';
+import { RuleLimitation, type OpRules } from '../rules.ts';
+import { addOrNull, reduceSumKeep, reshape } from './support.ts';
+
+/**
+ * Conv (any spatial rank, groups, strides, dilations, explicit or auto pads). Input gradient:
+ * ConvTranspose with the same geometry (output_padding restores the input size of strided
+ * convolutions). Weight gradient: a Conv over the batch as channels with stride and dilation
+ * swapped, sliced to the kernel size. Bias gradient: a sum over batch and space.
+ */
+
+export interface ConvGeometry {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** [begin..., end...] */
+  pads: number[];
+  group: number;
+}
+
+export function convGeometry(node: Node, xShape: number[], wShape: number[]): ConvGeometry {
+  const spatial = xShape.length - 2;
+  const kernel = intsAttribute(node, 'kernel_shape', wShape.slice(2));
+  const strides = intsAttribute(node, 'strides', new Array(spatial).fill(1));
+  const dilations = intsAttribute(node, 'dilations', new Array(spatial).fill(1));
+  const group = intAttribute(node, 'group', 1);
+  const autoPad = stringAttribute(node, 'auto_pad', 'NOTSET');
+  let pads = intsAttribute(node, 'pads', new Array(2 * spatial).fill(0));
+  if (autoPad === 'VALID') pads = new Array(2 * spatial).fill(0);
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array(2 * spatial).fill(0);
+    for (let i = 0; i < spatial; i++) {
+      const size = xShape[i + 2]!;
+      const out = Math.ceil(size / strides[i]!);
+      const total = Math.max((out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - size, 0);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + spatial] = total - pads[i]!;
+    }
+  }
+  return { kernel, strides, dilations, pads, group };
+}
+
+function convAttributes(geo: ConvGeometry): Record<string, number[] | number> {
+  return { kernel_shape: geo.kernel, strides: geo.strides, dilations: geo.dilations, pads: geo.pads, group: geo.group };
+}
+
+/** ∂L/∂x of y = conv(x, W): the transposed convolution of dy, sized back to x. */
+export function convInputGradient(g: Graph, dy: string, w: string, xShape: number[], geo: ConvGeometry): string {
+  const yShape = g.shape(dy);
+  const spatial = xShape.length - 2;
+  const outputPadding = xShape.slice(2).map((size, i) => {
+    const produced = geo.strides[i]! * (yShape[i + 2]! - 1) + (geo.kernel[i]! - 1) * geo.dilations[i]! + 1 - geo.pads[i]! - geo.pads[i + spatial]!;
+    return size - produced;
+  });
+  if (outputPadding.some((p) => p < 0)) throw new RuleLimitation('has a geometry whose input size cannot be restored by ConvTranspose');
+  return g.emit('ConvTranspose', [dy, w], { ...convAttributes(geo), output_padding: outputPadding }, xShape);
+}
+
+/**
+ * ∂L/∂W of y = conv(x, W) ([O, C/G, k...]): correlate x with dy, batch as channels. With
+ * x → [C/G, G·N, s...] and dy → [G·O/G, N, t...] as a grouped Conv of stride = dilation and
+ * dilation = stride, the output [C/G, O, k'...] (k' ≥ k) holds the kernel's taps at its first k.
+ */
+export function convWeightGradient(g: Graph, x: string, dy: string, wShape: number[], geo: ConvGeometry): string {
+  const [n, c, ...s] = g.shape(x) as [number, number, ...number[]];
+  const [, o, ...t] = g.shape(dy) as [number, number, ...number[]];
+  const G = geo.group;
+  const cg = c / G;
+  const og = o / G;
+  const spatial = s.length;
+  const rest = (from: number) => Array.from({ length: spatial }, (_, i) => from + i);
+  const xg = reshape(g, x, [n, G, cg, ...s]);
+  const xt = g.emit('Transpose', [xg], { perm: [2, 1, 0, ...rest(3)] }, [cg, G, n, ...s]);
+  const xb = reshape(g, xt, [cg, G * n, ...s]);
+  const dg = reshape(g, dy, [n, G, og, ...t]);
+  const dt = g.emit('Transpose', [dg], { perm: [1, 2, 0, ...rest(3)] }, [G, og, n, ...t]);
+  const db = reshape(g, dt, [G * og, n, ...t]);
+  const full = s.map((size, i) => Math.floor((size + geo.pads[i]! + geo.pads[i + spatial]! - ((t[i]! - 1) * geo.strides[i]! + 1)) / geo.dilations[i]!) + 1);
+  const corr = g.emit('Conv', [xb, db], { kernel_shape: t, strides: geo.dilations, dilations: geo.strides, pads: geo.pads, group: G }, [cg, o, ...full]);
+  const k = wShape.slice(2);
+  let taps = corr;
+  if (full.some((f, i) => f !== k[i])) {
+    taps = g.emit('Slice', [corr, g.ints(new Array(spatial).fill(0)), g.ints(k), g.ints(rest(2))], {}, [cg, o, ...k]);
+  }
+  return g.emit('Transpose', [taps], { perm: [1, 0, ...rest(2)] }, wShape);
+}
+
+export const convRules: OpRules = {
+  vjp({ g, node, dy, needs }) {
+    const [x, w, b] = node.inputs as [string, string, string | undefined];
+    const geo = convGeometry(node, g.shape(x), g.shape(w));
+    const d = dy[0]!;
+    const spatialAxes = g.shape(d).map((_, i) => i).filter((i) => i !== 1);
+    return [
+      needs[0] ? convInputGradient(g, d, w, g.shape(x), geo) : null,
+      needs[1] ? convWeightGradient(g, x, d, g.shape(w), geo) : null,
+      b && needs[2] ? reshape(g, reduceSumKeep(g, d, spatialAxes), g.shape(b)) : null,
+    ];
+  },
+  jvp({ g, node, dx }) {
+    const [x, w] = node.inputs as [string, string];
+    const geo = convGeometry(node, g.shape(x), g.shape(w));
+    const attributes = convAttributes(geo);
+    const y = g.shape(node.outputs[0]!);
+    const [tx, tw, tb] = dx;
+    const fromInput = tx ? g.emit('Conv', [tx, w], attributes, y) : null;
+    // The bias tangent rides along with the weight term when there is one.
+    const fromWeight = tw ? g.emit('Conv', tb ? [x, tw, tb] : [x, tw], attributes, y) : null;
+    let total = addOrNull(g, fromInput, fromWeight)!;
+    if (tb && !tw) {
+      const bias = reshape(g, tb, [y[1]!, ...y.slice(2).map(() => 1)]);
+      total = total ? g.emit('Add', [total, bias], {}, y) : g.emit('Expand', [bias, g.ints(y)], {}, y);
+    }
+    return [total];
+  },
+};
