@@ -1,9 +1,9 @@
 import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { ResolvedOptimizer } from '../../contract/training.ts';
-import { createGradientEngine, type GradientEngine } from '../autodiff/index.ts';
 import type { Evaluator, ModelArtifact } from '../engine/evaluator.ts';
 import { onnxThreads } from '../engine/onnx/evaluator.ts';
 import { createEvaluator } from '../engine/registry.ts';
+import { TrainingGradients } from './gradient-session.ts';
 import type { TrainingStepper } from './loop.ts';
 import { movingStatistics, updateMovingStatistics } from './moving-statistics.ts';
 import { createOptimizer } from './optimizers/index.ts';
@@ -17,8 +17,6 @@ export interface OnnxStepperOptions {
   optimizer: ResolvedOptimizer;
   /** Coupled L2: wd·θ added to the gradient of every trainable entry (PyTorch weight_decay), in float32 as tfjs adds it. */
   weightDecay: number;
-  /** Rows of a full batch: the gradient graph is built for it (and once more for a short last batch). */
-  batchSize: number;
   /** Intra-op threads of the gradient graph's session. Default onnxThreads() (env LA_ONNX_THREADS, else 1). */
   threads?: number;
   /** Test-split rows per forward run. Default the evaluator's. */
@@ -27,26 +25,22 @@ export interface OnnxStepperOptions {
 
 /**
  * The onnxruntime training path: θ is a Float32Array in parameter-model order. Each step: the
- * gradient engine (reverse-mode autodiff of the ONNX graph, BN in batch-statistics mode) gives the
+ * autodiff module's loss+gradient graph (gradient-session.ts; BN in batch-statistics mode) gives the
  * mean batch loss, its gradient over every trainable entry and the batch's BN mean / biased
  * variance; wd·θ is added, the TypeScript optimizer updates the trainable entries and the moving
  * statistics take the tfjs running update. Evaluation runs the forward engine (onnx evaluator).
  */
 export async function createOnnxStepper(artifact: ModelArtifact, inputShape: number[], options: OnnxStepperOptions): Promise<TrainingStepper & { dispose(): Promise<void> }> {
-  let engine: GradientEngine | null = null;
+  const gradients = new TrainingGradients(artifact, inputShape, options.threads ?? onnxThreads());
   let evaluator: Evaluator | null = null;
   try {
-    engine = await createGradientEngine(artifact, {
-      parameters: 'trainable', batchNorm: 'batch', loss: TRAINING_LOSS, threads: options.threads ?? onnxThreads(), batchSize: options.batchSize,
-    });
     evaluator = await createEvaluator('onnx');
     await evaluator.load(artifact);
   } catch (err) {
-    await engine?.dispose();
+    await gradients.dispose();
     evaluator?.dispose();
     throw err;
   }
-  const gradients = engine;
   const forward = evaluator;
   const theta = gradients.initialParameters();
   const mask = gradients.mask;
@@ -57,11 +51,10 @@ export async function createOnnxStepper(artifact: ModelArtifact, inputShape: num
 
   return {
     async step(batch, learningRate) {
-      await gradients.setData({ x: batch.x, inputShape, y: batch.y, n: batch.n });
-      const { loss, gradient, batchStatistics } = await gradients.lossAndGradient(theta);
+      const { loss, gradient, statistics: batchStatistics } = await gradients.step(theta, batch.x, batch.y, batch.n);
       if (weightDecay > 0) for (let i = 0; i < theta.length; i++) if (mask[i]) gradient[i] = f(gradient[i]! + f(theta[i]! * weightDecay));
       optimizer.step(theta, gradient, learningRate);
-      if (statistics.length > 0) updateMovingStatistics(theta, batchStatistics![0]!, statistics);
+      if (statistics.length > 0) updateMovingStatistics(theta, batchStatistics, statistics);
       return { loss, correct: null };
     },
     async evaluate(split) {

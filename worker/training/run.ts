@@ -38,7 +38,7 @@ export const TRAINING_ENGINES: Record<TrainingEngine, EngineFactory> = {
   async onnxruntime(model, request, inputShape, threads = onnxThreads()) {
     const artifact = layersModelArtifact(await saveLayersModel(model), 'training');
     const stepper = await createOnnxStepper(artifact, inputShape, {
-      optimizer: request.optimizer, weightDecay: request.weightDecay, batchSize: request.batchSize, threads,
+      optimizer: request.optimizer, weightDecay: request.weightDecay, threads,
     });
     const backend = `onnxruntime-node ${ort.env.versions.common} autodiff (${threads} intra-op thread${threads === 1 ? '' : 's'})`;
     return { stepper, backend, dispose: () => stepper.dispose() };
