@@ -60,7 +60,9 @@ export async function runTraining(request: ResolvedTrainingRequest, dataset: Dat
     throw new ContractError('dataset.id', `${request.dataset.id} is a ${dataset.task} set; zoo models are softmax classifiers`);
   }
   const started = performance.now();
-  const model = buildArchitecture(request.architecture, { inputShape: dataset.inputShape, classes: dataset.classes, seed: request.seed });
+  // The resolved request always states a width; width 1 is the default every family accepts (DenseNet has none).
+  const { id, width } = request.architecture;
+  const model = buildArchitecture(width === 1 ? { id } : { id, width }, { inputShape: dataset.inputShape, classes: dataset.classes, seed: request.seed });
   let session: EngineSession | null = null;
   try {
     session = await TRAINING_ENGINES[request.engine](model, request, dataset.inputShape, hooks.threads);
