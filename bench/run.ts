@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
 import { benchHessian, type HessianBenchRow } from './hessian.ts';
+import { benchTraining, printTrainingTable, type TrainingBenchEngine, type TrainingBenchRow } from './training.ts';
 import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
 
 /**
@@ -19,6 +20,9 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * --soak-engine onnx-initializers (a fresh session per evaluation: the churn that could leak),
  * --hessian zoo-resnet20-mnist,zoo-resnet56-mnist,zoo-resnet56-noshort-mnist (fixture models whose
  * gradient pass and Hessian point at θ* are timed, as comparisons run them; none = skip).
+ * --training 1,0.25 (zoo ResNet-20 widths whose training throughput is measured, MNIST shape, batch
+ * 128: onnxruntime autodiff at 1 and 2 threads and tfjs; none = skip, the default),
+ * --training-steps 4 (timed steps per onnxruntime run; tfjs runs half as many).
  * --workloads none runs only the soak.
  */
 
@@ -33,6 +37,8 @@ const { values: flags } = parseArgs({
     'soak-workload': { type: 'string', default: 'W3' },
     'soak-engine': { type: 'string', default: 'onnx-initializers' },
     hessian: { type: 'string', default: 'zoo-resnet20-mnist,zoo-resnet56-mnist,zoo-resnet56-noshort-mnist' },
+    training: { type: 'string', default: 'none' },
+    'training-steps': { type: 'string', default: '4' },
   },
 });
 
@@ -202,7 +208,16 @@ for (const model of flags.hessian === 'none' ? [] : flags.hessian.split(',')) {
   );
 }
 
-const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, hessian: hessianRows };
+const trainingRows: TrainingBenchRow[] = [];
+for (const width of flags.training === 'none' ? [] : flags.training.split(',').map(Number)) {
+  for (const engine of ['onnx1', 'onnx2', 'tfjs'] as TrainingBenchEngine[]) {
+    const steps = Number(flags['training-steps']);
+    trainingRows.push(await benchTraining(width, engine, engine === 'tfjs' ? Math.max(1, Math.floor(steps / 2)) : steps));
+  }
+}
+if (trainingRows.length > 0) printTrainingTable(trainingRows);
+
+const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, hessian: hessianRows, training: trainingRows };
 const file = `${resultsDir}/bench-${startedAt.replace(/[:.]/g, '-')}.json`;
 await writeFile(file, JSON.stringify(report, null, 2));
 await writeFile(`${resultsDir}/latest.json`, JSON.stringify(report, null, 2));
