@@ -171,6 +171,8 @@ export async function shapedForwardGraph(
     g.constants.set(name, t);
     g.values.set(name, { shape: t.dims, dtype: t.dtype });
   };
+  const uses = new Map<string, number>([[model.output, 1]]);
+  for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
   const rename = new Map<string, string>();
   const renamed = (name: string) => rename.get(name) ?? name;
   for (const n of nodes) {
@@ -186,7 +188,7 @@ export async function shapedForwardGraph(
     if (rules?.lower) {
       let replacement: string[];
       try {
-        replacement = rules.lower({ g, node: current, batchNorm });
+        replacement = rules.lower({ g, node: current, batchNorm, uses: (value) => uses.get(value) ?? 0 });
       } catch (err) {
         if (err instanceof RuleLimitation) throw new UnsupportedOperatorError(field, n.op, n.name, err.message);
         throw err;

@@ -1,4 +1,15 @@
 import { absRules, signRules } from './ops/abs.ts';
+import { castRules } from './ops/cast.ts';
+import { erfRules } from './ops/erf.ts';
+import { gatherRules } from './ops/gather.ts';
+import { hardSigmoidRules, hardSwishRules } from './ops/hard-sigmoid.ts';
+import { maxRules } from './ops/max.ts';
+import { instanceNormalizationRules, layerNormalizationRules } from './ops/normalization.ts';
+import { pReluRules } from './ops/p-relu.ts';
+import { logRules, powRules, reciprocalRules } from './ops/pow.ts';
+import { resizeRules } from './ops/resize.ts';
+import { splitRules } from './ops/split.ts';
+import { meanRules, sumRules } from './ops/sum.ts';
 import { averagePoolRules, globalAveragePoolRules } from './ops/average-pool.ts';
 import { batchNormalizationRules } from './ops/batch-normalization.ts';
 import { clipRules } from './ops/clip.ts';
@@ -45,44 +56,62 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
   ['Add', addRules],
   ['AveragePool', averagePoolRules],
   ['BatchNormalization', batchNormalizationRules],
+  ['Cast', castRules],
   ['Clip', clipRules],
   ['Concat', concatRules],
   ['Conv', convRules],
   ['ConvTranspose', convTransposeRules],
-  ['Elu', eluRules],
-  ['GatherElements', gatherElementsRules],
-  ['GlobalAveragePool', globalAveragePoolRules],
-  ['GlobalMaxPool', globalMaxPoolRules],
-  ['LeakyRelu', leakyReluRules],
-  ['MaxPool', maxPoolRules],
-  ['Pad', padRules],
-  ['ScatterElements', scatterElementsRules],
-  ['Selu', seluRules],
-  ['Sign', signRules],
-  ['Slice', sliceRules],
-  ['Softsign', softsignRules],
-  ['Sqrt', sqrtRules],
   ['Div', divRules],
+  ['Elu', eluRules],
+  ['Erf', erfRules],
   ['Exp', expRules],
   ['Expand', expandRules],
   ['Flatten', reshapeRules],
+  ['Gather', gatherRules],
+  ['GatherElements', gatherElementsRules],
   ['Gemm', gemmRules],
+  ['GlobalAveragePool', globalAveragePoolRules],
+  ['GlobalMaxPool', globalMaxPoolRules],
+  ['HardSigmoid', hardSigmoidRules],
+  ['HardSwish', hardSwishRules],
   ['Identity', identityRules],
+  ['InstanceNormalization', instanceNormalizationRules],
+  ['LayerNormalization', layerNormalizationRules],
+  ['LeakyRelu', leakyReluRules],
+  ['Log', logRules],
   ['LogSoftmax', logSoftmaxRules],
   ['MatMul', matMulRules],
+  ['Max', maxRules],
+  ['MaxPool', maxPoolRules],
+  ['Mean', meanRules],
+  ['Min', maxRules],
   ['Mul', mulRules],
   ['Neg', negRules],
+  ['PRelu', pReluRules],
+  ['Pad', padRules],
+  ['Pow', powRules],
+  ['Reciprocal', reciprocalRules],
   ['ReduceMean', reduceMeanRules],
   ['ReduceSum', reduceSumRules],
   ['Relu', reluRules],
   ['Reshape', reshapeRules],
+  ['Resize', resizeRules],
+  ['ScatterElements', scatterElementsRules],
+  ['Selu', seluRules],
   ['Sigmoid', sigmoidRules],
+  ['Sign', signRules],
+  ['Slice', sliceRules],
   ['Softmax', softmaxRules],
   ['Softplus', softplusRules],
+  ['Softsign', softsignRules],
+  ['Split', splitRules],
+  ['Sqrt', sqrtRules],
   ['Squeeze', reshapeRules],
   ['Sub', subRules],
+  ['Sum', sumRules],
   ['Tanh', tanhRules],
   ['Transpose', transposeRules],
   ['Unsqueeze', reshapeRules],
+  ['Upsample', resizeRules],
   ['Where', whereRules],
 ]);

@@ -28,6 +28,8 @@ export interface LowerContext {
   node: Node;
   /** BatchNormalization: moving statistics (inference) or the batch's own (training). */
   batchNorm: 'moving' | 'batch';
+  /** How many nodes (and graph outputs) read a value of the forward graph. */
+  uses(value: string): number;
 }
 
 export interface OpRules {

@@ -1,6 +1,6 @@
-import { floatAttribute, sizeOf } from '../graph.ts';
+import { floatAttribute, sizeOf, type Graph, type Node } from '../graph.ts';
 import type { OpRules } from '../rules.ts';
-import { add, div, mul, reduceSumKeep, reshape, sub } from './support.ts';
+import { add, div, mul, neg, reduceSumKeep, reshape, sub } from './support.ts';
 
 /**
  * BatchNormalization, lowered to elementary per-channel operators so that its derivatives follow
@@ -8,8 +8,24 @@ import { add, div, mul, reduceSumKeep, reshape, sub } from './support.ts';
  * s = γ / √(σ² + ε). Batch statistics (training): μ_B and the biased σ²_B over batch and space,
  * y = (x − μ_B) / √(σ²_B + ε) · γ + β; μ_B and σ²_B are recorded for the caller's running update.
  */
+/**
+ * Conv → BN (moving statistics) with nothing else reading the conv output: one Conv with
+ * W' = W·s (per output channel) and b' = (b − μ)·s + β, as onnxruntime folds constant BN. The
+ * parameters stay graph inputs; the derivatives through W' = W·s follow from Mul's rules, and the
+ * activation-sized scale and shift passes disappear from the forward and backward graphs.
+ */
+function foldIntoConv(g: Graph, conv: Node, scale: string, beta: string, mean: string): string {
+  const [x, w, b] = conv.inputs as [string, string, string | undefined];
+  const wShape = g.shape(w);
+  const folded = mul(g, w, reshape(g, scale, [wShape[0]!, ...wShape.slice(1).map(() => 1)]));
+  const centered = b ? sub(g, b, mean) : neg(g, mean);
+  const bias = add(g, mul(g, centered, scale), beta);
+  g.nodes.splice(g.nodes.indexOf(conv), 1);
+  return g.emit('Conv', [x, folded, bias], conv.attributes, g.shape(conv.outputs[0]!));
+}
+
 export const batchNormalizationRules: OpRules = {
-  lower({ g, node, batchNorm }) {
+  lower({ g, node, batchNorm, uses }) {
     const [x, gamma, beta, mean, variance] = node.inputs as [string, string, string, string, string];
     const shape = g.shape(x);
     const channels = shape[1]!;
@@ -18,6 +34,8 @@ export const batchNormalizationRules: OpRules = {
     const sqrt = (v: string) => g.emit('Sqrt', [v], {}, g.shape(v));
     if (batchNorm === 'moving') {
       const scale = div(g, gamma, sqrt(add(g, variance, epsilon)));
+      const conv = [...g.nodes].reverse().find((n) => n.outputs[0] === x);
+      if (conv?.op === 'Conv' && uses(x) === 1) return [foldIntoConv(g, conv, scale, beta, mean)];
       const shift = sub(g, beta, mul(g, mean, scale));
       return [add(g, mul(g, x, reshape(g, scale, perChannel)), reshape(g, shift, perChannel))];
     }

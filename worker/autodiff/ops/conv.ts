@@ -86,6 +86,47 @@ export function convWeightGradient(g: Graph, x: string, dy: string, wShape: numb
   return g.emit('Transpose', [taps], { perm: [1, 0, ...rest(2)] }, wShape);
 }
 
+/**
+ * ∂L/∂W for group = 1 as batched GEMMs: per kernel tap, the input's patch (a strided Slice of
+ * the padded input, [N, C, P]) times dy [N, P, O], summed over the batch.
+ * onnxruntime runs this several times faster than the batch-as-channels Conv, whose 3×3 output
+ * makes a skinny GEMM (measured on ResNet-20's 16-channel 32×32 layers).
+ */
+export function convWeightGradientByPatches(g: Graph, x: string, dy: string, wShape: number[], geo: ConvGeometry): string {
+  const [n, c, ...s] = g.shape(x) as [number, number, ...number[]];
+  const [, o, ...t] = g.shape(dy) as [number, number, ...number[]];
+  const spatial = s.length;
+  const axes = Array.from({ length: spatial }, (_, i) => i + 2);
+  const padded = geo.pads.some((p) => p !== 0)
+    ? g.emit('Pad', [x, g.ints([0, 0, ...geo.pads.slice(0, spatial), 0, 0, ...geo.pads.slice(spatial)])], { mode: 'constant' }, [n, c, ...s.map((d, i) => d + geo.pads[i]! + geo.pads[i + spatial]!)])
+    : x;
+  const k = wShape.slice(2);
+  const taps = k.reduce((a, b) => a * b, 1);
+  const positions = t.reduce((a, b) => a * b, 1);
+  const patches: string[] = [];
+  for (let tap = 0; tap < taps; tap++) {
+    let rest = tap;
+    const offset = new Array<number>(spatial);
+    for (let i = spatial - 1; i >= 0; i--) {
+      offset[i] = (rest % k[i]!) * geo.dilations[i]!;
+      rest = Math.floor(rest / k[i]!);
+    }
+    const starts = offset;
+    const ends = offset.map((b, i) => b + (t[i]! - 1) * geo.strides[i]! + 1);
+    patches.push(g.emit('Slice', [padded, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(geo.strides)], {}, [n, c, ...t]));
+  }
+  // One batched GEMM per tap ([N, C, P] × [N, P, O], summed over N): no taps·|x|-sized concatenation.
+  const dyT = g.emit('Transpose', [reshape(g, dy, [n, o, positions])], { perm: [0, 2, 1] }, [n, positions, o]);
+  const perTap = patches.map((patch) => {
+    const product = g.emit('MatMul', [reshape(g, patch, [n, c, positions]), dyT], {}, [n, c, o]);
+    return g.emit('ReduceSum', [product, g.ints([0])], { keepdims: 1 }, [1, c, o]);
+  });
+  const summed = perTap.length === 1 ? perTap[0]! : g.emit('Concat', perTap, { axis: 0 }, [taps, c, o]);
+  // [taps, C, O] → [O, C, taps] → W's shape.
+  const ordered = g.emit('Transpose', [reshape(g, summed, [taps, c, o])], { perm: [2, 1, 0] }, [o, c, taps]);
+  return reshape(g, ordered, wShape);
+}
+
 export const convRules: OpRules = {
   vjp({ g, node, dy, needs }) {
     const [x, w, b] = node.inputs as [string, string, string | undefined];
@@ -94,7 +135,7 @@ export const convRules: OpRules = {
     const spatialAxes = g.shape(d).map((_, i) => i).filter((i) => i !== 1);
     return [
       needs[0] ? convInputGradient(g, d, w, g.shape(x), geo) : null,
-      needs[1] ? convWeightGradient(g, x, d, g.shape(w), geo) : null,
+      needs[1] ? (geo.group === 1 ? convWeightGradientByPatches : convWeightGradient)(g, x, d, g.shape(w), geo) : null,
       b && needs[2] ? reshape(g, reduceSumKeep(g, d, spatialAxes), g.shape(b)) : null,
     ];
   },

@@ -103,7 +103,7 @@ export async function checkOp(spec: OpCheck): Promise<CheckResult> {
   const node = { op: spec.op, name: 'y', inputs: spec.inputs.map((i) => i.name), outputs: ['y'], attributes: spec.attributes ?? {} };
   g.values.set('y', outputs[0]!);
   const [y] = lower
-    ? lower({ g, node, batchNorm: spec.batchNorm ?? 'moving' })
+    ? lower({ g, node, batchNorm: spec.batchNorm ?? 'moving', uses: () => 1 })
     : g.emitMulti(spec.op, node.inputs, node.attributes, outputs, 'y');
   const wName = g.constant({ dtype: 'float32', dims: spec.outputShape, data: Float32Array.from(w) }, 'w');
   const loss = g.emit('ReduceSum', [g.emit('Mul', [y!, wName], {}, spec.outputShape)], { keepdims: 0 }, []);
