@@ -1,5 +1,7 @@
 import * as tf from '../worker/engine/tfjs/tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { DatasetSplitArrays } from '../contract/dataset-codec.ts';
+import { ContractError } from '../contract/errors.ts';
 import { resolveTrainingRequest, type ResolvedOptimizer, type TrainingRequest } from '../contract/training.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { initTfjs } from '../worker/engine/tfjs/backend.ts';
@@ -145,4 +147,59 @@ describe('onnxruntime training engine', () => {
     expect(diverged.message).toContain(`${epochs.length} epoch`);
     expect(Number.isFinite(diverged.loss)).toBe(false);
   }, 120_000);
+});
+
+describe('segmentation training', () => {
+  const unetRequest: TrainingRequest = {
+    architecture: { id: 'unet', skips: 'concat', depth: 2, width: 0.25 },
+    dataset: { id: 'shapes' },
+    epochs: 2,
+    batchSize: 32,
+    optimizer: { name: 'adam', learningRate: 0.01 },
+    checkpointEvery: 1,
+  };
+
+  it('a U-Net defaults to the tfjs engine; onnxruntime (no per-pixel autodiff loss) is refused naming `engine`', async () => {
+    expect(resolveTrainingRequest(unetRequest).engine).toBe('tfjs');
+    expect(resolveTrainingRequest({ ...mlpRequest }).engine).toBe('onnxruntime');
+    const refused = (() => {
+      try {
+        return resolveTrainingRequest({ ...unetRequest, engine: 'onnxruntime' });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).toBeInstanceOf(ContractError);
+    expect((refused as ContractError).field).toBe('engine');
+    // A request resolved elsewhere (scripts) meets the same refusal in the engine table.
+    const shapes = builtinDataset('shapes');
+    const forced = { ...resolveTrainingRequest(unetRequest), engine: 'onnxruntime' as const };
+    const failure = await runTraining(forced, shapes).then(() => null, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(ContractError);
+    expect((failure as ContractError).field).toBe('engine');
+  });
+
+  it('trains a U-Net on tfjs with the per-pixel loss from logits: loss falls, IoU in [0, 1], the checkpoints are the weights file', async () => {
+    const shapes = builtinDataset('shapes');
+    const head = (split: DatasetSplitArrays, n: number): DatasetSplitArrays => ({
+      x: split.x.slice(0, (n * split.x.length) / split.n), y: split.y.slice(0, (n * split.y.length) / split.n), n,
+    });
+    const dataset = { ...shapes, train: head(shapes.train, 192), test: head(shapes.test, 64) };
+    const checkpoints: Float32Array[] = [];
+    const run = await runTraining(resolveTrainingRequest(unetRequest), dataset, { onCheckpoint: (_epoch, parameters) => void checkpoints.push(parameters) });
+    expect(run.backend).toMatch(/^tfjs /);
+    expect(run.history).toHaveLength(2);
+    for (const m of run.history) {
+      expect(m.accuracy).toBeGreaterThanOrEqual(0);
+      expect(m.accuracy).toBeLessThanOrEqual(1);
+      expect(m.testAccuracy).toBeGreaterThanOrEqual(0);
+      expect(m.testAccuracy).toBeLessThanOrEqual(1);
+    }
+    expect(run.history[1]!.loss).toBeLessThan(run.history[0]!.loss);
+    expect(checkpoints).toHaveLength(3);
+    const weights = run.files['weights.bin'];
+    expect(weights.byteLength).toBe(4 * run.parameterCount);
+    expect(Buffer.from(weights).equals(Buffer.from(checkpoints[2]!.buffer, checkpoints[2]!.byteOffset, checkpoints[2]!.byteLength))).toBe(true);
+    expect(Buffer.from(weights).equals(Buffer.from(checkpoints[0]!.buffer, checkpoints[0]!.byteOffset, checkpoints[0]!.byteLength))).toBe(false);
+  }, 300_000);
 });
