@@ -38,7 +38,8 @@ function optimizerFor(architecture: (typeof ARCHITECTURES)[number]): TrainingReq
 describe('every zoo architecture trains on the onnxruntime engine', () => {
   const mnist = builtinDataset('mnist');
   const images = { ...mnist, train: digits(mnist.train, 96), test: digits(mnist.test, 32) };
-  for (const architecture of ARCHITECTURES) {
+  // Segmentation nets train on tfjs (the autodiff losses have no per-pixel loss yet): test/training-engine.test.ts.
+  for (const architecture of ARCHITECTURES.filter((a) => a.task === 'classification')) {
     it(`${architecture.id}: the training loss falls over three short epochs`, async () => {
       const image = architecture.input === 'image';
       const request = resolveTrainingRequest({

@@ -71,7 +71,9 @@ export async function runTraining(request: ResolvedTrainingRequest, dataset: Dat
   }
   checkArchitectureTask(request.architecture, { id: request.dataset.id, task: dataset.task });
   const started = performance.now();
-  const model = buildArchitecture(request.architecture, { inputShape: dataset.inputShape, classes: dataset.classes, seed: request.seed });
+  // The resolved request always states a width; width 1 is the default every family accepts (DenseNet has none). U-Net options stay.
+  const { width, ...spec } = request.architecture;
+  const model = buildArchitecture(width === 1 ? spec : { ...spec, width }, { inputShape: dataset.inputShape, classes: dataset.classes, seed: request.seed });
   let session: EngineSession | null = null;
   try {
     const objective = trainingObjective(dataset);
