@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
 import type { GradientDoneMessage, GradientStartMessage } from './gradient-worker.ts';
 import { benchHessian, type HessianBenchRow } from './hessian.ts';
+import { benchTraining, printTrainingTable, type TrainingBenchEngine, type TrainingBenchRow } from './training.ts';
 import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
 
 /**
@@ -23,7 +24,10 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * --gradient-samples 64,1000 (W1 samples for the gradient/H·v rows; none = skip), --gradient-threads 1,2
  * (onnxruntime threads of the exact engine; tfjs-wasm runs single-threaded), --gradient-engines autodiff,tfjs,
  * --hessian-map 5 (points per axis of a W1 Hessian map on 64 samples with the exact engine and the
- * largest --gradient-threads; 0 = skip).
+ * largest --gradient-threads; 0 = skip),
+ * --training 1,0.25 (zoo ResNet-20 widths whose training throughput is measured, MNIST shape, batch
+ * 128: onnxruntime autodiff at 1 and 2 threads and tfjs; none = skip, the default),
+ * --training-steps 4 (timed steps per onnxruntime run; tfjs runs half as many).
  * --workloads none runs only the soak.
  */
 
@@ -42,6 +46,8 @@ const { values: flags } = parseArgs({
     'gradient-threads': { type: 'string', default: '1,2' },
     'gradient-engines': { type: 'string', default: 'autodiff,tfjs' },
     'hessian-map': { type: 'string', default: '5' },
+    training: { type: 'string', default: 'none' },
+    'training-steps': { type: 'string', default: '4' },
   },
 });
 
@@ -258,7 +264,16 @@ for (const model of flags.hessian === 'none' ? [] : flags.hessian.split(',')) {
   );
 }
 
-const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows };
+const trainingRows: TrainingBenchRow[] = [];
+for (const width of flags.training === 'none' ? [] : flags.training.split(',').map(Number)) {
+  for (const engine of ['onnx1', 'onnx2', 'tfjs'] as TrainingBenchEngine[]) {
+    const steps = Number(flags['training-steps']);
+    trainingRows.push(await benchTraining(width, engine, engine === 'tfjs' ? Math.max(1, Math.floor(steps / 2)) : steps));
+  }
+}
+if (trainingRows.length > 0) printTrainingTable(trainingRows);
+
+const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, training: trainingRows };
 const file = `${resultsDir}/bench-${startedAt.replace(/[:.]/g, '-')}.json`;
 await writeFile(file, JSON.stringify(report, null, 2));
 await writeFile(`${resultsDir}/latest.json`, JSON.stringify(report, null, 2));

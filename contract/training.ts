@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ArchitectureSpec, architectureLabel, resolveArchitectureSpec } from './architectures.ts';
+import { ArchitectureSpec, architectureById, architectureLabel, resolveArchitectureSpec } from './architectures.ts';
 import { ContractError } from './errors.ts';
 
 /**
@@ -53,6 +53,13 @@ export const LearningRateSchedule = Type.Union(
 );
 export type LearningRateSchedule = Static<typeof LearningRateSchedule>;
 
+export const TrainingEngine = Type.Union([Type.Literal('onnxruntime'), Type.Literal('tfjs')], {
+  description:
+    'onnxruntime (default for classifiers): gradients by reverse-mode autodiff of the exported ONNX graph on onnxruntime, optimizers in TypeScript; classifiers only. ' +
+    'tfjs (default for segmentation nets): tfjs autodiff and optimizers (the path for layers the ONNX exporter lacks and for per-pixel losses). Same request + same engine → same weights',
+});
+export type TrainingEngine = Static<typeof TrainingEngine>;
+
 export const TrainingRequest = Type.Object(
   {
     architecture: ArchitectureSpec,
@@ -69,6 +76,7 @@ export const TrainingRequest = Type.Object(
       Type.Integer({ minimum: 0, maximum: 500, description: 'Store θ every k epochs (and θ at epoch 0); 0 = none. Default 1' }),
     ),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Name of the registered model' })),
+    engine: Type.Optional(TrainingEngine),
   },
   { additionalProperties: false },
 );
@@ -86,6 +94,7 @@ export interface ResolvedTrainingRequest {
   seed: number;
   checkpointEvery: number;
   name: string;
+  engine: TrainingEngine;
 }
 
 /** Fill in every default (the resolved request is what records and provenance store). */
@@ -110,6 +119,12 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
     throw new ContractError('schedule.milestones', `every milestone must be below epochs (${request.epochs})`);
   }
   const architecture = resolveArchitectureSpec(request.architecture);
+  // The autodiff losses are per-sample (no per-pixel loss yet): segmentation nets train on tfjs.
+  const segmentation = architectureById(architecture.id).info.task === 'segmentation';
+  if (segmentation && request.engine === 'onnxruntime') {
+    throw new ContractError('engine', `${architecture.id} is a segmentation net: the onnxruntime engine has no per-pixel loss yet; use engine "tfjs" (the default for it)`);
+  }
+  const engine = request.engine ?? (segmentation ? 'tfjs' : 'onnxruntime');
   const seed = request.seed ?? 0;
   return {
     architecture,
@@ -122,6 +137,7 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
     seed,
     checkpointEvery: request.checkpointEvery ?? 1,
     name: request.name ?? `${architectureLabel(architecture)} on ${request.dataset.id} (seed ${seed})`,
+    engine,
   };
 }
 
@@ -129,7 +145,9 @@ export const EpochMetrics = Type.Object({
   epoch: Type.Integer({ minimum: 1, description: '1-based epoch just finished' }),
   learningRate: Type.Number(),
   loss: Type.Number({ description: 'Mean training loss over the epoch’s batches in training mode (weight decay not included)' }),
-  accuracy: Type.Number({ description: 'Training accuracy over the epoch, training mode' }),
+  accuracy: Type.Union([Type.Number(), Type.Null()], {
+    description: 'Training accuracy over the epoch, training mode; null on the onnxruntime engine (its gradient graph returns the loss, not the predictions)',
+  }),
   testLoss: Type.Number({ description: 'Mean loss on the whole test split, BN in inference mode' }),
   testAccuracy: Type.Number(),
   seconds: Type.Number(),
@@ -156,7 +174,7 @@ export const TrainingRecord = Type.Object({
   history: Type.Array(EpochMetrics),
   checkpoints: Type.Array(CheckpointInfo),
   modelId: Type.Union([Type.String(), Type.Null()], { description: 'The registered model once completed' }),
-  backend: Type.Union([Type.String(), Type.Null()], { description: 'tfjs version and backend that trained it' }),
+  backend: Type.Union([Type.String(), Type.Null()], { description: 'Engine that trained it, with its version (e.g. "onnxruntime-node 1.x autodiff, 1 thread" or "tfjs 4.22.0 wasm")' }),
   parameterCount: Type.Union([Type.Integer(), Type.Null()]),
   createdAt: Type.String(),
   startedAt: Type.Union([Type.String(), Type.Null()]),
@@ -171,7 +189,7 @@ export interface TrainingOutcome {
   files: Record<string, string>;
   history: EpochMetrics[];
   checkpoints: CheckpointInfo[];
-  /** e.g. "tfjs 4.22.0 wasm": same request + same backend → same weights. */
+  /** e.g. "onnxruntime 1.x autodiff (1 intra-op thread)" or "tfjs 4.22.0 wasm": same request + same backend → same weights. */
   backend: string;
   parameterCount: number;
   /** Whole splits, BN in inference mode (what surfaces see at θ*); finalTrain is the last epoch's when the train split is not measured. */

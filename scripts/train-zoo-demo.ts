@@ -5,7 +5,8 @@
  * every shared layer, and the same batch order). The API registers the folders at boot.
  *
  * Run: nice -n 10 npx tsx scripts/train-zoo-demo.ts [id,id,...]   (default: every demo model)
- * Training goes through worker/training/run.ts, the path training jobs take, on the wasm backend.
+ * Training goes through worker/training/run.ts, the path training jobs take, on the request's engine
+ * (default onnxruntime; tfjs-wasm builds the models).
  *
  * Then: npx tsx scripts/train-zoo-demo.ts --submit http://127.0.0.1:8080 queues ZOO_DEMO_COMPARISON
  * (the four fixtures on one grid with one direction seed) and prints the comparison's URL.
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   if (process.argv[2] === '--submit') return submitComparison(process.argv[3] ?? 'http://127.0.0.1:8080');
   const only = process.argv[2]?.split(',');
   const chosen = ZOO_DEMO_MODELS.filter((m) => !only || only.includes(m.id));
-  const engine = await initTfjs();
+  await initTfjs();
   const mnist = builtinDataset('mnist');
   // ZOO_DEMO_OUT stages a run elsewhere (a directory ending in /) before it replaces the fixtures.
   const root = process.env.ZOO_DEMO_OUT ?? fileURLToPath(new URL('../fixtures/models/', import.meta.url));
@@ -87,10 +88,10 @@ async function main(): Promise<void> {
     const request = resolveTrainingRequest({
       ...ZOO_DEMO_RECIPE, schedule: zooDemoSchedule(demo.epochs), architecture: demo.architecture, epochs: demo.epochs, name: demo.name,
     });
-    console.log(`${new Date().toISOString()} training ${demo.id} on ${engine.backend}`);
+    console.log(`${new Date().toISOString()} training ${demo.id} on ${request.engine}`);
     const run = await runTraining(request, mnist, {
       measureTrainSplit: false,
-      onEpoch: (m) => console.log(`  ${demo.id} epoch ${m.epoch}: loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(4)} test ${m.testLoss.toFixed(4)} / ${m.testAccuracy.toFixed(4)} (${m.seconds.toFixed(0)} s)`),
+      onEpoch: (m) => console.log(`  ${demo.id} epoch ${m.epoch}: loss ${m.loss.toFixed(4)} acc ${m.accuracy?.toFixed(4) ?? '—'} test ${m.testLoss.toFixed(4)} / ${m.testAccuracy.toFixed(4)} (${m.seconds.toFixed(0)} s)`),
     });
     const pairedWith = ZOO_DEMO_MODELS.find((m) => m !== demo && m.architecture.id.replace('-noshort', '') === demo.architecture.id.replace('-noshort', ''));
     const info = {

@@ -50,6 +50,8 @@ describe('POST /api/v1/trainings', () => {
     const final = (await (await fetch(`${stack.baseUrl}${record.links.self}`)).json()) as TrainingRecord;
     expect(final.status).toBe('completed');
     expect(final.modelId).toBe(modelId);
+    expect(final.request).toMatchObject({ engine: 'onnxruntime' });
+    expect(final.backend).toMatch(/^onnxruntime-node \S+ autodiff/);
     expect(final.history).toHaveLength(3);
     expect(final.checkpoints).toHaveLength(4);
 
@@ -92,6 +94,35 @@ describe('POST /api/v1/trainings', () => {
     expect(final.progress.epoch).toBeLessThan(300);
   }, 180_000);
 
+  it('a training whose loss becomes NaN fails with the epochs it completed, and registers no model', async () => {
+    // Momentum 0.999 at rate 0.5: the logits overflow in epoch 5 (see test/training-engine.test.ts).
+    const { body } = await post('/api/v1/trainings', {
+      ...request, epochs: 30, batchSize: 50, optimizer: { name: 'sgd', learningRate: 0.5, momentum: 0.999 }, schedule: { kind: 'constant' }, weightDecay: 5e-4, seed: 3, checkpointEvery: 0,
+    });
+    const self = (body as unknown as TrainingRecord).links.self;
+    const events = await readEvents(`${stack.baseUrl}${self}/events`, { timeoutMs: 120_000 });
+    expect(events.at(-1)!.event).toBe('failed');
+    expect(events.filter((e) => e.event === 'epoch')).toHaveLength(4);
+    const final = (await (await fetch(`${stack.baseUrl}${self}`)).json()) as TrainingRecord;
+    expect(final.status).toBe('failed');
+    expect(final.error).toMatchObject({ code: 'TRAINING_DIVERGED' });
+    expect(final.error!.message).toContain('4 epochs completed');
+    expect(final.progress.epoch).toBe(4);
+    expect(final.history).toHaveLength(4);
+    expect(final.modelId).toBeNull();
+  }, 180_000);
+
+  it('trains on the tfjs engine when asked, and records it', async () => {
+    const { body } = await post('/api/v1/trainings', { ...request, epochs: 1, schedule: { kind: 'constant' }, checkpointEvery: 0, engine: 'tfjs' });
+    const record = body as unknown as TrainingRecord;
+    expect(record.request).toMatchObject({ engine: 'tfjs' });
+    const events = await readEvents(`${stack.baseUrl}${record.links.events}`, { timeoutMs: 120_000 });
+    expect(events.at(-1)!.event).toBe('done');
+    const final = (await (await fetch(`${stack.baseUrl}${record.links.self}`)).json()) as TrainingRecord;
+    expect(final.backend).toMatch(/^tfjs /);
+    expect(final.history[0]!.accuracy).toBeGreaterThan(0);
+  }, 180_000);
+
   it('lists the architecture catalog', async () => {
     const { items } = (await (await fetch(`${stack.baseUrl}/api/v1/architectures`)).json()) as { items: { id: string; pairedWith: string | null; parameterCounts: { inputShape: number[]; trainable: number }[] }[] };
     const resnet20 = items.find((a) => a.id === 'resnet20')!;
@@ -110,5 +141,8 @@ describe('POST /api/v1/trainings', () => {
     const milestone = await post('/api/v1/trainings', { ...request, epochs: 2 });
     expect(milestone.status).toBe(400);
     expect(milestone.body.field).toBe('schedule.milestones');
+    const segmentation = await post('/api/v1/trainings', { architecture: { id: 'unet' }, dataset: { id: 'shapes' }, epochs: 1, engine: 'onnxruntime' });
+    expect(segmentation.status).toBe(400);
+    expect(segmentation.body.field).toBe('engine');
   });
 });

@@ -9,7 +9,7 @@ import { workerConfig } from '../config.ts';
 import { workerLog } from '../log.ts';
 import { initTfjs } from '../engine/tfjs/backend.ts';
 import { runTraining } from '../training/run.ts';
-import { TrainingCancelled } from '../training/train.ts';
+import { TrainingCancelled, TrainingDiverged } from '../training/loop.ts';
 
 /**
  * Sandboxed processor (its own process: training is long and CPU-bound, and the parent keeps
@@ -62,6 +62,7 @@ export default async function processTraining(job: SandboxedJob<TrainingJobData>
     await redis.hset(stateKey, trainingState.write({ status: 'running', startedAt: new Date().toISOString(), epoch: 0, history: [], checkpoints: [] }));
     await publish(id, { event: 'started', data: { epochs: plan.request.epochs } });
     const run = await runTraining(plan.request, dataset, {
+      threads: config.LA_ONNX_THREADS,
       onEpoch: async (metrics) => {
         history.push(metrics);
         await redis.hset(stateKey, trainingState.write({ epoch: metrics.epoch, history }));
@@ -96,8 +97,8 @@ export default async function processTraining(job: SandboxedJob<TrainingJobData>
       await end(id, 'cancelled', null);
       return { cancelled: true };
     }
-    const invalid = err instanceof ContractError;
-    await end(id, 'failed', { code: invalid ? 'INVALID_INPUT' : 'TRAINING_FAILED', message: (err as Error).message });
+    const code = err instanceof ContractError ? 'INVALID_INPUT' : err instanceof TrainingDiverged ? 'TRAINING_DIVERGED' : 'TRAINING_FAILED';
+    await end(id, 'failed', { code, message: (err as Error).message });
     // Training is deterministic: a retry would fail the same way.
     throw new UnrecoverableError((err as Error).message);
   }

@@ -2,21 +2,15 @@ import * as tf from '../engine/tfjs/tf.ts';
 import type { DatasetArrays, DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { LossName } from '../../contract/losses.ts';
 import type { EpochMetrics, LearningRateSchedule, ResolvedOptimizer } from '../../contract/training.ts';
-import { uniformStream } from '../numeric/rng.ts';
 import { logitsTwin } from '../engine/tfjs/logits.ts';
 import { batchLosses } from '../engine/tfjs/losses.ts';
 import { saveLayersModel } from '../engine/tfjs/save-model.ts';
 import { registerWasmConv2DBackpropFilter } from '../engine/tfjs/wasm-conv-filter-grad.ts';
-import { learningRateAt } from './schedule.ts';
+import { gatherBatch, runEpochs, type Batch, type LoopOptions, type TrainingData, type TrainingStepper } from './loop.ts';
 
-export interface TrainingData {
-  train: DatasetSplitArrays;
-  test: DatasetSplitArrays;
-  /** One sample's shape, without the batch axis. */
-  inputShape: number[];
-  /** What is minimized and measured. Default CLASSIFIER_OBJECTIVE. */
-  objective?: Objective;
-}
+export { TrainingCancelled, TrainingDiverged, type TrainingData } from './loop.ts';
+
+/** The tfjs training path: tfjs autodiff and tfjs optimizers on the variables of the model's logits twin. */
 
 /** The loss a model trains with (always from its logits). */
 export interface Objective { loss: LossName }
@@ -34,32 +28,19 @@ export function trainingObjective(dataset: Pick<DatasetArrays, 'task' | 'classes
   return { loss: dataset.classes === 2 ? 'binary_crossentropy' : 'sparse_categorical_crossentropy' };
 }
 
-export interface TrainOptions {
-  epochs: number;
-  /** The last batch of an epoch may be short. */
-  batchSize: number;
+export interface TrainOptions extends Omit<LoopOptions, 'learningRate'> {
   optimizer: ResolvedOptimizer;
-  schedule: LearningRateSchedule;
   /** Coupled L2: wd·θ added to the gradient of every trainable weight (PyTorch weight_decay). */
   weightDecay: number;
-  /** Seeds the per-epoch Fisher–Yates shuffles (one uniformStream across epochs). */
-  shuffleSeed: number;
-  /** Store θ every k epochs, and θ before training (epoch 0); 0 = never. */
-  checkpointEvery: number;
   /** Test-split batch size for the per-epoch evaluation. Default 500. */
   evaluationBatchSize?: number;
   onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
-  /** θ flat in parameter-model order (the order of the saved weights.bin), BN statistics included. */
-  onCheckpoint?: (epoch: number, parameters: Float32Array) => void | Promise<void>;
-  /** Polled between batches; true stops training with TrainingCancelled. */
-  isCancelled?: () => boolean | Promise<boolean>;
+  schedule: LearningRateSchedule;
 }
 
-export class TrainingCancelled extends Error {
-  constructor() {
-    super('training was cancelled');
-    this.name = 'TrainingCancelled';
-  }
+export interface TfjsStepperOptions extends Pick<TrainOptions, 'optimizer' | 'weightDecay' | 'evaluationBatchSize'> {
+  /** What is minimized and measured. Default CLASSIFIER_OBJECTIVE. */
+  objective?: Objective;
 }
 
 /** θ flat in parameter-model order: exactly the weights.bin a save writes (manifest order). */
@@ -84,29 +65,11 @@ function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
   else target.learningRate = rate;
 }
 
-function shuffledOrder(n: number, random: () => number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
-}
-
-/** Inputs and int32 labels of the rows: [b] class labels, or [b, h·w] pixel labels. */
-function gatherBatch(split: DatasetSplitArrays, rows: ArrayLike<number>, inputShape: number[]): { x: tf.Tensor; y: tf.Tensor } {
-  const size = inputShape.reduce((a, b) => a * b, 1);
-  const labels = split.y.length / split.n;
-  const x = new Float32Array(rows.length * size);
-  const y = new Int32Array(rows.length * labels);
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k]!;
-    x.set(split.x.subarray(row * size, (row + 1) * size), k * size);
-    y.set(split.y.subarray(row * labels, (row + 1) * labels), k * labels);
-  }
-  return { x: tf.tensor(x, [rows.length, ...inputShape]), y: labels === 1 ? tf.tensor1d(y, 'int32') : tf.tensor2d(y, [rows.length, labels], 'int32') };
+/** Inputs and int32 labels of a batch: [n] class labels, or [n, h·w] pixel labels. */
+function batchTensors(batch: Batch, inputShape: number[]): { x: tf.Tensor; y: tf.Tensor } {
+  const labels = batch.y.length / batch.n;
+  const x = tf.tensor(batch.x, [batch.n, ...inputShape]);
+  return { x, y: labels === 1 ? tf.tensor1d(batch.y, 'int32') : tf.tensor2d(batch.y, [batch.n, labels], 'int32') };
 }
 
 /**
@@ -133,7 +96,7 @@ async function evaluateLogits(logits: tf.LayersModel, split: DatasetSplitArrays,
   let correct = 0;
   for (let start = 0; start < split.n; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, split.n - start) }, (_, k) => start + k);
-    const { x, y } = gatherBatch(split, rows, inputShape);
+    const { x, y } = batchTensors(gatherBatch(split, rows, inputShape), inputShape);
     const [batchLoss, batchCorrect] = tf.tidy(() => {
       const losses = batchLosses(logits.predict(x) as tf.Tensor, y, objective.loss);
       return [tf.sum(losses.perSample), tf.sum(losses.correct!)];
@@ -146,74 +109,64 @@ async function evaluateLogits(logits: tf.LayersModel, split: DatasetSplitArrays,
 }
 
 /**
- * Train a model in place on integer labels with data.objective (default: a softmax classifier with
- * categorical cross-entropy; per-pixel BCE/CE for segmentation), computed from logits like
- * PyTorch's CrossEntropyLoss: the steps run on the model's logits twin (same weights, final
- * softmax stripped), whose weights are copied back at the end. Each batch:
- * forward in training mode (BN batch statistics, moving statistics updated), gradients of the mean
- * batch loss w.r.t. the trainable weights (+ wd·θ), one optimizer step. Deterministic for a given
- * model init, data, options and backend. Returns the per-epoch metrics.
+ * Steps of a tfjs model with options.objective, computed from logits like PyTorch's
+ * CrossEntropyLoss: the steps run on the model's logits twin (same weights, final softmax
+ * stripped). Each step: forward in training mode (BN batch statistics, moving statistics updated),
+ * tfjs gradients of the mean batch loss w.r.t. the trainable weights (+ wd·θ), one tfjs optimizer
+ * step. `correct` is the batch's correct predictions (segmentation: the sum of per-sample IoUs).
+ * `dispose` copies the twin's weights back into the model and frees the twin and the optimizer.
  */
-export async function trainModel(model: tf.LayersModel, data: TrainingData, options: TrainOptions): Promise<EpochMetrics[]> {
+export async function tfjsStepper(model: tf.LayersModel, inputShape: number[], options: TfjsStepperOptions): Promise<TrainingStepper & { dispose(): void }> {
   if (tf.getBackend() === 'wasm') registerWasmConv2DBackpropFilter();
-  const optimizer = createOptimizer(options.optimizer);
-  const random = uniformStream(options.shuffleSeed);
+  const objective = options.objective ?? CLASSIFIER_OBJECTIVE;
   const logits = await logitsTwin(model);
+  const optimizer = createOptimizer(options.optimizer);
   const trainable = logits.trainableWeights.map((w) => w.read() as tf.Variable);
-  const history: EpochMetrics[] = [];
-  const objective = data.objective ?? CLASSIFIER_OBJECTIVE;
-  try {
-    // The twin's weights file has the model's order and layouts: the checkpoints are the model's.
-    if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await flatParameters(logits));
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
-      const started = performance.now();
-      const learningRate = learningRateAt(options.optimizer.learningRate, options.schedule, epoch, options.epochs);
+  return {
+    async step(batch, learningRate) {
       setLearningRate(optimizer, learningRate);
-      const order = shuffledOrder(data.train.n, random);
-      let lossSum = 0;
-      let correct = 0;
-      for (let start = 0; start < data.train.n; start += options.batchSize) {
-        if (await options.isCancelled?.()) throw new TrainingCancelled();
-        const rows = order.subarray(start, Math.min(start + options.batchSize, data.train.n));
-        const { x, y } = gatherBatch(data.train, rows, data.inputShape);
-        const [batchLoss, batchCorrect] = tf.tidy(() => {
-          let correctInBatch: tf.Scalar | null = null;
-          const { value, grads } = tf.variableGrads(() => {
-            const output = logits.apply(x, { training: true }) as tf.Tensor;
-            const losses = batchLosses(output, y, objective.loss);
-            correctInBatch = tf.keep(tf.sum(losses.correct!) as tf.Scalar);
-            return tf.mean(losses.perSample) as tf.Scalar;
-          }, trainable);
-          if (options.weightDecay > 0) {
-            for (const variable of trainable) grads[variable.name] = tf.add(grads[variable.name]!, tf.mul(variable, options.weightDecay));
-          }
-          optimizer.applyGradients(grads);
-          return [value, correctInBatch!];
-        });
-        lossSum += (await batchLoss!.data())[0]! * rows.length;
-        correct += (await batchCorrect!.data())[0]!;
-        tf.dispose([x, y, batchLoss!, batchCorrect!]);
-      }
-      const test = await evaluateLogits(logits, data.test, data.inputShape, options.evaluationBatchSize ?? 500, objective);
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1,
-        learningRate,
-        loss: lossSum / data.train.n,
-        accuracy: correct / data.train.n,
-        testLoss: test.loss,
-        testAccuracy: test.accuracy,
-        seconds: (performance.now() - started) / 1000,
-      };
-      history.push(metrics);
-      await options.onEpoch?.(metrics);
-      if (options.checkpointEvery > 0 && ((epoch + 1) % options.checkpointEvery === 0 || epoch + 1 === options.epochs)) {
-        await options.onCheckpoint?.(epoch + 1, await flatParameters(logits));
-      }
-    }
-    return history;
+      const { x, y } = batchTensors(batch, inputShape);
+      const [batchLoss, batchCorrect] = tf.tidy(() => {
+        let correctInBatch: tf.Scalar | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const output = logits.apply(x, { training: true }) as tf.Tensor;
+          const losses = batchLosses(output, y, objective.loss);
+          correctInBatch = tf.keep(tf.sum(losses.correct!) as tf.Scalar);
+          return tf.mean(losses.perSample) as tf.Scalar;
+        }, trainable);
+        if (options.weightDecay > 0) {
+          for (const variable of trainable) grads[variable.name] = tf.add(grads[variable.name]!, tf.mul(variable, options.weightDecay));
+        }
+        optimizer.applyGradients(grads);
+        return [value, correctInBatch!];
+      });
+      const loss = (await batchLoss!.data())[0]!;
+      const correct = (await batchCorrect!.data())[0]!;
+      tf.dispose([x, y, batchLoss!, batchCorrect!]);
+      return { loss, correct };
+    },
+    evaluate: (split) => evaluateLogits(logits, split, inputShape, options.evaluationBatchSize ?? 500, objective),
+    // The twin's weights file has the model's order and layouts: these are the model's parameters.
+    parameters: () => flatParameters(logits),
+    dispose() {
+      model.setWeights(logits.getWeights());
+      optimizer.dispose();
+      logits.dispose();
+    },
+  };
+}
+
+/**
+ * Train a model in place on tfjs on integer labels with data.objective (default: a softmax
+ * classifier with categorical cross-entropy; per-pixel BCE/CE for segmentation), from logits (the
+ * epoch loop of loop.ts). Deterministic for a given model init, data, options and backend.
+ * Returns the per-epoch metrics.
+ */
+export async function trainModel(model: tf.LayersModel, data: TrainingData & { objective?: Objective }, options: TrainOptions): Promise<EpochMetrics[]> {
+  const stepper = await tfjsStepper(model, data.inputShape, { ...options, ...(data.objective ? { objective: data.objective } : {}) });
+  try {
+    return await runEpochs(stepper, data, { ...options, learningRate: options.optimizer.learningRate });
   } finally {
-    model.setWeights(logits.getWeights());
-    optimizer.dispose();
-    logits.dispose();
+    stepper.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetArrays, DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import { initTfjs } from '../engine/tfjs/backend.ts';
+import { logitsTopology } from '../engine/tfjs/logits.ts';
 import { builtinDataset } from '../datasets/builtin.ts';
 import { buildArchitecture } from '../zoo/index.ts';
 import { evaluateSplit, trainingObjective, trainModel } from './train.ts';
@@ -30,6 +31,8 @@ describe('training a U-Net on the tfjs path', () => {
     const data = { train: head(dataset.train, 192), test: head(dataset.test, 64), inputShape: dataset.inputShape, objective };
     const model = buildArchitecture({ id: 'unet', skips: 'concat', depth: 2, width: 0.25 }, { inputShape: dataset.inputShape, classes: dataset.classes!, seed: 1 });
     try {
+      // The U-Net outputs per-pixel logits already: its logits twin strips nothing.
+      expect(logitsTopology(model.toJSON(null, false)).stripped).toBeNull();
       const before = await evaluateSplit(model, data.train, data.inputShape, 64, objective);
       const history = await trainModel(model, data, {
         epochs: 4, batchSize: 32, optimizer: { name: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
