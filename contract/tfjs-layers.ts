@@ -172,7 +172,6 @@ export function describeLayersModel(json: unknown): LayersModelDescription {
   if (!collected.some((l) => !['Sequential', 'Functional', 'Model', 'InputLayer'].includes(l.className))) {
     throw new ContractError('model.json', 'has no layers: a model needs at least one layer besides its inputs');
   }
-  if (weights.length === 0) throw new ContractError('model.json', 'weightsManifest names no weights: a landscape needs parameters to perturb');
   const byName = new Map(collected.map((l) => [l.name, l]));
   const parameters: ParameterInfo[] = [];
   let offset = 0;

@@ -108,6 +108,8 @@ export const tfjsLayers: ModelFormatSpec = {
   canonicalize(files) {
     const json = parseModelJson(files, 'is missing: upload model.json with its weight shards, or a model.onnx') as unknown as Record<string, unknown>;
     const description = describeLayersModel(json);
+    // A stored model is for landscapes; the exporter still describes weight-free graphs (e.g. a lone UpSampling2D).
+    if (description.parameters.length === 0) throw new ContractError('model.json', 'weightsManifest names no weights: a landscape needs parameters to perturb');
     checkLayersGraph(json.modelTopology);
     const shards = description.shardPaths.map((path) => {
       // Own entries only: a manifest path such as "constructor" must not find Object.prototype's.
