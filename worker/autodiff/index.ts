@@ -154,6 +154,11 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
     if (b.gather) for (let i = 0; i < b.size; i++) target[i] = source[b.gather[i]!]!;
     else target.set(source);
   };
+  /** ONNX-layout values of a binding into its entries of a flat vector. */
+  const place = (flat: Float32Array, values: Float32Array, b: InitializerBinding) => {
+    if (b.gather) for (let i = 0; i < b.size; i++) flat[b.offset + b.gather[i]!] = values[i]!;
+    else flat.set(values, b.offset);
+  };
   const accumulate = (sum: Float64Array, values: Float32Array, b: InitializerBinding) => {
     if (b.gather) for (let i = 0; i < b.size; i++) sum[b.offset + b.gather[i]!] += values[i]!;
     else for (let i = 0; i < b.size; i++) sum[b.offset + i] += values[i]!;
@@ -293,8 +298,8 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
           const stats = theta.slice();
           const bindingOf = new Map(loaded.bindings.map((b) => [b.initializer, b]));
           for (const s of built.statistics) {
-            fill(stats, results[s.mean]!.data as Float32Array, bindingOf.get(s.movingMean)!);
-            fill(stats, results[s.variance]!.data as Float32Array, bindingOf.get(s.movingVariance)!);
+            place(stats, results[s.mean]!.data as Float32Array, bindingOf.get(s.movingMean)!);
+            place(stats, results[s.variance]!.data as Float32Array, bindingOf.get(s.movingVariance)!);
           }
           batchStatistics.push(stats);
         }

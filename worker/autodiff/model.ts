@@ -109,10 +109,6 @@ export function parseOnnx(bytes: Uint8Array, parameterNames: ReadonlySet<string>
   return { opset, nodes, constants, dataInput: dataInputs[0]!.name, output: graph.output[0]!.name, parameters };
 }
 
-function ortTensor(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.dtype === 'float64' ? 'float64' : t.dtype, t.data as Float32Array, t.dims);
-}
-
 function fromOrt(t: ort.Tensor): Tensor {
   return { dtype: t.type as DType, dims: [...t.dims], data: t.data as Tensor['data'] };
 }
@@ -241,4 +237,3 @@ export async function shapedForwardGraph(
   return g;
 }
 
-export { ortTensor, fromOrt };
