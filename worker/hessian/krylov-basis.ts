@@ -82,3 +82,17 @@ export class KrylovBasis {
     this.vectors.push(...rotated);
   }
 }
+
+/**
+ * Grows the projected matrix Qᵀ·A·Q by the newest basis vector's row and column: `coefficients`
+ * are its products with every basis vector (Orthogonalized.coefficients), symmetric by construction.
+ */
+export function extendProjection(projected: number[][], coefficients: readonly number[]): void {
+  const j = projected.length;
+  projected.forEach((row) => row.push(0));
+  projected.push(new Array<number>(j + 1).fill(0));
+  coefficients.forEach((c, i) => {
+    projected[i]![j] = c;
+    projected[j]![i] = c;
+  });
+}

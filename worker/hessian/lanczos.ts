@@ -1,6 +1,6 @@
 import { gaussianStream } from '../numeric/rng.ts';
 import type { LinearOperator } from './hvp.ts';
-import { KrylovBasis } from './krylov-basis.ts';
+import { KrylovBasis, extendProjection } from './krylov-basis.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
 
 export type RitzTarget = 'largest' | 'smallest' | 'both';
@@ -108,12 +108,7 @@ export async function lanczos(apply: LinearOperator, start: Float32Array, option
     if (!w.every(Number.isFinite)) return nonFinite(basis.size, steps, restarts, count, basisSize, tolerance);
     const { coefficients, norm: beta } = basis.orthogonalize(w);
     const j = basis.size - 1;
-    projected.forEach((row) => row.push(0));
-    projected.push(new Array<number>(j + 1).fill(0));
-    coefficients.forEach((c, i) => {
-      projected[i]![j] = c;
-      projected[j]![i] = c;
-    });
+    extendProjection(projected, coefficients);
 
     const { values, vectors } = symmetricEigen(projected);
     const scale = Math.max(Math.abs(values[0]!), Math.abs(values[j]!));

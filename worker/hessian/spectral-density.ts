@@ -1,6 +1,6 @@
 import { uniformStream } from '../numeric/rng.ts';
 import type { LinearOperator } from './hvp.ts';
-import { KrylovBasis } from './krylov-basis.ts';
+import { KrylovBasis, extendProjection } from './krylov-basis.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
 
 /**
@@ -59,13 +59,7 @@ async function quadratureRule(apply: LinearOperator, v: Float32Array, steps: num
   while (basis.size < steps && nextNorm > 0) {
     const w = Float64Array.from(await apply(basis.append(next, nextNorm)));
     const { coefficients, norm } = basis.orthogonalize(w);
-    const j = basis.size - 1;
-    projected.forEach((row) => row.push(0));
-    projected.push(new Array<number>(j + 1).fill(0));
-    coefficients.forEach((c, i) => {
-      projected[i]![j] = c;
-      projected[j]![i] = c;
-    });
+    extendProjection(projected, coefficients);
     next = w;
     nextNorm = norm;
   }
