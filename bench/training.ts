@@ -49,7 +49,7 @@ export async function benchTraining(width: number, engine: TrainingBenchEngine, 
     stepper = await tfjsStepper(model, mnist.inputShape, { optimizer: request.optimizer, weightDecay: request.weightDecay });
   } else {
     const artifact = layersModelArtifact(await saveLayersModel(model), 'bench');
-    stepper = await createOnnxStepper(artifact, mnist.inputShape, { optimizer: request.optimizer, weightDecay: request.weightDecay, threads: engine === 'onnx2' ? 2 : 1 });
+    stepper = await createOnnxStepper(artifact, mnist.inputShape, { optimizer: request.optimizer, weightDecay: request.weightDecay, batchSize: request.batchSize, threads: engine === 'onnx2' ? 2 : 1 });
   }
   try {
     const order = shuffledOrder(mnist.train.n, uniformStream(0));

@@ -66,7 +66,7 @@ describe('onnxruntime training steps against float64 hand computations', () => {
       const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 3, activation: 'softmax', kernelInitializer: 'glorotUniform', biasInitializer: tf.initializers.constant({ value: 0.1 }) })] });
       const artifact = layersModelArtifact(await saveLayersModel(model), 'softmax-regression');
       model.dispose();
-      const stepper = await createOnnxStepper(artifact, [2], { optimizer, weightDecay: 0.01, threads: 1 });
+      const stepper = await createOnnxStepper(artifact, [2], { optimizer, weightDecay: 0.01, batchSize: x.length, threads: 1 });
       const theta0 = Array.from(await stepper.parameters());
       const rates = [optimizer.learningRate, optimizer.learningRate / 2];
       for (const rate of rates) await stepper.step({ x: Float32Array.from(x.flat()), y: Int32Array.from(labels), n: x.length }, rate);

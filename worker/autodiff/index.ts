@@ -1,13 +1,14 @@
 import * as ort from 'onnxruntime-node';
 import { ContractError, lossHasAccuracy, type LossName, type ParameterInfo } from '../../contract/index.ts';
-import { initializerFloats, readOnnxModel } from '../../contract/onnx-model.ts';
+import { channelsFirstShape, modelFormat } from '../../contract/formats/index.ts';
 import type { EvalData, ModelArtifact } from '../engine/evaluator.ts';
-import { exportLayersToOnnx, type InitializerBinding } from '../engine/onnx/export-layers.ts';
-import { parseModelJson } from '../engine/tfjs/artifact.ts';
+import type { InitializerBinding } from '../engine/onnx/export-layers.ts';
+import { initializerSlots, type ByteSlot } from '../engine/onnx/initializer-slots.ts';
+import { modelGraph, readBinding, writeBinding } from '../engine/onnx/model-graph.ts';
 import { appendTangents } from './forward.ts';
 import { sizeOf, type Graph } from './graph.ts';
 import { appendLoss, TARGETS_INPUT } from './losses.ts';
-import { parseOnnx, shapedForwardGraph, type ForwardModel } from './model.ts';
+import { parseOnnx, shapedForwardGraph } from './model.ts';
 import { appendGradients } from './reverse.ts';
 import { toChannelsFirst } from '../numeric/channels-first.ts';
 
@@ -68,72 +69,56 @@ export interface GradientEngine {
 const DEFAULT_RUN_ROWS = 64;
 const TANGENT_SUFFIX = '__tangent';
 
-interface Loaded {
-  forward: ForwardModel;
-  bindings: InitializerBinding[];
-  theta: Float32Array;
-  /** One sample as the graph takes it (-1 = free). */
-  graphInputShape: number[];
-  channelsFirstInput: boolean;
-  field: string;
-}
-
-function loadArtifact(artifact: ModelArtifact): Loaded {
-  if (artifact.format === 'onnx') {
-    const file = artifact.files['model.onnx'];
-    if (!file) throw new ContractError('model.onnx', 'the model has no model.onnx file');
-    const reading = readOnnxModel(file);
-    const parameters = reading.description.parameters;
-    const theta = new Float32Array(parameters.reduce((n, p) => n + p.size, 0));
-    const byName = new Map(reading.model.graph!.initializer.map((t) => [t.name, t]));
-    for (const p of parameters) theta.set(initializerFloats(byName.get(p.name)!), p.offset);
-    const bindings = parameters.map((p) => ({ parameter: p.name, initializer: p.name, offset: p.offset, size: p.size, gather: null }));
-    const forward = parseOnnx(file, new Set(parameters.map((p) => p.name)));
-    const shape = reading.description.inputShape;
-    return { forward, bindings, theta, graphInputShape: shape, channelsFirstInput: shape.length === 3, field: 'model.onnx' };
-  }
-  const weights = artifact.files['weights.bin'];
-  if (!weights) throw new ContractError('weights.bin', 'the model has no weights.bin file');
-  const theta = new Float32Array(new Uint8Array(weights).slice().buffer);
-  const exported = exportLayersToOnnx(parseModelJson(artifact.files), theta);
-  const forward = parseOnnx(exported.model, new Set(exported.initializerMap.map((b) => b.initializer)));
-  return { forward, bindings: exported.initializerMap, theta, graphInputShape: exported.inputShape, channelsFirstInput: false, field: 'model.json' };
-}
-
 function differentiated(info: ParameterInfo, mode: GradientEngineOptions['parameters']): boolean {
   return info.trainable && (mode === 'trainable' || info.shape.length >= 2);
 }
 
-
-interface BuiltGraph {
+/** The loss+gradient graph: θ as graph inputs, fed with every run (θ changes with every call). */
+interface GradientGraph {
   session: ort.InferenceSession;
   loss: string;
   /** Output per differentiated binding (same order as `differentiatedBindings`). */
   gradients: string[];
-  products: string[];
   statistics: { movingMean: string; movingVariance: string; mean: string; variance: string }[];
   targetWidth: number;
+}
+
+/**
+ * The H·v graph with θ as initializers and v as inputs. Its serialized bytes are kept with the
+ * byte slot of each parameter's initializer: a new θ is written into them and a session created
+ * for it, then every product at that θ (a Lanczos run is dozens) reuses the session. onnxruntime
+ * folds everything that depends on θ alone (flipped kernels of the input gradients, BN into the
+ * convolutions) and runs the convolutions by W on its prepacked NCHWc path, several times faster
+ * than with θ fed as inputs (bench/autodiff.ts).
+ */
+interface ProductGraph {
+  bytes: Uint8Array;
+  /** Same order as `bindings`. */
+  slots: ByteSlot[];
+  /** Output per differentiated binding (same order as `differentiatedBindings`). */
+  products: string[];
+  targetWidth: number;
+  session: ort.InferenceSession | null;
+  /** The θ version the session holds. */
+  thetaVersion: number;
 }
 
 interface Chunk {
   rows: number;
   x: ort.Tensor;
-  targets: ort.Tensor;
+  /** Labels (classification) or target rows of this chunk, made into the targets tensor once the graph gives its width. */
+  y: Int32Array | Float32Array;
+  targets: ort.Tensor | null;
 }
 
 export async function createGradientEngine(artifact: ModelArtifact, options: GradientEngineOptions): Promise<GradientEngine> {
-  const loaded = loadArtifact(artifact);
+  const graph = modelGraph(artifact);
+  const { bindings, field } = graph;
+  const forward = parseOnnx(graph.bytes, new Set(bindings.map((b) => b.initializer)));
   const infoByName = new Map(artifact.parameters.map((p) => [p.name, p]));
-  const parameterCount = loaded.theta.length;
-  if (artifact.parameters.reduce((n, p) => n + p.size, 0) !== parameterCount) {
-    throw new ContractError(loaded.field, 'the stored parameter model does not match the model file');
-  }
+  const parameterCount = graph.theta.length;
   const mask = new Uint8Array(parameterCount);
-  const differentiatedBindings = loaded.bindings.filter((b) => {
-    const info = infoByName.get(b.parameter);
-    if (!info) throw new ContractError(loaded.field, `parameter "${b.parameter}" is not in the stored parameter model`);
-    return differentiated(info, options.parameters);
-  });
+  const differentiatedBindings = bindings.filter((b) => differentiated(infoByName.get(b.parameter)!, options.parameters));
   for (const b of differentiatedBindings) mask.fill(1, b.offset, b.offset + b.size);
   const runRows = options.batchSize ?? DEFAULT_RUN_ROWS;
   if (!Number.isInteger(runRows) || runRows < 1) throw new ContractError('batchSize', `must be a positive integer, got ${runRows}`);
@@ -143,80 +128,95 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   };
-  const dims = loaded.forward.parameters;
-  const parameterFeeds = new Map(loaded.bindings.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
+  const dims = forward.parameters;
+  const parameterFeeds = new Map(bindings.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
   const tangentFeeds = new Map(differentiatedBindings.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
-  const graphs = new Map<string, Promise<BuiltGraph>>();
+  const scratch = new Float32Array(bindings.reduce((n, b) => Math.max(n, b.size), 0));
+  const gradientGraphs = new Map<number, Promise<GradientGraph>>();
+  const productGraphs = new Map<number, Promise<ProductGraph>>();
   let data: { chunks: Chunk[]; n: number; sampleShape: number[] } | null = null;
+  /** θ of the products: a copy, and a version bumped whenever it changes. */
+  const productTheta = new Float32Array(parameterCount);
+  let productThetaVersion = 0;
 
-  const fill = (target: Float32Array, flat: Float32Array, b: InitializerBinding) => {
-    const source = flat.subarray(b.offset, b.offset + b.size);
-    if (b.gather) for (let i = 0; i < b.size; i++) target[i] = source[b.gather[i]!]!;
-    else target.set(source);
-  };
-  /** ONNX-layout values of a binding into its entries of a flat vector. */
-  const place = (flat: Float32Array, values: Float32Array, b: InitializerBinding) => {
-    if (b.gather) for (let i = 0; i < b.size; i++) flat[b.offset + b.gather[i]!] = values[i]!;
-    else flat.set(values, b.offset);
-  };
   const accumulate = (sum: Float64Array, values: Float32Array, b: InitializerBinding) => {
     if (b.gather) for (let i = 0; i < b.size; i++) sum[b.offset + b.gather[i]!] += values[i]!;
     else for (let i = 0; i < b.size; i++) sum[b.offset + i] += values[i]!;
   };
 
-  async function build(kind: 'gradient' | 'hvp', rows: number, sampleShape: number[]): Promise<BuiltGraph> {
-    const initial = new Map(loaded.bindings.map((b) => {
+  /** The shaped forward graph with the loss and its gradients appended (θ as inputs). */
+  async function differentiate(rows: number) {
+    const initial = new Map(bindings.map((b) => {
       const values = new Float32Array(b.size);
-      fill(values, loaded.theta, b);
+      readBinding(values, graph.theta, b);
       return [b.initializer, values];
     }));
-    const g: Graph = await shapedForwardGraph(loaded.forward, rows, sampleShape, initial, loaded.field, options.batchNorm);
+    const g: Graph = await shapedForwardGraph(forward, rows, requireData().sampleShape, initial, field, options.batchNorm);
     const appended = appendLoss(g, options.loss, artifact.outputActivation);
     const wrt = differentiatedBindings.map((b) => b.initializer);
-    const gradientValues = appendGradients(g, appended.loss, wrt, loaded.field);
-    const dense = (value: string | null, parameter: string) => value ?? g.zeros(dims.get(parameter)!);
-    const gradients = wrt.map((p) => dense(gradientValues.get(p)!, p));
-    let products: string[] = [];
-    if (kind === 'hvp') {
-      const seeds = new Map<string, string>();
-      for (const p of wrt) {
-        const tangent = p + TANGENT_SUFFIX;
-        g.inputs.push(tangent);
-        g.values.set(tangent, { shape: dims.get(p)!, dtype: 'float32' });
-        seeds.set(p, tangent);
-      }
-      const tangents = appendTangents(g, [...g.nodes], seeds, loaded.field);
-      products = wrt.map((p, k) => dense(tangents.get(gradients[k]!) ?? null, p));
-    }
-    const statistics = [...g.batchStatistics];
-    const outputs = [appended.loss, ...gradients, ...products, ...statistics.flatMap((s) => [s.mean, s.variance])];
-    // An output listed twice (two parameters with one gradient value) is read from one name.
-    const session = await ort.InferenceSession.create(g.encode([...new Set(outputs)]), sessionOptions);
-    return { session, loss: appended.loss, gradients, products, statistics, targetWidth: appended.targetWidth };
+    const gradientValues = appendGradients(g, appended.loss, wrt, field);
+    const gradients = wrt.map((p) => gradientValues.get(p) ?? g.zeros(dims.get(p)!));
+    return { g, appended, gradients, initial };
   }
 
-  function graphFor(kind: 'gradient' | 'hvp', rows: number): Promise<BuiltGraph> {
-    const key = `${kind}:${rows}`;
-    let built = graphs.get(key);
+  async function buildGradientGraph(rows: number): Promise<GradientGraph> {
+    const { g, appended, gradients } = await differentiate(rows);
+    const statistics = [...g.batchStatistics];
+    const outputs = [appended.loss, ...gradients, ...statistics.flatMap((s) => [s.mean, s.variance])];
+    // An output listed twice (two parameters with one gradient value) is read from one name.
+    const session = await ort.InferenceSession.create(g.encode([...new Set(outputs)]), sessionOptions);
+    return { session, loss: appended.loss, gradients, statistics, targetWidth: appended.targetWidth };
+  }
+
+  async function buildProductGraph(rows: number): Promise<ProductGraph> {
+    const { g, appended, gradients, initial } = await differentiate(rows);
+    const seeds = new Map<string, string>();
+    for (const b of differentiatedBindings) {
+      const tangent = b.initializer + TANGENT_SUFFIX;
+      g.inputs.push(tangent);
+      g.values.set(tangent, { shape: dims.get(b.initializer)!, dtype: 'float32' });
+      seeds.set(b.initializer, tangent);
+    }
+    const tangents = appendTangents(g, [...g.nodes], seeds, field);
+    const products = differentiatedBindings.map((b, k) => tangents.get(gradients[k]!) ?? g.zeros(dims.get(b.initializer)!));
+    const parameterNames = new Set(bindings.map((b) => b.initializer));
+    g.inputs = g.inputs.filter((name) => !parameterNames.has(name));
+    for (const b of bindings) g.constants.set(b.initializer, { dtype: 'float32', dims: dims.get(b.initializer)!, data: initial.get(b.initializer)! });
+    // Only the products are read, so onnxruntime prunes the loss and the gradient's own weight terms.
+    const bytes = g.encode([...new Set(products)]);
+    const located = initializerSlots(bytes);
+    const slots = bindings.map((b) => {
+      const slot = located.get(b.initializer);
+      if (!slot || slot.byteLength !== b.size * 4) throw new Error(`initializer "${b.initializer}" has no raw float32 data of ${b.size} values`);
+      return slot;
+    });
+    return { bytes, slots, products, targetWidth: appended.targetWidth, session: null, thetaVersion: -1 };
+  }
+
+  function cached<T>(map: Map<number, Promise<T>>, rows: number, build: (rows: number) => Promise<T>): Promise<T> {
+    let built = map.get(rows);
     if (!built) {
-      built = build(kind, rows, data!.sampleShape);
-      graphs.set(key, built);
-      built.catch(() => graphs.delete(key));
+      built = build(rows);
+      map.set(rows, built);
+      built.catch(() => map.delete(rows));
     }
     return built;
   }
 
-  function setParameters(theta: Float32Array): void {
-    if (theta.length !== parameterCount) throw new ContractError('parameters', `vector has ${theta.length} values, the model has ${parameterCount}`);
-    for (const b of loaded.bindings) fill(parameterFeeds.get(b.initializer)!.data as Float32Array, theta, b);
-  }
-
-  async function run(kind: 'gradient' | 'hvp', chunk: Chunk): Promise<{ built: BuiltGraph; results: ort.InferenceSession.OnnxValueMapType }> {
-    const built = await graphFor(kind, chunk.rows);
-    const feeds: Record<string, ort.Tensor> = { [loaded.forward.dataInput]: chunk.x, [TARGETS_INPUT]: chunk.targets };
-    for (const [name, t] of parameterFeeds) feeds[name] = t;
-    if (kind === 'hvp') for (const [name, t] of tangentFeeds) feeds[name + TANGENT_SUFFIX] = t;
-    return { built, results: await built.session.run(feeds) };
+  /** The product graph's session for the current product θ. */
+  async function productSession(product: ProductGraph): Promise<ort.InferenceSession> {
+    if (product.session && product.thetaVersion === productThetaVersion) return product.session;
+    const view = new Uint8Array(scratch.buffer);
+    bindings.forEach((b, k) => {
+      readBinding(scratch, productTheta, b);
+      product.bytes.set(view.subarray(0, b.size * 4), product.slots[k]!.start);
+    });
+    const previous = product.session;
+    product.session = null;
+    if (previous) await previous.release();
+    product.session = await ort.InferenceSession.create(product.bytes, sessionOptions);
+    product.thetaVersion = productThetaVersion;
+    return product.session;
   }
 
   function requireData() {
@@ -224,82 +224,103 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
     return data;
   }
 
+  function checkTheta(theta: Float32Array): void {
+    if (theta.length !== parameterCount) throw new ContractError('parameters', `vector has ${theta.length} values, the model has ${parameterCount}`);
+  }
+
+  /** The chunk's targets tensor: one-hot rows of its labels (cross-entropies) or its target rows. */
+  function targetsOf(chunk: Chunk, width: number): ort.Tensor {
+    if (chunk.targets) return chunk.targets;
+    const targets = new Float32Array(chunk.rows * width);
+    if (options.loss === 'categorical_crossentropy' || options.loss === 'sparse_categorical_crossentropy') {
+      for (let i = 0; i < chunk.rows; i++) {
+        const label = chunk.y[i]!;
+        if (!(label >= 0 && label < width)) throw new ContractError('dataset', `class label ${label} is out of range for a model with ${width} classes`);
+        targets[i * width + label] = 1;
+      }
+    } else {
+      if (chunk.y.length !== chunk.rows * width) throw new ContractError('dataset', `y holds ${chunk.y.length / chunk.rows} values per sample, the model outputs ${width}`);
+      targets.set(chunk.y);
+    }
+    chunk.targets = new ort.Tensor('float32', targets, [chunk.rows, width]);
+    return chunk.targets;
+  }
+
+  function disposeChunks(chunks: Chunk[]): void {
+    for (const chunk of chunks) {
+      chunk.x.dispose();
+      chunk.targets?.dispose();
+    }
+  }
+
+  async function releaseGraphs(): Promise<void> {
+    const gradient = [...gradientGraphs.values()];
+    const product = [...productGraphs.values()];
+    gradientGraphs.clear();
+    productGraphs.clear();
+    for (const built of gradient) await built.then((b) => b.session.release(), () => undefined);
+    for (const built of product) await built.then((b) => b.session?.release(), () => undefined);
+  }
+
   return {
     parameterCount,
     mask,
-    initialParameters: () => loaded.theta.slice(),
+    initialParameters: () => graph.theta.slice(),
 
     async setData(evalData: EvalData) {
       let sampleShape = evalData.inputShape;
       let x = evalData.x;
-      const fits = (expected: number[], actual: number[]) => expected.length === actual.length && expected.every((d, i) => d === -1 || d === actual[i]);
-      if (!fits(loaded.graphInputShape, sampleShape)) {
-        const [h, w, c] = sampleShape;
-        const transposed = [c!, h!, w!];
-        if (loaded.channelsFirstInput && sampleShape.length === 3 && fits(loaded.graphInputShape, transposed)) {
-          x = toChannelsFirst(evalData.x, evalData.n, sampleShape);
-          sampleShape = transposed;
-        } else {
-          throw new ContractError('dataset', `samples have shape [${evalData.inputShape}] but the model expects [${loaded.graphInputShape}]`);
-        }
+      const layout = modelFormat(graph.format).sampleLayout(graph.graphInputShape, sampleShape);
+      if (layout === null) throw new ContractError('dataset', `samples have shape [${evalData.inputShape}] but the model expects [${graph.graphInputShape}]`);
+      if (layout === 'channels-first') {
+        x = toChannelsFirst(evalData.x, evalData.n, sampleShape);
+        sampleShape = channelsFirstShape(sampleShape);
       }
       const n = evalData.n;
       const sampleSize = sizeOf(sampleShape);
       if (n < 1) throw new ContractError('dataset', 'has no samples');
       if (x.length !== n * sampleSize) throw new ContractError('dataset', `x holds ${x.length} values, not n × sample size = ${n * sampleSize}`);
+      if (evalData.y.length % n !== 0) throw new ContractError('dataset', `y holds ${evalData.y.length} values for ${n} samples`);
       if (lossHasAccuracy(options.loss) && options.loss !== 'binary_crossentropy' && !(evalData.y instanceof Int32Array)) {
         throw new ContractError('loss', 'cross-entropy losses need integer class labels; the dataset has float targets');
       }
       const previous = data;
-      data = { chunks: [], n, sampleShape };
-      for (const chunk of previous?.chunks ?? []) {
-        chunk.x.dispose();
-        chunk.targets.dispose();
-      }
-      if (previous && previous.sampleShape.join() !== sampleShape.join()) {
-        for (const built of graphs.values()) void built.then((b) => b.session.release(), () => undefined);
-        graphs.clear();
-      }
-      // The targets' width is the model's output width, known once a graph is built.
-      const width = (await graphFor('gradient', Math.min(runRows, n))).targetWidth;
-      const categorical = options.loss === 'categorical_crossentropy' || options.loss === 'sparse_categorical_crossentropy';
+      if (previous) disposeChunks(previous.chunks);
+      if (previous && previous.sampleShape.join() !== sampleShape.join()) await releaseGraphs();
+      const perSample = evalData.y.length / n;
+      const chunks: Chunk[] = [];
       for (let start = 0; start < n; start += runRows) {
         const rows = Math.min(runRows, n - start);
-        const targets = new Float32Array(rows * width);
-        if (categorical) {
-          for (let i = 0; i < rows; i++) {
-            const label = evalData.y[start + i]!;
-            if (!(label >= 0 && label < width)) throw new ContractError('dataset', `class label ${label} is out of range for a model with ${width} classes`);
-            targets[i * width + label] = 1;
-          }
-        } else {
-          if (evalData.y.length !== n * width) throw new ContractError('dataset', `y holds ${evalData.y.length} values, the model outputs ${width} per sample`);
-          targets.set(evalData.y.subarray(start * width, (start + rows) * width));
-        }
-        data.chunks.push({
+        chunks.push({
           rows,
           x: new ort.Tensor('float32', x.subarray(start * sampleSize, (start + rows) * sampleSize), [rows, ...sampleShape]),
-          targets: new ort.Tensor('float32', targets, [rows, width]),
+          y: evalData.y.subarray(start * perSample, (start + rows) * perSample),
+          targets: null,
         });
       }
+      data = { chunks, n, sampleShape };
     },
 
     async lossAndGradient(theta: Float32Array) {
       const { chunks, n } = requireData();
-      setParameters(theta);
+      checkTheta(theta);
+      for (const b of bindings) readBinding(parameterFeeds.get(b.initializer)!.data as Float32Array, theta, b);
       let lossSum = 0;
       const sum = new Float64Array(parameterCount);
       const batchStatistics: Float32Array[] = [];
+      const bindingOf = new Map(bindings.map((b) => [b.initializer, b]));
       for (const chunk of chunks) {
-        const { built, results } = await run('gradient', chunk);
+        const built = await cached(gradientGraphs, chunk.rows, buildGradientGraph);
+        const feeds: Record<string, ort.Tensor> = { [forward.dataInput]: chunk.x, [TARGETS_INPUT]: targetsOf(chunk, built.targetWidth) };
+        for (const [name, t] of parameterFeeds) feeds[name] = t;
+        const results = await built.session.run(feeds);
         lossSum += (results[built.loss]!.data as Float32Array)[0]!;
         differentiatedBindings.forEach((b, k) => accumulate(sum, results[built.gradients[k]!]!.data as Float32Array, b));
         if (options.batchNorm === 'batch') {
           const stats = theta.slice();
-          const bindingOf = new Map(loaded.bindings.map((b) => [b.initializer, b]));
           for (const s of built.statistics) {
-            place(stats, results[s.mean]!.data as Float32Array, bindingOf.get(s.movingMean)!);
-            place(stats, results[s.variance]!.data as Float32Array, bindingOf.get(s.movingVariance)!);
+            writeBinding(stats, results[s.mean]!.data as Float32Array, bindingOf.get(s.movingMean)!);
+            writeBinding(stats, results[s.variance]!.data as Float32Array, bindingOf.get(s.movingVariance)!);
           }
           batchStatistics.push(stats);
         }
@@ -312,29 +333,38 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
 
     async hessianVectorProduct(theta: Float32Array, v: Float32Array) {
       const { chunks, n } = requireData();
+      checkTheta(theta);
       if (v.length !== parameterCount) throw new ContractError('vector', `has ${v.length} values, the model has ${parameterCount}`);
-      setParameters(theta);
-      for (const b of differentiatedBindings) fill(tangentFeeds.get(b.initializer)!.data as Float32Array, v, b);
+      if (productThetaVersion === 0 || !sameValues(productTheta, theta)) {
+        productTheta.set(theta);
+        productThetaVersion++;
+      }
+      for (const b of differentiatedBindings) readBinding(tangentFeeds.get(b.initializer)!.data as Float32Array, v, b);
       const sum = new Float64Array(parameterCount);
       for (const chunk of chunks) {
-        const { built, results } = await run('hvp', chunk);
-        differentiatedBindings.forEach((b, k) => accumulate(sum, results[built.products[k]!]!.data as Float32Array, b));
+        const product = await cached(productGraphs, chunk.rows, buildProductGraph);
+        const session = await productSession(product);
+        const feeds: Record<string, ort.Tensor> = { [forward.dataInput]: chunk.x, [TARGETS_INPUT]: targetsOf(chunk, product.targetWidth) };
+        for (const [name, t] of tangentFeeds) feeds[name + TANGENT_SUFFIX] = t;
+        const results = await session.run(feeds);
+        differentiatedBindings.forEach((b, k) => accumulate(sum, results[product.products[k]!]!.data as Float32Array, b));
         for (const t of Object.values(results)) t.dispose();
       }
-      const product = new Float32Array(parameterCount);
-      for (let i = 0; i < parameterCount; i++) product[i] = sum[i]! / n;
-      return product;
+      const result = new Float32Array(parameterCount);
+      for (let i = 0; i < parameterCount; i++) result[i] = sum[i]! / n;
+      return result;
     },
 
     async dispose() {
-      for (const chunk of data?.chunks ?? []) {
-        chunk.x.dispose();
-        chunk.targets.dispose();
-      }
+      if (data) disposeChunks(data.chunks);
       data = null;
-      const built = [...graphs.values()];
-      graphs.clear();
-      for (const b of built) await b.then((x) => x.session.release(), () => undefined);
+      await releaseGraphs();
     },
   };
+}
+
+/** Bit-for-bit equal vectors (a NaN entry never equals: the session is then rebuilt, which is only slower). */
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

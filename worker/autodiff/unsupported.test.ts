@@ -28,12 +28,17 @@ describe('an operator without a gradient rule', () => {
   it('gives a ContractError naming the operator and the node', async () => {
     const engine = await createGradientEngine(modelWith('Celu'), { parameters: 'weights', batchNorm: 'moving', loss: 'mse' });
     try {
-      const error = await engine.setData({ x: new Float32Array(6), inputShape: [3], y: new Float32Array(4), n: 2 }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ContractError);
-      expect(error).toBeInstanceOf(UnsupportedOperatorError);
-      expect((error as ContractError).field).toBe('model.onnx');
-      expect((error as Error).message).toContain('operator Celu');
-      expect((error as Error).message).toContain('"odd_activation"');
+      await engine.setData({ x: new Float32Array(6), inputShape: [3], y: new Float32Array(4), n: 2 });
+      const theta = engine.initialParameters();
+      // Graphs are built on first use: both entry points give the error.
+      for (const call of [() => engine.lossAndGradient(theta), () => engine.hessianVectorProduct(theta, theta)]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ContractError);
+        expect(error).toBeInstanceOf(UnsupportedOperatorError);
+        expect((error as ContractError).field).toBe('model.onnx');
+        expect((error as Error).message).toContain('operator Celu');
+        expect((error as Error).message).toContain('"odd_activation"');
+      }
     } finally {
       await engine.dispose();
     }

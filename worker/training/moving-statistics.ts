@@ -1,3 +1,4 @@
+import type { ModelFormat } from '../../contract/index.ts';
 import { readOnnxModel } from '../../contract/onnx-model.ts';
 import type { ModelArtifact } from '../engine/evaluator.ts';
 import { parseModelJson } from '../engine/tfjs/artifact.ts';
@@ -20,6 +21,21 @@ interface KerasLayerConfig {
   config?: { name?: string; momentum?: number; layers?: KerasLayerConfig[] };
 }
 
+/** Momentum by BN moving-statistic parameter name, as each format records it (one row per format). */
+const MOMENTA: Record<ModelFormat, (artifact: ModelArtifact) => Map<string, number>> = {
+  'tfjs-layers': (artifact) => {
+    const byLayer = kerasMomenta(artifact);
+    const byParameter = new Map<string, number>();
+    for (const p of artifact.parameters) {
+      const momentum = byLayer.get(p.layer);
+      if (momentum !== undefined) byParameter.set(p.name, momentum);
+    }
+    return byParameter;
+  },
+  onnx: onnxMomenta,
+};
+
+/** Momentum by BatchNormalization layer name (model.json). */
 function kerasMomenta(artifact: ModelArtifact): Map<string, number> {
   const json = parseModelJson(artifact.files) as unknown as { modelTopology?: { model_config?: KerasLayerConfig } & KerasLayerConfig };
   const root = json.modelTopology?.model_config ?? json.modelTopology;
@@ -48,10 +64,9 @@ function onnxMomenta(artifact: ModelArtifact): Map<string, number> {
 export function movingStatistics(artifact: ModelArtifact): MovingStatistic[] {
   const moving = artifact.parameters.filter((p) => p.role === 'bn_moving_mean' || p.role === 'bn_moving_variance');
   if (moving.length === 0) return [];
-  const onnx = artifact.format === 'onnx';
-  const momenta = onnx ? onnxMomenta(artifact) : kerasMomenta(artifact);
+  const momenta = MOMENTA[artifact.format](artifact);
   return moving.map((p) => {
-    const momentum = momenta.get(onnx ? p.name : p.layer);
+    const momentum = momenta.get(p.name);
     if (momentum === undefined) throw new Error(`no BatchNormalization momentum found for ${p.name}`);
     return { offset: p.offset, size: p.size, momentum };
   });

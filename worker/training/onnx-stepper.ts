@@ -2,7 +2,7 @@ import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { ResolvedOptimizer } from '../../contract/training.ts';
 import type { Evaluator, ModelArtifact } from '../engine/evaluator.ts';
 import { createEvaluator } from '../engine/registry.ts';
-import { TrainingGradients } from './gradient-session.ts';
+import { createGradientEngine } from '../autodiff/index.ts';
 import type { TrainingStepper } from './loop.ts';
 import { movingStatistics, updateMovingStatistics } from './moving-statistics.ts';
 import { createOptimizer } from './optimizers/index.ts';
@@ -16,6 +16,8 @@ export interface OnnxStepperOptions {
   optimizer: ResolvedOptimizer;
   /** Coupled L2: wd·θ added to the gradient of every trainable entry (PyTorch weight_decay), in float32 as tfjs adds it. */
   weightDecay: number;
+  /** Rows of a training batch: one gradient run per step, so BN normalizes with that batch's statistics. */
+  batchSize: number;
   /** Intra-op threads of the gradient graph's session. Default 1 (the training job passes LA_ONNX_THREADS). */
   threads?: number;
   /** Test-split rows per forward run. Default the evaluator's. */
@@ -24,13 +26,19 @@ export interface OnnxStepperOptions {
 
 /**
  * The onnxruntime training path: θ is a Float32Array in parameter-model order. Each step: the
- * autodiff module's loss+gradient graph (gradient-session.ts; BN in batch-statistics mode) gives the
+ * gradient engine's loss+gradient graph (worker/autodiff; BN in batch-statistics mode) gives the
  * mean batch loss, its gradient over every trainable entry and the batch's BN mean / biased
  * variance; wd·θ is added, the TypeScript optimizer updates the trainable entries and the moving
  * statistics take the tfjs running update. Evaluation runs the forward engine (onnx evaluator).
  */
 export async function createOnnxStepper(artifact: ModelArtifact, inputShape: number[], options: OnnxStepperOptions): Promise<TrainingStepper & { dispose(): Promise<void> }> {
-  const gradients = new TrainingGradients(artifact, inputShape, options.threads ?? 1);
+  const gradients = await createGradientEngine(artifact, {
+    parameters: 'trainable',
+    batchNorm: 'batch',
+    loss: TRAINING_LOSS,
+    threads: options.threads ?? 1,
+    batchSize: options.batchSize,
+  });
   let evaluator: Evaluator | null = null;
   try {
     evaluator = await createEvaluator('onnx');
@@ -50,10 +58,12 @@ export async function createOnnxStepper(artifact: ModelArtifact, inputShape: num
 
   return {
     async step(batch, learningRate) {
-      const { loss, gradient, statistics: batchStatistics } = await gradients.step(theta, batch.x, batch.y, batch.n);
+      if (batch.n > options.batchSize) throw new Error(`a batch of ${batch.n} rows exceeds the stepper's batch size ${options.batchSize}`);
+      await gradients.setData({ x: batch.x, inputShape, y: batch.y, n: batch.n });
+      const { loss, gradient, batchStatistics } = await gradients.lossAndGradient(theta);
       if (weightDecay > 0) for (let i = 0; i < theta.length; i++) if (mask[i]) gradient[i] = f(gradient[i]! + f(theta[i]! * weightDecay));
       optimizer.step(theta, gradient, learningRate);
-      if (statistics.length > 0) updateMovingStatistics(theta, batchStatistics, statistics);
+      if (statistics.length > 0) updateMovingStatistics(theta, batchStatistics![0]!, statistics);
       return { loss, correct: null };
     },
     async evaluate(split) {

@@ -48,7 +48,7 @@ export const TRAINING_ENGINES: Record<TrainingEngine, EngineFactory> = {
     }
     const artifact = layersModelArtifact(await saveLayersModel(model), 'training');
     const stepper = await createOnnxStepper(artifact, inputShape, {
-      optimizer: request.optimizer, weightDecay: request.weightDecay, threads,
+      optimizer: request.optimizer, weightDecay: request.weightDecay, batchSize: request.batchSize, threads,
     });
     const backend = `onnxruntime-node ${ort.env.versions.common} autodiff (${threads} intra-op thread${threads === 1 ? '' : 's'})`;
     return { stepper, backend, dispose: () => stepper.dispose() };

@@ -30,6 +30,8 @@ describe('Conv rules', () => {
     ['groups', { ...base, c: 4, o: 4, group: 2 }, true],
     ['depthwise, stride 2', { ...base, c: 3, o: 6, group: 3, h: 6, w: 6, stride: [2, 2] }, false],
     ['1×1 projection, stride 2', { ...base, kh: 1, kw: 1, pads: [0, 0, 0, 0], stride: [2, 2], h: 6, w: 6 }, false],
+    ['stride 3 with dilation 2', { ...base, h: 9, w: 8, stride: [3, 3], dilation: [2, 2], pads: [1, 2, 2, 1] }, true],
+    ['padding wider than the kernel (the ConvTranspose input gradient)', { ...base, kh: 1, kw: 1, pads: [1, 1, 1, 1] }, true],
   ];
   for (const [name, spec, bias] of cases) {
     it(name, async () => {

@@ -45,7 +45,15 @@ function convAttributes(geo: ConvGeometry): Record<string, number[] | number> {
   return { kernel_shape: geo.kernel, strides: geo.strides, dilations: geo.dilations, pads: geo.pads, group: geo.group };
 }
 
-/** ∂L/∂x of y = conv(x, W): the transposed convolution of dy, sized back to x. */
+/**
+ * ∂L/∂x of y = conv(x, W): dy with stride − 1 zeros inserted between its entries, padded by
+ * k_eff − 1 − pad (k_eff = (k − 1)·dilation + 1; output_padding more at the end), correlated at
+ * stride 1 with W flipped in space and transposed per group ([O, C/G, k…] → [C, O/G, k…]).
+ * Written as a Conv rather than ConvTranspose because onnxruntime's Conv runs several times
+ * faster (ConvTranspose's col2im is a serial loop), and because with θ as initializers the flipped
+ * W folds into a constant, so these convolutions take the same prepacked NCHWc path as the
+ * forward pass. ConvTranspose remains for geometries whose padding exceeds k_eff − 1.
+ */
 export function convInputGradient(g: Graph, dy: string, w: string, xShape: number[], geo: ConvGeometry): string {
   const yShape = g.shape(dy);
   const spatial = xShape.length - 2;
@@ -54,7 +62,35 @@ export function convInputGradient(g: Graph, dy: string, w: string, xShape: numbe
     return size - produced;
   });
   if (outputPadding.some((p) => p < 0)) throw new RuleLimitation('has a geometry whose input size cannot be restored by ConvTranspose');
-  return g.emit('ConvTranspose', [dy, w], { ...convAttributes(geo), output_padding: outputPadding }, xShape);
+  const kEff = geo.kernel.map((k, i) => (k - 1) * geo.dilations[i]! + 1);
+  const begin = kEff.map((k, i) => k - 1 - geo.pads[i]!);
+  // Zero insertion leaves stride − 1 trailing zeros per axis, which count as end padding.
+  const end = kEff.map((k, i) => k - 1 - geo.pads[i + spatial]! + outputPadding[i]! - (geo.strides[i]! - 1));
+  if ([...begin, ...end].some((p) => p < 0)) {
+    return g.emit('ConvTranspose', [dy, w], { ...convAttributes(geo), output_padding: outputPadding }, xShape);
+  }
+  const spread = insertZeros(g, dy, geo.strides);
+  const [o, cg, ...k] = g.shape(w) as [number, number, ...number[]];
+  const G = geo.group;
+  const c = cg * G;
+  const perGroup = reshape(g, w, [G, o / G, cg, ...k]);
+  const swapped = g.emit('Transpose', [perGroup], { perm: [0, 2, 1, ...k.map((_, i) => i + 3)] }, [G, cg, o / G, ...k]);
+  const transposed = reshape(g, swapped, [c, o / G, ...k]);
+  const spatialAxes = k.map((_, i) => i + 2);
+  // Steps of −1 from the last tap; an end of −(k + 1) clamps to "before the first tap".
+  const flipped = g.emit('Slice', [transposed, g.ints(k.map((d) => d - 1)), g.ints(k.map((d) => -d - 1)), g.ints(spatialAxes), g.ints(k.map(() => -1))], {}, [c, o / G, ...k]);
+  return g.emit('Conv', [spread, flipped], { kernel_shape: k, strides: k.map(() => 1), dilations: geo.dilations, pads: [...begin, ...end], group: G }, xShape);
+}
+
+/** `value` [N, C, t…] with stride − 1 zeros after each entry along each spatial axis: [N, C, t·stride…]. */
+function insertZeros(g: Graph, value: string, strides: number[]): string {
+  if (strides.every((s) => s === 1)) return value;
+  const [n, c, ...t] = g.shape(value) as [number, number, ...number[]];
+  const interleaved = [n, c, ...t.flatMap((d) => [d, 1])];
+  const padded = [n, c, ...t.flatMap((d, i) => [d, strides[i]!])];
+  const pads = [...interleaved.map(() => 0), 0, 0, ...t.flatMap((_, i) => [0, strides[i]! - 1])];
+  const spaced = g.emit('Pad', [reshape(g, value, interleaved), g.ints(pads)], { mode: 'constant' }, padded);
+  return reshape(g, spaced, [n, c, ...t.map((d, i) => d * strides[i]!)]);
 }
 
 /**
@@ -87,10 +123,11 @@ export function convWeightGradient(g: Graph, x: string, dy: string, wShape: numb
 }
 
 /**
- * ∂L/∂W for group = 1 as batched GEMMs: per kernel tap, the input's patch (a strided Slice of
- * the padded input, [N, C, P]) times dy [N, P, O], summed over the batch.
- * onnxruntime runs this several times faster than the batch-as-channels Conv, whose 3×3 output
- * makes a skinny GEMM (measured on ResNet-20's 16-channel 32×32 layers).
+ * ∂L/∂W for group = 1 as one batched GEMM over im2col: the kernel taps' strided Slices of the
+ * padded input stacked to [N, C·taps, P], and dy [N, O, P] · colsᵀ → [N, O, C·taps], summed over
+ * the batch, which is W's own layout [O, C, k…]. onnxruntime runs this several times faster than
+ * the batch-as-channels Conv, whose k×k output makes a skinny GEMM, and than one GEMM per tap
+ * (measured on ResNet-20's 16-channel 32×32 layers).
  */
 export function convWeightGradientByPatches(g: Graph, x: string, dy: string, wShape: number[], geo: ConvGeometry): string {
   const [n, c, ...s] = g.shape(x) as [number, number, ...number[]];
@@ -111,20 +148,16 @@ export function convWeightGradientByPatches(g: Graph, x: string, dy: string, wSh
       offset[i] = (rest % k[i]!) * geo.dilations[i]!;
       rest = Math.floor(rest / k[i]!);
     }
-    const starts = offset;
     const ends = offset.map((b, i) => b + (t[i]! - 1) * geo.strides[i]! + 1);
-    patches.push(g.emit('Slice', [padded, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(geo.strides)], {}, [n, c, ...t]));
+    const patch = g.emit('Slice', [padded, g.ints(offset), g.ints(ends), g.ints(axes), g.ints(geo.strides)], {}, [n, c, ...t]);
+    patches.push(reshape(g, patch, [n, c, 1, positions]));
   }
-  // One batched GEMM per tap ([N, C, P] × [N, P, O], summed over N): no taps·|x|-sized concatenation.
-  const dyT = g.emit('Transpose', [reshape(g, dy, [n, o, positions])], { perm: [0, 2, 1] }, [n, positions, o]);
-  const perTap = patches.map((patch) => {
-    const product = g.emit('MatMul', [reshape(g, patch, [n, c, positions]), dyT], {}, [n, c, o]);
-    return g.emit('ReduceSum', [product, g.ints([0])], { keepdims: 1 }, [1, c, o]);
-  });
-  const summed = perTap.length === 1 ? perTap[0]! : g.emit('Concat', perTap, { axis: 0 }, [taps, c, o]);
-  // [taps, C, O] → [O, C, taps] → W's shape.
-  const ordered = g.emit('Transpose', [reshape(g, summed, [taps, c, o])], { perm: [2, 1, 0] }, [o, c, taps]);
-  return reshape(g, ordered, wShape);
+  const stacked = patches.length === 1 ? patches[0]! : g.emit('Concat', patches, { axis: 2 }, [n, c, taps, positions]);
+  const columns = reshape(g, stacked, [n, c * taps, positions]);
+  const columnsT = g.emit('Transpose', [columns], { perm: [0, 2, 1] }, [n, positions, c * taps]);
+  const perSample = g.emit('MatMul', [reshape(g, dy, [n, o, positions]), columnsT], {}, [n, o, c * taps]);
+  const summed = g.emit('ReduceSum', [perSample, g.ints([0])], { keepdims: 0 }, [o, c * taps]);
+  return reshape(g, summed, wShape);
 }
 
 export const convRules: OpRules = {

@@ -1,9 +1,10 @@
 import * as ort from 'onnxruntime-node';
-import { ContractError, CROSS_ENTROPY_FORM, lossHasAccuracy, type EngineInfo, type ModelFormat, type ParameterInfo } from '../../../contract/index.ts';
-import { initializerFloats, onnx, readOnnxModel } from '../../../contract/onnx-model.ts';
+import { ContractError, CROSS_ENTROPY_FORM, lossHasAccuracy, type EngineInfo, type ModelFormat } from '../../../contract/index.ts';
+import { onnx } from '../../../contract/onnx-model.ts';
 import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
-import { channelsFirstShape, modelFormat, parseModelJson } from '../../../contract/formats/index.ts';
-import { exportLayersToOnnx, type InitializerBinding } from './export-layers.ts';
+import { channelsFirstShape, modelFormat } from '../../../contract/formats/index.ts';
+import type { InitializerBinding } from './export-layers.ts';
+import { modelGraph, readBinding } from './model-graph.ts';
 import { initializerSlots, type ByteSlot } from './initializer-slots.ts';
 import { lossSums } from './losses.ts';
 import { stripOutputActivation } from './output-logits.ts';
@@ -58,7 +59,6 @@ interface LoadedModel {
   outputName: string;
   /** One sample as the graph takes it (-1 = free). */
   graphInputShape: number[];
-  /** The format the model came in: its sample layouts apply to the graph input (a PyTorch graph is NCHW, a converted Layers model NHWC). */
   format: ModelFormat;
 }
 
@@ -89,10 +89,10 @@ function withLogitsOutput(message: InstanceType<typeof onnx.ModelProto>, outputN
  * The serialized model with every parameter stored as raw_data, no initializer posing as a graph
  * input, and logits as its output; returns the output's name.
  */
-function normalizedOnnx(bytes: Uint8Array, parameters: ParameterInfo[], inputName: string, outputName: string, outputActivation: string): { bytes: Uint8Array; outputName: string } {
+function normalizedOnnx(bytes: Uint8Array, parameterInitializers: string[], inputName: string, outputName: string, outputActivation: string): { bytes: Uint8Array; outputName: string } {
   const message = onnx.ModelProto.decode(bytes);
   const graph = message.graph!;
-  const names = new Set(parameters.map((p) => p.name));
+  const names = new Set(parameterInitializers);
   for (const t of graph.initializer as InstanceType<typeof onnx.TensorProto>[]) {
     if (names.has(t.name!) && t.rawData.length === 0) {
       t.rawData = new Uint8Array(Float32Array.from(t.floatData as number[]).buffer);
@@ -105,55 +105,20 @@ function normalizedOnnx(bytes: Uint8Array, parameters: ParameterInfo[], inputNam
   return { bytes: onnx.ModelProto.encode(message).finish(), outputName: logits };
 }
 
-function loadOnnx(artifact: ModelArtifact): LoadedModel {
-  const file = artifact.files['model.onnx'];
-  if (!file) throw new ContractError('model.onnx', 'the model has no model.onnx file');
-  const reading = readOnnxModel(file);
-  const { parameters, inputShape } = reading.description;
-  if (artifact.parameters.length !== parameters.length || artifact.parameters.some((p, i) => p.name !== parameters[i]!.name || p.offset !== parameters[i]!.offset)) {
-    throw new ContractError('model.onnx', 'the stored parameter model does not match the graph');
-  }
-  const theta = new Float32Array(parameters.reduce((n, p) => n + p.size, 0));
-  const byName = new Map(reading.model.graph!.initializer.map((t) => [t.name, t]));
-  for (const p of parameters) theta.set(initializerFloats(byName.get(p.name)!), p.offset);
-  const { bytes, outputName } = normalizedOnnx(file, parameters, reading.inputName, reading.outputName, artifact.outputActivation);
-  const bindings = parameters.map((p) => ({ parameter: p.name, initializer: p.name, offset: p.offset, size: p.size, gather: null }));
+/** The model's graph with logits as its output and the byte slot of every parameter's initializer. */
+function loadModel(artifact: ModelArtifact): LoadedModel {
+  const graph = modelGraph(artifact);
+  const initializers = graph.bindings.map((b) => b.initializer);
+  const { bytes, outputName } = normalizedOnnx(graph.bytes, initializers, graph.inputName, graph.outputName, artifact.outputActivation);
   return {
     bytes,
-    bindings: locate(bytes, bindings),
-    parameterCount: theta.length,
-    theta,
-    inputName: reading.inputName,
+    bindings: locate(bytes, graph.bindings),
+    parameterCount: graph.theta.length,
+    theta: graph.theta,
+    inputName: graph.inputName,
     outputName,
-    graphInputShape: inputShape,
-    format: 'onnx',
-  };
-}
-
-function loadLayers(artifact: ModelArtifact): LoadedModel {
-  const json = parseModelJson(artifact.files);
-  const weightsFile = artifact.files['weights.bin'];
-  if (!weightsFile) throw new ContractError('weights.bin', 'the model has no weights.bin file');
-  if (weightsFile.byteLength % BYTES_PER_FLOAT32 !== 0) throw new ContractError('weights.bin', 'is not a whole number of float32 values');
-  const theta = new Float32Array(weightsFile.byteLength / BYTES_PER_FLOAT32);
-  new Uint8Array(theta.buffer).set(weightsFile);
-  const exported = exportLayersToOnnx(json, theta);
-  const message = onnx.ModelProto.decode(exported.model);
-  const outputName = withLogitsOutput(message, exported.outputName, artifact.outputActivation);
-  const bytes = onnx.ModelProto.encode(message).finish();
-  const bound = new Set(exported.initializerMap.map((b) => `${b.parameter}@${b.offset}`));
-  if (artifact.parameters.length !== exported.initializerMap.length || artifact.parameters.some((p) => !bound.has(`${p.name}@${p.offset}`))) {
-    throw new ContractError('model.json', 'the stored parameter model does not match model.json');
-  }
-  return {
-    bytes,
-    bindings: locate(bytes, exported.initializerMap),
-    parameterCount: theta.length,
-    theta,
-    inputName: exported.inputName,
-    outputName,
-    graphInputShape: exported.inputShape,
-    format: 'tfjs-layers',
+    graphInputShape: graph.graphInputShape,
+    format: graph.format,
   };
 }
 
@@ -191,8 +156,6 @@ function parametersAsInputs(bytes: Uint8Array, bindings: InitializerBinding[]): 
 }
 
 
-/** How this engine loads each model format: ONNX as it is, a Layers model converted to an equivalent graph. */
-const LOADERS: Record<ModelFormat, (artifact: ModelArtifact) => LoadedModel> = { onnx: loadOnnx, 'tfjs-layers': loadLayers };
 
 /**
  * Evaluates models with onnxruntime (CPU). ONNX models load directly; tfjs Layers models through
@@ -241,7 +204,7 @@ export class OnnxEvaluator implements Evaluator {
     await this.releaseSessions();
     this.disposeData();
     this.inputsModel = null;
-    const model = LOADERS[artifact.format](artifact);
+    const model = loadModel(artifact);
     this.model = model;
     this.scratch = new Float32Array(model.bindings.reduce((n, b) => Math.max(n, b.binding.size), 0));
     this.chosenFeed = this.requestedFeed === 'auto' ? autoFeed(artifact) : this.requestedFeed;
@@ -252,7 +215,7 @@ export class OnnxEvaluator implements Evaluator {
         const feeds: Record<string, ort.Tensor> = {};
         for (const { binding } of model.bindings) {
           const values = new Float32Array(binding.size);
-          this.fill(values, model.theta, binding);
+          readBinding(values, model.theta, binding);
           feeds[binding.initializer] = new ort.Tensor('float32', values, converted.dims.get(binding.initializer)!);
         }
         this.inputsModel = { bytes: converted.bytes, feeds };
@@ -301,12 +264,12 @@ export class OnnxEvaluator implements Evaluator {
     }
     if (this.chosenFeed !== 'initializers') {
       const feeds = this.inputsModel!.feeds;
-      for (const { binding } of model.bindings) this.fill(feeds[binding.initializer]!.data as Float32Array, flat, binding);
+      for (const { binding } of model.bindings) readBinding(feeds[binding.initializer]!.data as Float32Array, flat, binding);
     }
     if (this.chosenFeed !== 'inputs') {
       const bytes = new Uint8Array(this.scratch.buffer);
       for (const { binding, slot } of model.bindings) {
-        this.fill(this.scratch, flat, binding);
+        readBinding(this.scratch, flat, binding);
         model.bytes.set(bytes.subarray(0, slot.byteLength), slot.start);
       }
       this.initializerSessionStale = true;
@@ -365,14 +328,6 @@ export class OnnxEvaluator implements Evaluator {
       start += count;
     }
     return { loss: lossSum / data.n, accuracy: classification ? correctSum / data.n : null };
-  }
-
-  /** The binding's initializer values (ONNX layout) from the flat vector, into `target`. */
-  private fill(target: Float32Array, flat: Float32Array, binding: InitializerBinding): void {
-    const source = flat.subarray(binding.offset, binding.offset + binding.size);
-    const gather = binding.gather;
-    if (gather) for (let i = 0; i < binding.size; i++) target[i] = source[gather[i]!]!;
-    else target.set(source);
   }
 
   private batchTensors(data: BoundData, batchSize: number): ort.Tensor[] {
