@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { Value } from 'typebox/value';
+import { Compile, type Validator } from 'typebox/compile';
 import { StoredComparison } from './comparisons.ts';
 import type { DatasetRef } from './datasets.ts';
 import type { LossName } from './losses.ts';
@@ -113,10 +113,13 @@ export interface ValueCodec<T> {
 
 /** `what` names the value with its article ("a surface result"); `upgrade` fills in what values stored by an older version lack, before the check. */
 function valueCodec<S extends TSchema>(what: string, schema: S, upgrade: (value: unknown) => unknown = (value) => value): ValueCodec<Static<S>> {
+  // Compiled on first use: a 401×401 surface result is checked in milliseconds (Value.Check takes over a second).
+  let compiled: Validator | undefined;
   const check = (value: unknown, where: string): Static<S> => {
     const upgraded = upgrade(value);
-    if (Value.Check(schema, upgraded)) return upgraded;
-    const [error] = Value.Errors(schema, upgraded);
+    const validator = (compiled ??= Compile(schema as TSchema));
+    if (validator.Check(upgraded)) return upgraded as Static<S>;
+    const [error] = validator.Errors(upgraded);
     throw new StoredValueError(where, `is not ${what}: ${error?.instancePath || '/'} ${error?.message ?? 'does not match its schema'}`);
   };
   const read = (raw: string, where: string) => check(parseJson(raw, where), where);
