@@ -10,10 +10,12 @@ import { ContractError, redisKeys } from '../contract/index.ts';
 import type { AppConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import { connectProducer } from './plugins/redis.ts';
+import auth, { assertSafeBinding, loadApiKeys, routesAccess } from './plugins/auth.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
 import { ComparisonService, HessianMapService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
+import { SYSTEM_PRINCIPAL } from './tenancy.ts';
 import { VERSION } from './version.ts';
 import { FIELD_MAX_BYTES } from './routes/multipart.ts';
 import healthRoutes from './routes/health.ts';
@@ -29,6 +31,8 @@ import importRoutes from './routes/imports.ts';
 
 /** Builds the API: external plugins → app services → routes. Call app.close() to stop. */
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
+  const apiKeys = loadApiKeys(config);
+  assertSafeBinding(config.HOST, apiKeys);
   const app = Fastify({
     logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
     bodyLimit: 8 * 1024 * 1024,
@@ -50,13 +54,18 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
       tags: [{ name: 'surfaces' }, { name: 'comparisons' }, { name: 'trainings' }, { name: 'models' }, { name: 'datasets' }, { name: 'system' }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 64, fields: 32, fieldSize: FIELD_MAX_BYTES } });
-  const webDist = resolve(config.WEB_DIST);
-  if (existsSync(join(webDist, 'index.html'))) await app.register(fastifyStatic, { root: webDist, prefix: '/' });
-  else app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('Loss Atlas API. The viewer is not built: run npm run build:web. API docs: /docs'));
+  // The viewer's files and the API docs hold no tenant's data: served without a key.
+  await app.register(async (publicScope) => {
+    routesAccess(publicScope, 'public');
+    await publicScope.register(swaggerUi, { routePrefix: '/docs' });
+    const webDist = resolve(config.WEB_DIST);
+    if (existsSync(join(webDist, 'index.html'))) await publicScope.register(fastifyStatic, { root: webDist, prefix: '/' });
+    else publicScope.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('Loss Atlas API. The viewer is not built: run npm run build:web. API docs: /docs'));
+  });
 
   // App tier.
+  await app.register(auth, { keys: apiKeys });
   const redis = connectProducer(config.REDIS_URL);
   await redis.connect();
   const keys = redisKeys(config.LA_NAMESPACE);
@@ -85,7 +94,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   });
   // Each reconciles what finished or was lost while the API was down (comparisons last: they use the others).
   await surfaces.start();
-  await hessians.start(surfaces.list().filter((s) => s.status === 'completed').map((s) => s.id));
+  await hessians.start(surfaces.list(SYSTEM_PRINCIPAL).filter((s) => s.status === 'completed').map((s) => s.id));
   await spectra.start();
   await trainings.start();
   await comparisons.start();

@@ -19,6 +19,8 @@ export const ConfigSchema = Type.Object({
   WEB_DIST: Type.String({ default: './web/dist' }),
   FIXTURES_DIR: Type.String({ default: './fixtures/models', description: 'Demo models registered at boot' }),
   COMPARISON_FIXTURES_DIR: Type.String({ default: './fixtures/comparisons', description: 'Finished demo comparisons listed at boot' }),
+  LA_API_KEYS: Type.Optional(Type.String({ description: 'API keys as JSON: [{"sha256", "tenant", "role": "user" | "admin"}] (make one with `npx loss-atlas key`); none: open, loopback only' })),
+  LA_API_KEYS_FILE: Type.Optional(Type.String({ description: 'A JSON file holding the same list as LA_API_KEYS (not both)' })),
 });
 export type AppConfig = Static<typeof ConfigSchema>;
 

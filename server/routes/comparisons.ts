@@ -21,7 +21,7 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const record = await comparisons.submit(request.body);
+      const record = await comparisons.submit(request.body, request.principal);
       return reply.status(202).header('location', record.links.self).send(record);
     },
   );
@@ -35,7 +35,7 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }) },
       },
     },
-    async () => ({ items: await comparisons.list() }),
+    async (request) => ({ items: await comparisons.list(request.principal) }),
   );
 
   app.get(
@@ -48,7 +48,7 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ComparisonRecord, ...errorResponses },
       },
     },
-    async (request) => comparisons.get(request.params.id),
+    async (request) => comparisons.get(request.params.id, request.principal),
   );
 };
 

@@ -65,8 +65,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const form = await readForm(request);
       const surfaceRequest = requestField(form);
       const file = uploadedFile(form, 'directions');
-      const model = models.get(surfaceRequest.model);
-      if (!model) throw badRequest('MODEL_NOT_FOUND', `model "${surfaceRequest.model}" does not exist`, 'request.model');
+      const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
       const dimensions = surfaceRequest.grid.y ? 2 : 1;
       const mapped = mapDirections(await readDirectionFile(file.bytes, file.name), model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
       const flat = new Float32Array(mapped.x.length * dimensions);
@@ -74,7 +73,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (mapped.y) flat.set(mapped.y, mapped.x.length);
       const bytes = new Uint8Array(flat.buffer);
       const hash = await blobs.put(bytes);
-      const record = await surfaces.submit(surfaceRequest, { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` });
+      const record = await surfaces.submit(surfaceRequest, request.principal, { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` });
       const self = `/api/v1/surfaces/${record.id}`;
       return reply
         .status(202)
@@ -103,7 +102,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const split = form.fields.split;
       if (split !== undefined && !['train', 'test', 'both'].includes(split)) throw badRequest('BAD_SPLIT', `split must be train, test or both, got "${split}"`, 'split');
       const { record, result } = await importedSurface(file.bytes, file.name, randomUUID(), sha256(file.bytes), { name: form.fields.name, split: split as Split | undefined });
-      await surfaces.importFinished(record, result);
+      await surfaces.importFinished(record, result, request.principal.tenant);
       return reply.status(201).header('location', `/api/v1/surfaces/${record.id}`).send(record);
     },
   );
