@@ -11,6 +11,7 @@ import type { AppConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import { connectProducer } from './plugins/redis.ts';
 import auth, { assertSafeBinding, loadApiKeys, routesAccess } from './plugins/auth.ts';
+import queueDashboard from './plugins/queue-dashboard.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
@@ -146,6 +147,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(comparisonRoutes, { prefix: '/api/v1' });
   await app.register(exportRoutes, { prefix: '/api/v1' });
   await app.register(importRoutes, { prefix: '/api/v1' });
+  await app.register(queueDashboard);
   return app;
 }
 

@@ -73,6 +73,17 @@ describe('API keys', () => {
     expect((await fetch(`${stack.baseUrl}/docs/json`)).status).toBe(200);
   });
 
+  it('the queue dashboard (/admin/queues) is for admin keys only: 403 ADMIN_ONLY with a user key', async () => {
+    expect((await stack.api('/admin/queues/api/queues')).status).toBe(401);
+    expect((await stack.api('/admin/queues/api/queues', { key: a.key })).body).toMatchObject({ code: 'ADMIN_ONLY' });
+    const page = await fetch(`${stack.baseUrl}/admin/queues`, { headers: { authorization: `Bearer ${admin.key}` } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Loss Atlas queues');
+    const queues = await stack.api<{ queues: { name: string }[] }>('/admin/queues/api/queues', { key: admin.key });
+    expect(queues.status).toBe(200);
+    expect(queues.body.queues.map((q) => q.name)).toEqual(expect.arrayContaining(['la-surfaces', 'la-chunks', 'la-trainings', 'la-analysis']));
+  });
+
   it('records the owning tenant on what a key creates', async () => {
     expect((await stack.api(`/api/v1/surfaces/${surfaceA}`, { key: a.key })).body).toMatchObject({ id: surfaceA, tenant: 'tenant-a' });
     expect((await stack.api(`/api/v1/models/${modelA}`, { key: a.key })).body).toMatchObject({ tenant: 'tenant-a' });

@@ -70,12 +70,14 @@ export class ComparisonService {
   private saving = Promise.resolve();
   private readonly analysis: Queue;
   private analysisEvents?: QueueEvents;
+  private closed = false;
 
   constructor(private readonly s: ComparisonServiceOptions) {
     this.analysis = new Queue(QUEUES.analysis, { connection: s.redis, prefix: s.keys.bullPrefix });
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.analysisEvents?.close();
     await this.analysis.close();
   }
@@ -134,6 +136,8 @@ export class ComparisonService {
   }
 
   private save(state: StoredComparison): Promise<void> {
+    // Steps still in flight when the API closes are not saved: they resume from the last saved state at the next start.
+    if (this.closed) return this.saving;
     this.saving = this.saving.then(async () => {
       const json = JSON.stringify(state);
       await this.s.redis.set(this.s.keys.comparison(state.id), json);
