@@ -11,11 +11,13 @@ import type { AppConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import { connectProducer } from './plugins/redis.ts';
 import auth, { assertSafeBinding, loadApiKeys, routesAccess } from './plugins/auth.ts';
+import httpGuards from './plugins/http-guards.ts';
 import queueDashboard from './plugins/queue-dashboard.ts';
+import rateLimits from './plugins/rate-limits.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
-import { ComparisonService, HessianMapService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
+import { ComparisonService, HessianMapService, QuotaService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
 import { SYSTEM_PRINCIPAL } from './tenancy.ts';
 import { VERSION } from './version.ts';
 import { FIELD_MAX_BYTES } from './routes/multipart.ts';
@@ -65,7 +67,8 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
     else publicScope.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('Loss Atlas API. The viewer is not built: run npm run build:web. API docs: /docs'));
   });
 
-  // App tier.
+  // App tier. Request hooks run in this order: Host and cross-site checks, then the key.
+  await app.register(httpGuards, { config });
   await app.register(auth, { keys: apiKeys });
   const redis = connectProducer(config.REDIS_URL);
   await redis.connect();
@@ -83,7 +86,9 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const comparisons = new ComparisonService({
     dataDir: join(dataDir, 'comparisons'), fixturesDir: resolve(config.COMPARISON_FIXTURES_DIR), redis, keys, blobs, models, datasets, surfaces, hessians, trainings,
   });
-  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, spectra, trainings, comparisons };
+  const quotas = new QuotaService({ surfaces, trainings, comparisons, limits: { jobs: config.LA_QUOTA_JOBS, points: config.LA_QUOTA_POINTS }, enabled: apiKeys.length > 0 });
+  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, spectra, trainings, comparisons, quotas };
+  await app.register(rateLimits, { config, redis, keyed: apiKeys.length > 0 });
   app.decorate('services', services);
   app.addHook('onClose', async () => {
     await comparisons.close();

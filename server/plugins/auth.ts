@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { refuse } from '../errors.ts';
 import fp from 'fastify-plugin';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
@@ -85,14 +86,6 @@ export function routesAccess(scope: FastifyInstance, access: RouteAccess): void 
   });
 }
 
-/**
- * Answers the coded error from the hook instead of throwing it: a plugin with its own error
- * handler (Bull Board's) would reshape a thrown error.
- */
-function refuse(reply: FastifyReply, status: 401 | 403, code: string, message: string): FastifyReply {
-  return reply.status(status).send({ statusCode: status, code, error: status === 401 ? 'Unauthorized' : 'Forbidden', message, field: 'authorization' });
-}
-
 function presentedKey(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (authorization) return /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? '';
@@ -120,10 +113,10 @@ async function auth(app: FastifyInstance, { keys }: { keys: readonly ApiKeyEntry
       if (principal) request.principal = principal;
       return;
     }
-    if (!key) return refuse(reply.header('www-authenticate', 'Bearer'), 401, 'AUTH_REQUIRED', 'send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>"');
-    if (!principal) return refuse(reply.header('www-authenticate', 'Bearer error="invalid_token"'), 401, 'INVALID_API_KEY', 'the API key is not valid');
+    if (!key) return refuse(reply.header('www-authenticate', 'Bearer'), 401, 'AUTH_REQUIRED', 'send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>"', 'authorization');
+    if (!principal) return refuse(reply.header('www-authenticate', 'Bearer error="invalid_token"'), 401, 'INVALID_API_KEY', 'the API key is not valid', 'authorization');
     request.principal = principal;
-    if (access === 'admin' && principal.role !== 'admin') return refuse(reply, 403, 'ADMIN_ONLY', `${request.url.split('?')[0]} needs an admin key`);
+    if (access === 'admin' && principal.role !== 'admin') return refuse(reply, 403, 'ADMIN_ONLY', `${request.url.split('?')[0]} needs an admin key`, 'authorization');
   });
 }
 

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ComparisonRecord, ComparisonRequest } from '../../contract/comparisons.ts';
+import { gridPoints } from '../services/quotas.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { comparisons } = app.services;
+  const { comparisons, quotas } = app.services;
 
   app.post(
     '/comparisons',
@@ -21,6 +22,7 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
+      await quotas.admit(request.principal, request.body.members.length * gridPoints(request.body.shared.grid), 'shared.grid');
       const record = await comparisons.submit(request.body, request.principal);
       return reply.status(202).header('location', record.links.self).send(record);
     },

@@ -32,7 +32,7 @@ async function liveWorkers({ redis, keys }: AppServices): Promise<WorkerHeartbea
 }
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/health', { config: { access: 'public' }, schema: { tags: ['system'], summary: 'Liveness, Redis, workers and their engine backends', response: { 200: Health } } }, async () => {
+  app.get('/health', { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Liveness, Redis, workers and their engine backends', response: { 200: Health } } }, async () => {
     try {
       const beats = await liveWorkers(app.services);
       const engines = new Map(beats.flatMap((b) => b.engines).map((e) => [`${e.name}/${e.backend}/${e.version}`, e]));
@@ -44,7 +44,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/ready',
-    { config: { access: 'public' }, schema: { tags: ['system'], summary: 'Readiness: 200 once Redis answers and at least one worker beats, else 503', response: { 200: Ready, 503: Ready } } },
+    { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Readiness: 200 once Redis answers and at least one worker beats, else 503', response: { 200: Ready, 503: Ready } } },
     async (_request, reply) => {
       let workers = 0;
       let redis: 'up' | 'down' = 'up';

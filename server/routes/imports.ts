@@ -8,6 +8,7 @@ import { mapDirections } from '../imports/map-directions.ts';
 import { importedSurface } from '../imports/surface-h5.ts';
 import { badRequest } from '../errors.ts';
 import { sha256 } from '../stores/blobs.ts';
+import { gridPoints } from '../services/quotas.ts';
 import { readForm, type UploadedForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
 
@@ -42,7 +43,7 @@ function requestField(form: UploadedForm): SurfaceRequest {
 
 /** Surfaces from files of the reference implementation (tomgoldstein/loss-landscape): its direction files and its surface files. */
 const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { surfaces, models, blobs } = app.services;
+  const { surfaces, models, blobs, quotas } = app.services;
 
   app.post(
     '/surfaces/with-directions',
@@ -66,6 +67,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const surfaceRequest = requestField(form);
       const file = uploadedFile(form, 'directions');
       const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
+      await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), 'request.grid');
       const dimensions = surfaceRequest.grid.y ? 2 : 1;
       const mapped = mapDirections(await readDirectionFile(file.bytes, file.name), model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
       const flat = new Float32Array(mapped.x.length * dimensions);

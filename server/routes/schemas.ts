@@ -17,6 +17,7 @@ export const errorResponses = {
   403: ErrorBody,
   404: ErrorBody,
   409: ErrorBody,
+  429: ErrorBody,
   503: ErrorBody,
 };
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SurfaceRecord, SurfaceRequest, SurfaceResult, type SurfaceEvent } from '../../contract/index.ts';
 import { relayEvents } from '../sse.ts';
+import { gridPoints } from '../services/quotas.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const Accepted = Type.Object({
@@ -12,7 +13,7 @@ const Accepted = Type.Object({
 
 
 const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { surfaces, redis, keys } = app.services;
+  const { surfaces, quotas, redis, keys } = app.services;
 
   app.post(
     '/surfaces',
@@ -29,6 +30,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
+      await quotas.admit(request.principal, gridPoints(request.body.grid));
       const record = await surfaces.submit(request.body, request.principal);
       const self = `/api/v1/surfaces/${record.id}`;
       return reply

@@ -9,7 +9,7 @@ import { errorResponses, IdParams } from './schemas.ts';
 const isFinal = (status: string) => ['completed', 'failed', 'cancelled'].includes(status);
 
 const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { trainings, redis, keys } = app.services;
+  const { trainings, quotas, redis, keys } = app.services;
 
   app.get(
     '/architectures',
@@ -39,6 +39,7 @@ const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
+      await quotas.admit(request.principal, 0);
       const record = await trainings.submit(request.body, request.principal);
       return reply.status(202).header('location', record.links.self).send(record);
     },
