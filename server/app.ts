@@ -12,6 +12,7 @@ import { HttpError } from './errors.ts';
 import { connectProducer } from './plugins/redis.ts';
 import auth, { assertSafeBinding, loadApiKeys, routesAccess } from './plugins/auth.ts';
 import httpGuards from './plugins/http-guards.ts';
+import metrics from './plugins/metrics.ts';
 import queueDashboard from './plugins/queue-dashboard.ts';
 import rateLimits from './plugins/rate-limits.ts';
 import { BlobStore } from './stores/blobs.ts';
@@ -90,6 +91,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, spectra, trainings, comparisons, quotas };
   await app.register(rateLimits, { config, redis, keyed: apiKeys.length > 0 });
   app.decorate('services', services);
+  await app.register(metrics);
   app.addHook('onClose', async () => {
     await comparisons.close();
     await trainings.close();

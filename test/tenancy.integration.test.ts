@@ -84,6 +84,16 @@ describe('API keys', () => {
     expect(queues.body.queues.map((q) => q.name)).toEqual(expect.arrayContaining(['la-surfaces', 'la-chunks', 'la-trainings', 'la-analysis']));
   });
 
+  it('/metrics is for admin keys only', async () => {
+    expect((await fetch(`${stack.baseUrl}/metrics`)).status).toBe(401);
+    const user = await fetch(`${stack.baseUrl}/metrics`, { headers: { 'x-api-key': a.key } });
+    expect(user.status).toBe(403);
+    expect(await user.json()).toMatchObject({ code: 'ADMIN_ONLY' });
+    const ops = await fetch(`${stack.baseUrl}/metrics`, { headers: { 'x-api-key': admin.key } });
+    expect(ops.status).toBe(200);
+    expect(await ops.text()).toContain('la_http_request_duration_seconds');
+  });
+
   it('records the owning tenant on what a key creates', async () => {
     expect((await stack.api(`/api/v1/surfaces/${surfaceA}`, { key: a.key })).body).toMatchObject({ id: surfaceA, tenant: 'tenant-a' });
     expect((await stack.api(`/api/v1/models/${modelA}`, { key: a.key })).body).toMatchObject({ tenant: 'tenant-a' });

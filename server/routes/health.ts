@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { EngineInfo, type WorkerHeartbeat } from '../../contract/index.ts';
-import type { AppServices } from '../services/index.ts';
+import { EngineInfo } from '../../contract/index.ts';
+import { liveWorkers } from '../services/workers.ts';
 import { VERSION } from '../version.ts';
 
 const Health = Type.Object({
@@ -17,19 +17,6 @@ const Ready = Type.Object({
   redis: Type.Union([Type.Literal('up'), Type.Literal('down')]),
   workers: Type.Integer(),
 });
-
-/**
- * Live workers' heartbeats, from the registry sorted set (scored by expiry): expired ids are
- * dropped first, so the cost follows the number of workers, never the size of the keyspace.
- */
-async function liveWorkers({ redis, keys }: AppServices): Promise<WorkerHeartbeat[]> {
-  const [, ids] = (await redis.multi().zremrangebyscore(keys.workers, '-inf', Date.now()).zrange(keys.workers, 0, -1).exec())!.map(([err, v]) => {
-    if (err) throw err;
-    return v;
-  }) as [number, string[]];
-  if (ids.length === 0) return [];
-  return (await redis.mget(ids.map((id) => keys.worker(id)))).filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerHeartbeat);
-}
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Liveness, Redis, workers and their engine backends', response: { 200: Health } } }, async () => {

@@ -1,0 +1,15 @@
+import type { WorkerHeartbeat } from '../../contract/index.ts';
+import type { AppServices } from './index.ts';
+
+/**
+ * Live workers' heartbeats, from the registry sorted set (scored by expiry): expired ids are
+ * dropped first, so the cost follows the number of workers, never the size of the keyspace.
+ */
+export async function liveWorkers({ redis, keys }: AppServices): Promise<WorkerHeartbeat[]> {
+  const [, ids] = (await redis.multi().zremrangebyscore(keys.workers, '-inf', Date.now()).zrange(keys.workers, 0, -1).exec())!.map(([err, v]) => {
+    if (err) throw err;
+    return v;
+  }) as [number, string[]];
+  if (ids.length === 0) return [];
+  return (await redis.mget(ids.map((id) => keys.worker(id)))).filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerHeartbeat);
+}
