@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './helpers/stack.ts';
 
@@ -45,4 +47,18 @@ describe('Prometheus metrics', () => {
     expect(text).toMatch(/^la_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/surfaces",status="202"\} 1$/m);
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   }, 180_000);
+});
+
+describe('worker liveness (the compose healthcheck)', () => {
+  const alive = (namespace: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'worker/alive.ts'], { cwd: resolve(import.meta.dirname, '..'), env: { ...process.env, LA_NAMESPACE: namespace }, encoding: 'utf8' });
+
+  it('worker/alive.ts exits 0 while a worker on this host beats, 1 where none does', () => {
+    const live = alive(stack.namespace);
+    expect(live.stdout).toContain('alive:');
+    expect(live.status).toBe(0);
+    const none = alive(`${stack.namespace}-none`);
+    expect(none.stdout).toContain('no live worker');
+    expect(none.status).toBe(1);
+  });
 });
