@@ -22,8 +22,8 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await quotas.admit(request.principal, request.body.members.length * gridPoints(request.body.shared.grid), 'shared.grid');
-      const record = await comparisons.submit(request.body, request.principal);
+      const points = request.body.members.length * gridPoints(request.body.shared.grid);
+      const record = await quotas.admit(request.principal, points, () => comparisons.submit(request.body, request.principal), 'shared.grid');
       return reply.status(202).header('location', record.links.self).send(record);
     },
   );

@@ -67,7 +67,6 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const surfaceRequest = requestField(form);
       const file = uploadedFile(form, 'directions');
       const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
-      await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), 'request.grid');
       const dimensions = surfaceRequest.grid.y ? 2 : 1;
       const mapped = mapDirections(await readDirectionFile(file.bytes, file.name), model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
       const flat = new Float32Array(mapped.x.length * dimensions);
@@ -75,7 +74,8 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (mapped.y) flat.set(mapped.y, mapped.x.length);
       const bytes = new Uint8Array(flat.buffer);
       const hash = await blobs.put(bytes);
-      const record = await surfaces.submit(surfaceRequest, request.principal, { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` });
+      const directions = { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
+      const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, directions), 'request.grid');
       const self = `/api/v1/surfaces/${record.id}`;
       return reply
         .status(202)

@@ -30,8 +30,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await quotas.admit(request.principal, gridPoints(request.body.grid));
-      const record = await surfaces.submit(request.body, request.principal);
+      const record = await quotas.admit(request.principal, gridPoints(request.body.grid), () => surfaces.submit(request.body, request.principal));
       const self = `/api/v1/surfaces/${record.id}`;
       return reply
         .status(202)

@@ -39,8 +39,7 @@ const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await quotas.admit(request.principal, 0);
-      const record = await trainings.submit(request.body, request.principal);
+      const record = await quotas.admit(request.principal, 0, () => trainings.submit(request.body, request.principal));
       return reply.status(202).header('location', record.links.self).send(record);
     },
   );

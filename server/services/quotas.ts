@@ -18,10 +18,13 @@ export const gridPoints = (grid: { x: Axis; y?: Axis | null }): number => grid.x
 /**
  * Per-tenant admission of new jobs. What a tenant has in flight is counted from the jobs'
  * own state (Redis, and the surface records kept in step with it) rather than from counters of
- * its own, which a crash between increment and decrement would leave wrong. Not applied
- * without keys (`enabled` false): one local user.
+ * its own, which a crash between increment and decrement would leave wrong. Admissions of one
+ * tenant take turns, so two concurrent requests cannot both take its last place (one API
+ * process holds the surface records). Not applied without keys (`enabled` false): one local user.
  */
 export class QuotaService {
+  private readonly turns = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly o: { surfaces: SurfaceService; trainings: TrainingService; comparisons: ComparisonService; limits: QuotaLimits; enabled: boolean },
   ) {}
@@ -37,9 +40,25 @@ export class QuotaService {
     };
   }
 
-  /** 429 QUOTA_EXCEEDED naming the limit when one more job of `points` grid points would pass a quota of the viewer's tenant. */
-  async admit(viewer: Principal, points: number, field = 'grid'): Promise<void> {
-    if (!this.o.enabled) return;
+  /**
+   * Submits a job of `points` grid points for the viewer (`submit` must leave it queued before it
+   * resolves) unless that would pass a quota of its tenant: then 429 QUOTA_EXCEEDED naming the limit.
+   */
+  async admit<T>(viewer: Principal, points: number, submit: () => Promise<T>, field = 'grid'): Promise<T> {
+    if (!this.o.enabled) return submit();
+    const turn = (this.turns.get(viewer.tenant) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      await this.check(viewer, points, field);
+      return submit();
+    });
+    this.turns.set(viewer.tenant, turn);
+    try {
+      return await turn;
+    } finally {
+      if (this.turns.get(viewer.tenant) === turn) this.turns.delete(viewer.tenant);
+    }
+  }
+
+  private async check(viewer: Principal, points: number, field: string): Promise<void> {
     const { jobs, points: busy } = await this.inFlight(viewer.tenant);
     const { limits } = this.o;
     if (jobs + 1 > limits.jobs) {
