@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { buildApp } from '../app.ts';
@@ -12,6 +13,19 @@ describe('API keys', () => {
     expect(entry).toEqual({ sha256: hashApiKey(key), tenant: 'alice', role: 'admin' });
     expect(JSON.stringify(entry)).not.toContain(key);
     expect(() => newApiKey('no spaces', 'user')).toThrow(/tenant "no spaces"/);
+  });
+
+  it('`loss-atlas key` prints a key and the entry that holds only its hash; a bad tenant is exit code 2', () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [resolve(import.meta.dirname, '../../cli/loss-atlas.mjs'), 'key', ...args], { encoding: 'utf8' });
+    const made = cli('--tenant', 'alice', '--role', 'admin');
+    expect(made.status).toBe(0);
+    const key = /^key: +(\S+)$/m.exec(made.stdout)![1]!;
+    const entry = JSON.parse(/^entry: (.+)$/m.exec(made.stdout)![1]!);
+    expect(entry).toEqual({ sha256: hashApiKey(key), tenant: 'alice', role: 'admin' });
+    expect(loadApiKeys({ LA_API_KEYS: JSON.stringify([entry]) })).toEqual([entry]);
+    const bad = cli('--tenant', 'a b');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--tenant');
   });
 
   it('reads LA_API_KEYS or LA_API_KEYS_FILE; a malformed list names the variable and the entry', async () => {
