@@ -35,7 +35,7 @@ describe('rate limits', () => {
     for (let i = 0; i < RATE_LIMIT; i++) statuses.push((await stack.api('/api/v1/datasets', { key: rate.key })).status);
     expect(statuses.every((status) => status === 200)).toBe(true);
     const limited = await stack.api('/api/v1/datasets', { key: rate.key });
-    expect(limited).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED' } });
+    expect(limited).toMatchObject({ status: 429, body: { statusCode: 429, code: 'RATE_LIMITED', error: 'Too Many Requests' } });
     expect((await stack.api('/api/v1/datasets', { key: other.key })).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await stack.api('/health')).status).toBe(200);
   });

@@ -164,10 +164,11 @@ describe('tenant isolation', () => {
     }
   });
 
-  it('an admin key sees every tenant’s resources', async () => {
+  it('an admin key sees every tenant’s resources and may cancel them', async () => {
     expect(ids((await stack.api<{ items: { id: string }[] }>('/api/v1/surfaces', { key: admin.key })).body.items)).toContain(surfaceA);
     expect((await stack.api(`/api/v1/models/${modelA}`, { key: admin.key })).status).toBe(200);
     expect((await stack.api(`/api/v1/comparisons/${comparisonA}`, { key: admin.key })).status).toBe(200);
+    expect((await stack.api(`/api/v1/trainings/${trainingA}`, { method: 'DELETE', key: admin.key })).body).toMatchObject({ status: 'cancelled' });
   });
 });
 
