@@ -39,6 +39,7 @@ describe('API keys', () => {
     expect(() => loadApiKeys({ LA_API_KEYS: JSON.stringify([{ ...entry, role: 'root' }]) })).toThrow(/LA_API_KEYS\.0\.role/);
     expect(() => loadApiKeys({ LA_API_KEYS: 'not json' })).toThrow(/LA_API_KEYS is not JSON/);
     expect(() => loadApiKeys({ LA_API_KEYS: '[]', LA_API_KEYS_FILE: file })).toThrow(/not both/);
+    expect(() => loadApiKeys({ LA_API_KEYS_FILE: `${file}.missing` })).toThrow(/^LA_API_KEYS_FILE: cannot read .*keys\.json\.missing \(ENOENT\)$/);
   });
 
   it('without keys only a loopback address may be bound', () => {

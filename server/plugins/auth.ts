@@ -38,7 +38,7 @@ export function newApiKey(tenant: string, role: Principal['role']): { key: strin
 export function loadApiKeys(config: Pick<AppConfig, 'LA_API_KEYS' | 'LA_API_KEYS_FILE'>): ApiKeyEntry[] {
   if (config.LA_API_KEYS && config.LA_API_KEYS_FILE) throw new Error('set LA_API_KEYS or LA_API_KEYS_FILE, not both');
   const [source, text] = config.LA_API_KEYS_FILE
-    ? [`LA_API_KEYS_FILE (${config.LA_API_KEYS_FILE})`, readFileSync(config.LA_API_KEYS_FILE, 'utf8')]
+    ? [`LA_API_KEYS_FILE (${config.LA_API_KEYS_FILE})`, readKeysFile(config.LA_API_KEYS_FILE)]
     : ['LA_API_KEYS', config.LA_API_KEYS ?? ''];
   if (!text.trim()) return [];
   let parsed: unknown;
@@ -50,6 +50,14 @@ export function loadApiKeys(config: Pick<AppConfig, 'LA_API_KEYS' | 'LA_API_KEYS
   const error = Value.Errors(ApiKeyList, parsed)[0];
   if (error) throw new Error(`${source}${error.instancePath.replace(/\//g, '.')} ${error.message}: expected [{"sha256": "<64 hex>", "tenant": "<name>", "role": "user" | "admin"}]`);
   return parsed as ApiKeyEntry[];
+}
+
+function readKeysFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`LA_API_KEYS_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
 
 export function isLoopbackHost(host: string): boolean {
