@@ -159,5 +159,5 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 }
 
 function statusText(status: number): string {
-  return ({ 400: 'Bad Request', 404: 'Not Found', 403: 'Forbidden', 409: 'Conflict', 413: 'Payload Too Large', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Error';
+  return ({ 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Error';
 }
