@@ -8,6 +8,7 @@ import { mapDirections } from '../imports/map-directions.ts';
 import { importedSurface } from '../imports/surface-h5.ts';
 import { badRequest } from '../errors.ts';
 import { sha256 } from '../stores/blobs.ts';
+import { gridPoints } from '../services/quotas.ts';
 import { readForm, type UploadedForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
 
@@ -42,7 +43,7 @@ function requestField(form: UploadedForm): SurfaceRequest {
 
 /** Surfaces from files of the reference implementation (tomgoldstein/loss-landscape): its direction files and its surface files. */
 const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { surfaces, models, blobs } = app.services;
+  const { surfaces, models, blobs, quotas } = app.services;
 
   app.post(
     '/surfaces/with-directions',
@@ -65,8 +66,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const form = await readForm(request);
       const surfaceRequest = requestField(form);
       const file = uploadedFile(form, 'directions');
-      const model = models.get(surfaceRequest.model);
-      if (!model) throw badRequest('MODEL_NOT_FOUND', `model "${surfaceRequest.model}" does not exist`, 'request.model');
+      const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
       const dimensions = surfaceRequest.grid.y ? 2 : 1;
       const mapped = mapDirections(await readDirectionFile(file.bytes, file.name), model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
       const flat = new Float32Array(mapped.x.length * dimensions);
@@ -74,7 +74,8 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (mapped.y) flat.set(mapped.y, mapped.x.length);
       const bytes = new Uint8Array(flat.buffer);
       const hash = await blobs.put(bytes);
-      const record = await surfaces.submit(surfaceRequest, { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` });
+      const directions = { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
+      const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, directions), 'request.grid');
       const self = `/api/v1/surfaces/${record.id}`;
       return reply
         .status(202)
@@ -103,7 +104,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const split = form.fields.split;
       if (split !== undefined && !['train', 'test', 'both'].includes(split)) throw badRequest('BAD_SPLIT', `split must be train, test or both, got "${split}"`, 'split');
       const { record, result } = await importedSurface(file.bytes, file.name, randomUUID(), sha256(file.bytes), { name: form.fields.name, split: split as Split | undefined });
-      await surfaces.importFinished(record, result);
+      await surfaces.importFinished(record, result, request.principal.tenant);
       return reply.status(201).header('location', `/api/v1/surfaces/${record.id}`).send(record);
     },
   );
