@@ -1,3 +1,4 @@
+import { requestAxes } from '../../contract/surface.ts';
 import { drawColorbar } from './colorbar.ts';
 import { SurfaceFeed } from './feed.ts';
 import { surfaceFigures } from './figures.ts';
@@ -141,7 +142,8 @@ export class CompareView {
     const record = feed.record;
     panel.element.querySelector('h3')!.textContent = record.name ?? record.provenance.model.name;
     const request = record.request;
-    const grid = request.grid.y ? `${request.grid.x.num}×${request.grid.y.num}` : `${request.grid.x.num} points`;
+    const axes = requestAxes(request);
+    const grid = axes.y ? `${axes.x.num}×${axes.y.num}` : `${axes.x.num} points`;
     panel.element.querySelector('.meta')!.textContent = `${record.provenance.model.id} · ${request.dataset.id} ${request.dataset.split ?? 'test'} · ${grid}`;
     if (feed.grid.kind === '2d') {
       panel.view = new SurfaceView(panel.viewHost, this.style, this.theme, {

@@ -1,3 +1,4 @@
+import { requestAxes } from '../../contract/surface.ts';
 import type { Progress, SurfaceRecord } from '../../contract/index.ts';
 import { ApiError, api, followSurface } from './api.ts';
 import { applyChunk, createGrid, gridFromResult, type SurfaceGrid } from './grid.ts';
@@ -35,7 +36,7 @@ export class SurfaceFeed {
 
   static async open(id: string, listener: FeedListener): Promise<SurfaceFeed> {
     const record = await api.surface(id);
-    const { x, y } = record.request.grid;
+    const { x, y } = requestAxes(record.request);
     const feed = new SurfaceFeed(record, createGrid(x, y, record.provenance.loss !== 'mse'), listener);
     if (record.status === 'completed') await feed.loadResult();
     else if (record.status === 'queued' || record.status === 'running') feed.follow();

@@ -1,3 +1,4 @@
+import { requestAxes } from '../../contract/surface.ts';
 import type { SurfaceRecord } from '../../contract/index.ts';
 import type { FeedStatus } from './feed.ts';
 import { formatNumber } from './format.ts';
@@ -5,7 +6,7 @@ import { formatNumber } from './format.ts';
 /** The single view's title and provenance line: what was computed, on what, how, and how fast. */
 export function surfaceCaption(record: SurfaceRecord): { title: string; provenance: string } {
   const { provenance: p, request } = record;
-  const { x, y } = request.grid;
+  const { x, y } = requestAxes(request);
   const grid = y ? `${x.num}×${y.num} over α [${x.min}, ${x.max}], β [${y.min}, ${y.max}]` : `${x.num} points over α [${x.min}, ${x.max}]`;
   const seconds = record.timings.secondsPerPoint;
   return {
