@@ -265,7 +265,8 @@ export class SurfaceService {
       kind: plan.grid.y ? '2d' : '1d',
       status: 'queued',
       progress: { done: 0, total: plan.grid.x.num * evaluationRows(plan) },
-      request,
+      // grid.x resolved (an interpolation's default α range), so every record states its axes.
+      request: { ...request, grid: { ...request.grid, x: plan.grid.x } },
       provenance: plan.provenance,
       timings: { createdAt: new Date().toISOString(), startedAt: null, finishedAt: null, secondsPerPoint: null },
       error: null,
