@@ -355,6 +355,77 @@ describe('viewer in a real browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("draws a PCA surface's training path, epoch by epoch, on the 3D surface and on the 2D map", async () => {
+    const training = await api<{ id: string }>('/api/v1/trainings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ architecture: { id: 'mlp', width: 0.5 }, dataset: { id: 'moons' }, epochs: 4, optimizer: { name: 'adam', learningRate: 0.01 }, seed: 2, checkpointEvery: 1 }),
+    });
+    let modelId: string | null = null;
+    for (const deadline = Date.now() + 120_000; !modelId && Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      const record = await api<{ status: string; modelId: string | null }>(`/api/v1/trainings/${training.id}`);
+      if (record.status === 'failed') throw new Error('the training failed');
+      modelId = record.modelId;
+    }
+    const pcaRequest = (extent: number): SurfaceRequest => ({
+      model: modelId!,
+      dataset: { id: 'moons', split: 'test', samples: 100 },
+      directions: { kind: 'pca', training: training.id },
+      grid: { x: { min: -extent, max: extent, num: SMALL.num }, y: { min: -extent, max: extent, num: SMALL.num } },
+    });
+    // A first small plane finds how far the path goes; the drawn one holds all of it.
+    const probe = await waitCompleted(await createSurface({ ...pcaRequest(1), grid: { x: { min: -1, max: 1, num: 2 }, y: { min: -1, max: 1, num: 2 } } }));
+    const extent = 1.2 * Math.max(...probe.trajectory!.cos.flat().map(Math.abs));
+    const id = await createSurface(pcaRequest(extent));
+    const result = await waitCompleted(id);
+    expect(result.trajectory!.epochs).toEqual([0, 1, 2, 3, 4]);
+
+    await page.goto(`${stack.baseUrl}/?surface=${id}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    expect(await page.textContent('#provenance')).toContain(`PCA of training ${training.id}, epochs 0, 1, 2, 3, 4, explained variance`);
+    await page.waitForTimeout(300);
+    /** Saturated red pixels (the path's color; viridis has none) in a small square around a point. */
+    const redAround = async (point: { x: number; y: number }) => {
+      const png = await page.screenshot({ clip: { x: point.x - 4, y: point.y - 4, width: 9, height: 9 } });
+      return page.evaluate(async (base64) => {
+        const image = new Image();
+        image.src = `data:image/png;base64,${base64}`;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext('2d')!;
+        context.drawImage(image, 0, 0);
+        const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let red = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i] > 200 && data[i + 1] < 90 && data[i + 2] < 90) red++;
+        return red;
+      }, png.toString('base64'));
+    };
+    // Epochs 0–3 (epoch 4 is θ*, under its own marker) where they are drawn in each view.
+    for (const view of ['3d', '2d'] as const) {
+      for (const k of [0, 1, 2, 3]) {
+        const point = await page.evaluate(({ k, view }) => window.lossAtlas.projectPathPoint(k, view), { k, view });
+        expect(point, `epoch ${k} in ${view}`).not.toBeNull();
+        expect(await redAround(point!), `epoch ${k} in ${view}`).toBeGreaterThan(3);
+      }
+    }
+    // The same places on a random surface of the same model show no red.
+    const randomId = await createSurface({ ...pcaRequest(extent), directions: { seed: 0 } });
+    await waitCompleted(randomId);
+    const pathPoint = (await page.evaluate(() => window.lossAtlas.projectPathPoint(1, '2d')))!;
+    await page.goto(`${stack.baseUrl}/?surface=${randomId}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => window.lossAtlas.projectPathPoint(1, '2d'))).toBeNull();
+    expect(await redAround(pathPoint)).toBe(0);
+    await page.goto(`${stack.baseUrl}/?surface=${id}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(artifacts, 'pca-trajectory.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('lists the demo comparison in the sidebar and opens its report and its surfaces in the 3D compare view', async () => {
     // The list the panel is drawn from.
     const { items } = await api<{ items: StoredComparison[] }>('/api/v1/comparisons');
