@@ -328,3 +328,14 @@ describe('BN recalibration', () => {
     expect(plain).toMatchObject({ status: 400, body: { code: 'NO_BATCH_NORMALIZATION', field: 'bnRecalibration' } });
   });
 });
+
+describe('OpenAPI', () => {
+  it('describes every direction kind, splits, bnRecalibration and the checkpoints upload', async () => {
+    const spec = JSON.stringify((await stack.api('/docs/json')).body);
+    for (const text of ['InterpolationDirections', 'ModelPlaneDirections', 'PcaDirections', 'δ = θ2 − θ1', 'η = θC − θA', 'bnRecalibration', 'Σ_k (|b_k|/N)', 'leastSquares', 'explainedVarianceRatio']) {
+      expect(spec, text).toContain(text);
+    }
+    const paths = ((await stack.api<{ paths: Record<string, unknown> }>('/docs/json')).body).paths;
+    expect(Object.keys(paths)).toContain('/api/v1/surfaces/with-checkpoints');
+  });
+});
