@@ -145,7 +145,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
           products: 'exact',
           batchSize: surface.plan.batchSize,
           threads: ctx.onnxThreads ?? 1,
-          lanczos: { basisSize: DEFAULT_BASIS_SIZE, shiftFactor: SHIFT_FACTOR, lambdaMin: 'smallest Ritz value of H − s·I, plus s' },
+          lanczos: { basisSize: DEFAULT_BASIS_SIZE, shiftFactor: SHIFT_FACTOR, lambdaMin: 'smallest Ritz value of the same run, tested against tol·|λmin − s|' },
         },
         engine: autodiffEngineInfo(),
         seconds: (performance.now() - started) / 1000,
