@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { ComparisonRecord, StoredComparison } from '../../contract/comparisons.ts';
 import { formatNumber } from '../../web/src/format.ts';
-import { mlpFiles } from '../helpers/models.ts';
+import { mlpFiles, uploadModel } from '../helpers/models.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 /**
@@ -297,6 +297,33 @@ describe('viewer in a real browser', () => {
     expect(Number(await readout.getAttribute('data-loss'))).toBe(line.loss[0][15]);
     expect(await readout.getAttribute('data-beta')).toBe('');
     await page.screenshot({ path: join(artifacts, 'line.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('draws an interpolation evaluated on train and test side by side as two pairs of curves', async () => {
+    const ids: string[] = [];
+    for (const seed of [1, 2]) ids.push(((await uploadModel(stack.baseUrl, `interpolate-${seed}`, await mlpFiles([8], seed))).body.id as string));
+    const id = await createSurface({
+      model: ids[0]!,
+      dataset: { id: 'moons', samples: 100 },
+      directions: { kind: 'interpolation', to: ids[1]! },
+      grid: {},
+      splits: ['train', 'test'],
+    });
+    const result = await waitCompleted(id);
+    await page.goto(`${stack.baseUrl}/?surface=${id}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    const chart = page.locator('#chart1d');
+    await expect.poll(() => chart.locator('.u-legend').textContent()).toContain('test accuracy %');
+    const legend = (await chart.locator('.u-legend').textContent()) ?? '';
+    for (const label of ['train loss', 'train accuracy %', 'test loss']) expect(legend).toContain(label);
+    expect(await page.textContent('#provenance')).toContain(`interpolation to model ${ids[1]}`);
+    // Hovering α = 1 (point 30 of 41) reads the train split there.
+    const plot = (await chart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(plot.x + (30 / 40) * plot.width, plot.y + plot.height / 2);
+    await expect.poll(() => page.locator('#readout').getAttribute('data-ix')).toBe('30');
+    expect(Number(await page.locator('#readout').getAttribute('data-loss'))).toBe(result.splits![0]!.loss[30]);
+    await page.screenshot({ path: join(artifacts, 'interpolation-splits.png') });
     expect(pageErrors).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import type { Progress, SurfaceRecord, Trajectory } from '../../contract/index.ts';
+import type { Progress, SurfaceRecord, SurfaceResult, Trajectory } from '../../contract/index.ts';
 import { ApiError, api, followSurface } from './api.ts';
 import { applyChunk, createGrid, gridFromResult, recordAxes, type SurfaceGrid } from './grid.ts';
 
@@ -21,6 +21,8 @@ export class SurfaceFeed {
   error: { code: string; message: string } | null;
   /** A PCA surface's training path projected onto its plane (from the result). */
   trajectory: Trajectory | null = null;
+  /** A 1D surface evaluated on train and test side by side (from the result). */
+  splits: NonNullable<SurfaceResult['splits']> | null = null;
   /** performance.now() of the first chunk drawn into the grid (for the submit-to-first-rows measure). */
   firstChunkAt: number | null = null;
   private stop: (() => void) | null = null;
@@ -88,6 +90,7 @@ export class SurfaceFeed {
       this.record = record;
       this.grid = gridFromResult(result);
       this.trajectory = result.trajectory ?? null;
+      this.splits = result.splits ?? null;
       this.progress = record.progress;
       this.finish('completed', null);
       this.listener.data(this);

@@ -187,7 +187,12 @@ export class SingleView {
     element('side-view').hidden = oneD;
     element('colorbar').hidden = oneD;
     if (oneD) {
-      this.chart1d.setData({ x: grid.x, loss: grid.loss, accuracy: grid.accuracy }, this.cursor ? grid.x[this.cursor.ix] : null);
+      const values = (row: (number | null)[] | null) => (row ? Float64Array.from(row, (v) => v ?? NaN) : null);
+      const [first, ...others] = feed.splits ?? [];
+      this.chart1d.setData(
+        { x: grid.x, loss: grid.loss, accuracy: grid.accuracy, name: first?.split, more: others.map((s) => ({ name: s.split, loss: values(s.loss)!, accuracy: values(s.accuracy) })) },
+        this.cursor ? grid.x[this.cursor.ix] : null,
+      );
     } else {
       this.surfaceView.setGrid(grid);
       this.heatmap.setGrid(grid);

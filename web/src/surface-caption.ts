@@ -12,7 +12,7 @@ export function surfaceCaption(record: SurfaceRecord): { title: string; provenan
   return {
     title: `${record.name ?? p.model.name} · ${grid}`,
     provenance:
-      `model ${p.model.id} (${p.model.parameterCount.toLocaleString('en')} parameters) · ${p.dataset.id} ${p.dataset.split}, ${p.dataset.samples} samples · ` +
+      `model ${p.model.id} (${p.model.parameterCount.toLocaleString('en')} parameters) · ${p.dataset.id} ${p.splits ? p.splits.map((s) => s.split).join(' and ') : p.dataset.split}, ${p.dataset.samples} samples · ` +
       `${directionsText(p.directions)}` +
       `${p.directions.cosine !== null ? `, cos(δ, η) = ${formatNumber(p.directions.cosine, 3)}` : ''} · loss ${p.loss}` +
       `${p.engine ? ` · ${p.engine.name}/${p.engine.backend}` : ''}${seconds ? ` · ${formatNumber(seconds * 1000, 3)} ms per point` : ''} · id ${record.id}`,
