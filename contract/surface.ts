@@ -96,7 +96,7 @@ export const PcaDirections = Type.Object(
     description:
       'δ, η = the first two principal components of the rows d_i = θ_i − θ* (θ* = the surface model, the final weights; rows centred as sklearn.PCA does in the ' +
       "reference's setup_PCA_directions), unit vectors, computed from the n×n Gram matrix of the centred rows; explained variance ratio λ_k / Σλ in " +
-      'provenance.directions.pca. The path (each checkpoint projected onto the plane) is result.trajectory.',
+      'provenance.directions.pca. The path (each checkpoint projected onto the plane) is result.trajectory. 3 to 400 checkpoints, at most 2^28 values in all.',
   },
 );
 

@@ -36,6 +36,10 @@ type NonRandomKind = Exclude<DirectionKind, 'random'>;
 
 /** Fewest checkpoints whose centred differences span two principal components. */
 const MIN_PCA_CHECKPOINTS = 3;
+/** The Gram matrix's Jacobi solver is quick up to a few hundred rows. */
+export const MAX_PCA_CHECKPOINTS = 400;
+/** Checkpoint values a worker holds at once (float32): 1 GiB. */
+const MAX_PCA_VALUES = 2 ** 28;
 
 function modelRef(model: ModelRecord): ModelRef {
   return { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files };
@@ -113,6 +117,12 @@ const DIRECTION_KINDS: { [K in NonRandomKind]: DirectionKindStrategy<KindOf<K>> 
       else throw badRequest('CHECKPOINTS_MISSING', 'directions.training names no training: name one, or upload the checkpoints with POST /api/v1/surfaces/with-checkpoints', 'directions.training');
       if (set.checkpoints.length < MIN_PCA_CHECKPOINTS) {
         throw badRequest('TOO_FEW_CHECKPOINTS', `${set.source} has ${set.checkpoints.length} checkpoints; two principal components need at least ${MIN_PCA_CHECKPOINTS}`, field);
+      }
+      if (set.checkpoints.length > MAX_PCA_CHECKPOINTS) {
+        throw badRequest('TOO_MANY_CHECKPOINTS', `${set.source} has ${set.checkpoints.length} checkpoints; at most ${MAX_PCA_CHECKPOINTS} make a trajectory`, field);
+      }
+      if (set.checkpoints.length * ctx.model.parameterCount > MAX_PCA_VALUES) {
+        throw badRequest('TOO_MANY_CHECKPOINTS', `${set.checkpoints.length} checkpoints of ${ctx.model.parameterCount} parameters exceed ${MAX_PCA_VALUES} values: keep fewer epochs`, field);
       }
       const wrong = set.checkpoints.find((c) => c.parameterCount !== ctx.model.parameterCount);
       if (wrong) {

@@ -24,8 +24,18 @@ export function principalComponents(rows: readonly Float32Array[], count: number
   if (rows.some((r) => r.length !== length)) throw new Error('the rows differ in length');
   const mean = new Float64Array(length);
   for (const row of rows) for (let p = 0; p < length; p++) mean[p]! += row[p]! / n;
-  const centred = rows.map((row) => Float64Array.from(row, (v, p) => v - mean[p]!));
-  const gram = centred.map((a) => centred.map((b) => dotF64(a, b)));
+  // Centred on the fly: n float64 copies of every parameter would not fit for large models.
+  const gram: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const a = rows[i]!;
+      const b = rows[j]!;
+      let sum = 0;
+      for (let p = 0; p < length; p++) sum += (a[p]! - mean[p]!) * (b[p]! - mean[p]!);
+      gram[i]![j] = sum;
+      gram[j]![i] = sum;
+    }
+  }
   const eigen = symmetricEigen(gram);
   // Round-off can leave the null directions (the centring removes one) slightly negative.
   const total = eigen.values.reduce((sum, v) => sum + Math.max(v, 0), 0);
@@ -42,8 +52,8 @@ export function principalComponents(rows: readonly Float32Array[], count: number
     const axis = new Float64Array(length);
     for (let i = 0; i < n; i++) {
       const weight = (sign * u[i]!) / Math.sqrt(lambda);
-      const row = centred[i]!;
-      for (let p = 0; p < length; p++) axis[p]! += weight * row[p]!;
+      const row = rows[i]!;
+      for (let p = 0; p < length; p++) axis[p]! += weight * (row[p]! - mean[p]!);
     }
     components.push(Float32Array.from(axis));
     explainedVariance.push(lambda / (n - 1));
@@ -52,11 +62,6 @@ export function principalComponents(rows: readonly Float32Array[], count: number
   return { components, explainedVariance, explainedVarianceRatio };
 }
 
-function dotF64(a: Float64Array, b: Float64Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
-}
 
 /**
  * A path projected onto the plane of δ and η (the reference's project_trajectory): `cos` the
