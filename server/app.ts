@@ -80,10 +80,12 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const datasets = new DatasetStore(join(dataDir, 'datasets'), blobs);
   await Promise.all([models.load(), datasets.load()]);
   await models.registerFixtures(resolve(config.FIXTURES_DIR));
-  const surfaces = new SurfaceService({ dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE });
+  const trainings = new TrainingService({ dataDir: join(dataDir, 'trainings'), redis, keys, blobs, models, datasets });
+  const surfaces = new SurfaceService({
+    dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE, training: (id, viewer) => trainings.get(id, viewer),
+  });
   const hessians = new HessianMapService({ dataDir: join(dataDir, 'hessian'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
   const spectra = new SpectrumService({ dataDir: join(dataDir, 'spectra'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
-  const trainings = new TrainingService({ dataDir: join(dataDir, 'trainings'), redis, keys, blobs, models, datasets });
   const comparisons = new ComparisonService({
     dataDir: join(dataDir, 'comparisons'), fixturesDir: resolve(config.COMPARISON_FIXTURES_DIR), redis, keys, blobs, models, datasets, surfaces, hessians, trainings,
   });
