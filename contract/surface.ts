@@ -164,6 +164,12 @@ export type SurfaceRecord = Static<typeof SurfaceRecord>;
 
 const MaybeNumber = Type.Union([Type.Number(), Type.Null()]);
 
+/** The sampling error of a point's loss, stated once for the result, the chunk events and the exports. */
+export const LOSS_STD_ERROR_FORMULA =
+  'Standard error of the mean loss over the N evaluation samples: sqrt(s² / N) with s² = Σ (ℓ_i − L)² / (N − 1), the unbiased variance of the ' +
+  'per-sample losses ℓ_i (a segmentation sample\'s ℓ_i is its mean over pixels), from Σ ℓ_i and Σ ℓ_i² in float64; ' +
+  'null where N < 2 or the loss is not finite. It measures how much L would move with another draw of N samples, not the model\'s uncertainty.';
+
 export const SurfaceResult = Type.Object({
   id: Type.String(),
   kind: Type.Union([Type.Literal('1d'), Type.Literal('2d')]),
@@ -174,6 +180,11 @@ export const SurfaceResult = Type.Object({
   shape: Type.Array(Type.Integer(), { description: '[ny, nx]; ny = 1 for 1D' }),
   loss: Type.Array(Type.Array(MaybeNumber), { description: 'loss[iy][ix] = L(θ* + x[ix]·δ + y[iy]·η); null where not finite' }),
   accuracy: Type.Union([Type.Array(Type.Array(MaybeNumber)), Type.Null()], { description: 'Same layout as loss, in [0, 1]; null for regression losses' }),
+  lossStdError: Type.Optional(
+    Type.Array(Type.Array(MaybeNumber), {
+      description: `lossStdError[iy][ix], same layout as loss. ${LOSS_STD_ERROR_FORMULA} Absent on surfaces imported from files or computed before it was recorded.`,
+    }),
+  ),
   nonFinite: Type.Array(
     Type.Object({ ix: Type.Integer(), iy: Type.Integer(), value: Type.Union([Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]) }),
     { description: 'Points whose loss is NaN or ±Inf: stored, flagged, drawn as holes' },
@@ -189,6 +200,7 @@ export const ChunkValues = Type.Object({
   ix0: Type.Integer({ description: 'First column of the run' }),
   loss: Type.Array(MaybeNumber),
   accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]),
+  lossStdError: Type.Optional(Type.Array(MaybeNumber, { description: `Per point of the run. ${LOSS_STD_ERROR_FORMULA}` })),
   nonFinite: Type.Array(Type.Object({ ix: Type.Integer(), value: Type.String() })),
   seconds: Type.Number({ description: 'Worker wall time for the chunk' }),
   engine: EngineInfo,

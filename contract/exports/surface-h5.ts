@@ -13,12 +13,14 @@ import { writeH5 } from './h5.ts';
  *   them in the same flat order, so the bytes are identical to its files and only the declared
  *   shape differs (and only when nx ≠ ny). 1D values have shape [nx].
  * - NaN / ±Inf stay NaN / ±Inf (the reference also writes whatever the evaluation returned).
+ * - `<split>_loss_std_error` (not in the reference), same shape: the standard error of each loss
+ *   (SurfaceResult.lossStdError, NaN where null), when the surface has them.
  * - root attributes `provenance` (JSON) and `layout` (the sentence above).
  */
 export const SURFACE_H5_LAYOUT = 'value[iy][ix] = f(xcoordinates[ix], ycoordinates[iy]); shape [ny, nx]; accuracy in percent';
 
-export function lossDatasetNames(split: string): { loss: string; accuracy: string } {
-  return { loss: `${split}_loss`, accuracy: `${split}_acc` };
+export function lossDatasetNames(split: string): { loss: string; accuracy: string; lossStdError: string } {
+  return { loss: `${split}_loss`, accuracy: `${split}_acc`, lossStdError: `${split}_loss_std_error` };
 }
 
 export function surfaceToH5(result: SurfaceResult): Promise<Uint8Array> {
@@ -30,6 +32,7 @@ export function surfaceToH5(result: SurfaceResult): Promise<Uint8Array> {
     if (grid.y) file.create_dataset({ name: 'ycoordinates', data: Float64Array.from(grid.y) });
     file.create_dataset({ name: names.loss, data: grid.loss, shape });
     if (grid.accuracy) file.create_dataset({ name: names.accuracy, data: grid.accuracy.map((a) => 100 * a), shape });
+    if (grid.lossStdError) file.create_dataset({ name: names.lossStdError, data: grid.lossStdError, shape });
     file.create_attribute('layout', SURFACE_H5_LAYOUT);
     file.create_attribute('provenance', JSON.stringify(result.provenance));
   });

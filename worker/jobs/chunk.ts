@@ -106,7 +106,7 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
     const beta = plan.grid.y ? linspace(plan.grid.y)[iy]! : 0;
     const point = new Float32Array(theta.length);
     const withAccuracy = lossHasAccuracy(plan.loss);
-    const values: ChunkValues = { index, iy, ix0, loss: [], accuracy: withAccuracy ? [] : null, nonFinite: [], seconds: 0, engine: evaluator.info };
+    const values: ChunkValues = { index, iy, ix0, loss: [], accuracy: withAccuracy ? [] : null, lossStdError: [], nonFinite: [], seconds: 0, engine: evaluator.info };
     for (let ix = ix0; ix < ix1; ix++) {
       if (ix > ix0 && (await state.isCancelled(surfaceId))) return { points: ix - ix0, cancelled: true };
       perturb(theta, directions.x, x[ix]!, directions.y, beta, point);
@@ -116,6 +116,7 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
       values.loss.push(finite ? result.loss : null);
       if (!finite) values.nonFinite.push({ ix, value: String(result.loss) });
       values.accuracy?.push(result.accuracy);
+      values.lossStdError!.push(result.lossStdError);
       await job.updateProgress(Math.round((100 * (ix - ix0 + 1)) / (ix1 - ix0)));
     }
     values.seconds = (performance.now() - started) / 1000;

@@ -78,12 +78,16 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const chunks = await state.chunkValues(id);
     const withAccuracy = chunks.some((c) => c.accuracy !== null);
     const accuracy = withAccuracy ? Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null)) : null;
+    // Chunks recorded before standard errors were kept (a surface resumed across an upgrade) have none: then the surface has none.
+    const withStdError = chunks.every((c) => c.lossStdError !== undefined);
+    const lossStdError = withStdError ? Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null)) : undefined;
     const nonFinite: SurfaceResult['nonFinite'] = [];
     for (const chunk of chunks) {
       chunk.loss.forEach((value, k) => {
         loss[chunk.iy]![chunk.ix0 + k] = value;
         filled[chunk.iy]![chunk.ix0 + k] = true;
         if (accuracy && chunk.accuracy) accuracy[chunk.iy]![chunk.ix0 + k] = chunk.accuracy[k]!;
+        if (lossStdError) lossStdError[chunk.iy]![chunk.ix0 + k] = chunk.lossStdError![k]!;
       });
       for (const point of chunk.nonFinite) nonFinite.push({ ix: point.ix, iy: chunk.iy, value: point.value as 'NaN' | 'Infinity' | '-Infinity' });
     }
@@ -97,6 +101,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
       shape: [ny, nx],
       loss,
       accuracy,
+      ...(lossStdError && { lossStdError }),
       nonFinite: nonFinite.sort((a, b) => a.iy - b.iy || a.ix - b.ix),
       provenance: {
         ...surfacePlan.provenance,

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { ContractError, CROSS_ENTROPY_FORM, lossHasAccuracy, type EngineInfo, type ModelFormat } from '../../../contract/index.ts';
 import { onnx } from '../../../contract/onnx-model.ts';
-import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
+import { meanStandardError, type EvalData, type EvalResult, type EvaluateOptions, type Evaluator, type ModelArtifact } from '../evaluator.ts';
 import { channelsFirstShape, modelFormat } from '../../../contract/formats/index.ts';
 import type { InitializerBinding } from './export-layers.ts';
 import { modelGraph, readBinding } from './model-graph.ts';
@@ -312,6 +312,7 @@ export class OnnxEvaluator implements Evaluator {
     const parameterFeeds = feed === 'inputs' ? this.inputsModel!.feeds : {};
     const classification = lossHasAccuracy(options.loss);
     let lossSum = 0;
+    let lossSquares = 0;
     let correctSum = 0;
     let start = 0;
     for (const input of this.batchTensors(data, Math.min(batchSize, MAX_RUN_ROWS))) {
@@ -324,10 +325,11 @@ export class OnnxEvaluator implements Evaluator {
       }
       const sums = lossSums(output.data as Float32Array, width, count, data.targets, data.targetWidth, start, options.loss);
       lossSum += sums.loss;
+      lossSquares += sums.lossSquares;
       correctSum += sums.correct;
       start += count;
     }
-    return { loss: lossSum / data.n, accuracy: classification ? correctSum / data.n : null };
+    return { loss: lossSum / data.n, lossStdError: meanStandardError(lossSum, lossSquares, data.n), accuracy: classification ? correctSum / data.n : null };
   }
 
   private batchTensors(data: BoundData, batchSize: number): ort.Tensor[] {
