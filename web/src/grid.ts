@@ -67,7 +67,8 @@ export function applyChunk(grid: SurfaceGrid, chunk: ChunkValues): number {
   return filled;
 }
 
-export function gridFromResult(result: SurfaceResult): SurfaceGrid {
+/** A finished grid: a surface's result, or anything with its layout (a difference surface). */
+export function gridFromResult(result: Pick<SurfaceResult, 'kind' | 'shape' | 'axes' | 'loss' | 'accuracy'>): SurfaceGrid {
   const [ny, nx] = result.shape;
   const grid: SurfaceGrid = {
     kind: result.kind,
