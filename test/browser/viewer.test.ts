@@ -333,7 +333,8 @@ describe('viewer in a real browser', () => {
     const readout = page.locator('#readout');
     await expect.poll(() => readout.getAttribute('data-ix')).toBe(String(at.ix));
     expect(Number(await readout.getAttribute('data-loss'))).toBe(a.loss[at.iy]![at.ix]! - b.loss[at.iy]![at.ix]!);
-    expect(await readout.textContent()).toContain('L_A − L_B = ');
+    expect(Number(await readout.getAttribute('data-std-error'))).toBe(Math.hypot(a.lossStdError![at.iy]![at.ix]!, b.lossStdError![at.iy]![at.ix]!));
+    expect(await readout.textContent()).toMatch(/L_A − L_B = -?[\d.e-]+ ± [\d.e-]+, accuracy difference = /);
 
     // The link opens the same view directly.
     await page.goto(`${stack.baseUrl}/?difference=${plain},${skip}`);

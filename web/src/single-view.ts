@@ -325,16 +325,16 @@ export class SingleView {
     const point = readPoint(grid, cursor.ix, cursor.iy);
     const readout = element('readout');
     const where = `α = ${formatCoordinate(point.alpha)}${point.beta === null ? '' : `, β = ${formatCoordinate(point.beta)}`}`;
-    const stdError = this.difference?.result.lossStdError?.[cursor.iy]?.[cursor.ix] ?? null;
+    const plusMinus = point.lossStdError === null ? '' : ` ± ${formatNumber(point.lossStdError, 3)}`;
     const what =
       point.state !== FINITE
         ? point.state === NON_FINITE
           ? this.difference ? 'a loss is not finite here (drawn as a hole)' : 'loss is not finite (drawn as a hole)'
           : 'not computed yet'
         : this.difference
-          ? `${DIFFERENCE_QUANTITY} = ${formatNumber(point.loss, 6)}${stdError === null ? '' : ` ± ${formatNumber(stdError, 3)}`}, ` +
+          ? `${DIFFERENCE_QUANTITY} = ${formatNumber(point.loss, 6)}${plusMinus}, ` +
             `accuracy difference = ${point.accuracy === null ? '—' : `${formatNumber(100 * point.accuracy, 4)} points`}`
-          : `loss = ${formatNumber(point.loss, 6)}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`;
+          : `loss = ${formatNumber(point.loss, 6)}${plusMinus}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`;
     readout.textContent = `${where} · ${what}`;
     Object.assign(readout.dataset, {
       ix: String(point.ix),
@@ -343,6 +343,7 @@ export class SingleView {
       beta: String(point.beta ?? ''),
       loss: String(point.loss ?? ''),
       accuracy: String(point.accuracy ?? ''),
+      stdError: String(point.lossStdError ?? ''),
     });
     if (grid.kind === '2d') {
       this.surfaceView.setCursor(cursor);
