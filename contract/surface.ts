@@ -47,6 +47,25 @@ export const DirectionOptions = Type.Object(
 export type DirectionOptions = Static<typeof DirectionOptions>;
 export type ResolvedDirectionOptions = Required<DirectionOptions>;
 
+export const BOOTSTRAP_DEFAULTS = { resamples: 200, seed: 0 } as const;
+/** resamples · samples per point at most: the bootstrap draws that many indices at every grid point. */
+export const MAX_BOOTSTRAP_DRAWS = 2_000_000;
+
+export const BootstrapOptions = Type.Object(
+  {
+    resamples: Type.Optional(Type.Integer({ minimum: 20, maximum: 2000, description: `B, the number of resamples (default ${BOOTSTRAP_DEFAULTS.resamples})` })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: `Seed of the resample indices (default ${BOOTSTRAP_DEFAULTS.seed})` })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Percentile bootstrap of every point\'s loss: B resamples of the N evaluation samples with replacement (indices from seedrandom alea seeded with ' +
+      'the seed, the same resamples at every point), the mean per-sample loss of each; the result\'s lossBootstrap has their 2.5 and 97.5 percentiles ' +
+      `(linear interpolation, numpy's default) and standard deviation. At most ${MAX_BOOTSTRAP_DRAWS} resamples · samples.`,
+  },
+);
+export type BootstrapOptions = Static<typeof BootstrapOptions>;
+
 export const Axis = Type.Object(
   {
     min: Type.Number({ minimum: -1e6, maximum: 1e6 }),
@@ -73,6 +92,7 @@ export const SurfaceRequest = Type.Object(
       { additionalProperties: false, description: 'x alone: a 1D line f(α) = L(θ*+αδ); x and y: a plane f(α,β) = L(θ*+αδ+βη)' },
     ),
     loss: Type.Optional(LossName),
+    bootstrap: Type.Optional(BootstrapOptions),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxBatchSize, description: 'Evaluation batch size (default 128); does not change the numbers' })),
     engine: Type.Optional(
       Type.Union([Type.Literal('tfjs'), Type.Literal('onnx')], {
@@ -185,6 +205,18 @@ export const SurfaceResult = Type.Object({
       description: `lossStdError[iy][ix], same layout as loss. ${LOSS_STD_ERROR_FORMULA} Absent on surfaces imported from files or computed before it was recorded.`,
     }),
   ),
+  lossBootstrap: Type.Optional(
+    Type.Object(
+      {
+        resamples: Type.Integer(),
+        seed: Type.Integer(),
+        low: Type.Array(Type.Array(MaybeNumber), { description: '2.5th percentile of the resampled mean losses, [iy][ix]' }),
+        high: Type.Array(Type.Array(MaybeNumber), { description: '97.5th percentile, [iy][ix]' }),
+        stdError: Type.Array(Type.Array(MaybeNumber), { description: 'Standard deviation of the resampled means (n − 1), [iy][ix]: the bootstrap standard error' }),
+      },
+      { description: 'Present when the request asked for a bootstrap (SurfaceRequest.bootstrap); null entries where the loss is not finite' },
+    ),
+  ),
   nonFinite: Type.Array(
     Type.Object({ ix: Type.Integer(), iy: Type.Integer(), value: Type.Union([Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]) }),
     { description: 'Points whose loss is NaN or ±Inf: stored, flagged, drawn as holes' },
@@ -201,6 +233,12 @@ export const ChunkValues = Type.Object({
   loss: Type.Array(MaybeNumber),
   accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]),
   lossStdError: Type.Optional(Type.Array(MaybeNumber, { description: `Per point of the run. ${LOSS_STD_ERROR_FORMULA}` })),
+  lossBootstrap: Type.Optional(
+    Type.Object(
+      { low: Type.Array(MaybeNumber), high: Type.Array(MaybeNumber), stdError: Type.Array(MaybeNumber) },
+      { description: 'Per point of the run, when the request asked for a bootstrap (SurfaceResult.lossBootstrap)' },
+    ),
+  ),
   nonFinite: Type.Array(Type.Object({ ix: Type.Integer(), value: Type.String() })),
   seconds: Type.Number({ description: 'Worker wall time for the chunk' }),
   engine: EngineInfo,

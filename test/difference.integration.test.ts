@@ -11,13 +11,14 @@ import { startStack, type Stack } from './helpers/stack.ts';
  */
 
 let stack: Stack;
-const ids: Record<'a' | 'b' | 'otherSamples' | 'otherGrid', string> = { a: '', b: '', otherSamples: '', otherGrid: '' };
+let modelId: string;
+const ids: Record<'a' | 'b' | 'otherSamples' | 'otherGrid' | 'bootstrapped', string> = { a: '', b: '', otherSamples: '', otherGrid: '', bootstrapped: '' };
 const grid = { x: { min: -1, max: 1, num: 5 }, y: { min: -1, max: 1, num: 4 } };
 
-async function submit(model: string, changes: { sampleSeed?: number; grid?: typeof grid } = {}): Promise<string> {
+async function submit(model: string, changes: { sampleSeed?: number; grid?: typeof grid; bootstrap?: { resamples: number } } = {}): Promise<string> {
   const { status, body } = await stack.api<{ id: string }>('/api/v1/surfaces', {
     method: 'POST',
-    json: { model, dataset: { id: 'moons', samples: 150, sampleSeed: changes.sampleSeed ?? 0 }, grid: changes.grid ?? grid },
+    json: { model, dataset: { id: 'moons', samples: 150, sampleSeed: changes.sampleSeed ?? 0 }, grid: changes.grid ?? grid, bootstrap: changes.bootstrap },
   });
   expect(status).toBe(202);
   return body.id;
@@ -40,6 +41,8 @@ beforeAll(async () => {
   ids.b = await submit(second);
   ids.otherSamples = await submit(first, { sampleSeed: 3 });
   ids.otherGrid = await submit(first, { grid: { ...grid, x: { ...grid.x, num: 4 } } });
+  ids.bootstrapped = await submit(first, { bootstrap: { resamples: 400 } });
+  modelId = first;
   await Promise.all(Object.values(ids).map(completed));
 }, 300_000);
 
@@ -58,6 +61,30 @@ describe('standard errors through the pipeline', () => {
     const chunks = events.filter((e) => e.event === 'chunk').map((e) => JSON.parse(e.data) as ChunkValues);
     expect(chunks.length).toBeGreaterThan(0);
     for (const chunk of chunks) chunk.lossStdError!.forEach((se, k) => expect(se).toBe(result.lossStdError![chunk.iy]![chunk.ix0 + k]));
+  });
+});
+
+describe('bootstrap', () => {
+  it('brackets every loss by its 95 % percentile interval, with a standard error near the analytic one, and leaves the values unchanged', async () => {
+    const [plain, result] = await Promise.all([completed(ids.a), completed(ids.bootstrapped)]);
+    expect(result.loss).toEqual(plain.loss);
+    const bootstrap = result.lossBootstrap!;
+    expect(bootstrap).toMatchObject({ resamples: 400, seed: 0 });
+    result.loss.forEach((row, iy) => row.forEach((loss, ix) => {
+      expect(bootstrap.low[iy]![ix]!).toBeLessThan(loss!);
+      expect(bootstrap.high[iy]![ix]!).toBeGreaterThan(loss!);
+      // Plug-in: the bootstrap's standard error is sqrt((n − 1)/n) times the analytic one, up to resampling noise (about 1/sqrt(2B) = 3.5 %).
+      expect(Math.abs(bootstrap.stdError[iy]![ix]! / (Math.sqrt(149 / 150) * result.lossStdError![iy]![ix]!) - 1)).toBeLessThan(0.15);
+    }));
+  });
+
+  it('refuses more resamples × samples than a point may draw, naming bootstrap.resamples', async () => {
+    const { status, body } = await stack.api<{ code: string; field: string }>('/api/v1/surfaces', {
+      method: 'POST',
+      json: { model: modelId, dataset: { id: 'moons', split: 'train', samples: 2000 }, grid, bootstrap: { resamples: 2000 } },
+    });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ code: 'BOOTSTRAP_TOO_LARGE', field: 'bootstrap.resamples' });
   });
 });
 

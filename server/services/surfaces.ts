@@ -10,6 +10,8 @@ import {
   surfaceState,
   TERMINAL_EVENTS,
   LIMITS,
+  BOOTSTRAP_DEFAULTS,
+  MAX_BOOTSTRAP_DRAWS,
   lossHasAccuracy,
   QUEUES,
   type DatasetInfo,
@@ -152,6 +154,10 @@ export class SurfaceService {
       ignore: request.directions?.ignore ?? DEFAULTS.ignore,
       mode: request.directions?.mode ?? DEFAULTS.mode,
     };
+    const bootstrap = request.bootstrap ? { resamples: request.bootstrap.resamples ?? BOOTSTRAP_DEFAULTS.resamples, seed: request.bootstrap.seed ?? BOOTSTRAP_DEFAULTS.seed } : null;
+    if (bootstrap && bootstrap.resamples * samples > MAX_BOOTSTRAP_DRAWS) {
+      throw badRequest('BOOTSTRAP_TOO_LARGE', `bootstrap.resamples × samples = ${bootstrap.resamples * samples} exceeds ${MAX_BOOTSTRAP_DRAWS} draws per point`, 'bootstrap.resamples');
+    }
     const batchSize = request.batchSize ?? DEFAULTS.batchSize;
     const sampleSeed = request.dataset.sampleSeed ?? DEFAULTS.sampleSeed;
     return {
@@ -161,6 +167,7 @@ export class SurfaceService {
       directions,
       grid: { x, y: y ?? null },
       loss,
+      bootstrap,
       batchSize,
       engine: request.engine ?? this.o.defaultEngine,
       engineFallback: request.engine || this.o.defaultEngine === 'tfjs' ? null : 'tfjs',

@@ -47,6 +47,8 @@ export interface EvaluateOptions {
   loss: LossName;
   /** Default 128. Batching never changes the numbers: L = Σ per-sample loss / n. */
   batchSize?: number;
+  /** When given (length n), filled with each sample's loss in sample order (the bootstrap resamples them). */
+  perSampleLosses?: Float64Array;
 }
 
 /**

@@ -78,9 +78,11 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const chunks = await state.chunkValues(id);
     const withAccuracy = chunks.some((c) => c.accuracy !== null);
     const accuracy = withAccuracy ? Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null)) : null;
+    const emptyGrid = () => Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null));
     // Chunks recorded before standard errors were kept (a surface resumed across an upgrade) have none: then the surface has none.
     const withStdError = chunks.every((c) => c.lossStdError !== undefined);
-    const lossStdError = withStdError ? Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null)) : undefined;
+    const lossStdError = withStdError ? emptyGrid() : undefined;
+    const lossBootstrap = surfacePlan.bootstrap ? { ...surfacePlan.bootstrap, low: emptyGrid(), high: emptyGrid(), stdError: emptyGrid() } : undefined;
     const nonFinite: SurfaceResult['nonFinite'] = [];
     for (const chunk of chunks) {
       chunk.loss.forEach((value, k) => {
@@ -88,6 +90,11 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
         filled[chunk.iy]![chunk.ix0 + k] = true;
         if (accuracy && chunk.accuracy) accuracy[chunk.iy]![chunk.ix0 + k] = chunk.accuracy[k]!;
         if (lossStdError) lossStdError[chunk.iy]![chunk.ix0 + k] = chunk.lossStdError![k]!;
+        if (lossBootstrap && chunk.lossBootstrap) {
+          lossBootstrap.low[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.low[k]!;
+          lossBootstrap.high[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.high[k]!;
+          lossBootstrap.stdError[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.stdError[k]!;
+        }
       });
       for (const point of chunk.nonFinite) nonFinite.push({ ix: point.ix, iy: chunk.iy, value: point.value as 'NaN' | 'Infinity' | '-Infinity' });
     }
@@ -102,6 +109,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
       loss,
       accuracy,
       ...(lossStdError && { lossStdError }),
+      ...(lossBootstrap && { lossBootstrap }),
       nonFinite: nonFinite.sort((a, b) => a.iy - b.iy || a.ix - b.ix),
       provenance: {
         ...surfacePlan.provenance,

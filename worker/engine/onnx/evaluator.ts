@@ -282,6 +282,7 @@ export class OnnxEvaluator implements Evaluator {
     if (!data) throw new Error('setData must be called before evaluate');
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ContractError('batchSize', `must be a positive integer, got ${batchSize}`);
+    if (options.perSampleLosses && options.perSampleLosses.length !== data.n) throw new Error(`perSampleLosses holds ${options.perSampleLosses.length} values for ${data.n} samples`);
     if (lossHasAccuracy(options.loss) && data.maxLabel === null) {
       throw new ContractError('loss', 'cross-entropy losses need integer class labels; the dataset has float targets');
     }
@@ -323,7 +324,7 @@ export class OnnxEvaluator implements Evaluator {
       if (classification && data.maxLabel! >= (width === 1 ? 2 : width)) {
         throw new ContractError('dataset', `class label ${data.maxLabel} is out of range for a model with ${width === 1 ? 2 : width} classes`);
       }
-      const sums = lossSums(output.data as Float32Array, width, count, data.targets, data.targetWidth, start, options.loss);
+      const sums = lossSums(output.data as Float32Array, width, count, data.targets, data.targetWidth, start, options.loss, options.perSampleLosses);
       lossSum += sums.loss;
       lossSquares += sums.lossSquares;
       correctSum += sums.correct;

@@ -46,14 +46,17 @@ export function lossSums(
   targetWidth: number,
   first: number,
   loss: LossName,
+  /** When given, perSample[first + i] receives sample i's loss. */
+  perSample?: Float64Array,
 ): LossSums {
-  if (loss !== 'mse' && targetWidth > 1) return pixelLossSums(output, width, count, targets, targetWidth, first, loss);
+  if (loss !== 'mse' && targetWidth > 1) return pixelLossSums(output, width, count, targets, targetWidth, first, loss, perSample);
   let lossSum = 0;
   let lossSquares = 0;
   let correct = 0;
-  const add = (sampleLoss: number) => {
+  const add = (i: number, sampleLoss: number) => {
     lossSum += sampleLoss;
     lossSquares += sampleLoss * sampleLoss;
+    if (perSample) perSample[first + i] = sampleLoss;
   };
   switch (loss) {
     case 'categorical_crossentropy':
@@ -61,7 +64,7 @@ export function lossSums(
       if (width < 2) throw new ContractError('loss', `categorical cross-entropy needs at least 2 outputs per sample, the model has ${width}`);
       for (let i = 0; i < count; i++) {
         const label = targets[first + i]!;
-        add(categoricalSample(output, i * width, width, label));
+        add(i, categoricalSample(output, i * width, width, label));
         if (argMax(output, i * width, width) === label) correct++;
       }
       break;
@@ -70,7 +73,7 @@ export function lossSums(
       for (let i = 0; i < count; i++) {
         const z = output[i]!;
         const t = targets[first + i]!;
-        add(binarySample(z, t));
+        add(i, binarySample(z, t));
         const predicted = z > 0; // σ(z) > 0.5
         if (Number(predicted) === t) correct++;
       }
@@ -83,7 +86,7 @@ export function lossSums(
           const d = output[i * width + k]! - targets[(first + i) * width + k]!;
           sum += d * d;
         }
-        add(sum / width);
+        add(i, sum / width);
       }
       break;
     }

@@ -27,6 +27,8 @@ export function pixelLossSums(
   pixels: number,
   first: number,
   loss: LossName,
+  /** When given, perSample[first + i] receives sample i's loss (its mean over pixels). */
+  perSample?: Float64Array,
 ): LossSums {
   if (width % pixels !== 0) throw new ContractError('loss', `the model outputs ${width} values per sample, not a multiple of the ${pixels} target pixels`);
   const channels = width / pixels;
@@ -72,6 +74,7 @@ export function pixelLossSums(
     const meanOverPixels = sampleLoss / pixels;
     lossSum += meanOverPixels;
     lossSquares += meanOverPixels * meanOverPixels;
+    if (perSample) perSample[first + i] = meanOverPixels;
     iouSum += sampleIou(intersection, union, binary);
   }
   return { loss: lossSum, lossSquares, correct: iouSum };

@@ -113,6 +113,7 @@ export class TfjsEvaluator implements Evaluator {
     if (!data) throw new Error('setData must be called before evaluate');
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ContractError('batchSize', `must be a positive integer, got ${batchSize}`);
+    if (options.perSampleLosses && options.perSampleLosses.length !== data.n) throw new Error(`perSampleLosses holds ${options.perSampleLosses.length} values for ${data.n} samples`);
     const classification = options.loss !== 'mse';
     if (classification) this.checkLabels(model, data);
     let lossSum = 0;
@@ -127,9 +128,11 @@ export class TfjsEvaluator implements Evaluator {
         return correct ? [perSample, correct] : [perSample];
       });
       try {
+        let sample = start;
         for (const value of await batch[0]!.data()) {
           lossSum += value;
           lossSquares += value * value;
+          if (options.perSampleLosses) options.perSampleLosses[sample++] = value;
         }
         if (batch[1]) for (const value of await batch[1].data()) correctSum += value;
       } finally {
