@@ -64,6 +64,16 @@ describe('standard errors through the pipeline', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('describes the difference resource and the standard error with its formula', async () => {
+    const spec = (await stack.api<{ paths: Record<string, { get?: { summary: string } }>; components?: unknown }>('/docs/json')).body;
+    expect(spec.paths['/api/v1/surfaces/{id}/difference/{other}']!.get!.summary).toContain('L_A − L_B');
+    const text = JSON.stringify(spec);
+    expect(text).toContain('lossStdError[iy][ix]');
+    expect(text).toContain('sqrt(s² / N) with s² = Σ (ℓ_i − L)² / (N − 1)');
+  });
+});
+
 describe('bootstrap', () => {
   it('brackets every loss by its 95 % percentile interval, with a standard error near the analytic one, and leaves the values unchanged', async () => {
     const [plain, result] = await Promise.all([completed(ids.a), completed(ids.bootstrapped)]);
