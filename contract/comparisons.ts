@@ -107,7 +107,11 @@ export const ComparisonRecord = Type.Object({
 export type ComparisonRecord = Static<typeof ComparisonRecord>;
 
 /** A comparison with its members' surfaces left out: what the API stores and GET /api/v1/comparisons lists. */
-export type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
+export const StoredComparison = Type.Object({
+  ...Type.Omit(ComparisonRecord, ['members']).properties,
+  members: Type.Array(Type.Omit(ComparisonMemberState, ['surface'])),
+});
+export type StoredComparison = Static<typeof StoredComparison>;
 
 /** A finished comparison shipped with the project (fixtures/comparisons/<id>/comparison.json), with its members' surfaces and Hessian maps. */
 export interface ComparisonFixture {
