@@ -357,9 +357,15 @@ export const SurfaceResult = Type.Object({
     { description: 'Points whose loss is NaN or ±Inf: stored, flagged, drawn as holes' },
   ),
   splits: Type.Optional(
-    Type.Array(Type.Object({ split: TrainTestSplit, loss: Type.Array(MaybeNumber), accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]) }), {
-      description: 'request.splits: f(α) on each split, same layout as loss[0] and accuracy[0]',
-    }),
+    Type.Array(
+      Type.Object({
+        split: TrainTestSplit,
+        loss: Type.Array(MaybeNumber),
+        accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]),
+        lossStdError: Type.Optional(Type.Array(MaybeNumber, { description: LOSS_STD_ERROR_FORMULA })),
+      }),
+      { description: 'request.splits: f(α) on each split, same layout as loss[0] and accuracy[0]' },
+    ),
   ),
   trajectory: Type.Optional(Trajectory),
   provenance: Provenance,

@@ -30,7 +30,7 @@ export function surfaceToH5(result: SurfaceResult): Promise<Uint8Array> {
   const shape = grid.y ? [grid.ny, grid.nx] : [grid.nx];
   const values = (row: (number | null)[]) => Float64Array.from(row, (v) => v ?? Number.NaN);
   const series = result.splits
-    ? result.splits.map((s, k) => ({ split: s.split, loss: values(s.loss), accuracy: s.accuracy && values(s.accuracy), lossStdError: k === 0 ? grid.lossStdError : null }))
+    ? result.splits.map((s) => ({ split: s.split, loss: values(s.loss), accuracy: s.accuracy && values(s.accuracy), lossStdError: s.lossStdError ? values(s.lossStdError) : null }))
     : [{ split: result.provenance.dataset.split, loss: grid.loss, accuracy: grid.accuracy, lossStdError: grid.lossStdError }];
   return writeH5((file) => {
     file.create_dataset({ name: 'xcoordinates', data: Float64Array.from(grid.x) });

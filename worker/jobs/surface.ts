@@ -113,7 +113,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
           : lossBootstrap,
       }),
       nonFinite: nonFinite.filter((p) => !splits || p.iy === 0).sort((a, b) => a.iy - b.iy || a.ix - b.ix),
-      ...(splits ? { splits: splits.map(({ split }, k) => ({ split, loss: loss[k]!, accuracy: accuracy?.[k] ?? null })) } : {}),
+      ...(splits ? { splits: splits.map(({ split }, k) => ({ split, loss: loss[k]!, accuracy: accuracy?.[k] ?? null, ...(lossStdError && { lossStdError: lossStdError[k]! }) })) } : {}),
       ...(pca ? { trajectory: pca.trajectory } : {}),
       provenance: {
         ...surfacePlan.provenance,
