@@ -1,6 +1,7 @@
 import GUI from 'lil-gui';
 import { COLORMAP_NAMES, type ColormapName } from './colormap.ts';
 import type { MapMode } from './heatmap.ts';
+import { SERVER_FORMATS, type ServerFormat } from './exporter.ts';
 
 /** What the view panel controls; the URL carries colormap, scale, clip, levels, view and wireframe. */
 export interface ViewSettings {
@@ -23,6 +24,8 @@ export interface ViewActions {
   exportPng(): void;
   exportCsv(): void;
   exportJson(): void;
+  /** A finished surface as the API writes it (h5, npz, VTP, OBJ, STL). */
+  exportFile(format: ServerFormat): void;
   copyLink(): void;
   resetCamera(): void;
 }
@@ -45,6 +48,9 @@ export function createControls(host: HTMLElement, settings: ViewSettings, change
   files.add(actions, 'exportPng').name('PNG of the view');
   files.add(actions, 'exportCsv').name('CSV of the surface');
   files.add(actions, 'exportJson').name('JSON of the surface');
+  const file = { format: SERVER_FORMATS[0] as ServerFormat, download: () => actions.exportFile(file.format) };
+  files.add(file, 'format', { 'h5 (reference layout)': 'h5', npz: 'npz', 'VTP (ParaView)': 'vtp', OBJ: 'obj', STL: 'stl' }).name('file format');
+  files.add(file, 'download').name('download file of the surface');
   files.add(actions, 'copyLink').name('copy link to this view');
   gui.add(actions, 'resetCamera').name('reset camera');
   // Closed, the panel is one title bar and leaves the views uncovered.

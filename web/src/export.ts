@@ -38,11 +38,16 @@ export function surfaceToJson(grid: SurfaceGrid, meta: Record<string, unknown>):
 /** Saves a blob under a file name through a temporary link (the browser's download prompt). */
 export function downloadBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
+  downloadUrl(url, fileName);
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Saves what `url` answers as `fileName` (same origin: the browser downloads instead of navigating). */
+export function downloadUrl(url: string, fileName: string): void {
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;
   document.body.append(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

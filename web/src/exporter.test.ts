@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SurfaceRecord } from '../../contract/index.ts';
-import { surfaceFile } from './exporter.ts';
+import { SERVER_FORMATS, serverExportUrl, surfaceFile } from './exporter.ts';
+import { SURFACE_EXPORTS } from '../../contract/exports/formats.ts';
 import type { SurfaceFeed } from './feed.ts';
 import { createGrid } from './grid.ts';
 
@@ -19,5 +20,12 @@ describe('surfaceFile', () => {
     const json = surfaceFile(feed, 'json');
     expect([json.fileName, json.type]).toEqual(['surface-abc.json', 'application/json']);
     expect(JSON.parse(json.text)).toMatchObject({ id: 'abc', status: 'completed', request: { model: 'm' }, provenance: { loss: 'mse' }, kind: '1d', shape: [1, 2] });
+  });
+});
+
+describe('serverExportUrl', () => {
+  it('names the API export route of each file format the viewer offers, every one of which the API writes', () => {
+    expect(serverExportUrl('a b', 'h5')).toBe('/api/v1/surfaces/a%20b/export.h5');
+    for (const format of SERVER_FORMATS) expect(Object.keys(SURFACE_EXPORTS)).toContain(format);
   });
 });

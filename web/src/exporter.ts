@@ -1,4 +1,5 @@
-import { downloadBlob, surfaceToCsv, surfaceToJson } from './export.ts';
+import type { SurfaceExportName } from '../../contract/exports/format-names.ts';
+import { downloadBlob, downloadUrl, surfaceToCsv, surfaceToJson } from './export.ts';
 import type { SurfaceFeed } from './feed.ts';
 
 /** What is on screen, as the exporter sees it: the single view or the compare view. */
@@ -10,6 +11,15 @@ export interface ExportSource {
 }
 
 export type DataFormat = 'csv' | 'json';
+
+/** The files the API writes of a finished surface (GET /api/v1/surfaces/{id}/export.{format}), beyond what the viewer writes itself. */
+export const SERVER_FORMATS = ['h5', 'npz', 'vtp', 'obj', 'stl'] as const satisfies readonly SurfaceExportName[];
+export type ServerFormat = (typeof SERVER_FORMATS)[number];
+
+/** Where the API serves a surface as `format`. */
+export function serverExportUrl(id: string, format: ServerFormat): string {
+  return `/api/v1/surfaces/${encodeURIComponent(id)}/export.${format}`;
+}
 
 /** One surface as a file: CSV rows per grid point, or the API's result layout with its request and provenance. */
 export function surfaceFile(feed: SurfaceFeed, format: DataFormat): { text: string; type: string; fileName: string } {
@@ -30,6 +40,13 @@ export class Exporter {
     const image = source?.snapshot() ?? null;
     if (!source || !image) return this.nothing();
     image.toBlob((blob) => blob && downloadBlob(blob, `${source.fileStem}.png`), 'image/png');
+  }
+
+  /** The API's file of every finished surface shown (h5 in the reference's layout, meshes, npz). */
+  server(format: ServerFormat): void {
+    const finished = (this.source()?.feeds() ?? []).filter((feed) => feed.status === 'completed');
+    if (finished.length === 0) return this.nothing();
+    for (const feed of finished) downloadUrl(serverExportUrl(feed.id, format), `surface-${feed.id}.${format}`);
   }
 
   data(format: DataFormat): void {

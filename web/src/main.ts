@@ -91,6 +91,7 @@ class App {
       exportPng: () => exporter.png(),
       exportCsv: () => exporter.data('csv'),
       exportJson: () => exporter.data('json'),
+      exportFile: (format) => exporter.server(format),
       copyLink: () => void navigator.clipboard?.writeText(location.href).then(() => this.messages.notice('Link copied.')),
       resetCamera: () => (this.compare ? this.compare.resetCamera() : this.single.resetCamera()),
     });
