@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DatasetInfo } from '../../contract/index.ts';
-import { parseDatasetUpload } from '../datasets/parse-upload.ts';
-import { nameAndDescription, readForm } from './multipart.ts';
+import { decodeDatasetUpload } from '../uploads/decode.ts';
+import { decodeLimits, nameAndDescription, readForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
 
 const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -27,7 +27,8 @@ const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const form = await readForm(request);
       const { name, description } = nameAndDescription(form);
-      const arrays = parseDatasetUpload(form.files.map(({ name: fileName, bytes }) => ({ name: fileName, bytes })), form.fields);
+      const files = form.files.map(({ name: fileName, bytes }) => ({ name: fileName, bytes }));
+      const arrays = await decodeDatasetUpload(files, form.fields, decodeLimits(app.services.config));
       const record = await app.services.datasets.register(name, description, arrays);
       return reply.status(201).send(record);
     },

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import { ModelRecord } from '../../contract/index.ts';
 import { detectFormat } from '../../contract/formats/index.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { nameAndDescription, readForm } from './multipart.ts';
+import { decodeModelUpload } from '../uploads/decode.ts';
+import { decodeLimits, nameAndDescription, readForm } from './multipart.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const ModelSummary = Type.Omit(ModelRecord, ['parameters']);
@@ -44,14 +45,8 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const main = form.files.find((f) => format.detect([f.name]))!;
       if (format.singleFile && form.files.length > 1) throw badRequest('ONNX_WITH_OTHER_FILES', 'upload a model.onnx alone (external data files are not supported)', main.name);
       const files = format.singleFile ? { [format.mainFile]: main.bytes } : Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
-      const record = await app.services.models.register({
-        name,
-        format: format.id,
-        source: 'upload',
-        description,
-        dataset: form.fields.dataset ?? null,
-        files,
-      });
+      const canonical = await decodeModelUpload(format.id, main.name, files, decodeLimits(app.services.config));
+      const record = await app.services.models.register({ name, format: format.id, source: 'upload', description, dataset: form.fields.dataset ?? null, files }, canonical);
       return reply.status(201).send(record);
     },
   );
