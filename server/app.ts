@@ -32,8 +32,15 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
     bodyLimit: 8 * 1024 * 1024,
-    // A socket that never finishes its body is closed (408) instead of held open forever.
+    // A socket that never finishes its body is closed (408) instead of held open forever. Node
+    // reads the timeouts when it creates the server (a request timeout set afterwards, as Fastify
+    // does, leaves the 60 s headers timeout longer, and Node then enforces the longer one) and
+    // enforces them when it sweeps its connections (every 30 s by default): so both go to
+    // createServer, and the sweep is at least as frequent as the timeout. Fastify's own setting
+    // must match, as it overwrites the server's. No idle (connection) timeout: a request may wait
+    // minutes on its answer (an upload's decoding) with its socket silent.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(30_000, config.REQUEST_TIMEOUT_MS) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, strict: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
