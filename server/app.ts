@@ -9,7 +9,7 @@ import fastifyStatic from '@fastify/static';
 import { ContractError, redisKeys } from '../contract/index.ts';
 import type { AppConfig } from './config.ts';
 import { HttpError } from './errors.ts';
-import { connectProducer } from './plugins/redis.ts';
+import { connectProducer, isRedisUnavailable } from './plugins/redis.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
@@ -118,6 +118,13 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
       return reply.hijack();
     }
     const status = fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500 ? fastifyError.statusCode : 500;
+    if (status === 500 && isRedisUnavailable(err, redis)) {
+      request.log.warn({ err: err.message }, 'Redis is unreachable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ statusCode: 503, code: 'REDIS_UNAVAILABLE', error: statusText(503), message: 'the job store (Redis) cannot be reached; retry shortly' });
+    }
     if (status === 500) request.log.error({ err }, 'unhandled error');
     else if (fastifyError.code === 'FST_REQ_FILE_TOO_LARGE') {
       return reply.status(413).send({ statusCode: 413, code: 'UPLOAD_TOO_LARGE', error: statusText(413), message: `a file exceeds the upload limit of ${config.MAX_UPLOAD_BYTES} bytes`, field: 'file' });
