@@ -105,14 +105,15 @@ export function parseNpy(bytes: Uint8Array, source: string): UploadedArray {
 
 // ---------------------------------------------------------------- .npz
 
-function parseNpz(bytes: Uint8Array, archive: string): Partial<Record<ArrayName, UploadedArray>> {
-  let members: Record<string, Uint8Array>;
+/**
+ * An .npz's members. The central directory's declared sizes are checked before anything is
+ * inflated, so a zip bomb is refused rather than expanded: one member may hold at most the decoded
+ * limit (its .npy header aside), all of them twice that (float64 members are halved when stored).
+ */
+export function unzipNpz(bytes: Uint8Array, archive: string, unreadable = 'is not a readable .npz (zip) archive'): Record<string, Uint8Array> {
   try {
     let declared = 0;
-    members = unzipSync(bytes, {
-      // The central directory's declared sizes are checked before anything is inflated, so a zip
-      // bomb is refused rather than expanded: one member may hold at most the decoded limit (its
-      // .npy header aside), all of them twice that (float64 members are halved when stored).
+    return unzipSync(bytes, {
       filter: (file) => {
         if (file.originalSize > UPLOAD_LIMITS.maxDecodedBytes + NPY_HEADER_MAX_BYTES) {
           throw new ContractError(
@@ -129,8 +130,12 @@ function parseNpz(bytes: Uint8Array, archive: string): Partial<Record<ArrayName,
     });
   } catch (error) {
     if (error instanceof ContractError) throw error;
-    throw new ContractError(archive, `is not a readable .npz (zip) archive: ${(error as Error).message}`);
+    throw new ContractError(archive, `${unreadable}: ${(error as Error).message}`);
   }
+}
+
+function parseNpz(bytes: Uint8Array, archive: string): Partial<Record<ArrayName, UploadedArray>> {
+  const members = unzipNpz(bytes, archive);
   const arrays: Partial<Record<ArrayName, UploadedArray>> = {};
   for (const [member, content] of Object.entries(members)) {
     if (member.endsWith('/')) continue;

@@ -3,12 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { SurfaceRecord, SurfaceRequest, type Split } from '../../contract/index.ts';
-import { readDirectionFile } from '../imports/direction-file.ts';
 import { mapDirections } from '../imports/map-directions.ts';
-import { importedSurface } from '../imports/surface-h5.ts';
 import { badRequest } from '../errors.ts';
 import { sha256 } from '../stores/blobs.ts';
-import { readForm, type UploadedForm } from './multipart.ts';
+import { decodeDirectionUpload, decodeSurfaceUpload } from '../uploads/decode.ts';
+import { decodeLimits, readForm, type UploadedForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
 
 const Accepted = Type.Object({
@@ -68,7 +67,8 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const model = models.get(surfaceRequest.model);
       if (!model) throw badRequest('MODEL_NOT_FOUND', `model "${surfaceRequest.model}" does not exist`, 'request.model');
       const dimensions = surfaceRequest.grid.y ? 2 : 1;
-      const mapped = mapDirections(await readDirectionFile(file.bytes, file.name), model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
+      const directions = await decodeDirectionUpload(file.name, file.bytes, decodeLimits(app.services.config));
+      const mapped = mapDirections(directions, model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
       const flat = new Float32Array(mapped.x.length * dimensions);
       flat.set(mapped.x);
       if (mapped.y) flat.set(mapped.y, mapped.x.length);
@@ -102,7 +102,10 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const file = uploadedFile(form, 'surface');
       const split = form.fields.split;
       if (split !== undefined && !['train', 'test', 'both'].includes(split)) throw badRequest('BAD_SPLIT', `split must be train, test or both, got "${split}"`, 'split');
-      const { record, result } = await importedSurface(file.bytes, file.name, randomUUID(), sha256(file.bytes), { name: form.fields.name, split: split as Split | undefined });
+      const { record, result } = await decodeSurfaceUpload(
+        { fileName: file.name, bytes: file.bytes, id: randomUUID(), sha256: sha256(file.bytes), options: { name: form.fields.name, split: split as Split | undefined } },
+        decodeLimits(app.services.config),
+      );
       await surfaces.importFinished(record, result);
       return reply.status(201).header('location', `/api/v1/surfaces/${record.id}`).send(record);
     },

@@ -5,12 +5,16 @@ import { InferenceSession } from 'onnxruntime-node';
 import { ContractError } from '../../contract/errors.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
 import { parseDatasetUpload } from '../datasets/parse-upload.ts';
+import { readDirectionFile } from '../imports/direction-file.ts';
+import { importedSurface } from '../imports/surface-h5.ts';
 import type { DecodeOutcome, DecodeTask } from './decode.ts';
 
 process.on('disconnect', () => process.exit(0));
 
 async function run(task: DecodeTask): Promise<unknown> {
   if (task.kind === 'dataset') return parseDatasetUpload(task.files, task.fields);
+  if (task.kind === 'directions') return readDirectionFile(task.bytes, task.fileName);
+  if (task.kind === 'surface') return importedSurface(task.bytes, task.fileName, task.id, task.sha256, task.options);
   const canonical = modelFormat(task.format).canonicalize(task.files);
   if (task.format === 'onnx') {
     // The parameter model reads the graph's structure only; whether onnxruntime can build the graph

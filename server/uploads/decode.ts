@@ -4,6 +4,8 @@ import type { DatasetArrays } from '../../contract/dataset-codec.ts';
 import { ContractError } from '../../contract/errors.ts';
 import type { ModelDescription } from '../../contract/formats/format.ts';
 import type { ModelFormat } from '../../contract/models.ts';
+import type { Split, SurfaceRecord, SurfaceResult } from '../../contract/index.ts';
+import type { DirectionFile } from '../imports/direction-file.ts';
 import { HttpError } from '../errors.ts';
 
 /** What one decoding child may use: its V8 heap (MB) and its wall time (ms). */
@@ -14,7 +16,9 @@ export interface DecodeLimits {
 
 export type DecodeTask =
   | { kind: 'dataset'; files: { name: string; bytes: Uint8Array }[]; fields: Record<string, string> }
-  | { kind: 'model'; format: ModelFormat; fileName: string; files: Record<string, Uint8Array> };
+  | { kind: 'model'; format: ModelFormat; fileName: string; files: Record<string, Uint8Array> }
+  | { kind: 'directions'; fileName: string; bytes: Uint8Array }
+  | { kind: 'surface'; fileName: string; bytes: Uint8Array; id: string; sha256: string; options: { name?: string; split?: Split } };
 
 /** The child's one message: the decoded value, or why the upload is refused (field null: an unexpected error). */
 export type DecodeOutcome = { ok: true; value: unknown } | { ok: false; field: string | null; reason: string };
@@ -83,4 +87,17 @@ export async function decodeModelUpload(
   limits: DecodeLimits,
 ): Promise<{ description: ModelDescription; files: Record<string, Uint8Array> }> {
   return (await decodeInChild({ kind: 'model', format, fileName, files }, fileName, limits)) as { description: ModelDescription; files: Record<string, Uint8Array> };
+}
+
+/** A direction file of the reference (h5) or of Loss Atlas (npz), read off the event loop. */
+export async function decodeDirectionUpload(fileName: string, bytes: Uint8Array, limits: DecodeLimits): Promise<DirectionFile> {
+  return (await decodeInChild({ kind: 'directions', fileName, bytes }, fileName, limits)) as DirectionFile;
+}
+
+/** A surface h5 of the reference read into a surface record and result off the event loop. */
+export async function decodeSurfaceUpload(
+  task: Omit<Extract<DecodeTask, { kind: 'surface' }>, 'kind'>,
+  limits: DecodeLimits,
+): Promise<{ record: SurfaceRecord; result: SurfaceResult }> {
+  return (await decodeInChild({ kind: 'surface', ...task }, task.fileName, limits)) as { record: SurfaceRecord; result: SurfaceResult };
 }
