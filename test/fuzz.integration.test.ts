@@ -12,7 +12,7 @@ import { startStack, type Stack } from './helpers/stack.ts';
 /** Fixed so CI is reproducible; FUZZ_SEED explores others. */
 const SEED = Number(process.env.FUZZ_SEED ?? 1313);
 /** Runs per route; uploads decode in a child process each, so they get fewer. */
-const RUNS = { plain: 90, upload: 20 };
+const RUNS = { plain: 80, upload: 15 };
 /** The API (this process) may grow this much over the whole run: caches warm, V8 heaps grow. */
 const RSS_GROWTH_LIMIT_MB = 400;
 
