@@ -116,6 +116,10 @@ describe('while Redis is down', () => {
       const { status, body } = await stack.api(path);
       expect({ path, status, code: body?.code }).toEqual({ path, status: 503, code: 'REDIS_UNAVAILABLE' });
     }
+    const refused = await stack.api('/api/v1/surfaces', { method: 'POST', json: request() });
+    expect({ status: refused.status, code: refused.body?.code }).toEqual({ status: 503, code: 'REDIS_UNAVAILABLE' });
+    const training = await stack.api('/api/v1/trainings', { method: 'POST', json: { architecture: { id: 'mlp' }, dataset: { id: 'moons' }, epochs: 1 } });
+    expect({ status: training.status, code: training.body?.code }).toEqual({ status: 503, code: 'REDIS_UNAVAILABLE' });
     // A stream opened during the outage: a 503 for a surface in flight, the ending from disk for a finished one.
     const during = await fetch(`${stack.baseUrl}/api/v1/surfaces/${interrupted}/events`);
     expect(during.status).toBe(503);
@@ -130,6 +134,8 @@ describe('while Redis is down', () => {
     await redis.start();
     const resumed = await settled(interrupted);
     expect(resumed.status).toBe('completed');
+    // The refused submission left nothing behind.
+    expect((await stack.api<{ items: { id: string }[] }>('/api/v1/surfaces')).body.items.map((s) => s.id).sort()).toEqual([clean, interrupted].sort());
     const resumedResult = (await stack.api<SurfaceResult>(`/api/v1/surfaces/${interrupted}/result`)).body;
     expect(resumedResult.loss).toEqual(cleanResult.loss);
     expect(resumedResult.accuracy).toEqual(cleanResult.accuracy);

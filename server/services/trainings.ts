@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { eventFields, JOB_OPTIONS, jobIds, QUEUES, trainingState, type RedisKeys, type TrainingJobData, type TrainingState } from '../../contract/index.ts';
 import { checkArchitectureInput, checkArchitectureTask } from '../../contract/architectures.ts';
 import { resolveTrainingRequest, type TrainingRecord, type TrainingRequest } from '../../contract/training.ts';
-import { badRequest, HttpError, notFound } from '../errors.ts';
+import { badRequest, notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
@@ -108,15 +108,12 @@ export class TrainingService {
     const id = randomUUID();
     const createdAt = new Date().toISOString();
     const state: Partial<TrainingState> = { status: 'queued', plan: { request, dataset: { id: dataset.id, hash: dataset.hash } }, createdAt };
-    try {
-      if (dataset.hash) await this.s.blobs.publish(dataset.hash);
-      await this.s.redis.hset(this.s.keys.training(id), trainingState.write(state));
-      await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
-      await writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state: trainingState.write(state) }));
-      await this.enqueue(id);
-    } catch (err) {
-      throw new HttpError(503, 'QUEUE_UNAVAILABLE', `the job queue is unavailable: ${(err as Error).message}`);
-    }
+    // A Redis outage here is a 503 REDIS_UNAVAILABLE from the app's error handler.
+    if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+    await this.s.redis.hset(this.s.keys.training(id), trainingState.write(state));
+    await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
+    await writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state: trainingState.write(state) }));
+    await this.enqueue(id);
     return this.get(id);
   }
 
