@@ -60,13 +60,17 @@ function decodeInChild(task: DecodeTask, file: string, limits: DecodeLimits): Pr
           : new HttpError(400, 'UPLOAD_UNREADABLE', `${file} could not be read: ${outcome.reason}`, file),
       );
     });
-    child.on('error', (error) => settle(error));
+    // A child that could not start has no 'close' to wait for; one that started (and perhaps was
+    // killed while the task was being sent to it) is judged when it closes.
+    child.on('error', (error) => {
+      if (child.pid === undefined) settle(error);
+    });
     // 'close' comes after every message the child sent, so a child that answered has settled by now.
     child.on('close', (code, signal) => {
       if (timedOut) return settle(new HttpError(400, 'UPLOAD_DECODE_TIMEOUT', `${file} took longer than ${limits.timeoutMs} ms to decode`, file));
       settle(new HttpError(400, 'UPLOAD_TOO_COMPLEX', `${file} needs more than ${limits.memoryMb} MB of memory to decode (the decoder ended with ${signal ?? `exit code ${code}`})`, file));
     });
-    child.send(task);
+    child.send(task, () => undefined);
   });
 }
 
