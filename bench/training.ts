@@ -9,7 +9,7 @@ import { layersModelArtifact } from '../worker/engine/tfjs/artifact.ts';
 import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';
 import { gatherBatch, shuffledOrder, type TrainingStepper } from '../worker/training/loop.ts';
 import { createOnnxStepper } from '../worker/training/onnx-stepper.ts';
-import { tfjsStepper } from '../worker/training/train.ts';
+import { CLASSIFIER_OBJECTIVE, tfjsStepper } from '../worker/training/train.ts';
 import { uniformStream } from '../worker/numeric/rng.ts';
 import { buildArchitecture } from '../worker/zoo/index.ts';
 
@@ -49,7 +49,7 @@ export async function benchTraining(width: number, engine: TrainingBenchEngine, 
     stepper = await tfjsStepper(model, mnist.inputShape, { optimizer: request.optimizer, weightDecay: request.weightDecay });
   } else {
     const artifact = layersModelArtifact(await saveLayersModel(model), 'bench');
-    stepper = await createOnnxStepper(artifact, mnist.inputShape, { optimizer: request.optimizer, weightDecay: request.weightDecay, batchSize: request.batchSize, threads: engine === 'onnx2' ? 2 : 1 });
+    stepper = await createOnnxStepper(artifact, mnist.inputShape, { objective: CLASSIFIER_OBJECTIVE, optimizer: request.optimizer, weightDecay: request.weightDecay, batchSize: request.batchSize, threads: engine === 'onnx2' ? 2 : 1 });
   }
   try {
     const order = shuffledOrder(mnist.train.n, uniformStream(0));

@@ -62,7 +62,8 @@ export async function computeLocalSurface(
   const split = options.split ?? DEFAULTS.split;
   const available = split === 'both' ? dataset.arrays.train.n + dataset.arrays.test.n : dataset.arrays[split].n;
   if (available === 0) throw new UsageError('--split', `the dataset has no ${split} samples`);
-  const samples = Math.min(options.samples ?? DEFAULTS.samples, available);
+  const samples = options.samples ?? Math.min(DEFAULTS.samples, available);
+  if (samples > available) throw new UsageError('--samples', `is ${samples}, but the ${split} split has ${available} samples`);
   const sampleSeed = options.sampleSeed ?? DEFAULTS.sampleSeed;
   try {
     checkShapes(model, dataset);

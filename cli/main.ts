@@ -47,7 +47,7 @@ function requestOptions(command: Command): Command {
     .requiredOption('--x <min:max:num>', 'grid.x: α axis, e.g. -1:1:51', axis)
     .option('--y <min:max:num>', 'grid.y: β axis (omit for a 1D line)', axis)
     .addOption(choice('--split <split>', 'dataset.split (default test)', ['train', 'test', 'both']))
-    .option('--samples <n>', 'dataset.samples (default 1000, at most the split size)', positiveInteger)
+    .option('--samples <n>', 'dataset.samples: at most the split size (default 1000, or the whole split when smaller)', positiveInteger)
     .option('--sample-seed <n>', 'dataset.sampleSeed (default 0)', nonNegativeInteger)
     .option('--seed <n>', 'directions.seed (default 0)', nonNegativeInteger)
     .addOption(choice('--normalization <type>', 'directions.normalization (default filter)', ['filter', 'layer', 'weight', 'dfilter', 'dlayer', 'none']))

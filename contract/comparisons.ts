@@ -45,7 +45,7 @@ export const ComparisonRequest = Type.Object(
         loss: Type.Optional(LossName),
         batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
         hessian: Type.Optional(Type.Union([HessianMapRequest, Type.Literal(false)], {
-          description: 'Full-Hessian |λmin/λmax| map of every member\'s surface, run after its surface with these settings (fields left out take COMPARISON_HESSIAN_DEFAULTS: 3×3 points, 64 samples, then the HessianMapRequest defaults; each point costs up to 2·maxSteps exact Hessian-vector products); false skips it',
+          description: 'Full-Hessian |λmin/λmax| map of every member\'s surface, run after its surface with these settings (fields left out take COMPARISON_HESSIAN_DEFAULTS: 3×3 points, 64 samples, then the HessianMapRequest defaults; each point costs up to maxSteps exact Hessian-vector products); false skips it',
         })),
       },
       { additionalProperties: false, description: 'Identical for every member: samples, grid, direction seed and normalization' },
@@ -107,7 +107,11 @@ export const ComparisonRecord = Type.Object({
 export type ComparisonRecord = Static<typeof ComparisonRecord>;
 
 /** A comparison with its members' surfaces left out: what the API stores and GET /api/v1/comparisons lists. */
-export type StoredComparison = Omit<ComparisonRecord, 'members'> & { members: Omit<ComparisonMemberState, 'surface'>[] };
+export const StoredComparison = Type.Object({
+  ...Type.Omit(ComparisonRecord, ['members']).properties,
+  members: Type.Array(Type.Omit(ComparisonMemberState, ['surface'])),
+});
+export type StoredComparison = Static<typeof StoredComparison>;
 
 /** A finished comparison shipped with the project (fixtures/comparisons/<id>/comparison.json), with its members' surfaces and Hessian maps. */
 export interface ComparisonFixture {

@@ -5,6 +5,15 @@ export const Split = Type.Union([Type.Literal('train'), Type.Literal('test'), Ty
 });
 export type Split = Static<typeof Split>;
 
+/** The evaluation samples a job uses: a dataset (hash null for a built-in set), its split, and the seeded choice of `samples` from it. */
+export interface DatasetRef {
+  id: string;
+  hash: string | null;
+  split: Split;
+  samples: number;
+  sampleSeed: number;
+}
+
 export const DatasetTask = Type.Union([Type.Literal('classification'), Type.Literal('regression'), Type.Literal('segmentation')], {
   description: 'classification: one class label per sample; regression: float targets; segmentation: one class label per pixel of an image sample',
 });
@@ -143,7 +152,7 @@ export const DatasetSelection = Type.Object(
   {
     id: Type.String({ minLength: 1, description: 'Dataset id (built-in name or uploaded id)' }),
     split: Type.Optional(Split),
-    samples: Type.Optional(Type.Integer({ minimum: 1, maximum: 50000, description: 'Evaluation sample count (default 1000, at most the split size)' })),
+    samples: Type.Optional(Type.Integer({ minimum: 1, maximum: 50000, description: 'Evaluation sample count: at most the split size (more is a 400 TOO_MANY_SAMPLES); default 1000, or the whole split when it is smaller' })),
     sampleSeed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seed choosing the sample subset (default 0)' })),
   },
   { additionalProperties: false },

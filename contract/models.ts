@@ -5,6 +5,15 @@ import { LossName } from './losses.ts';
 export const ModelFormat = Type.Union([Type.Literal('tfjs-layers'), Type.Literal('onnx')]);
 export type ModelFormat = Static<typeof ModelFormat>;
 
+/** A stored model as a job names it: its files (name → sha256) travel as blobs through Redis. */
+export interface ModelRef {
+  id: string;
+  hash: string;
+  name: string;
+  format: ModelFormat;
+  files: Record<string, string>;
+}
+
 /**
  * A stored model. Its files are content-addressed blobs: for tfjs-layers, `model.json` (with the
  * manifest rewritten to the single shard `weights.bin`) and `weights.bin` (float32 LE, manifest

@@ -1,7 +1,12 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { Compile, type Validator } from 'typebox/compile';
+import { StoredComparison } from './comparisons.ts';
+import type { DatasetRef } from './datasets.ts';
 import type { LossName } from './losses.ts';
-import type { Axis, ChunkValues, Engine, EngineInfo, Progress, ResolvedDirectionOptions, Provenance, SurfaceStatus } from './surface.ts';
-import type { Split } from './datasets.ts';
-import type { ModelFormat } from './models.ts';
+import { HessianMapResult, HessianPoint } from './metrics/hessian.ts';
+import { SpectrumResult } from './metrics/spectrum.ts';
+import type { ModelRef } from './models.ts';
+import { ChunkValues, EngineInfo, SurfaceResult, type Axis, type Engine, type Progress, type ResolvedDirectionOptions, type Provenance, type SurfaceStatus } from './surface.ts';
 import type { CheckpointInfo, EpochMetrics, ResolvedTrainingRequest, TrainingOutcome } from './training.ts';
 
 /**
@@ -71,9 +76,65 @@ export function redisKeys(namespace: string) {
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
+/** A value read from Redis that is not what was written there: names where it is and what is wrong. */
+export class StoredValueError extends Error {
+  constructor(
+    readonly where: string,
+    problem: string,
+  ) {
+    super(`${where}: ${problem}`);
+    this.name = 'StoredValueError';
+  }
+}
+
+function parseJson(raw: string, where: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new StoredValueError(where, `is not JSON (${(err as Error).message})`);
+  }
+}
+
+/**
+ * A JSON value kept in Redis (under a key, in a hash field, or as a job's progress or return
+ * value): written as JSON, read back checked against its schema, so a malformed value fails with
+ * an error naming where it was (`where`: the key, and field) instead of travelling on mistyped.
+ */
+export interface ValueCodec<T> {
+  read(raw: string, where: string): T;
+  /** null when the key is missing. */
+  readOrNull(raw: string | null | undefined, where: string): T | null;
+  /** Every value of a Redis hash of such values (HGETALL's answer), by field. */
+  readHash(hash: Record<string, string>, key: string): Map<string, T>;
+  /** An already parsed value (a job's progress, a return value BullMQ parsed). */
+  check(value: unknown, where: string): T;
+  write(value: T): string;
+}
+
+/** `what` names the value with its article ("a surface result"); `upgrade` fills in what values stored by an older version lack, before the check. */
+function valueCodec<S extends TSchema>(what: string, schema: S, upgrade: (value: unknown) => unknown = (value) => value): ValueCodec<Static<S>> {
+  // Compiled on first use: a 401×401 surface result is checked in milliseconds (Value.Check takes over a second).
+  let compiled: Validator | undefined;
+  const check = (value: unknown, where: string): Static<S> => {
+    const upgraded = upgrade(value);
+    const validator = (compiled ??= Compile(schema as TSchema));
+    if (validator.Check(upgraded)) return upgraded as Static<S>;
+    const [error] = validator.Errors(upgraded);
+    throw new StoredValueError(where, `is not ${what}: ${error?.instancePath || '/'} ${error?.message ?? 'does not match its schema'}`);
+  };
+  const read = (raw: string, where: string) => check(parseJson(raw, where), where);
+  return {
+    read,
+    readOrNull: (raw, where) => (raw === null || raw === undefined ? null : read(raw, where)),
+    readHash: (hash, key) => new Map(Object.entries(hash).map(([field, raw]) => [field, read(raw, `${key} field ${field}`)])),
+    check,
+    write: (value) => JSON.stringify(value),
+  };
+}
+
 /** Reads and writes one field of a Redis hash (every value there is a string). */
 interface FieldCodec<V> {
-  read(raw: string | undefined): V;
+  read(raw: string | undefined, where: string): V;
   /** undefined: the field is not written. */
   write(value: V): string | undefined;
 }
@@ -81,18 +142,19 @@ interface FieldCodec<V> {
 const text = <V extends string = string>(): FieldCodec<V | null> => ({ read: (raw) => (raw as V | undefined) ?? null, write: (value) => value ?? undefined });
 const count: FieldCodec<number> = { read: (raw) => (raw === undefined ? 0 : Number(raw)), write: (value) => String(value) };
 const flag: FieldCodec<boolean> = { read: (raw) => raw === '1', write: (value) => (value ? '1' : undefined) };
-const json = <V>(): FieldCodec<V | null> => ({ read: (raw) => (raw === undefined ? null : (JSON.parse(raw) as V)), write: (value) => (value === null ? undefined : JSON.stringify(value)) });
+/** JSON written by this project's own code in one step with the rest of the hash; its syntax is checked. */
+const json = <V>(): FieldCodec<V | null> => ({ read: (raw, where) => (raw === undefined ? null : (parseJson(raw, where) as V)), write: (value) => (value === null ? undefined : JSON.stringify(value)) });
 
-/** Typed access to a Redis hash: `read` decodes HGETALL's answer, `write` encodes fields for HSET. */
+/** Typed access to a Redis hash: `read` decodes HGETALL's answer (`key` names it in errors), `write` encodes fields for HSET. */
 export interface HashCodec<T> {
-  read(hash: Record<string, string>): T;
+  read(hash: Record<string, string>, key?: string): T;
   write(fields: Partial<T>): Record<string, string>;
 }
 
 function hashCodec<T>(fields: { [K in keyof T]-?: FieldCodec<T[K]> }): HashCodec<T> {
   const names = Object.keys(fields) as (keyof T & string)[];
   return {
-    read: (hash) => Object.fromEntries(names.map((name) => [name, fields[name].read(hash[name])])) as T,
+    read: (hash, key = 'a Redis hash') => Object.fromEntries(names.map((name) => [name, fields[name].read(hash[name], `${key} field ${name}`)])) as T,
     write: (values) => {
       const out: Record<string, string> = {};
       for (const name of names) {
@@ -162,8 +224,8 @@ export const surfaceState = hashCodec<SurfaceState>({
 /** Everything a worker needs to evaluate any point of a surface; written once at submission. */
 export interface SurfacePlan {
   surfaceId: string;
-  model: { id: string; hash: string; name: string; format: ModelFormat; files: Record<string, string> };
-  dataset: { id: string; hash: string | null; split: Split; samples: number; sampleSeed: number };
+  model: ModelRef;
+  dataset: DatasetRef;
   directions: ResolvedDirectionOptions;
   grid: { x: Axis; y: Axis | null };
   loss: LossName;
@@ -284,10 +346,42 @@ export function readEventFields(fields: string[]): { event: string; data: string
 /** A worker's heartbeat lasts this long unless renewed (it beats every third of it). */
 export const HEARTBEAT_TTL_MS = 15_000;
 
-export interface WorkerHeartbeat {
-  id: string;
-  pid: number;
-  host: string;
-  engines: EngineInfo[];
-  startedAt: string;
+export const WorkerHeartbeat = Type.Object({
+  id: Type.String(),
+  pid: Type.Integer(),
+  host: Type.String(),
+  engines: Type.Array(EngineInfo),
+  startedAt: Type.String(),
+});
+export type WorkerHeartbeat = Static<typeof WorkerHeartbeat>;
+
+/** The progress an analysis job reports through BullMQ (Hessian map: points; spectrum: Hessian-vector products). */
+export const JobProgress = Type.Object({ done: Type.Integer({ minimum: 0 }), total: Type.Integer({ minimum: 0 }) });
+export type JobProgress = Static<typeof JobProgress>;
+
+/** Comparisons stored before members had Hessian maps and gradient flows lack the fields. */
+function withAnalysisFields(value: unknown): unknown {
+  const members = (value as { members?: unknown } | null)?.members;
+  if (!Array.isArray(members)) return value;
+  return { ...(value as object), members: members.map((member: unknown) => (member && typeof member === 'object' ? { hessian: null, gradientFlow: [], ...member } : member)) };
 }
+
+/** Codecs of every JSON value the API and the workers exchange through Redis (see redisKeys, hessianKeys, spectrumKeys). */
+export const storedValues = {
+  /** redisKeys.surfaceChunks(id): chunk index → its values (written by the worker's chunk script). */
+  chunkValues: valueCodec('chunk values', ChunkValues),
+  /** hessianKeys.points(surfaceId, jobId): `${iy},${ix}` → a finished point of a Hessian map. */
+  hessianPoint: valueCodec('a Hessian map point', HessianPoint),
+  /** redisKeys.surfaceResult(id). */
+  surfaceResult: valueCodec('a surface result', SurfaceResult),
+  /** hessianKeys.result(surfaceId), also a 'hessian-map' job's return value. */
+  hessianMap: valueCodec('a Hessian map', HessianMapResult),
+  /** spectrumKeys.result(spectrumId). */
+  spectrum: valueCodec('a spectrum', SpectrumResult),
+  /** redisKeys.comparison(id). */
+  comparison: valueCodec('a comparison', StoredComparison, withAnalysisFields),
+  /** redisKeys.worker(id). */
+  workerHeartbeat: valueCodec('a worker heartbeat', WorkerHeartbeat),
+  /** An analysis job's BullMQ progress. */
+  jobProgress: valueCodec('job progress', JobProgress),
+};

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { ArchitectureSpec, architectureById, architectureLabel, resolveArchitectureSpec } from './architectures.ts';
+import { ArchitectureSpec, architectureLabel, resolveArchitectureSpec } from './architectures.ts';
 import { ContractError } from './errors.ts';
 
 /**
@@ -55,8 +55,8 @@ export type LearningRateSchedule = Static<typeof LearningRateSchedule>;
 
 export const TrainingEngine = Type.Union([Type.Literal('onnxruntime'), Type.Literal('tfjs')], {
   description:
-    'onnxruntime (default for classifiers): gradients by reverse-mode autodiff of the exported ONNX graph on onnxruntime, optimizers in TypeScript; classifiers only. ' +
-    'tfjs (default for segmentation nets): tfjs autodiff and optimizers (the path for layers the ONNX exporter lacks and for per-pixel losses). Same request + same engine → same weights',
+    'onnxruntime (default): gradients by reverse-mode autodiff of the exported ONNX graph on onnxruntime (per-sample or, for segmentation nets, per-pixel losses from logits), optimizers in TypeScript. ' +
+    'tfjs: tfjs autodiff and optimizers (the path for layers the ONNX exporter lacks). Same request + same engine → same weights',
 });
 export type TrainingEngine = Static<typeof TrainingEngine>;
 
@@ -119,12 +119,7 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
     throw new ContractError('schedule.milestones', `every milestone must be below epochs (${request.epochs})`);
   }
   const architecture = resolveArchitectureSpec(request.architecture);
-  // The autodiff losses are per-sample (no per-pixel loss yet): segmentation nets train on tfjs.
-  const segmentation = architectureById(architecture.id).info.task === 'segmentation';
-  if (segmentation && request.engine === 'onnxruntime') {
-    throw new ContractError('engine', `${architecture.id} is a segmentation net: the onnxruntime engine has no per-pixel loss yet; use engine "tfjs" (the default for it)`);
-  }
-  const engine = request.engine ?? (segmentation ? 'tfjs' : 'onnxruntime');
+  const engine = request.engine ?? 'onnxruntime';
   const seed = request.seed ?? 0;
   return {
     architecture,

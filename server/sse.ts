@@ -11,6 +11,8 @@ export interface EventSource {
   streamKey: string;
   /** How the job ended, when it has: sent alone if the stream is gone (expired, Redis restarted). */
   ending: SurfaceEvent | TrainingEvent | null;
+  /** The ?lastEventId= query parameter (EventsQuery); a Last-Event-ID header takes precedence. */
+  lastEventId?: string;
 }
 
 /**
@@ -20,8 +22,7 @@ export interface EventSource {
  */
 export async function relayEvents(redis: Redis, request: FastifyRequest, reply: FastifyReply, source: EventSource): Promise<void> {
   const header = request.headers['last-event-id'];
-  const query = (request.query as { lastEventId?: string }).lastEventId;
-  let lastId = (typeof header === 'string' && STREAM_ID.test(header) ? header : undefined) ?? query ?? '0-0';
+  let lastId = (typeof header === 'string' && STREAM_ID.test(header) ? header : undefined) ?? source.lastEventId ?? '0-0';
 
   reply.hijack();
   const raw = reply.raw;

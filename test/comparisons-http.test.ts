@@ -3,6 +3,7 @@ import { COMPARISON_HESSIAN_DEFAULTS, type ComparisonRecord } from '../contract/
 import type { HessianMapResult } from '../contract/metrics/hessian.ts';
 import type { SurfaceRecord } from '../contract/surface.ts';
 import type { TrainingRecord } from '../contract/training.ts';
+import { mlpFiles, uploadModel } from './helpers/models.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 
 let stack: Stack;
@@ -127,5 +128,32 @@ describe('POST /api/v1/comparisons', () => {
     expect(badHessian.body.field).toBe('shared.hessian.points');
     const missing = await get<{ statusCode: number }>('/api/v1/comparisons/nope');
     expect(missing.statusCode).toBe(404);
+  });
+
+  it('checks every member completely before storing anything: a 400 names the comparison\'s field and leaves no comparison or training behind', async () => {
+    const upload = await uploadModel(stack.baseUrl, 'spirals mlp', await mlpFiles([4]));
+    expect(upload.status).toBe(201);
+    const stored = async () => ({
+      comparisons: (await get<{ items: unknown[] }>('/api/v1/comparisons')).items.length,
+      trainings: (await get<{ items: unknown[] }>('/api/v1/trainings')).items.length,
+      surfaces: (await get<{ items: unknown[] }>('/api/v1/surfaces')).items.length,
+    });
+    const before = await stored();
+    const cases: { body: unknown; code: string; field: string }[] = [
+      // More samples than the split has, caught for a member still to be trained.
+      { body: { members: [{ architecture: { id: 'mlp' } }], shared: { ...shared, dataset: { id: 'spirals', split: 'test', samples: 1001 } } }, code: 'TOO_MANY_SAMPLES', field: 'shared.dataset.samples' },
+      // The second member's model does not fit the dataset: the first, valid one is not stored either.
+      { body: { members: [{ model: upload.body.id }, { model: upload.body.id }], shared: { ...shared, dataset: { id: 'mnist', samples: 10 } } }, code: 'SHAPE_MISMATCH', field: 'shared.dataset.id' },
+      { body: { members: [{ architecture: { id: 'mlp' } }], shared: { ...shared, grid: { x: { min: 1, max: -1, num: 5 } } } }, code: 'BAD_AXIS', field: 'shared.grid.x' },
+      // An image net on 2-D points: the training the member needs could never start.
+      { body: { members: [{ model: upload.body.id }, { architecture: { id: 'resnet8' } }], shared }, code: 'INVALID_INPUT', field: 'members.1.architecture.id' },
+    ];
+    for (const c of cases) {
+      const response = await post('/api/v1/comparisons', c.body);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: c.code, field: c.field });
+    }
+    expect(await stored()).toEqual(before);
+    expect(await stack.app.services.redis.zcard(stack.app.services.keys.comparisons)).toBe(before.comparisons);
   });
 });

@@ -157,6 +157,26 @@ describe('surfaces end to end', () => {
   });
 });
 
+describe('a surface whose job fails without its end being recorded', () => {
+  it('rejects whenFinal instead of leaving it waiting, now and for later callers', async () => {
+    const { surfaces, redis, keys } = stack.app.services;
+    // Paused, so the surface's state can go before any worker sees the job.
+    await surfaces.queue.pause();
+    try {
+      const { status, body } = await api<{ id: string }>('/api/v1/surfaces', { method: 'POST', json: surfaceRequest({ grid: { x: { min: -1, max: 1, num: 3 } } }) });
+      expect(status).toBe(202);
+      await redis.del(keys.surface(body.id));
+      const waiting = surfaces.whenFinal(body.id);
+      await surfaces.queue.resume();
+      // The worker fails the job (no plan in Redis) but has no state to record the failure in.
+      await expect(waiting).rejects.toMatchObject({ code: 'SURFACE_END_NOT_RECORDED', message: expect.stringMatching(/failed \(the surface has no plan in Redis\), but the surface's state is gone from Redis/) });
+      await expect(surfaces.whenFinal(body.id)).rejects.toMatchObject({ code: 'SURFACE_END_NOT_RECORDED' });
+    } finally {
+      await surfaces.queue.resume();
+    }
+  }, 60_000);
+});
+
 describe('bad input gets a 4xx naming the field, and nothing is stored', () => {
   const cases: { name: string; body: () => unknown; status: number; field: string }[] = [
     { name: 'unknown model', body: () => surfaceRequest({ model: 'nope' }), status: 400, field: 'model' },
@@ -168,6 +188,7 @@ describe('bad input gets a 4xx naming the field, and nothing is stored', () => {
     { name: 'unknown property', body: () => surfaceRequest({ colour: 'red' }), status: 400, field: 'colour' },
     { name: 'regression loss on a classification set', body: () => surfaceRequest({ loss: 'mse' }), status: 400, field: 'loss' },
     { name: 'missing grid', body: () => ({ model: modelId, dataset: { id: 'spirals' } }), status: 400, field: 'grid' },
+    { name: 'more samples than the split has', body: () => surfaceRequest({ dataset: { id: 'spirals', split: 'test', samples: 1001 } }), status: 400, field: 'dataset.samples' },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -179,6 +200,12 @@ describe('bad input gets a 4xx naming the field, and nothing is stored', () => {
       expect((await api<{ items: unknown[] }>('/api/v1/surfaces')).body.items.length).toBe(before);
     });
   }
+
+  it('names the split size when asked for more samples than the split has', async () => {
+    const { body } = await api<{ code: string; message: string }>('/api/v1/surfaces', { method: 'POST', json: surfaceRequest({ dataset: { id: 'spirals', split: 'both', samples: 3001 } }) });
+    expect(body.code).toBe('TOO_MANY_SAMPLES');
+    expect(body.message).toMatch(/both split of dataset "spirals" has 3000 samples/);
+  });
 
   it('rejects a model with a layer the engines cannot evaluate, naming the layer', async () => {
     const files = await mlpFiles([4]);

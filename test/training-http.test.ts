@@ -141,8 +141,5 @@ describe('POST /api/v1/trainings', () => {
     const milestone = await post('/api/v1/trainings', { ...request, epochs: 2 });
     expect(milestone.status).toBe(400);
     expect(milestone.body.field).toBe('schedule.milestones');
-    const segmentation = await post('/api/v1/trainings', { architecture: { id: 'unet' }, dataset: { id: 'shapes' }, epochs: 1, engine: 'onnxruntime' });
-    expect(segmentation.status).toBe(400);
-    expect(segmentation.body.field).toBe('engine');
   });
 });

@@ -38,7 +38,7 @@ function optimizerFor(architecture: (typeof ARCHITECTURES)[number]): TrainingReq
 describe('every zoo architecture trains on the onnxruntime engine', () => {
   const mnist = builtinDataset('mnist');
   const images = { ...mnist, train: digits(mnist.train, 96), test: digits(mnist.test, 32) };
-  // Segmentation nets train on tfjs (the autodiff losses have no per-pixel loss yet): test/training-engine.test.ts.
+  // Segmentation nets: test/training-engine.test.ts (onnxruntime against tfjs on a U-Net).
   for (const architecture of ARCHITECTURES.filter((a) => a.task === 'classification')) {
     it(`${architecture.id}: the training loss falls over three short epochs`, async () => {
       const image = architecture.input === 'image';

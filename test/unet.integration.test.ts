@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetInfo, SurfaceRecord, SurfaceResult } from '../contract/index.ts';
+import type { HessianPoint } from '../contract/metrics/hessian.ts';
 import type { ArchitectureInfo } from '../contract/architectures.ts';
 import { builtinInstalled } from '../worker/datasets/fashion-mnist.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
@@ -96,5 +97,23 @@ describe('U-Net through the API', () => {
     } finally {
       evaluator.dispose();
     }
-  });
+
+    // Hessian maps work for segmentation nets as for classifiers: exact products of the per-pixel
+    // loss (worker/autodiff/pixel-losses.test.ts checks them against closed forms).
+    expect((await post(`/api/v1/surfaces/${id}/hessian`, { points: 2, samples: 8 })).status).toBe(202);
+    let map: { status?: string; error?: string; points?: HessianPoint[] };
+    for (;;) {
+      const response = await stack.api<typeof map>(`/api/v1/surfaces/${id}/hessian`);
+      map = response.body;
+      if (response.status === 200 || map.status === 'failed' || Date.now() > deadline + 120_000) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(map.error).toBeUndefined();
+    expect(map.points).toHaveLength(4);
+    for (const point of map.points!) {
+      expect(point.converged).toBe(true);
+      expect(point.lambdaMax).toBeGreaterThan(0);
+      expect(point.lambdaMin).toBeLessThanOrEqual(point.lambdaMax!);
+    }
+  }, 400_000);
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ModelFormat, RedisKeys, SurfacePlan } from '../contract/index.ts';
+import type { DatasetRef, ModelFormat, ModelRef, RedisKeys } from '../contract/index.ts';
 import { decodeDataset, type DatasetArrays } from '../contract/dataset-codec.ts';
 import { modelFormat } from '../contract/formats/index.ts';
 import type { ModelArtifact } from './engine/evaluator.ts';
@@ -24,7 +24,7 @@ export class Artifacts {
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  async model(ref: SurfacePlan['model']): Promise<ModelArtifact> {
+  async model(ref: ModelRef): Promise<ModelArtifact> {
     const cached = this.models.get(ref.hash);
     if (cached) return cached;
     const files: Record<string, Uint8Array> = {};
@@ -34,7 +34,7 @@ export class Artifacts {
     return artifact;
   }
 
-  async dataset(ref: SurfacePlan['dataset']): Promise<DatasetArrays> {
+  async dataset(ref: DatasetRef): Promise<DatasetArrays> {
     if (!ref.hash) return builtinDataset(ref.id);
     const cached = this.datasets.get(ref.hash);
     if (cached) return cached;

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { HEARTBEAT_TTL_MS, QUEUES, redisKeys, type ChunkJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
+import { HEARTBEAT_TTL_MS, QUEUES, redisKeys, storedValues, type ChunkJobData, type SurfaceJobData, type TrainingJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
 import { redactUrl, workerConfig } from './config.ts';
 import { engineFactories } from './engine/registry.ts';
 import { workerLog } from './log.ts';
@@ -22,10 +22,10 @@ const prefix = keys.bullPrefix;
 const state = new SurfaceStateStore(connection, keys);
 const chunkQueue = new Queue<ChunkJobData>(QUEUES.chunks, { connection, prefix });
 
-const surfaces = new Worker(QUEUES.surfaces, surfaceProcessor({ redis: connection, keys, chunkQueue }), { connection, prefix, concurrency: 8 });
+const surfaces = new Worker<SurfaceJobData>(QUEUES.surfaces, surfaceProcessor({ redis: connection, keys, chunkQueue }), { connection, prefix, concurrency: 8 });
 /** CPU-bound jobs run one at a time in a sandboxed child process of this worker. */
-function sandboxed(queue: string, processor: string, maxStalledCount = 1): Worker {
-  return new Worker(queue, fileURLToPath(new URL(processor, import.meta.url)), {
+function sandboxed<Data>(queue: string, processor: string, maxStalledCount = 1): Worker<Data> {
+  return new Worker<Data>(queue, fileURLToPath(new URL(processor, import.meta.url)), {
     connection,
     prefix,
     concurrency: 1,
@@ -38,9 +38,9 @@ function sandboxed(queue: string, processor: string, maxStalledCount = 1): Worke
 // Chunks are short and idempotent, a Hessian map resumes from its last finished point and gradient
 // flow is short, so both queues may outlive several worker deaths; a training that stalls twice
 // fails instead of starting its long work over and over.
-const chunks = sandboxed(QUEUES.chunks, './jobs/chunk.ts', 5);
+const chunks = sandboxed<ChunkJobData>(QUEUES.chunks, './jobs/chunk.ts', 5);
 const analysis = sandboxed(QUEUES.analysis, './jobs/hessian.ts', 5);
-const trainings = sandboxed(QUEUES.trainings, './jobs/training.ts');
+const trainings = sandboxed<TrainingJobData>(QUEUES.trainings, './jobs/training.ts');
 
 /** A chunk past its time limit fails its surface with TIME_LIMIT (before the killed sandbox's exit is reported). */
 enforceTimeLimits(
@@ -61,10 +61,9 @@ enforceTimeLimits(
 );
 
 /** A job that failed for good ends its surface with a failed event; a retried one does not. */
-async function onFailed(job: Job | undefined, err: Error): Promise<void> {
+async function onFailed(job: Job<SurfaceJobData | ChunkJobData> | undefined, err: Error): Promise<void> {
   if (!job || !(await job.isFailed())) return;
-  const surfaceId = (job.data as { surfaceId?: string }).surfaceId;
-  if (surfaceId) await state.fail(surfaceId, err.name === 'UnrecoverableError' ? 'INVALID_INPUT' : 'EVALUATION_FAILED', err.message);
+  await state.fail(job.data.surfaceId, err.name === 'UnrecoverableError' ? 'INVALID_INPUT' : 'EVALUATION_FAILED', err.message);
 }
 for (const worker of [surfaces, chunks]) {
   worker.on('failed', (job, err) => void onFailed(job, err).catch((e: unknown) => log.error({ err: e, jobId: job?.id }, 'failed to record a failure')));
@@ -88,7 +87,7 @@ const heartbeat: WorkerHeartbeat = { id, pid: process.pid, host: hostname(), eng
 const beat = () =>
   connection
     .multi()
-    .set(keys.worker(id), JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS)
+    .set(keys.worker(id), storedValues.workerHeartbeat.write(heartbeat), 'PX', HEARTBEAT_TTL_MS)
     .zadd(keys.workers, Date.now() + HEARTBEAT_TTL_MS, id)
     .exec()
     .catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { eventFields, surfaceState, type ChunkValues, type JobError, type RedisKeys, type SurfaceEvent, type SurfacePlan, type SurfaceState, type SurfaceStatus } from '../contract/index.ts';
+import { eventFields, storedValues, surfaceState, type ChunkValues, type JobError, type RedisKeys, type SurfaceEvent, type SurfacePlan, type SurfaceState, type SurfaceStatus } from '../contract/index.ts';
 
 /**
  * Records a finished chunk atomically: its values keyed by chunk index (a retried chunk
@@ -41,7 +41,8 @@ export class SurfaceStateStore {
   ) {}
 
   async read(id: string): Promise<SurfaceState> {
-    return surfaceState.read(await this.redis.hgetall(this.keys.surface(id)));
+    const key = this.keys.surface(id);
+    return surfaceState.read(await this.redis.hgetall(key), key);
   }
 
   plan(state: SurfaceState): SurfacePlan {
@@ -62,7 +63,7 @@ export class SurfaceStateStore {
       this.keys.surface(id),
       this.keys.surfaceEvents(id),
       String(values.index),
-      JSON.stringify(values),
+      storedValues.chunkValues.write(values),
       String(points),
       String(total),
       String(values.seconds),
@@ -71,8 +72,8 @@ export class SurfaceStateStore {
   }
 
   async chunkValues(id: string): Promise<ChunkValues[]> {
-    const all = await this.redis.hgetall(this.keys.surfaceChunks(id));
-    return Object.values(all).map((v) => JSON.parse(v) as ChunkValues);
+    const key = this.keys.surfaceChunks(id);
+    return [...storedValues.chunkValues.readHash(await this.redis.hgetall(key), key).values()];
   }
 
   /** Sets `to` (and `fields`) only if the status is one of `from`; false when something else (e.g. a cancel) came first. */

@@ -1,7 +1,8 @@
 import { Type, type Static } from 'typebox';
 import type { ArchitectureSpec } from '../architectures.ts';
+import type { DatasetRef } from '../datasets.ts';
 import type { LossName } from '../losses.ts';
-import type { SurfacePlan } from '../queue.ts';
+import type { ModelRef } from '../models.ts';
 
 /**
  * Gradient flow: per-layer gradient norms ‖∂L/∂W_l‖₂ of every kernel (weight matrix or conv
@@ -34,8 +35,8 @@ export type GradientFlow = Static<typeof GradientFlow>;
 
 /** A gradient-flow job on the analysis queue (job name 'gradient-flow'). */
 export interface GradientFlowJobData {
-  model: SurfacePlan['model'];
-  dataset: SurfacePlan['dataset'];
+  model: ModelRef;
+  dataset: DatasetRef;
   loss: LossName;
   batchSize: number;
   label: string;

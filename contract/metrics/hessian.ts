@@ -28,7 +28,7 @@ export const HessianMapRequest = Type.Object(
     })),
     maxSteps: Type.Optional(Type.Integer({
       minimum: 2, maximum: 1000,
-      description: `Hessian-vector products per Lanczos run at most (default ${LANCZOS_MAX_STEPS}; two runs per point, λmax and λmin); convergence is tested once the 20-vector basis is full (or at maxSteps if smaller)`,
+      description: `Hessian-vector products per point at most (default ${LANCZOS_MAX_STEPS}; one Lanczos run keeps Ritz vectors at both ends for λmax and λmin); convergence is tested once the 20-vector basis is full (or at maxSteps if smaller)`,
     })),
     tolerance: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description: 'A Ritz value θ has converged when its residual bound ≤ tolerance·|θ| (default 0.01, the reference\'s eigsh tol)' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seed of the Lanczos start vectors (default 0)' })),
@@ -64,7 +64,7 @@ export const HessianPoint = Type.Object({
   ratio: Type.Union([Type.Number(), Type.Null()], { description: 'λmin/λmax, signed; null when λmax = 0 or not finite' }),
   absRatio: Type.Union([Type.Number(), Type.Null()], { description: '|λmin/λmax|: near 0 = locally convex, large = strong negative curvature' }),
   products: Type.Integer({ description: 'Hessian-vector products used (both Lanczos runs)' }),
-  converged: Type.Boolean({ description: 'Both Lanczos runs passed their residual test within maxSteps' }),
+  converged: Type.Boolean({ description: 'Both ends (λmax, λmin) passed their residual test within maxSteps' }),
 });
 export type HessianPoint = Static<typeof HessianPoint>;
 
@@ -90,8 +90,11 @@ export const HessianSettings = Type.Object({
   threads: Type.Integer({ description: 'onnxruntime intra-op threads' }),
   lanczos: Type.Object({
     basisSize: Type.Integer({ description: 'Krylov–Schur restart after this many basis vectors (ARPACK\'s ncv)' }),
-    shiftFactor: Type.Number({ description: 's = shiftFactor·λmax for the λmin run' }),
-    lambdaMin: Type.Literal('smallest Ritz value of H − s·I, plus s'),
+    shiftFactor: Type.Number({ description: 's = shiftFactor·λmax; λmin converges when its residual ≤ tol·|λmin − s|, the reference\'s test on H − s·I' }),
+    lambdaMin: Type.Union([
+      Type.Literal('smallest Ritz value of the same run, tested against tol·|λmin − s|'),
+      Type.Literal('smallest Ritz value of H − s·I, plus s'),
+    ], { description: 'How λmin was found: one run for both ends (current), or a second run on the shifted operator (maps stored before both ends shared one run)' }),
   }),
 });
 export type HessianSettings = Static<typeof HessianSettings>;

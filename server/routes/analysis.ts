@@ -22,8 +22,8 @@ const analysisRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['surfaces'],
         summary: 'Queue the Hessian eigenvalue ratio |λmin/λmax| over a sub-grid of a finished surface',
         description:
-          'Hessian-vector products by central differences of first-order tfjs gradients, Hv ≈ (∇L(θ+εv) − ∇L(θ−εv))/(2ε) with ε = 1e-3·‖θ‖/‖v‖; ' +
-          'λmax by Lanczos, λmin by Lanczos on H − s·I with s = 0.51·λmax (s added back). tfjs Layers models only. Expensive: each Lanczos step is two gradient passes. ' +
+          'Exact Hessian-vector products (forward-over-reverse autodiff of the model\'s ONNX graph on onnxruntime, BN in inference mode, cross-entropy from logits; ONNX uploads and tfjs Layers models). ' +
+          'λmax and λmin by one restarted Lanczos run keeping Ritz vectors at both ends, to the reference\'s eigsh criteria (residual ≤ tol·|λmax|; ≤ tol·|λmin − s| with s = 0.51·λmax); about 20 products per point. ' +
           'One map per surface: a new request replaces the stored one; while the same settings are queued or running, their progress is returned. ' +
           'A worker killed mid-map resumes from its last finished point.',
         params: IdParams,

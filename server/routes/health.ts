@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { EngineInfo, type WorkerHeartbeat } from '../../contract/index.ts';
+import { EngineInfo, storedValues, type WorkerHeartbeat } from '../../contract/index.ts';
 import type { AppServices } from '../services/index.ts';
 import { VERSION } from '../version.ts';
 
@@ -28,7 +28,8 @@ async function liveWorkers({ redis, keys }: AppServices): Promise<WorkerHeartbea
     return v;
   }) as [number, string[]];
   if (ids.length === 0) return [];
-  return (await redis.mget(ids.map((id) => keys.worker(id)))).filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerHeartbeat);
+  const beats = await redis.mget(ids.map((id) => keys.worker(id)));
+  return ids.flatMap((id, i) => storedValues.workerHeartbeat.readOrNull(beats[i], keys.worker(id)) ?? []);
 }
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {

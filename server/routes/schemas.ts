@@ -19,3 +19,6 @@ export const errorResponses = {
 };
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/** Query of an SSE route: resume after this stream id (as the Last-Event-ID header does). */
+export const EventsQuery = Type.Object({ lastEventId: Type.Optional(Type.String({ pattern: '^\\d+-\\d+$' })) });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SurfaceRecord, SurfaceRequest, SurfaceResult, type SurfaceEvent } from '../../contract/index.ts';
 import { relayEvents } from '../sse.ts';
-import { errorResponses, IdParams } from './schemas.ts';
+import { errorResponses, EventsQuery, IdParams } from './schemas.ts';
 
 const Accepted = Type.Object({
   id: Type.String(),
@@ -93,7 +93,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Each event id is a Redis stream id; reconnect with Last-Event-ID (or ?lastEventId=) to resume after it. A new client gets the whole history first. ' +
           'Events: progress {done,total}; chunk {index, iy, ix0, loss[], accuracy[]|null, nonFinite, seconds, engine}; done {status}; failed {code,message}; cancelled {}.',
         params: IdParams,
-        querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ pattern: '^\\d+-\\d+$' })) }),
+        querystring: EventsQuery,
       },
     },
     async (request, reply) => {
@@ -106,7 +106,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
           : record.status === 'failed'
             ? { event: 'failed', data: record.error ?? { code: 'FAILED', message: 'failed' } }
             : { event: 'cancelled', data: {} };
-      await relayEvents(redis, request, reply, { streamKey: keys.surfaceEvents(id), ending });
+      await relayEvents(redis, request, reply, { streamKey: keys.surfaceEvents(id), ending, lastEventId: request.query.lastEventId });
     },
   );
 };

@@ -4,7 +4,7 @@ import { ARCHITECTURES, ArchitectureInfo } from '../../contract/architectures.ts
 import type { TrainingEvent } from '../../contract/index.ts';
 import { TrainingRecord, TrainingRequest } from '../../contract/training.ts';
 import { relayEvents } from '../sse.ts';
-import { errorResponses, IdParams } from './schemas.ts';
+import { errorResponses, EventsQuery, IdParams } from './schemas.ts';
 
 const isFinal = (status: string) => ['completed', 'failed', 'cancelled'].includes(status);
 
@@ -71,7 +71,7 @@ const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Events: started {epochs}; epoch {epoch, learningRate, loss, accuracy, testLoss, testAccuracy, seconds}; checkpoint {epoch, hash, parameterCount}; ' +
           'trained {finalTrain, finalTest, seconds}; done {status, modelId}; failed {code, message}; cancelled {}.',
         params: IdParams,
-        querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ pattern: '^\\d+-\\d+$' })) }),
+        querystring: EventsQuery,
       },
     },
     async (request, reply) => {
@@ -84,7 +84,7 @@ const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
           : record.status === 'failed'
             ? { event: 'failed', data: record.error }
             : { event: 'cancelled', data: {} };
-      await relayEvents(redis, request, reply, { streamKey: keys.trainingEvents(id), ending });
+      await relayEvents(redis, request, reply, { streamKey: keys.trainingEvents(id), ending, lastEventId: request.query.lastEventId });
     },
   );
 };

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ContractError, JOB_OPTIONS, QUEUES, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
+import { ContractError, JOB_OPTIONS, QUEUES, storedValues, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
 import { architectureById } from '../../contract/architectures.ts';
 import {
   COMPARISON_HESSIAN_DEFAULTS, type ComparisonFixture, type ComparisonMemberState, type ComparisonRecord, type ComparisonRequest, type MemberHessian, type StoredComparison,
@@ -14,7 +14,7 @@ import {
 } from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
-import { notFound } from '../errors.ts';
+import { HttpError, notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
@@ -57,6 +57,24 @@ function recipeKey(request: ResolvedTrainingRequest): string {
   return canonical(recipe);
 }
 
+/** What every member's surface shares: the comparison's `shared`, as a surface request without its model. */
+function sharedSurfaceSettings({ shared }: ComparisonRequest): Omit<SurfaceRequest, 'model'> {
+  return {
+    dataset: shared.dataset,
+    grid: shared.grid,
+    ...(shared.directions ? { directions: shared.directions } : {}),
+    ...(shared.loss ? { loss: shared.loss } : {}),
+    ...(shared.batchSize ? { batchSize: shared.batchSize } : {}),
+  };
+}
+
+/** A surface check's error with its field named as in the comparison request (members.i.model, shared.…). */
+function asComparisonField(err: unknown, memberIndex: number): unknown {
+  if (!(err instanceof HttpError) || !err.field) return err;
+  const field = err.field === 'model' ? `members.${memberIndex}.model` : `shared.${err.field}`;
+  return new HttpError(err.statusCode, err.code, err.message, field);
+}
+
 /**
  * Runs comparisons in the API process: trains the members that have no weights yet (a stored
  * model trained with the identical resolved recipe counts as having them), queues one surface per
@@ -94,7 +112,7 @@ export class ComparisonService {
       }
       // The fixture is the truth for its id (a re-exported demo replaces the old one); never copied to disk.
       this.states.set(fixture.comparison.id, fixture.comparison);
-      await this.s.redis.set(this.s.keys.comparison(fixture.comparison.id), JSON.stringify(fixture.comparison));
+      await this.s.redis.set(this.s.keys.comparison(fixture.comparison.id), storedValues.comparison.write(fixture.comparison));
       await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(fixture.comparison.createdAt), fixture.comparison.id);
     }
   }
@@ -106,7 +124,7 @@ export class ComparisonService {
   async start(): Promise<void> {
     for (const stored of await readJsonDir<StoredComparison>(this.dataDir)) {
       if (await this.s.redis.exists(this.s.keys.comparison(stored.id))) continue;
-      await this.s.redis.set(this.s.keys.comparison(stored.id), JSON.stringify(stored));
+      await this.s.redis.set(this.s.keys.comparison(stored.id), storedValues.comparison.write(stored));
       await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(stored.createdAt), stored.id);
     }
     await this.importFixtures(this.s.fixturesDir);
@@ -120,21 +138,16 @@ export class ComparisonService {
   private async load(id: string): Promise<StoredComparison | null> {
     const cached = this.states.get(id);
     if (cached) return cached;
-    const raw = await this.s.redis.get(this.s.keys.comparison(id));
-    if (!raw) return null;
-    const state = JSON.parse(raw) as StoredComparison;
-    // Comparisons stored before members had Hessian maps and gradient flows lack the fields.
-    for (const member of state.members) {
-      member.hessian ??= null;
-      member.gradientFlow ??= [];
-    }
+    const key = this.s.keys.comparison(id);
+    const state = storedValues.comparison.readOrNull(await this.s.redis.get(key), key);
+    if (!state) return null;
     this.states.set(id, state);
     return state;
   }
 
   private save(state: StoredComparison): Promise<void> {
     this.saving = this.saving.then(async () => {
-      const json = JSON.stringify(state);
+      const json = storedValues.comparison.write(state);
       await this.s.redis.set(this.s.keys.comparison(state.id), json);
       await writeAtomic(join(this.dataDir, `${state.id}.json`), json);
     });
@@ -161,6 +174,7 @@ export class ComparisonService {
       architecture: member.architecture!,
       dataset: { id: request.shared.dataset.id },
     };
+    this.s.trainings.check(body, { dataset: 'shared.dataset.id', architecture: `${field}.architecture` });
     return resolveTrainingRequest(body);
   }
 
@@ -188,26 +202,24 @@ export class ComparisonService {
       id, name: request.name ?? null, status: 'running', request, members, finding: null, createdAt, finishedAt: null,
       links: { self: `/api/v1/comparisons/${id}` },
     };
+    // Every member's surface is checked (dataset, samples, loss, grid; model vs dataset shapes) before anything is stored or trained.
+    members.forEach((member, index) => {
+      try {
+        if (member.modelId) this.s.surfaces.plan(this.surfaceRequest(state, member), 'validation');
+        else this.s.surfaces.checkSettings(sharedSurfaceSettings(request));
+      } catch (err) {
+        throw asComparisonField(err, index);
+      }
+    });
     this.states.set(id, state);
     await this.save(state);
     await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(createdAt), id);
-    // Surfaces are checked (model vs dataset shapes, grid) before anything is trained.
-    for (const member of members) if (member.modelId) this.s.surfaces.plan(this.surfaceRequest(state, member), 'validation');
     void this.run(id);
     return this.get(id);
   }
 
   private surfaceRequest(state: StoredComparison, member: Omit<ComparisonMemberState, 'surface'>): SurfaceRequest {
-    const { shared } = state.request as ComparisonRequest;
-    return {
-      model: member.modelId!,
-      dataset: shared.dataset,
-      grid: shared.grid,
-      ...(shared.directions ? { directions: shared.directions } : {}),
-      ...(shared.loss ? { loss: shared.loss } : {}),
-      ...(shared.batchSize ? { batchSize: shared.batchSize } : {}),
-      name: `${state.name ?? 'comparison'}: ${member.label}`,
-    };
+    return { model: member.modelId!, ...sharedSurfaceSettings(state.request as ComparisonRequest), name: `${state.name ?? 'comparison'}: ${member.label}` };
   }
 
   private async run(id: string): Promise<void> {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { JOB_OPTIONS, QUEUES, type RedisKeys } from '../../contract/index.ts';
+import { JOB_OPTIONS, QUEUES, storedValues, type RedisKeys } from '../../contract/index.ts';
 import {
   hessianJobId,
   hessianKeys,
@@ -63,17 +63,32 @@ export class HessianMapService {
     this.events = new QueueEvents(QUEUES.analysis, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
     this.events.on('completed', ({ jobId, returnvalue }) => {
       if (!jobId.startsWith('hessian-')) return;
-      const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as HessianMapResult;
-      void this.persist(result.surfaceId)
-        .then(() => this.finals.resolve(jobId, { status: 'completed', result }))
-        .catch(() => undefined);
+      const settle = async () => {
+        const where = `the return value of job ${jobId}`;
+        const result = typeof returnvalue === 'string' ? storedValues.hessianMap.read(returnvalue, where) : storedValues.hessianMap.check(returnvalue, where);
+        await this.persist(result.surfaceId);
+        this.finals.resolve(jobId, { status: 'completed', result });
+      };
+      void settle().catch((err: Error) => this.finals.reject(jobId, err));
     });
     this.events.on('failed', ({ jobId }) => {
       if (!jobId.startsWith('hessian-')) return;
-      void this.jobState(jobId).then((state) => state && state.status === 'failed' && this.finals.resolve(jobId, state)).catch(() => undefined);
+      // null: the job is gone, so there is nothing left to wait for.
+      void this.jobState(jobId)
+        .then((state) => (state === null || state.status === 'failed') && this.finals.resolve(jobId, state))
+        .catch((err: Error) => this.finals.reject(jobId, err));
     });
     this.events.on('progress', ({ jobId, data }) => {
-      for (const listener of this.progressListeners.get(jobId) ?? []) listener(data as HessianProgress);
+      const listeners = this.progressListeners.get(jobId);
+      if (!listeners?.size) return;
+      let progress: HessianProgress;
+      try {
+        progress = storedValues.jobProgress.check(data, `the progress of job ${jobId}`);
+      } catch {
+        // Progress only informs: a malformed report is skipped, the map's end still settles the wait.
+        return;
+      }
+      for (const listener of listeners) listener(progress);
     });
     await this.events.waitUntilReady();
     for (const surfaceId of surfaceIds) await this.persist(surfaceId);
@@ -152,7 +167,7 @@ export class HessianMapService {
     if (!raw) return null;
     // A map is served once it is on disk: the worker writes it to Redis a moment before its job's completion is seen.
     if (!this.persisted.has(surfaceId)) await this.keep(surfaceId, raw);
-    return { status: 'completed', result: JSON.parse(raw) as HessianMapResult };
+    return { status: 'completed', result: storedValues.hessianMap.read(raw, this.stored.result(surfaceId)) };
   }
 
   /**
@@ -184,7 +199,7 @@ export class HessianMapService {
     const state = await job.getState();
     if (state === 'completed') return null;
     const progress = typeof job.progress === 'object' && job.progress
-      ? (job.progress as { done: number; total: number })
+      ? storedValues.jobProgress.check(job.progress, `the progress of job ${jobId}`)
       : { done: 0, total: await this.pointCount(surfaceId, job.data.request.points) };
     return { surfaceId, status: state === 'failed' ? 'failed' : state === 'active' ? 'running' : 'queued', progress, error: job.failedReason ?? null };
   }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { JOB_OPTIONS, QUEUES, type RedisKeys } from '../../contract/index.ts';
+import { JOB_OPTIONS, QUEUES, storedValues, type RedisKeys } from '../../contract/index.ts';
 import {
   resolveSpectrumRequest,
   spectrumJobId,
@@ -127,13 +127,14 @@ export class SpectrumService {
     // A job that completed since the first look has its result in Redis now (unless Redis lost it).
     if (state === 'completed') return this.completedInRedis(spectrumId);
     const progress = typeof job.progress === 'object' && job.progress
-      ? (job.progress as { done: number; total: number })
+      ? storedValues.jobProgress.check(job.progress, `the progress of job ${spectrumId}`)
       : { done: 0, total: plannedProducts(job.data.request) };
     return { id: spectrumId, surfaceId, status: state === 'failed' ? 'failed' : state === 'active' ? 'running' : 'queued', progress, error: job.failedReason ?? null };
   }
 
   private async completedInRedis(spectrumId: string): Promise<SpectrumState | null> {
     const raw = await this.o.redis.get(this.stored.result(spectrumId));
-    return raw ? { status: 'completed', result: JSON.parse(raw) as SpectrumResult } : null;
+    const result = storedValues.spectrum.readOrNull(raw, this.stored.result(spectrumId));
+    return result ? { status: 'completed', result } : null;
   }
 }

@@ -7,6 +7,7 @@ import {
   JOB_OPTIONS,
   jobIds,
   readEventFields,
+  storedValues,
   surfaceState,
   TERMINAL_EVENTS,
   LIMITS,
@@ -22,6 +23,7 @@ import {
   type SurfaceResult,
   type SurfaceJobData,
   type SurfaceState,
+  type Split,
 } from '../../contract/index.ts';
 import { modelFormat, type ModelFormatSpec } from '../../contract/formats/index.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
@@ -61,6 +63,8 @@ export class SurfaceService {
   private events?: QueueEvents;
   private readonly records = new Map<string, SurfaceRecord>();
   private readonly finals = new Waiters<SurfaceRecord>();
+  /** Surfaces whose job ended but whose end could not be recorded, and why: their waiters are rejected with it. */
+  private readonly unrecordedEnds = new Map<string, Error>();
 
   constructor(private readonly o: SurfaceServiceOptions) {
     const connection = o.redis;
@@ -85,8 +89,8 @@ export class SurfaceService {
     }
     this.events = new QueueEvents(QUEUES.surfaces, { connection: this.o.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.o.keys.bullPrefix });
     const surfaceOf = (jobId: string) => jobId.replace(/^surface-/, '');
-    this.events.on('completed', ({ jobId }) => void this.finalize(surfaceOf(jobId)).catch(() => undefined));
-    this.events.on('failed', ({ jobId }) => void this.finalizeFailed(surfaceOf(jobId)).catch(() => undefined));
+    this.events.on('completed', ({ jobId }) => void this.jobEnded(surfaceOf(jobId), 'completed'));
+    this.events.on('failed', ({ jobId, failedReason }) => void this.jobEnded(surfaceOf(jobId), 'failed', failedReason));
     await this.events.waitUntilReady();
     for (const record of [...this.records.values()]) {
       if (FINAL.has(record.status)) continue;
@@ -97,13 +101,37 @@ export class SurfaceService {
   }
 
   /**
+   * A surface's job ended: copy the end to disk and wake the waiters. An end that cannot be
+   * recorded (the surface's state is gone from Redis, its result is missing or malformed, a
+   * failure the worker never recorded) rejects the waiters instead of leaving them waiting.
+   */
+  private async jobEnded(id: string, end: 'completed' | 'failed', failedReason?: string): Promise<void> {
+    if (!this.records.has(id)) return;
+    try {
+      const record = end === 'completed' ? await this.finalize(id) : await this.finalizeFailed(id, failedReason ?? 'unknown reason');
+      if (record && !FINAL.has(record.status)) {
+        throw new HttpError(500, 'SURFACE_END_NOT_RECORDED', `the job of surface ${id} ${end}, but the surface's state in Redis is ${(await this.liveState(id)).status ?? 'gone'}`);
+      }
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.unrecordedEnds.set(id, error);
+      this.finals.reject(id, error);
+    }
+  }
+
+  /**
    * BullMQ fails a surface's job (a chunk failed for good) just before the worker records the
    * failure in the surface's state and event stream: finalize once that terminal event is there.
+   * null: the job is being retried, so this was no end.
    */
-  private async finalizeFailed(id: string): Promise<void> {
-    if (!this.records.has(id) || FINAL.has((await this.finalize(id)).status)) return;
+  private async finalizeFailed(id: string, failedReason: string): Promise<SurfaceRecord | null> {
+    const finalized = await this.finalize(id);
+    if (FINAL.has(finalized.status)) return finalized;
     const job = await this.queue.getJob(jobIds.surface(id));
-    if (!job || !(await job.isFailed())) return;
+    if (job && !(await job.isFailed())) return null;
+    const unrecorded = (why: string) => new HttpError(500, 'SURFACE_END_NOT_RECORDED', `the job of surface ${id} failed (${failedReason}), but ${why}`);
+    // The worker records a failure by moving the surface's status: with no status, nothing ever will.
+    if (!(await this.liveState(id)).status) throw unrecorded('the surface\'s state is gone from Redis');
     const reader = this.o.redis.duplicate();
     try {
       let lastId = '0-0';
@@ -111,15 +139,13 @@ export class SurfaceService {
         const entries = (await reader.xread('COUNT', 200, 'BLOCK', 1000, 'STREAMS', this.o.keys.surfaceEvents(id), lastId)) as [string, [string, string[]][]][] | null;
         for (const [entryId, fields] of entries?.[0]?.[1] ?? []) {
           lastId = entryId;
-          if (TERMINAL_EVENTS.includes(readEventFields(fields).event)) {
-            await this.finalize(id);
-            return;
-          }
+          if (TERMINAL_EVENTS.includes(readEventFields(fields).event)) return await this.finalize(id);
         }
       }
     } finally {
       reader.disconnect();
     }
+    throw unrecorded(`no worker recorded the failure within ${FAILURE_RECORD_TIMEOUT_MS / 1000} s`);
   }
 
   async close(): Promise<void> {
@@ -132,20 +158,8 @@ export class SurfaceService {
   plan(request: SurfaceRequest, id: string): SurfacePlan {
     const model = this.o.models.get(request.model);
     if (!model) throw notFound('model', request.model, 'model');
-    const dataset = this.o.datasets.get(request.dataset.id);
-    if (!dataset) throw notFound('dataset', request.dataset.id, 'dataset.id');
-    const split = request.dataset.split ?? DEFAULTS.split;
-    const available = split === 'both' ? dataset.splits.train + dataset.splits.test : dataset.splits[split];
-    if (available === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no ${split} samples`, 'dataset.split');
-    const samples = Math.min(request.dataset.samples ?? DEFAULTS.samples, available);
-    checkShapes(model, dataset);
-    const loss = resolveLoss(request.loss, model, dataset);
+    const { dataset, split, samples, loss } = this.checkSettings(request, model);
     const { x, y } = request.grid;
-    for (const [name, axis] of [['grid.x', x], ['grid.y', y]] as const) {
-      if (axis && !(axis.max > axis.min)) throw badRequest('BAD_AXIS', `${name}.max must be greater than ${name}.min`, name);
-    }
-    const points = x.num * (y?.num ?? 1);
-    if (points > LIMITS.maxGridPoints) throw badRequest('GRID_TOO_LARGE', `${points} grid points exceed the limit of ${LIMITS.maxGridPoints}`, 'grid');
     const directions = {
       seed: request.directions?.seed ?? DEFAULTS.seed,
       normalization: request.directions?.normalization ?? DEFAULTS.normalization,
@@ -174,6 +188,32 @@ export class SurfaceService {
         software: { lossAtlas: VERSION, node: process.version },
       },
     };
+  }
+
+  /**
+   * Checks what a request fixes besides its model — dataset, split, samples, loss, grid — and
+   * resolves them; 4xx naming the field. Without `model` (a comparison member still to be
+   * trained) the loss is checked against the dataset alone.
+   */
+  checkSettings(request: Omit<SurfaceRequest, 'model'>, model?: ModelRecord): { dataset: DatasetInfo; split: Split; samples: number; loss: LossName } {
+    const dataset = this.o.datasets.get(request.dataset.id);
+    if (!dataset) throw notFound('dataset', request.dataset.id, 'dataset.id');
+    const split = request.dataset.split ?? DEFAULTS.split;
+    const available = split === 'both' ? dataset.splits.train + dataset.splits.test : dataset.splits[split];
+    if (available === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no ${split} samples`, 'dataset.split');
+    const samples = request.dataset.samples ?? Math.min(DEFAULTS.samples, available);
+    if (samples > available) {
+      throw badRequest('TOO_MANY_SAMPLES', `dataset.samples is ${samples}, but the ${split} split of dataset "${dataset.id}" has ${available} samples`, 'dataset.samples');
+    }
+    if (model) checkShapes(model, dataset);
+    const loss = resolveLoss(request.loss, model ?? { loss: null }, dataset);
+    const { x, y } = request.grid;
+    for (const [name, axis] of [['grid.x', x], ['grid.y', y]] as const) {
+      if (axis && !(axis.max > axis.min)) throw badRequest('BAD_AXIS', `${name}.max must be greater than ${name}.min`, name);
+    }
+    const points = x.num * (y?.num ?? 1);
+    if (points > LIMITS.maxGridPoints) throw badRequest('GRID_TOO_LARGE', `${points} grid points exceed the limit of ${LIMITS.maxGridPoints}`, 'grid');
+    return { dataset, split, samples, loss };
   }
 
   /** `importedDirections`: a stored blob of δ (then η) to use instead of generating them from the seed. */
@@ -238,12 +278,18 @@ export class SurfaceService {
     return withLiveState(record, await this.liveState(id));
   }
 
-  /** Resolves with the record once the surface is completed, failed or cancelled and stored on disk. */
+  /**
+   * Resolves with the record once the surface is completed, failed or cancelled and stored on
+   * disk; rejects when its job ended but the end could not be recorded.
+   */
   whenFinal(id: string): Promise<SurfaceRecord> {
     if (!this.records.has(id)) return Promise.reject(notFound('surface', id));
     return this.finals.wait(id, async () => {
       const record = this.records.get(id)!;
-      return FINAL.has(record.status) ? record : null;
+      if (FINAL.has(record.status)) return record;
+      const unrecorded = this.unrecordedEnds.get(id);
+      if (unrecorded) throw unrecorded;
+      return null;
     });
   }
 
@@ -260,7 +306,7 @@ export class SurfaceService {
     }
     // Completed in Redis a moment before its job's completion is seen and the result copied to disk.
     const live = this.records.get(id)!.status !== 'completed' ? await this.o.redis.get(this.o.keys.surfaceResult(id)) : null;
-    const result = live ? (JSON.parse(live) as SurfaceResult) : await readJsonOrNull<SurfaceResult>(this.resultPath(id));
+    const result = live ? storedValues.surfaceResult.read(live, this.o.keys.surfaceResult(id)) : await readJsonOrNull<SurfaceResult>(this.resultPath(id));
     if (!result) throw new HttpError(500, 'RESULT_MISSING', `the stored result of surface ${id} is missing`);
     return result;
   }
@@ -298,19 +344,21 @@ export class SurfaceService {
     if (updated.status === 'completed') {
       const raw = await this.o.redis.get(this.o.keys.surfaceResult(id));
       if (!raw) throw new HttpError(500, 'RESULT_MISSING', `surface ${id} completed but its result is not in Redis`);
-      const result = JSON.parse(raw) as SurfaceResult;
+      const result = storedValues.surfaceResult.read(raw, this.o.keys.surfaceResult(id));
       updated.provenance = result.provenance;
       await writeAtomic(this.resultPath(id), raw);
     }
     if (updated.provenance.directions.hash) await this.o.blobs.persistFromRedis(updated.provenance.directions.hash);
     await writeAtomic(this.recordPath(id), JSON.stringify(updated));
     this.records.set(id, updated);
+    this.unrecordedEnds.delete(id);
     this.finals.resolve(id, updated);
     return updated;
   }
 
   private async liveState(id: string): Promise<SurfaceState> {
-    return surfaceState.read(await this.o.redis.hgetall(this.o.keys.surface(id)));
+    const key = this.o.keys.surface(id);
+    return surfaceState.read(await this.o.redis.hgetall(key), key);
   }
 
   /** The format of the surface's model; undefined when the surface or its model is unknown. */

@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import { eventFields, JOB_OPTIONS, jobIds, QUEUES, trainingState, type RedisKeys, type TrainingJobData, type TrainingState } from '../../contract/index.ts';
 import { checkArchitectureInput, checkArchitectureTask } from '../../contract/architectures.ts';
 import { resolveTrainingRequest, type TrainingRecord, type TrainingRequest } from '../../contract/training.ts';
-import { badRequest, notFound } from '../errors.ts';
+import type { DatasetInfo } from '../../contract/datasets.ts';
+import { badRequest, HttpError, notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
@@ -37,6 +38,8 @@ export class TrainingService {
   private events?: QueueEvents;
   private readonly settling = new Map<string, Promise<void>>();
   private readonly finals = new Waiters<TrainingRecord>();
+  /** Runs whose job failed without the run's failure being recorded (e.g. its sandbox died), and why. */
+  private readonly unrecordedEnds = new Map<string, Error>();
 
   constructor(private readonly s: TrainingServiceOptions) {
     this.queue = new Queue(QUEUES.trainings, { connection: s.redis, prefix: s.keys.bullPrefix });
@@ -52,7 +55,8 @@ export class TrainingService {
   }
 
   private async read(id: string): Promise<TrainingState> {
-    return trainingState.read(await this.s.redis.hgetall(this.s.keys.training(id)));
+    const key = this.s.keys.training(id);
+    return trainingState.read(await this.s.redis.hgetall(key), key);
   }
 
   private enqueue(id: string): Promise<unknown> {
@@ -65,13 +69,13 @@ export class TrainingService {
    */
   async start(): Promise<void> {
     this.events = new QueueEvents(QUEUES.trainings, { connection: this.s.redis.duplicate({ maxRetriesPerRequest: null }), prefix: this.s.keys.bullPrefix });
-    const settle = ({ jobId }: { jobId: string }) => void this.settle(jobId.replace(/^training-/, '')).catch(() => undefined);
-    this.events.on('completed', settle);
-    this.events.on('failed', settle);
+    const trainingOf = (jobId: string) => jobId.replace(/^training-/, '');
+    this.events.on('completed', ({ jobId }) => void this.settle(trainingOf(jobId)).catch((err: Error) => this.finals.reject(trainingOf(jobId), err)));
+    this.events.on('failed', ({ jobId, failedReason }) => void this.jobFailed(trainingOf(jobId), failedReason));
     await this.events.waitUntilReady();
     for (const stored of await readJsonDir<{ id: string; state: Record<string, string> }>(this.dataDir)) {
       const { id } = stored;
-      const state = trainingState.read(stored.state);
+      const state = trainingState.read(stored.state, join(this.dataDir, `${id}.json`));
       if (!state.plan || !state.createdAt || (await this.s.redis.exists(this.s.keys.training(id)))) continue;
       const modelId = modelIdOf(id);
       const registered = !FINAL.has(state.status) && this.s.models.get(modelId) !== undefined;
@@ -96,14 +100,23 @@ export class TrainingService {
     await this.queue.close();
   }
 
-  /** Check the request against the catalog and the dataset (4xx naming the field), then queue it. */
+  /**
+   * Checks a request against the catalog and the dataset: 4xx naming the field, by default as
+   * in a training request (a comparison names its own fields).
+   */
+  check(body: TrainingRequest, fields = { dataset: 'dataset.id', architecture: 'architecture' }): DatasetInfo {
+    const dataset = this.s.datasets.get(body.dataset.id, fields.dataset);
+    if (!dataset) throw notFound('dataset', body.dataset.id, fields.dataset);
+    if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers and segmenters`, fields.dataset);
+    checkArchitectureTask(body.architecture, dataset, fields.architecture);
+    if (dataset.splits.train === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no train samples`, fields.dataset);
+    checkArchitectureInput(body.architecture, dataset.inputShape, fields.architecture);
+    return dataset;
+  }
+
+  /** Check the request (check), then queue it. */
   async submit(body: TrainingRequest): Promise<TrainingRecord> {
-    const dataset = this.s.datasets.get(body.dataset.id);
-    if (!dataset) throw notFound('dataset', body.dataset.id, 'dataset.id');
-    if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers and segmenters`, 'dataset.id');
-    checkArchitectureTask(body.architecture, dataset);
-    if (dataset.splits.train === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no train samples`, 'dataset.id');
-    checkArchitectureInput(body.architecture, dataset.inputShape);
+    const dataset = this.check(body);
     const request = resolveTrainingRequest(body);
     const id = randomUUID();
     const createdAt = new Date().toISOString();
@@ -128,12 +141,37 @@ export class TrainingService {
     return toRecord(id, state);
   }
 
-  /** Resolves with the record once the run is completed (its model registered), failed or cancelled. */
+  /**
+   * Resolves with the record once the run is completed (its model registered), failed or
+   * cancelled; rejects when its job failed but the run's failure was never recorded.
+   */
   whenFinal(id: string): Promise<TrainingRecord> {
     return this.finals.wait(id, async () => {
       const record = await this.get(id);
-      return FINAL.has(record.status) ? record : null;
+      if (FINAL.has(record.status)) return record;
+      const unrecorded = this.unrecordedEnds.get(id);
+      if (unrecorded) throw unrecorded;
+      return null;
     });
+  }
+
+  /**
+   * The worker records a run's failure before its job fails; a job that failed otherwise (its
+   * sandbox died more often than the stalled-job limit allows) leaves the run unfinished for good.
+   */
+  private async jobFailed(id: string, failedReason: string): Promise<void> {
+    try {
+      await this.settle(id);
+      const state = await this.read(id);
+      if (!state.plan || FINAL.has(state.status)) return;
+      const job = await this.queue.getJob(jobIds.training(id));
+      if (job && !(await job.isFailed())) return;
+      throw new HttpError(500, 'TRAINING_END_NOT_RECORDED', `the job of training ${id} failed (${failedReason}), but the run is still ${state.status ?? 'unknown'} in Redis`);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.unrecordedEnds.set(id, error);
+      this.finals.reject(id, error);
+    }
   }
 
   async cancel(id: string): Promise<TrainingRecord> {

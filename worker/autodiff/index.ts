@@ -134,7 +134,8 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
   const scratch = new Float32Array(bindings.reduce((n, b) => Math.max(n, b.size), 0));
   const gradientGraphs = new Map<number, Promise<GradientGraph>>();
   const productGraphs = new Map<number, Promise<ProductGraph>>();
-  let data: { chunks: Chunk[]; n: number; sampleShape: number[] } | null = null;
+  /** labelsPerSample: 1 for classification, P for segmentation (per-pixel labels), the row width for mse. */
+  let data: { chunks: Chunk[]; n: number; sampleShape: number[]; labelsPerSample: number } | null = null;
   /** θ of the products: a copy, and a version bumped whenever it changes. */
   const productTheta = new Float32Array(parameterCount);
   let productThetaVersion = 0;
@@ -152,7 +153,7 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
       return [b.initializer, values];
     }));
     const g: Graph = await shapedForwardGraph(forward, rows, requireData().sampleShape, initial, field, options.batchNorm);
-    const appended = appendLoss(g, options.loss, artifact.outputActivation);
+    const appended = appendLoss(g, options.loss, artifact.outputActivation, requireData().labelsPerSample);
     const wrt = differentiatedBindings.map((b) => b.initializer);
     const gradientValues = appendGradients(g, appended.loss, wrt, field);
     const gradients = wrt.map((p) => gradientValues.get(p) ?? g.zeros(dims.get(p)!));
@@ -228,15 +229,17 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
     if (theta.length !== parameterCount) throw new ContractError('parameters', `vector has ${theta.length} values, the model has ${parameterCount}`);
   }
 
-  /** The chunk's targets tensor: one-hot rows of its labels (cross-entropies) or its target rows. */
+  /** The chunk's targets tensor: one-hot rows of its labels, per pixel for segmentation (cross-entropies), or its target rows. */
   function targetsOf(chunk: Chunk, width: number): ort.Tensor {
     if (chunk.targets) return chunk.targets;
     const targets = new Float32Array(chunk.rows * width);
     if (options.loss === 'categorical_crossentropy' || options.loss === 'sparse_categorical_crossentropy') {
-      for (let i = 0; i < chunk.rows; i++) {
+      const labels = chunk.rows * requireData().labelsPerSample;
+      const classes = (chunk.rows * width) / labels;
+      for (let i = 0; i < labels; i++) {
         const label = chunk.y[i]!;
-        if (!(label >= 0 && label < width)) throw new ContractError('dataset', `class label ${label} is out of range for a model with ${width} classes`);
-        targets[i * width + label] = 1;
+        if (!(label >= 0 && label < classes)) throw new ContractError('dataset', `class label ${label} is out of range for a model with ${classes} classes`);
+        targets[i * classes + label] = 1;
       }
     } else {
       if (chunk.y.length !== chunk.rows * width) throw new ContractError('dataset', `y holds ${chunk.y.length / chunk.rows} values per sample, the model outputs ${width}`);
@@ -286,8 +289,9 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
       }
       const previous = data;
       if (previous) disposeChunks(previous.chunks);
-      if (previous && previous.sampleShape.join() !== sampleShape.join()) await releaseGraphs();
       const perSample = evalData.y.length / n;
+      // The graphs are shaped by both (the loss is per pixel when a sample has several labels).
+      if (previous && (previous.sampleShape.join() !== sampleShape.join() || previous.labelsPerSample !== perSample)) await releaseGraphs();
       const chunks: Chunk[] = [];
       for (let start = 0; start < n; start += runRows) {
         const rows = Math.min(runRows, n - start);
@@ -298,7 +302,7 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
           targets: null,
         });
       }
-      data = { chunks, n, sampleShape };
+      data = { chunks, n, sampleShape, labelsPerSample: perSample };
     },
 
     async lossAndGradient(theta: Float32Array) {

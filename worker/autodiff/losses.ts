@@ -6,7 +6,9 @@ import { mul, neg, reshape, sub } from './ops/support.ts';
  * The loss appended to a forward graph: the SUM of per-sample losses over the batch (callers
  * divide by N; method.md: the mean is Σ/N, never a mean of batch means). Cross-entropies are
  * computed from logits: a final Softmax (Sigmoid) is stripped and log-softmax cross-entropy
- * (softplus form of log-sigmoid BCE) is taken of its input.
+ * (softplus form of log-sigmoid BCE) is taken of its input. Segmentation (P > 1 labels per
+ * sample) takes them per pixel as the evaluator does (worker/engine/onnx/pixel-losses.ts): the
+ * output channels-last [h, w, C], a sample's loss the mean over its P pixels.
  */
 
 export const TARGETS_INPUT = 'targets__ad';
@@ -16,7 +18,10 @@ const PASS_THROUGH = new Set(['Identity', 'Flatten', 'Reshape', 'Squeeze']);
 
 export interface AppendedLoss {
   loss: string;
-  /** Per sample: class one-hot rows (cross-entropies), the target (binary), the target row (mse). */
+  /**
+   * Target values per sample: one-hot rows of the classes (cross-entropies; per pixel, P·C), the
+   * label (binary; per pixel, P), the target row (mse).
+   */
   targetWidth: number;
   /** Outputs per sample of the logits the loss is taken of. */
   classes: number;
@@ -39,7 +44,11 @@ function strip(g: Graph, output: string, op: string): string | null {
   return node.inputs[0]!;
 }
 
-export function appendLoss(g: Graph, loss: LossName, outputActivation: string): AppendedLoss {
+/**
+ * `pixels`: class labels per sample (1 for classification, P for segmentation); ignored for mse,
+ * whose targets are whole rows.
+ */
+export function appendLoss(g: Graph, loss: LossName, outputActivation: string, pixels = 1): AppendedLoss {
   const output = g.outputs[0]!;
   const batch = g.shape(output)[0]!;
   const categorical = loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy';
@@ -51,26 +60,33 @@ export function appendLoss(g: Graph, loss: LossName, outputActivation: string): 
   } else if (loss !== 'mse' && (outputActivation === 'softmax' || outputActivation === 'sigmoid')) {
     fail(`${loss} of a model with ${outputActivation} outputs is not supported`);
   }
-  const classes = sizeOf(g.shape(logits)) / batch;
-  const z = reshape(g, logits, [batch, classes]);
+  const width = sizeOf(g.shape(logits)) / batch;
+  const perPixel = loss !== 'mse' && pixels > 1;
+  if (perPixel && width % pixels !== 0) fail(`the model outputs ${width} values per sample, not a multiple of the ${pixels} target pixels`);
+  const rows = perPixel ? batch * pixels : batch;
+  const classes = perPixel ? width / pixels : width;
+  const z = reshape(g, logits, [rows, classes]);
+  const targetWidth = perPixel && loss === 'binary_crossentropy' ? pixels : width;
   g.inputs.push(TARGETS_INPUT);
-  g.values.set(TARGETS_INPUT, { shape: [batch, classes], dtype: 'float32' });
-  const t = TARGETS_INPUT;
+  g.values.set(TARGETS_INPUT, { shape: [batch, targetWidth], dtype: 'float32' });
+  const t = reshape(g, TARGETS_INPUT, [rows, classes]);
   const sumAll = (x: string) => g.emit('ReduceSum', [x], { keepdims: 0 }, []);
   let total: string;
   if (categorical) {
-    if (classes < 2) fail(`categorical cross-entropy needs at least 2 outputs per sample, the model has ${classes}`);
-    const logProbabilities = g.emit('LogSoftmax', [z], { axis: 1 }, [batch, classes]);
+    if (classes < 2) fail(`categorical cross-entropy needs at least 2 outputs per ${perPixel ? 'pixel' : 'sample'}, the model has ${classes}`);
+    const logProbabilities = g.emit('LogSoftmax', [z], { axis: 1 }, [rows, classes]);
     total = neg(g, sumAll(mul(g, t, logProbabilities)));
   } else if (loss === 'binary_crossentropy') {
-    if (classes !== 1) fail(`binary cross-entropy needs one output per sample, the model has ${classes}`);
+    if (classes !== 1) fail(`binary cross-entropy needs one output per ${perPixel ? 'pixel' : 'sample'}, the model has ${classes}`);
     // −[t log σ(z) + (1 − t) log(1 − σ(z))] = softplus(z) − t·z
-    total = sumAll(sub(g, g.emit('Softplus', [z], {}, [batch, 1]), mul(g, t, z)));
+    total = sumAll(sub(g, g.emit('Softplus', [z], {}, [rows, 1]), mul(g, t, z)));
   } else {
     const d = sub(g, z, t);
     total = mul(g, sumAll(mul(g, d, d)), g.scalar(1 / classes));
   }
-  return { loss: total, targetWidth: classes, classes };
+  // A segmentation sample's loss is the mean over its pixels.
+  if (perPixel) total = mul(g, total, g.scalar(1 / pixels));
+  return { loss: total, targetWidth, classes };
 }
 
 function fail(message: string): never {

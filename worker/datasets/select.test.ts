@@ -34,12 +34,13 @@ describe('evaluationData', () => {
     expect(indices.some((i) => i >= 30)).toBe(true);
   });
 
-  it('clamps the sample count to the split size', () => {
-    const { data, indices } = evaluationData(d, 'train', 1000, 0);
+  it('takes the whole split when asked for all of it, and refuses more', () => {
+    const { data, indices } = evaluationData(d, 'train', 30, 0);
     expect(indices.length).toBe(30);
     expect(data.n).toBe(30);
     expect(data.y).toBeInstanceOf(Float32Array);
     expect(data.y.length).toBe(60);
+    expect(() => evaluationData(d, 'train', 1000, 0)).toThrow('cannot choose 1000 samples from a split of 30');
   });
 
   it('keeps integer labels for classification', () => {

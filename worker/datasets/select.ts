@@ -5,8 +5,8 @@ import { selectSamples } from '../numeric/samples.ts';
 
 /**
  * The evaluation samples of a surface: selectSamples over the chosen split, gathered in index
- * order. split 'both' = train followed by test (indices index that concatenation); samples is
- * clamped to the split size (indices.length tells).
+ * order. split 'both' = train followed by test (indices index that concatenation); samples must
+ * not exceed the split size (selectSamples throws).
  */
 export function evaluationData(d: DatasetArrays, split: Split, samples: number, seed: number): { data: EvalData; indices: Int32Array } {
   const parts: DatasetSplitArrays[] = split === 'train' ? [d.train] : split === 'test' ? [d.test] : [d.train, d.test];

@@ -2,12 +2,12 @@ import { gaussianStream } from '../numeric/rng.ts';
 import type { LinearOperator } from './hvp.ts';
 import { lanczos, type LanczosOptions } from './lanczos.ts';
 
-/** s = SHIFT_FACTOR · λmax for the λmin run (the reference's 0.51). */
+/** s = SHIFT_FACTOR · λmax, the shift of the reference's λmin run (0.51): λmin's tolerance is relative to |λmin − s|. */
 export const SHIFT_FACTOR = 0.51;
 
 export interface EigenRatioOptions {
-  lanczos?: Omit<LanczosOptions, 'target' | 'count' | 'mask' | 'seed'>;
-  /** Seed of the Gaussian start vectors (λmax run: seed, λmin run: the same stream continued). Default 0. */
+  lanczos?: Omit<LanczosOptions, 'target' | 'count' | 'mask' | 'seed' | 'shiftFactor'>;
+  /** Seed of the Gaussian start vector (and of any restart vector after an invariant subspace). Default 0. */
   seed?: number;
 }
 
@@ -16,18 +16,18 @@ export interface EigenRatio {
   lambdaMin: number;
   /** λmin/λmax, signed (−1 for a symmetric saddle); null when λmax = 0. */
   ratio: number | null;
-  /** The shift s used for the λmin run. */
+  /** s = 0.51·λmax: λmin's residual test is relative to |λmin − s|, as the reference's eigsh on H − s·I. */
   shift: number;
-  /** Operator products used, both runs. */
+  /** Operator products used. */
   products: number;
-  /** Both Lanczos runs met their tolerance. */
+  /** Both ends met their tolerance. */
   converged: boolean;
   /**
-   * Residual bounds: some eigenvalue lies within residuals.lambdaMax of lambdaMax; λmin's is that
-   * of the shifted run, whose tolerance is relative to λmin − s as in the reference's eigsh call.
+   * Residual bounds: some eigenvalue lies within residuals.lambdaMax of lambdaMax, and within
+   * residuals.lambdaMin of lambdaMin (tested against tol·|λmin − s| as in the reference's eigsh call).
    */
   residuals: { lambdaMax: number; lambdaMin: number };
-  /** Seed of the start vectors. */
+  /** Seed of the start vector. */
   seed: number;
 }
 
@@ -39,39 +39,33 @@ export function maskedGaussian(normal: () => number, dimension: number, mask: Ui
 }
 
 /**
- * λmax and λmin of a symmetric operator as the reference does (loss-landscape
- * hess_vec_prod.min_max_hessian_eigs): λmax by Lanczos on H, then λmin by Lanczos on H − s·I with
- * s = 0.51·λmax, adding s back. Unlike the reference (eigsh 'LM' on the shifted operator, which
- * returns λmax again when λmin > 0.02·λmax), the smallest Ritz value of the shifted run is taken,
- * so positive-definite points get their true λmin too. Each run has its own convergence test
- * (lanczos.ts), so the λmin run no longer stops on a tolerance set by the other end.
+ * λmax and λmin of a symmetric operator to the reference's criterion (loss-landscape
+ * hess_vec_prod.min_max_hessian_eigs: λmax by eigsh on H, then λmin by eigsh on H − s·I with
+ * s = 0.51·λmax, each to a residual of tol relative to its own Ritz value) in one Lanczos run
+ * that keeps Ritz vectors at both ends: a shift changes neither the Krylov space nor a residual,
+ * so the two ends converge together in about half the reference's products (lanczos.ts,
+ * shiftFactor). Unlike the reference's 'LM' run (which returns λmax again when λmin > 0.02·λmax),
+ * the smallest Ritz value is taken, so positive-definite points get their true λmin too.
  */
 export async function extremeEigenvalues(apply: LinearOperator, dimension: number, mask: Uint8Array | null, options: EigenRatioOptions = {}): Promise<EigenRatio> {
   const seed = options.seed ?? 0;
-  const normal = gaussianStream(seed);
   let products = 0;
   const counted: LinearOperator = (v) => {
     products++;
     return apply(v);
   };
-  const top = await lanczos(counted, maskedGaussian(normal, dimension, mask), { ...options.lanczos, target: 'largest', mask, seed });
-  const lambdaMax = top.largest[0]!.value;
-  const shift = SHIFT_FACTOR * lambdaMax;
-  const shifted: LinearOperator = async (v) => {
-    const hv = await counted(v);
-    for (let i = 0; i < hv.length; i++) hv[i] = hv[i]! - shift * v[i]!;
-    return hv;
-  };
-  const bottom = await lanczos(shifted, maskedGaussian(normal, dimension, mask), { ...options.lanczos, target: 'smallest', mask, seed: seed + 1 });
-  const lambdaMin = Math.min(bottom.smallest[0]!.value + shift, lambdaMax);
+  const start = maskedGaussian(gaussianStream(seed), dimension, mask);
+  const run = await lanczos(counted, start, { ...options.lanczos, target: 'both', shiftFactor: SHIFT_FACTOR, mask, seed });
+  const lambdaMax = run.largest[0]!.value;
+  const lambdaMin = Math.min(run.smallest[0]!.value, lambdaMax);
   return {
     lambdaMax,
     lambdaMin,
     ratio: lambdaMax !== 0 ? lambdaMin / lambdaMax : null,
-    shift,
+    shift: SHIFT_FACTOR * lambdaMax,
     products,
-    converged: top.converged && bottom.converged,
-    residuals: { lambdaMax: top.largest[0]!.residual, lambdaMin: bottom.smallest[0]!.residual },
+    converged: run.converged,
+    residuals: { lambdaMax: run.largest[0]!.residual, lambdaMin: run.smallest[0]!.residual },
     seed,
   };
 }

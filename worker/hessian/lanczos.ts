@@ -25,6 +25,13 @@ export interface LanczosOptions {
    * operator can give. Default 1e-2.
    */
   tolerance?: number;
+  /**
+   * When set, the smallest end is tested as eigsh tests it on the shifted operator H − s·I with
+   * s = shiftFactor · (largest Ritz value): residual ≤ tolerance·|θ − s|. A residual does not
+   * change under a shift and the Krylov space of H − s·I is that of H, so one 'both' run meets the
+   * reference's two-run criterion (λmax, then λmin of the shifted operator) with one basis.
+   */
+  shiftFactor?: number;
   /** Basis vectors kept before a restart (ARPACK's ncv). Default max(2·count + 1, 20), at most the dimension. */
   basisSize?: number;
   /**
@@ -112,14 +119,17 @@ export async function lanczos(apply: LinearOperator, start: Float32Array, option
 
     const { values, vectors } = symmetricEigen(projected);
     const scale = Math.max(Math.abs(values[0]!), Math.abs(values[j]!));
-    const estimate = (k: number): RitzEstimate => {
+    const estimate = (k: number, reference: (value: number) => number): RitzEstimate => {
       const residual = beta * Math.abs(vectors[k]![j]!);
       const value = values[k]!;
-      return { value, residual, converged: residual <= tolerance * Math.max(Math.abs(value), tolerance * scale) };
+      return { value, residual, converged: residual <= tolerance * Math.max(reference(value), tolerance * scale) };
     };
+    const shift = options.shiftFactor === undefined ? null : options.shiftFactor * values[j]!;
+    const relativeToSelf = (value: number) => Math.abs(value);
+    const relativeToShift = shift === null ? relativeToSelf : (value: number) => Math.abs(value - shift);
     const wanted = Math.min(count, values.length);
-    const largest = Array.from({ length: wanted }, (_, k) => estimate(j - k));
-    const smallest = Array.from({ length: wanted }, (_, k) => estimate(k));
+    const largest = Array.from({ length: wanted }, (_, k) => estimate(j - k, relativeToSelf));
+    const smallest = Array.from({ length: wanted }, (_, k) => estimate(k, relativeToShift));
     const targeted = target === 'largest' ? largest : target === 'smallest' ? smallest : [...largest, ...smallest];
     const converged = targeted.every((e) => e.converged);
     const result = (done: boolean): LanczosResult => ({ largest, smallest, steps, restarts, converged: done, basisSize, tolerance });

@@ -1,9 +1,9 @@
 import './sandbox.ts';
 import { UnrecoverableError, type Job, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ContractError, linspace, redisKeys, type RedisKeys, type SurfacePlan } from '../../contract/index.ts';
+import { ContractError, linspace, redisKeys, storedValues, type RedisKeys, type SurfacePlan } from '../../contract/index.ts';
 import type { GradientFlow, GradientFlowJobData } from '../../contract/metrics/gradient-flow.ts';
-import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianParameters, type HessianPoint } from '../../contract/metrics/hessian.ts';
+import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianParameters } from '../../contract/metrics/hessian.ts';
 import { spectrumJobId, spectrumKeys, type SpectrumJobData, type SpectrumResult } from '../../contract/metrics/spectrum.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
@@ -50,7 +50,21 @@ export interface AnalysisContext {
   onnxThreads?: number;
 }
 
-type AnalysisJob = Job | SandboxedJob;
+type AnalysisJob<Data> = Job<Data> | SandboxedJob<Data>;
+
+/** The analysis queue's jobs: the name tells the data (HessianMapService, SpectrumService and ComparisonService queue each name with its type). */
+type NamedAnalysisJob =
+  | (AnalysisJob<HessianJobData> & { name: 'hessian-map' })
+  | (AnalysisJob<SpectrumJobData> & { name: 'spectrum' })
+  | (AnalysisJob<GradientFlowJobData> & { name: 'gradient-flow' });
+const ANALYSIS_JOB_NAMES: readonly string[] = ['hessian-map', 'spectrum', 'gradient-flow'] satisfies NamedAnalysisJob['name'][];
+
+/** As BullMQ hands a job over, its data untyped until the name is checked. */
+type QueuedJob = Job | SandboxedJob;
+
+function isNamedAnalysisJob(job: QueuedJob): job is NamedAnalysisJob {
+  return ANALYSIS_JOB_NAMES.includes(job.name);
+}
 
 /** Finished points of a run nobody resumes (e.g. its job failed and was not requested again) expire after a week. */
 const FINISHED_POINTS_TTL_SECONDS = 7 * 24 * 3600;
@@ -106,13 +120,13 @@ export function analysisProcessor(ctx: AnalysisContext) {
     return engine;
   }
 
-  async function processHessianMap(job: AnalysisJob): Promise<HessianMapResult> {
-    const { surfaceId, request } = job.data as HessianJobData;
+  async function processHessianMap(job: AnalysisJob<HessianJobData>): Promise<HessianMapResult> {
+    const { surfaceId, request } = job.data;
     const started = performance.now();
     const surface = await completedSurface(surfaceId, request.samples);
     const keys = hessianKeys(ctx.namespace);
     const finishedKey = keys.points(surfaceId, hessianJobId(surfaceId, request));
-    const finished = new Map(Object.entries(await ctx.redis.hgetall(finishedKey)).map(([key, json]) => [key, JSON.parse(json) as HessianPoint]));
+    const finished = storedValues.hessianPoint.readHash(await ctx.redis.hgetall(finishedKey), finishedKey);
     const engine = await hessianEngine(surface, request.parameters);
     try {
       const points = await hessianMap({
@@ -127,7 +141,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
         seed: request.seed,
         done: finished,
         onPoint: async (point, done, total) => {
-          await ctx.redis.multi().hset(finishedKey, hessianPointKey(point.iy, point.ix), JSON.stringify(point)).expire(finishedKey, FINISHED_POINTS_TTL_SECONDS).exec();
+          await ctx.redis.multi().hset(finishedKey, hessianPointKey(point.iy, point.ix), storedValues.hessianPoint.write(point)).expire(finishedKey, FINISHED_POINTS_TTL_SECONDS).exec();
           await job.updateProgress({ done, total });
         },
       });
@@ -145,20 +159,20 @@ export function analysisProcessor(ctx: AnalysisContext) {
           products: 'exact',
           batchSize: surface.plan.batchSize,
           threads: ctx.onnxThreads ?? 1,
-          lanczos: { basisSize: DEFAULT_BASIS_SIZE, shiftFactor: SHIFT_FACTOR, lambdaMin: 'smallest Ritz value of H − s·I, plus s' },
+          lanczos: { basisSize: DEFAULT_BASIS_SIZE, shiftFactor: SHIFT_FACTOR, lambdaMin: 'smallest Ritz value of the same run, tested against tol·|λmin − s|' },
         },
         engine: autodiffEngineInfo(),
         seconds: (performance.now() - started) / 1000,
       };
-      await ctx.redis.multi().set(keys.result(surfaceId), JSON.stringify(result)).del(finishedKey).exec();
+      await ctx.redis.multi().set(keys.result(surfaceId), storedValues.hessianMap.write(result)).del(finishedKey).exec();
       return result;
     } finally {
       await engine.dispose();
     }
   }
 
-  async function processSpectrum(job: AnalysisJob): Promise<SpectrumResult> {
-    const { surfaceId, request } = job.data as SpectrumJobData;
+  async function processSpectrum(job: AnalysisJob<SpectrumJobData>): Promise<SpectrumResult> {
+    const { surfaceId, request } = job.data;
     const started = performance.now();
     const surface = await completedSurface(surfaceId, request.samples);
     let x = 0;
@@ -200,15 +214,15 @@ export function analysisProcessor(ctx: AnalysisContext) {
         engine: autodiffEngineInfo(),
         seconds: (performance.now() - started) / 1000,
       };
-      await ctx.redis.set(spectrumKeys(ctx.namespace).result(spectrumJobId(surfaceId, request)), JSON.stringify(result));
+      await ctx.redis.set(spectrumKeys(ctx.namespace).result(spectrumJobId(surfaceId, request)), storedValues.spectrum.write(result));
       return result;
     } finally {
       await engine.dispose();
     }
   }
 
-  async function processGradientFlow(job: AnalysisJob): Promise<GradientFlow> {
-    const request = job.data as GradientFlowJobData;
+  async function processGradientFlow(job: AnalysisJob<GradientFlowJobData>): Promise<GradientFlow> {
+    const request = job.data;
     if (!modelFormat(request.model.format).capabilities.gradients) throw new ContractError('model', `${request.model.format} models have no gradients`);
     const artifact = await artifacts.model(request.model);
     const arrays = await artifacts.dataset(request.dataset);
@@ -225,12 +239,17 @@ export function analysisProcessor(ctx: AnalysisContext) {
     return gradientFlowOfArtifact(artifact, data, { loss: request.loss, label: request.label, flat, batchSize: request.batchSize, threads: ctx.onnxThreads ?? 1 });
   }
 
-  return async function processAnalysis(job: AnalysisJob): Promise<HessianMapResult | SpectrumResult | GradientFlow> {
+  return async function processAnalysis(job: QueuedJob): Promise<HessianMapResult | SpectrumResult | GradientFlow> {
     try {
-      if (job.name === 'hessian-map') return await processHessianMap(job);
-      if (job.name === 'spectrum') return await processSpectrum(job);
-      if (job.name === 'gradient-flow') return await processGradientFlow(job);
-      throw new ContractError('name', `unknown analysis job "${job.name}"`);
+      if (!isNamedAnalysisJob(job)) throw new ContractError('name', `unknown analysis job "${job.name}"`);
+      switch (job.name) {
+        case 'hessian-map':
+          return await processHessianMap(job);
+        case 'spectrum':
+          return await processSpectrum(job);
+        case 'gradient-flow':
+          return await processGradientFlow(job);
+      }
     } catch (err) {
       // Bad input never gets better by retrying.
       if (err instanceof ContractError) throw new UnrecoverableError(err.message);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, WaitingChildrenError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { JOB_OPTIONS, jobIds, linspace, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
+import { JOB_OPTIONS, jobIds, linspace, storedValues, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { planChunks } from '../numeric/chunks.ts';
 import { surfaceDirections } from '../numeric/directions.ts';
@@ -105,7 +105,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
         directions: { ...surfacePlan.provenance.directions, ...directions },
       },
     };
-    await ctx.redis.set(ctx.keys.surfaceResult(id), JSON.stringify(result));
+    await ctx.redis.set(ctx.keys.surfaceResult(id), storedValues.surfaceResult.write(result));
     if (await state.transition(id, ['running'], 'completed', { finishedAt: new Date().toISOString() })) await state.event(id, { event: 'done', data: { status: 'completed' } });
     return { points: nx * ny };
   }

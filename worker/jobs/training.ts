@@ -45,7 +45,7 @@ async function end(id: string, status: 'failed' | 'cancelled', error: JobError |
 export default async function processTraining(job: SandboxedJob<TrainingJobData>): Promise<TrainingOutcome | { cancelled: true }> {
   const id = job.data.trainingId;
   const stateKey = keys.training(id);
-  const state = trainingState.read(await redis.hgetall(stateKey));
+  const state = trainingState.read(await redis.hgetall(stateKey), stateKey);
   const { plan } = state;
   if (!plan) throw new UnrecoverableError(`training ${id} has no plan in Redis`);
   if (state.cancelled) {

@@ -24,7 +24,11 @@ describe('selectSamples', () => {
 
   it('returns every index when count reaches the split size', () => {
     expect(Array.from(selectSamples(5, 5, 0))).toEqual([0, 1, 2, 3, 4]);
-    expect(Array.from(selectSamples(5, 50, 9))).toEqual([0, 1, 2, 3, 4]);
-    expect(selectSamples(0, 10, 0).length).toBe(0);
+    expect(selectSamples(0, 0, 0).length).toBe(0);
+  });
+
+  it('refuses more samples than the split has instead of clamping', () => {
+    expect(() => selectSamples(5, 50, 9)).toThrow('cannot choose 50 samples from a split of 5');
+    expect(() => selectSamples(0, 10, 0)).toThrow('cannot choose 10 samples from a split of 0');
   });
 });

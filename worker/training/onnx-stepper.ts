@@ -1,5 +1,6 @@
 import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { ResolvedOptimizer } from '../../contract/training.ts';
+import type { Objective } from './train.ts';
 import type { Evaluator, ModelArtifact } from '../engine/evaluator.ts';
 import { createEvaluator } from '../engine/registry.ts';
 import { createGradientEngine } from '../autodiff/index.ts';
@@ -9,10 +10,9 @@ import { createOptimizer } from './optimizers/index.ts';
 
 const f = Math.fround;
 
-/** The loss both engines train with: softmax cross-entropy on integer labels (from logits in the gradient engine). */
-const TRAINING_LOSS = 'categorical_crossentropy';
-
 export interface OnnxStepperOptions {
+  /** What is minimized and measured (train.ts trainingObjective): per sample, or per pixel for segmentation. */
+  objective: Objective;
   optimizer: ResolvedOptimizer;
   /** Coupled L2: wd·θ added to the gradient of every trainable entry (PyTorch weight_decay), in float32 as tfjs adds it. */
   weightDecay: number;
@@ -35,7 +35,7 @@ export async function createOnnxStepper(artifact: ModelArtifact, inputShape: num
   const gradients = await createGradientEngine(artifact, {
     parameters: 'trainable',
     batchNorm: 'batch',
-    loss: TRAINING_LOSS,
+    loss: options.objective.loss,
     threads: options.threads ?? 1,
     batchSize: options.batchSize,
   });
@@ -72,7 +72,7 @@ export async function createOnnxStepper(artifact: ModelArtifact, inputShape: num
         evaluating = split;
       }
       await forward.setParameters(theta);
-      const result = await forward.evaluate({ loss: TRAINING_LOSS, ...(options.evaluationBatchSize ? { batchSize: options.evaluationBatchSize } : {}) });
+      const result = await forward.evaluate({ loss: options.objective.loss, ...(options.evaluationBatchSize ? { batchSize: options.evaluationBatchSize } : {}) });
       return { loss: result.loss, accuracy: result.accuracy! };
     },
     parameters: async () => theta.slice(),

@@ -9,7 +9,7 @@ import { saveLayersModel, WEIGHTS_FILE, type LayersModelFiles } from '../engine/
 import { buildArchitecture } from '../zoo/index.ts';
 import { runEpochs, type LoopOptions, type TrainingData, type TrainingStepper } from './loop.ts';
 import { createOnnxStepper } from './onnx-stepper.ts';
-import { CLASSIFIER_OBJECTIVE, tfjsStepper, trainingObjective, type Objective } from './train.ts';
+import { tfjsStepper, trainingObjective, type Objective } from './train.ts';
 
 export interface TrainingHooks {
   /** Measure the final loss/accuracy on the whole train split (a forward pass over it). Default true; false reports the last epoch's training-mode figures. */
@@ -42,13 +42,9 @@ type EngineFactory = (model: tf.LayersModel, request: ResolvedTrainingRequest, t
 /** Training engines by TrainingRequest.engine (one interface, loop.ts's TrainingStepper). */
 export const TRAINING_ENGINES: Record<TrainingEngine, EngineFactory> = {
   async onnxruntime(model, request, { inputShape, objective }, threads = 1) {
-    // The autodiff losses are per-sample softmax cross-entropy: no per-pixel loss yet (resolveTrainingRequest refuses it too).
-    if (objective.loss !== CLASSIFIER_OBJECTIVE.loss) {
-      throw new ContractError('engine', `the onnxruntime engine trains classifiers only (no per-pixel ${objective.loss} yet); use engine "tfjs"`);
-    }
     const artifact = layersModelArtifact(await saveLayersModel(model), 'training');
     const stepper = await createOnnxStepper(artifact, inputShape, {
-      optimizer: request.optimizer, weightDecay: request.weightDecay, batchSize: request.batchSize, threads,
+      objective, optimizer: request.optimizer, weightDecay: request.weightDecay, batchSize: request.batchSize, threads,
     });
     const backend = `onnxruntime-node ${ort.env.versions.common} autodiff (${threads} intra-op thread${threads === 1 ? '' : 's'})`;
     return { stepper, backend, dispose: () => stepper.dispose() };
