@@ -110,10 +110,13 @@ async function writeOut(path: string, bytes: Uint8Array | string): Promise<void>
   process.stderr.write(`wrote ${path}\n`);
 }
 
+/** A request to the service, with the key in LA_API_KEY when the service requires keys. */
 async function api(url: string, path: string, init?: RequestInit): Promise<Response> {
+  const key = process.env.LA_API_KEY;
+  const headers = { ...(init?.headers as Record<string, string> | undefined), ...(key ? { authorization: `Bearer ${key}` } : {}) };
   let response: Response;
   try {
-    response = await fetch(new URL(path, url), init);
+    response = await fetch(new URL(path, url), { ...init, headers });
   } catch (err) {
     throw new UsageError('--url', `cannot reach ${url} (${(err as Error).cause ?? (err as Error).message})`);
   }
@@ -161,7 +164,9 @@ Examples:
   loss-atlas surface --model fixtures/models/demo-cnn-skip --dataset mnist --samples 1000 --x=-1:1:51 --y=-1:1:51 --xnorm filter --xignore biasbn --out surface.h5
   loss-atlas submit --url http://127.0.0.1:8080 --model demo-cnn-skip --dataset mnist --x=-1:1:21 --y=-1:1:21 --wait --out surface.vtp
   loss-atlas get <surface id> --url http://127.0.0.1:8080 --out surface.npz
+  loss-atlas key --tenant alice
 
+submit and get send the key in LA_API_KEY (Authorization: Bearer) to a service that requires keys.
 Exit codes: 0 ok, 2 bad arguments (the message names the flag), 1 failure.`,
     );
 
@@ -241,6 +246,23 @@ Exit codes: 0 ok, 2 bad arguments (the message names the flag), 1 failure.`,
       if (flags.out) return download(flags.url, id, flags.out);
       const record = await (await api(flags.url, `/api/v1/surfaces/${encodeURIComponent(id)}`)).json();
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+    });
+
+  cli
+    .command('key')
+    .description('make an API key for a tenant: prints the key (give it to the tenant; it is stored nowhere) and the entry to add to LA_API_KEYS or LA_API_KEYS_FILE')
+    .requiredOption('--tenant <name>', 'tenant the key acts for (letters, digits, _ . -)')
+    .addOption(choice('--role <role>', 'user: its own resources and the demos; admin: everything, /metrics and /admin/queues', ['user', 'admin']).default('user'))
+    .addHelpText('after', '\nExample:\n  loss-atlas key --tenant alice   # then add the printed entry to the JSON list in LA_API_KEYS_FILE')
+    .action(async (flags: { tenant: string; role: 'user' | 'admin' }) => {
+      const { newApiKey } = await import('../server/plugins/auth.ts');
+      let made: ReturnType<typeof newApiKey>;
+      try {
+        made = newApiKey(flags.tenant, flags.role);
+      } catch (err) {
+        throw new UsageError('--tenant', (err as Error).message);
+      }
+      process.stdout.write(`key:   ${made.key}\nentry: ${JSON.stringify(made.entry)}\n`);
     });
 
   return cli;

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { TenantField } from './tenant.ts';
 import { ArchitectureSpec } from './architectures.ts';
 import { DatasetSelection } from './datasets.ts';
 import { LossName } from './losses.ts';
@@ -103,6 +104,7 @@ export const ComparisonRecord = Type.Object({
   createdAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
   links: Type.Object({ self: Type.String() }),
+  ...TenantField,
 });
 export type ComparisonRecord = Static<typeof ComparisonRecord>;
 

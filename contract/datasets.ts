@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { TenantField } from './tenant.ts';
 
 export const Split = Type.Union([Type.Literal('train'), Type.Literal('test'), Type.Literal('both')], {
   description: 'Which fixed split the evaluation samples come from; both = train followed by test',
@@ -31,6 +32,7 @@ export const DatasetInfo = Type.Object({
   splits: Type.Object({ train: Type.Integer({ minimum: 0 }), test: Type.Integer({ minimum: 0 }) }),
   hash: Type.Union([Type.String(), Type.Null()], { description: 'sha256 of the stored dataset (uploaded sets)' }),
   createdAt: Type.Union([Type.String(), Type.Null()]),
+  ...TenantField,
 });
 export type DatasetInfo = Static<typeof DatasetInfo>;
 

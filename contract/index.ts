@@ -6,3 +6,4 @@ export * from './datasets.ts';
 export * from './models.ts';
 export * from './surface.ts';
 export * from './queue.ts';
+export * from './tenant.ts';

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { TenantField } from './tenant.ts';
 import { ParameterInfo } from './parameters.ts';
 import { LossName } from './losses.ts';
 
@@ -37,5 +38,6 @@ export const ModelRecord = Type.Object({
   tags: Type.Array(Type.String()),
   metadata: Type.Record(Type.String(), Type.Unknown(), { description: 'Training record, recipe and seeds where known' }),
   createdAt: Type.String(),
+  ...TenantField,
 });
 export type ModelRecord = Static<typeof ModelRecord>;

@@ -288,6 +288,8 @@ export interface TrainingState {
   modelId: string | null;
   error: JobError | null;
   cancelled: boolean;
+  /** Owning tenant (see contract/tenant.ts); null when the hash predates tenancy. */
+  tenant: string | null;
 }
 
 export const trainingState = hashCodec<TrainingState>({
@@ -303,6 +305,7 @@ export const trainingState = hashCodec<TrainingState>({
   modelId: text(),
   error: json<JobError>(),
   cancelled: flag,
+  tenant: text(),
 });
 
 /**

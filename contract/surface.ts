@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { TenantField } from './tenant.ts';
 import { DatasetSelection, Split } from './datasets.ts';
 import { CrossEntropyForm, LossName } from './losses.ts';
 
@@ -159,6 +160,7 @@ export const SurfaceRecord = Type.Object({
   provenance: Provenance,
   timings: Timings,
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  ...TenantField,
 });
 export type SurfaceRecord = Static<typeof SurfaceRecord>;
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { TenantField } from './tenant.ts';
 import { ArchitectureSpec, architectureLabel, resolveArchitectureSpec } from './architectures.ts';
 import { ContractError } from './errors.ts';
 
@@ -176,6 +177,7 @@ export const TrainingRecord = Type.Object({
   finishedAt: Type.Union([Type.String(), Type.Null()]),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
   links: Type.Object({ self: Type.String(), events: Type.String(), model: Type.Union([Type.String(), Type.Null()]) }),
+  ...TenantField,
 });
 export type TrainingRecord = Static<typeof TrainingRecord>;
 

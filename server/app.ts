@@ -10,10 +10,16 @@ import { ContractError, redisKeys } from '../contract/index.ts';
 import type { AppConfig } from './config.ts';
 import { HttpError } from './errors.ts';
 import { connectProducer, isRedisUnavailable } from './plugins/redis.ts';
+import auth, { assertSafeBinding, loadApiKeys, routesAccess } from './plugins/auth.ts';
+import httpGuards from './plugins/http-guards.ts';
+import metrics from './plugins/metrics.ts';
+import queueDashboard from './plugins/queue-dashboard.ts';
+import rateLimits from './plugins/rate-limits.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
-import { ComparisonService, HessianMapService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
+import { ComparisonService, HessianMapService, QuotaService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
+import { SYSTEM_PRINCIPAL } from './tenancy.ts';
 import { VERSION } from './version.ts';
 import { FIELD_MAX_BYTES } from './routes/multipart.ts';
 import healthRoutes from './routes/health.ts';
@@ -29,6 +35,8 @@ import importRoutes from './routes/imports.ts';
 
 /** Builds the API: external plugins → app services → routes. Call app.close() to stop. */
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
+  const apiKeys = loadApiKeys(config);
+  assertSafeBinding(config.HOST, apiKeys);
   const app = Fastify({
     logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
     bodyLimit: 8 * 1024 * 1024,
@@ -57,13 +65,19 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
       tags: [{ name: 'surfaces' }, { name: 'comparisons' }, { name: 'trainings' }, { name: 'models' }, { name: 'datasets' }, { name: 'system' }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 64, fields: 32, fieldSize: FIELD_MAX_BYTES } });
-  const webDist = resolve(config.WEB_DIST);
-  if (existsSync(join(webDist, 'index.html'))) await app.register(fastifyStatic, { root: webDist, prefix: '/' });
-  else app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('Loss Atlas API. The viewer is not built: run npm run build:web. API docs: /docs'));
+  // The viewer's files and the API docs hold no tenant's data: served without a key.
+  await app.register(async (publicScope) => {
+    routesAccess(publicScope, 'public');
+    await publicScope.register(swaggerUi, { routePrefix: '/docs' });
+    const webDist = resolve(config.WEB_DIST);
+    if (existsSync(join(webDist, 'index.html'))) await publicScope.register(fastifyStatic, { root: webDist, prefix: '/' });
+    else publicScope.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('Loss Atlas API. The viewer is not built: run npm run build:web. API docs: /docs'));
+  });
 
-  // App tier.
+  // App tier. Request hooks run in this order: Host and cross-site checks, then the key.
+  await app.register(httpGuards, { config });
+  await app.register(auth, { keys: apiKeys });
   const redis = connectProducer(config.REDIS_URL);
   await redis.connect();
   const keys = redisKeys(config.LA_NAMESPACE);
@@ -73,15 +87,20 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const datasets = new DatasetStore(join(dataDir, 'datasets'), blobs);
   await Promise.all([models.load(), datasets.load()]);
   await models.registerFixtures(resolve(config.FIXTURES_DIR));
-  const surfaces = new SurfaceService({ dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE });
+  const trainings = new TrainingService({ dataDir: join(dataDir, 'trainings'), redis, keys, blobs, models, datasets });
+  const surfaces = new SurfaceService({
+    dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE, training: (id, viewer) => trainings.get(id, viewer),
+  });
   const hessians = new HessianMapService({ dataDir: join(dataDir, 'hessian'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
   const spectra = new SpectrumService({ dataDir: join(dataDir, 'spectra'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
-  const trainings = new TrainingService({ dataDir: join(dataDir, 'trainings'), redis, keys, blobs, models, datasets });
   const comparisons = new ComparisonService({
     dataDir: join(dataDir, 'comparisons'), fixturesDir: resolve(config.COMPARISON_FIXTURES_DIR), redis, keys, blobs, models, datasets, surfaces, hessians, trainings,
   });
-  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, spectra, trainings, comparisons };
+  const quotas = new QuotaService({ surfaces, trainings, comparisons, limits: { jobs: config.LA_QUOTA_JOBS, points: config.LA_QUOTA_POINTS }, enabled: apiKeys.length > 0 });
+  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, spectra, trainings, comparisons, quotas };
+  await app.register(rateLimits, { config, redis, keyed: apiKeys.length > 0 });
   app.decorate('services', services);
+  await app.register(metrics);
   app.addHook('onClose', async () => {
     await comparisons.close();
     await trainings.close();
@@ -92,7 +111,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   });
   // Each reconciles what finished or was lost while the API was down (comparisons last: they use the others).
   await surfaces.start();
-  await hessians.start(surfaces.list().filter((s) => s.status === 'completed').map((s) => s.id));
+  await hessians.start(surfaces.list(SYSTEM_PRINCIPAL).filter((s) => s.status === 'completed').map((s) => s.id));
   await spectra.start();
   await trainings.start();
   await comparisons.start();
@@ -151,9 +170,10 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(comparisonRoutes, { prefix: '/api/v1' });
   await app.register(exportRoutes, { prefix: '/api/v1' });
   await app.register(importRoutes, { prefix: '/api/v1' });
+  await app.register(queueDashboard);
   return app;
 }
 
 function statusText(status: number): string {
-  return ({ 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Error';
+  return ({ 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Error';
 }

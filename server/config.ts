@@ -25,6 +25,17 @@ export const ConfigSchema = Type.Object({
   WEB_DIST: Type.String({ default: './web/dist' }),
   FIXTURES_DIR: Type.String({ default: './fixtures/models', description: 'Demo models registered at boot' }),
   COMPARISON_FIXTURES_DIR: Type.String({ default: './fixtures/comparisons', description: 'Finished demo comparisons listed at boot' }),
+  LA_API_KEYS: Type.Optional(Type.String({ description: 'API keys as JSON: [{"sha256", "tenant", "role": "user" | "admin"}] (make one with `npx loss-atlas key`); none: open, loopback only' })),
+  LA_API_KEYS_FILE: Type.Optional(Type.String({ description: 'A JSON file holding the same list as LA_API_KEYS (not both)' })),
+  LA_RATE_LIMIT_MAX: Type.Integer({ default: 1200, minimum: 1, description: 'Requests a tenant may make per LA_RATE_LIMIT_WINDOW_MS (with keys; 429 RATE_LIMITED past it)' }),
+  LA_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
+  LA_QUOTA_JOBS: Type.Integer({ default: 20, minimum: 1, description: 'Queued or running surfaces, trainings and comparisons per tenant (with keys; 429 QUOTA_EXCEEDED past it)' }),
+  LA_QUOTA_POINTS: Type.Integer({ default: 1_000_000, minimum: 1, description: 'Grid points of queued or running surfaces and comparisons per tenant (with keys)' }),
+  LA_CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed to call the API from a browser (CORS); empty: none' }),
+  LA_ALLOWED_HOSTS: Type.String({
+    default: '',
+    description: 'Comma-separated Host header names accepted (DNS-rebinding guard); empty: localhost, 127.0.0.1 and [::1] when HOST is loopback, any otherwise',
+  }),
 });
 export type AppConfig = Static<typeof ConfigSchema>;
 

@@ -44,7 +44,7 @@ describe('ONNX models onnxruntime cannot run', () => {
 
   it('a surface reports the onnx engine’s own error, not the tfjs fallback’s', async () => {
     // Stored without the upload's session check (as a model stored before it existed).
-    const model = await stack.app.services.models.register({ name: 'rank-1 conv', format: 'onnx', source: 'upload', files: { 'model.onnx': rank1Conv() } });
+    const model = await stack.app.services.models.register({ name: 'rank-1 conv', format: 'onnx', source: 'upload', files: { 'model.onnx': rank1Conv() }, tenant: 'local' });
     const x = Array.from({ length: 8 }, (_, i) => Array.from({ length: 8 }, () => Array.from({ length: 8 }, () => [i / 8, 0.5, 0.25])));
     const dataForm = new FormData();
     dataForm.set('name', 'images');

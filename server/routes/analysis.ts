@@ -12,7 +12,7 @@ const analysisRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/surfaces/:id/metrics',
     { schema: { tags: ['surfaces'], summary: 'Metrics of a finished surface (formulas in the schema)', params: IdParams, response: { 200: SurfaceMetrics, ...errorResponses } } },
-    async (request) => surfaceMetrics(await surfaces.result(request.params.id)),
+    async (request) => surfaceMetrics(await surfaces.result(request.params.id, request.principal)),
   );
 
   app.post(
@@ -32,7 +32,7 @@ const analysisRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const pending = await hessians.request(request.params.id, request.body);
+      const pending = await hessians.request(request.params.id, request.body, request.principal);
       return reply.status(202).send(pending);
     },
   );
@@ -49,7 +49,7 @@ const analysisRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      await surfaces.get(id);
+      await surfaces.get(id, request.principal);
       const state = await hessians.state(id);
       if (!state) throw new HttpError(404, 'HESSIAN_NOT_FOUND', `no Hessian map has been requested for surface ${id}`);
       if (state.status === 'completed') return state.result;

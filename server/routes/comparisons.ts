@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ComparisonRecord, ComparisonRequest } from '../../contract/comparisons.ts';
+import { gridPoints } from '../services/quotas.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { comparisons } = app.services;
+  const { comparisons, quotas } = app.services;
 
   app.post(
     '/comparisons',
@@ -21,7 +22,8 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const record = await comparisons.submit(request.body);
+      const points = request.body.members.length * gridPoints(request.body.shared.grid);
+      const record = await quotas.admit(request.principal, points, () => comparisons.submit(request.body, request.principal), 'shared.grid');
       return reply.status(202).header('location', record.links.self).send(record);
     },
   );
@@ -35,7 +37,7 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }) },
       },
     },
-    async () => ({ items: await comparisons.list() }),
+    async (request) => ({ items: await comparisons.list(request.principal) }),
   );
 
   app.get(
@@ -48,7 +50,7 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ComparisonRecord, ...errorResponses },
       },
     },
-    async (request) => comparisons.get(request.params.id),
+    async (request) => comparisons.get(request.params.id, request.principal),
   );
 };
 

@@ -3,11 +3,12 @@ import { Type } from 'typebox';
 import { DatasetInfo } from '../../contract/index.ts';
 import { decodeDatasetUpload } from '../uploads/decode.ts';
 import { decodeLimits, nameAndDescription, readForm } from './multipart.ts';
-import { errorResponses } from './schemas.ts';
+import { removeDataset } from '../services/removals.ts';
+import { errorResponses, IdParams } from './schemas.ts';
 
 const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/datasets', { schema: { tags: ['datasets'], summary: 'Built-in (MNIST, synthetic 2D sets) and uploaded datasets', response: { 200: Type.Object({ items: Type.Array(DatasetInfo) }) } } }, async () => ({
-    items: app.services.datasets.list(),
+  app.get('/datasets', { schema: { tags: ['datasets'], summary: 'Built-in (MNIST, synthetic 2D sets) and uploaded datasets', response: { 200: Type.Object({ items: Type.Array(DatasetInfo) }) } } }, async (request) => ({
+    items: app.services.datasets.list(request.principal),
   }));
 
   app.post(
@@ -29,8 +30,24 @@ const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { name, description } = nameAndDescription(form);
       const files = form.files.map(({ name: fileName, bytes }) => ({ name: fileName, bytes }));
       const arrays = await decodeDatasetUpload(files, form.fields, decodeLimits(app.services.config));
-      const record = await app.services.datasets.register(name, description, arrays);
+      const record = await app.services.datasets.register(name, description, arrays, request.principal.tenant);
       return reply.status(201).send(record);
+    },
+  );
+
+  app.delete(
+    '/datasets/:id',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Delete an uploaded dataset (its owner or an admin): 204; 409 DATASET_IN_USE while a queued or running job uses it; 403 for the built-ins',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await removeDataset(app.services, request.params.id, request.principal);
+      return reply.status(204).send(null);
     },
   );
 };

@@ -5,6 +5,7 @@ import type { SurfaceResult } from '../../contract/index.ts';
 import { directionsToH5, directionsToNpz, type DirectionsExport } from '../../contract/exports/directions.ts';
 import { exportSurface, SURFACE_EXPORTS, SURFACE_EXPORT_NAMES, type SurfaceExportName } from '../../contract/exports/formats.ts';
 import { badRequest, HttpError } from '../errors.ts';
+import type { Principal } from '../tenancy.ts';
 import { errorResponses } from './schemas.ts';
 
 const DIRECTION_EXPORTS = {
@@ -20,10 +21,10 @@ type DirectionExportName = keyof typeof DIRECTION_EXPORTS;
 function exportSources(app: FastifyInstance) {
   const { surfaces, models } = app.services;
   return {
-    result: (id: string): Promise<SurfaceResult> => surfaces.result(id),
-    async directions(id: string): Promise<DirectionsExport> {
-      const result = await surfaces.result(id);
-      const { bytes, parameterCount } = await surfaces.directions(id);
+    result: (id: string, viewer: Principal): Promise<SurfaceResult> => surfaces.result(id, viewer),
+    async directions(id: string, viewer: Principal): Promise<DirectionsExport> {
+      const result = await surfaces.result(id, viewer);
+      const { bytes, parameterCount } = await surfaces.directions(id, viewer);
       const model = models.get(result.provenance.model.id);
       if (!model) throw new HttpError(409, 'MODEL_GONE', `the model "${result.provenance.model.id}" of surface ${id} is no longer stored`);
       const all = new Float32Array(new Uint8Array(bytes).buffer);
@@ -70,7 +71,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       const format = checkFormat<SurfaceExportName>(request.params.format, SURFACE_EXPORT_NAMES);
-      const bytes = await exportSurface(await sources.result(id), format);
+      const bytes = await exportSurface(await sources.result(id, request.principal), format);
       return reply
         .type(SURFACE_EXPORTS[format].contentType)
         .header('content-disposition', `attachment; filename="surface-${id}.${format}"`)
@@ -99,7 +100,7 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { id } = request.params;
       const format = checkFormat<DirectionExportName>(request.params.format, directionNames);
-      const bytes = await DIRECTION_EXPORTS[format].write(await sources.directions(id));
+      const bytes = await DIRECTION_EXPORTS[format].write(await sources.directions(id, request.principal));
       return reply
         .type(DIRECTION_EXPORTS[format].contentType)
         .header('content-disposition', `attachment; filename="directions-${id}.${format}"`)

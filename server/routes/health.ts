@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { EngineInfo, storedValues, type WorkerHeartbeat } from '../../contract/index.ts';
-import type { AppServices } from '../services/index.ts';
+import { EngineInfo } from '../../contract/index.ts';
+import { liveWorkers } from '../services/workers.ts';
 import { VERSION } from '../version.ts';
 
 const Health = Type.Object({
@@ -18,22 +18,8 @@ const Ready = Type.Object({
   workers: Type.Integer(),
 });
 
-/**
- * Live workers' heartbeats, from the registry sorted set (scored by expiry): expired ids are
- * dropped first, so the cost follows the number of workers, never the size of the keyspace.
- */
-async function liveWorkers({ redis, keys }: AppServices): Promise<WorkerHeartbeat[]> {
-  const [, ids] = (await redis.multi().zremrangebyscore(keys.workers, '-inf', Date.now()).zrange(keys.workers, 0, -1).exec())!.map(([err, v]) => {
-    if (err) throw err;
-    return v;
-  }) as [number, string[]];
-  if (ids.length === 0) return [];
-  const beats = await redis.mget(ids.map((id) => keys.worker(id)));
-  return ids.flatMap((id, i) => storedValues.workerHeartbeat.readOrNull(beats[i], keys.worker(id)) ?? []);
-}
-
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/health', { schema: { tags: ['system'], summary: 'Liveness, Redis, workers and their engine backends', response: { 200: Health } } }, async () => {
+  app.get('/health', { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Liveness, Redis, workers and their engine backends', response: { 200: Health } } }, async () => {
     try {
       const beats = await liveWorkers(app.services);
       const engines = new Map(beats.flatMap((b) => b.engines).map((e) => [`${e.name}/${e.backend}/${e.version}`, e]));
@@ -45,7 +31,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/ready',
-    { schema: { tags: ['system'], summary: 'Readiness: 200 once Redis answers and at least one worker beats, else 503', response: { 200: Ready, 503: Ready } } },
+    { config: { access: 'public', rateLimit: false }, schema: { tags: ['system'], summary: 'Readiness: 200 once Redis answers and at least one worker beats, else 503', response: { 200: Ready, 503: Ready } } },
     async (_request, reply) => {
       let workers = 0;
       let redis: 'up' | 'down' = 'up';

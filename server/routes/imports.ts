@@ -6,6 +6,7 @@ import { SurfaceRecord, SurfaceRequest, type Split } from '../../contract/index.
 import { mapDirections } from '../imports/map-directions.ts';
 import { badRequest } from '../errors.ts';
 import { sha256 } from '../stores/blobs.ts';
+import { gridPoints } from '../services/quotas.ts';
 import { decodeDirectionUpload, decodeSurfaceUpload } from '../uploads/decode.ts';
 import { decodeLimits, readForm, type UploadedForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
@@ -41,7 +42,7 @@ function requestField(form: UploadedForm): SurfaceRequest {
 
 /** Surfaces from files of the reference implementation (tomgoldstein/loss-landscape): its direction files and its surface files. */
 const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { surfaces, models, blobs } = app.services;
+  const { surfaces, models, blobs, quotas } = app.services;
 
   app.post(
     '/surfaces/with-directions',
@@ -64,17 +65,17 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const form = await readForm(request);
       const surfaceRequest = requestField(form);
       const file = uploadedFile(form, 'directions');
-      const model = models.get(surfaceRequest.model);
-      if (!model) throw badRequest('MODEL_NOT_FOUND', `model "${surfaceRequest.model}" does not exist`, 'request.model');
+      const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
       const dimensions = surfaceRequest.grid.y ? 2 : 1;
-      const directions = await decodeDirectionUpload(file.name, file.bytes, decodeLimits(app.services.config));
-      const mapped = mapDirections(directions, model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
+      const directionFile = await decodeDirectionUpload(file.name, file.bytes, decodeLimits(app.services.config));
+      const mapped = mapDirections(directionFile, model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
       const flat = new Float32Array(mapped.x.length * dimensions);
       flat.set(mapped.x);
       if (mapped.y) flat.set(mapped.y, mapped.x.length);
       const bytes = new Uint8Array(flat.buffer);
       const hash = await blobs.put(bytes);
-      const record = await surfaces.submit(surfaceRequest, { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` });
+      const directions = { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
+      const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, directions), 'request.grid');
       const self = `/api/v1/surfaces/${record.id}`;
       return reply
         .status(202)
@@ -106,7 +107,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         { fileName: file.name, bytes: file.bytes, id: randomUUID(), sha256: sha256(file.bytes), options: { name: form.fields.name, split: split as Split | undefined } },
         decodeLimits(app.services.config),
       );
-      await surfaces.importFinished(record, result);
+      await surfaces.importFinished(record, result, request.principal.tenant);
       return reply.status(201).header('location', `/api/v1/surfaces/${record.id}`).send(record);
     },
   );

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ModelRecord } from '../../contract/index.ts';
 import { detectFormat } from '../../contract/formats/index.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest } from '../errors.ts';
+import { removeModel } from '../services/removals.ts';
 import { decodeModelUpload } from '../uploads/decode.ts';
 import { decodeLimits, nameAndDescription, readForm } from './multipart.ts';
 import { errorResponses, IdParams } from './schemas.ts';
@@ -10,16 +11,29 @@ import { errorResponses, IdParams } from './schemas.ts';
 const ModelSummary = Type.Omit(ModelRecord, ['parameters']);
 
 const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/models', { schema: { tags: ['models'], summary: 'Demo, zoo, trained and uploaded models', response: { 200: Type.Object({ items: Type.Array(ModelSummary) }) } } }, async () => ({
-    items: app.services.models.list().map(({ parameters: _omitted, ...summary }) => summary),
+  app.get('/models', { schema: { tags: ['models'], summary: 'Demo, zoo, trained and uploaded models', response: { 200: Type.Object({ items: Type.Array(ModelSummary) }) } } }, async (request) => ({
+    items: app.services.models.list(request.principal).map(({ parameters: _omitted, ...summary }) => summary),
   }));
 
   app.get('/models/:id', { schema: { tags: ['models'], summary: 'A model with its parameter model (every tensor, its role and filter axes)', params: IdParams, response: { 200: ModelRecord, ...errorResponses } } }, async (request) => {
-    const { id } = request.params;
-    const model = app.services.models.get(id);
-    if (!model) throw notFound('model', id);
-    return model;
+    return app.services.models.readable(request.params.id, request.principal);
   });
+
+  app.delete(
+    '/models/:id',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Delete a model (its owner or an admin): 204; 409 MODEL_IN_USE while a queued or running surface or comparison uses it; 403 for the demos',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await removeModel(app.services, request.params.id, request.principal);
+      return reply.status(204).send(null);
+    },
+  );
 
   app.post(
     '/models',
@@ -48,7 +62,10 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (format.singleFile && form.files.length > 1) throw badRequest('ONNX_WITH_OTHER_FILES', 'upload a model.onnx alone (external data files are not supported)', mainName);
       const files = format.singleFile ? { [format.mainFile]: main!.bytes } : Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
       const canonical = await decodeModelUpload(format.id, mainName, files, decodeLimits(app.services.config));
-      const record = await app.services.models.register({ name, format: format.id, source: 'upload', description, dataset: form.fields.dataset ?? null, files }, canonical);
+      const record = await app.services.models.register(
+        { name, format: format.id, source: 'upload', description, dataset: form.fields.dataset ?? null, files, tenant: request.principal.tenant },
+        canonical,
+      );
       return reply.status(201).send(record);
     },
   );

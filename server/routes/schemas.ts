@@ -13,8 +13,11 @@ export const ErrorBody = Type.Object(
 
 export const errorResponses = {
   400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
   404: ErrorBody,
   409: ErrorBody,
+  429: ErrorBody,
   503: ErrorBody,
 };
 

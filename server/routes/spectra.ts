@@ -29,7 +29,7 @@ const spectrumRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const state = await spectra.request(request.params.id, request.body);
+      const state = await spectra.request(request.params.id, request.body, request.principal);
       if (state.status === 'completed') return state.result;
       return reply.status(202).send(state);
     },
@@ -48,7 +48,7 @@ const spectrumRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      await surfaces.get(id);
+      await surfaces.get(id, request.principal);
       const latest = await spectra.latest(id);
       const state = latest ? await spectra.state(id, latest) : null;
       if (!state) throw new HttpError(404, 'SPECTRUM_NOT_FOUND', `no spectrum has been requested for surface ${id}`);
@@ -69,7 +69,7 @@ const spectrumRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id, spectrumId } = request.params;
-      await surfaces.get(id);
+      await surfaces.get(id, request.principal);
       const state = await spectra.state(id, spectrumId);
       if (!state) throw new HttpError(404, 'SPECTRUM_NOT_FOUND', `surface ${id} has no spectrum ${spectrumId}`, 'spectrumId');
       if (state.status === 'completed') return state.result;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SurfaceRecord, SurfaceRequest, SurfaceResult, type SurfaceEvent } from '../../contract/index.ts';
 import { relayEvents } from '../sse.ts';
+import { gridPoints } from '../services/quotas.ts';
 import { errorResponses, EventsQuery, IdParams } from './schemas.ts';
 
 const Accepted = Type.Object({
@@ -12,7 +13,7 @@ const Accepted = Type.Object({
 
 
 const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { surfaces, redis, keys } = app.services;
+  const { surfaces, quotas, redis, keys } = app.services;
 
   app.post(
     '/surfaces',
@@ -29,7 +30,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const record = await surfaces.submit(request.body);
+      const record = await quotas.admit(request.principal, gridPoints(request.body.grid), () => surfaces.submit(request.body, request.principal));
       const self = `/api/v1/surfaces/${record.id}`;
       return reply
         .status(202)
@@ -38,20 +39,20 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/surfaces', { schema: { tags: ['surfaces'], summary: 'All surfaces, newest first', response: { 200: Type.Object({ items: Type.Array(SurfaceRecord) }) } } }, async () => ({
-    items: await Promise.all(surfaces.list().map((r) => surfaces.get(r.id))),
+  app.get('/surfaces', { schema: { tags: ['surfaces'], summary: 'All surfaces, newest first', response: { 200: Type.Object({ items: Type.Array(SurfaceRecord) }) } } }, async (request) => ({
+    items: await Promise.all(surfaces.list(request.principal).map((r) => surfaces.get(r.id, request.principal))),
   }));
 
   app.get(
     '/surfaces/:id',
     { schema: { tags: ['surfaces'], summary: 'Status, progress, provenance and timings', params: IdParams, response: { 200: SurfaceRecord, ...errorResponses } } },
-    async (request) => surfaces.get(request.params.id),
+    async (request) => surfaces.get(request.params.id, request.principal),
   );
 
   app.get(
     '/surfaces/:id/result',
     { schema: { tags: ['surfaces'], summary: 'The finished surface: loss[iy][ix] = f(x[ix], y[iy])', params: IdParams, response: { 200: SurfaceResult, ...errorResponses } } },
-    async (request) => surfaces.result(request.params.id),
+    async (request) => surfaces.result(request.params.id, request.principal),
   );
 
   app.get(
@@ -67,7 +68,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const { bytes, parameterCount, count } = await surfaces.directions(id);
+      const { bytes, parameterCount, count } = await surfaces.directions(id, request.principal);
       return reply
         .type('application/octet-stream')
         .header('x-parameter-count', String(parameterCount))
@@ -80,7 +81,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/surfaces/:id',
     { schema: { tags: ['surfaces'], summary: 'Cancel: pending chunks are removed, running ones stop after their current point', params: IdParams, response: { 200: SurfaceRecord, ...errorResponses } } },
-    async (request) => surfaces.cancel(request.params.id),
+    async (request) => surfaces.cancel(request.params.id, request.principal),
   );
 
   app.get(
@@ -98,7 +99,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const record = await surfaces.get(id);
+      const record = await surfaces.get(id, request.principal);
       const ending: SurfaceEvent | null = !surfaces.isFinal(record.status)
         ? null
         : record.status === 'completed'

@@ -9,7 +9,7 @@ import { errorResponses, EventsQuery, IdParams } from './schemas.ts';
 const isFinal = (status: string) => ['completed', 'failed', 'cancelled'].includes(status);
 
 const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { trainings, redis, keys } = app.services;
+  const { trainings, quotas, redis, keys } = app.services;
 
   app.get(
     '/architectures',
@@ -39,25 +39,25 @@ const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const record = await trainings.submit(request.body);
+      const record = await quotas.admit(request.principal, 0, () => trainings.submit(request.body, request.principal));
       return reply.status(202).header('location', record.links.self).send(record);
     },
   );
 
-  app.get('/trainings', { schema: { tags: ['trainings'], summary: 'All training runs, newest first', response: { 200: Type.Object({ items: Type.Array(TrainingRecord) }) } } }, async () => ({
-    items: await trainings.list(),
+  app.get('/trainings', { schema: { tags: ['trainings'], summary: 'All training runs, newest first', response: { 200: Type.Object({ items: Type.Array(TrainingRecord) }) } } }, async (request) => ({
+    items: await trainings.list(request.principal),
   }));
 
   app.get(
     '/trainings/:id',
     { schema: { tags: ['trainings'], summary: 'Status, per-epoch history, checkpoints and the model once done', params: IdParams, response: { 200: TrainingRecord, ...errorResponses } } },
-    async (request) => trainings.get(request.params.id),
+    async (request) => trainings.get(request.params.id, request.principal),
   );
 
   app.delete(
     '/trainings/:id',
     { schema: { tags: ['trainings'], summary: 'Cancel: a queued run is removed, a running one stops after its current batch', params: IdParams, response: { 200: TrainingRecord, ...errorResponses } } },
-    async (request) => trainings.cancel(request.params.id),
+    async (request) => trainings.cancel(request.params.id, request.principal),
   );
 
   app.get(
@@ -76,7 +76,7 @@ const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const record = await trainings.get(id);
+      const record = await trainings.get(id, request.principal);
       const ending: TrainingEvent | null = !isFinal(record.status)
         ? null
         : record.status === 'completed'

@@ -14,7 +14,7 @@ import {
 } from '../../contract/metrics/index.ts';
 import { resolveTrainingRequest, type ResolvedTrainingRequest, type TrainingRequest } from '../../contract/training.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
-import { HttpError, notFound } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
@@ -22,6 +22,7 @@ import { fixtureFolders, readJsonDir, writeAtomic } from '../stores/files.ts';
 import type { HessianMapService, HessianState } from './hessian-maps.ts';
 import type { SurfaceService } from './surfaces.ts';
 import type { TrainingService } from './trainings.ts';
+import { canRead, ownerOf, ownerPrincipal, readable, SYSTEM_PRINCIPAL, type Principal } from '../tenancy.ts';
 
 export interface ComparisonServiceOptions {
   /** Each comparison's state is copied here (<id>.json) whenever it changes. */
@@ -88,12 +89,14 @@ export class ComparisonService {
   private saving = Promise.resolve();
   private readonly analysis: Queue;
   private analysisEvents?: QueueEvents;
+  private closed = false;
 
   constructor(private readonly s: ComparisonServiceOptions) {
     this.analysis = new Queue(QUEUES.analysis, { connection: s.redis, prefix: s.keys.bullPrefix });
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.analysisEvents?.close();
     await this.analysis.close();
   }
@@ -107,12 +110,13 @@ export class ComparisonService {
     for (const folder of await fixtureFolders(dir)) {
       const fixture = JSON.parse(await readFile(join(dir, folder, 'comparison.json'), 'utf8')) as ComparisonFixture;
       for (const { record, result, hessian } of fixture.surfaces) {
-        await this.s.surfaces.importFinished(record, result);
+        await this.s.surfaces.importFinished(record, result, null);
         if (hessian) await this.s.hessians.importFinished(hessian);
       }
-      // The fixture is the truth for its id (a re-exported demo replaces the old one); never copied to disk.
-      this.states.set(fixture.comparison.id, fixture.comparison);
-      await this.s.redis.set(this.s.keys.comparison(fixture.comparison.id), storedValues.comparison.write(fixture.comparison));
+      // The fixture is the truth for its id (a re-exported demo replaces the old one); never copied to disk. Public: tenant null.
+      const comparison: StoredComparison = { ...fixture.comparison, tenant: null };
+      this.states.set(comparison.id, comparison);
+      await this.s.redis.set(this.s.keys.comparison(comparison.id), storedValues.comparison.write(comparison));
       await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(fixture.comparison.createdAt), fixture.comparison.id);
     }
   }
@@ -146,6 +150,8 @@ export class ComparisonService {
   }
 
   private save(state: StoredComparison): Promise<void> {
+    // Steps still in flight when the API closes are not saved: they resume from the last saved state at the next start.
+    if (this.closed) return this.saving;
     this.saving = this.saving.then(async () => {
       const json = storedValues.comparison.write(state);
       await this.s.redis.set(this.s.keys.comparison(state.id), json);
@@ -154,15 +160,15 @@ export class ComparisonService {
     return this.saving;
   }
 
-  /** Each architecture member's resolved training request (null for stored models). */
-  private memberTraining(request: ComparisonRequest, index: number): ResolvedTrainingRequest | null {
+  /** Each architecture member's resolved training request (null for stored models the viewer may read). */
+  private memberTraining(request: ComparisonRequest, index: number, viewer: Principal): ResolvedTrainingRequest | null {
     const member = request.members[index]!;
     const field = `members.${index}`;
     if ((member.model === undefined) === (member.architecture === undefined)) {
       throw new ContractError(field, 'give exactly one of model (a stored model id) or architecture (a zoo architecture to train)');
     }
     if (member.model !== undefined) {
-      if (!this.s.models.get(member.model)) throw new ContractError(`${field}.model`, `model "${member.model}" does not exist`);
+      this.s.models.readable(member.model, viewer, `${field}.model`);
       if (member.training) throw new ContractError(`${field}.training`, 'applies to architecture members only');
       return null;
     }
@@ -174,14 +180,15 @@ export class ComparisonService {
       architecture: member.architecture!,
       dataset: { id: request.shared.dataset.id },
     };
-    this.s.trainings.check(body, { dataset: 'shared.dataset.id', architecture: `${field}.architecture` });
+    this.s.trainings.check(body, viewer, { dataset: 'shared.dataset.id', architecture: `${field}.architecture` });
     return resolveTrainingRequest(body);
   }
 
-  async submit(request: ComparisonRequest): Promise<ComparisonRecord> {
-    if (!this.s.datasets.get(request.shared.dataset.id, 'shared.dataset.id')) throw notFound('dataset', request.shared.dataset.id, 'shared.dataset.id');
+  /** A comparison of the viewer's, over models and a dataset it may read. */
+  async submit(request: ComparisonRequest, viewer: Principal): Promise<ComparisonRecord> {
+    this.s.datasets.readable(request.shared.dataset.id, viewer, 'shared.dataset.id');
     const members = request.members.map((member, index): Omit<ComparisonMemberState, 'surface'> => {
-      const training = this.memberTraining(request, index);
+      const training = this.memberTraining(request, index, viewer);
       const stored = member.model ? this.s.models.get(member.model)! : null;
       return {
         label: member.label ?? stored?.name ?? `${training!.architecture.id}${training!.architecture.width === 1 ? '' : ` ×${training!.architecture.width}`}`,
@@ -201,12 +208,13 @@ export class ComparisonService {
     const state: StoredComparison = {
       id, name: request.name ?? null, status: 'running', request, members, finding: null, createdAt, finishedAt: null,
       links: { self: `/api/v1/comparisons/${id}` },
+      tenant: viewer.tenant,
     };
     // Every member's surface is checked (dataset, samples, loss, grid; model vs dataset shapes) before anything is stored or trained.
     members.forEach((member, index) => {
       try {
-        if (member.modelId) this.s.surfaces.plan(this.surfaceRequest(state, member), 'validation');
-        else this.s.surfaces.checkSettings(sharedSurfaceSettings(request));
+        if (member.modelId) this.s.surfaces.plan(this.surfaceRequest(state, member), 'validation', viewer);
+        else this.s.surfaces.checkSettings(sharedSurfaceSettings(request), viewer);
       } catch (err) {
         throw asComparisonField(err, index);
       }
@@ -215,7 +223,7 @@ export class ComparisonService {
     await this.save(state);
     await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(createdAt), id);
     void this.run(id);
-    return this.get(id);
+    return this.get(id, viewer);
   }
 
   private surfaceRequest(state: StoredComparison, member: Omit<ComparisonMemberState, 'surface'>): SurfaceRequest {
@@ -244,16 +252,18 @@ export class ComparisonService {
   private async runMember(state: StoredComparison, index: number): Promise<void> {
     const member = state.members[index]!;
     if (member.status === 'completed' || member.status === 'failed') return;
+    // The steps run as the comparison's owner: its trainings and surfaces are the owner's, and reuse only models it may read.
+    const owner = ownerPrincipal(ownerOf(state));
     if (!member.modelId) {
-      const training = this.memberTraining(state.request as ComparisonRequest, index)!;
+      const training = this.memberTraining(state.request as ComparisonRequest, index, owner)!;
       const key = recipeKey(training);
-      const trained = this.s.models.list().find((m) => m.dataset === training.dataset.id && m.metadata.recipe !== undefined && recipeKey(m.metadata.recipe as ResolvedTrainingRequest) === key);
+      const trained = this.s.models.list(owner).find((m) => m.dataset === training.dataset.id && m.metadata.recipe !== undefined && recipeKey(m.metadata.recipe as ResolvedTrainingRequest) === key);
       if (trained) {
         member.modelId = trained.id;
       } else {
         if (!member.trainingId) {
           const { name: _name, ...body } = training;
-          member.trainingId = (await this.s.trainings.submit({ ...body, name: `${state.name ?? 'comparison'}: ${member.label}` })).id;
+          member.trainingId = (await this.s.trainings.submit({ ...body, name: `${state.name ?? 'comparison'}: ${member.label}` }, owner)).id;
           member.status = 'training';
           await this.save(state);
         }
@@ -262,7 +272,7 @@ export class ComparisonService {
       await this.save(state);
     }
     if (!member.surfaceId) {
-      member.surfaceId = (await this.s.surfaces.submit(this.surfaceRequest(state, member))).id;
+      member.surfaceId = (await this.s.surfaces.submit(this.surfaceRequest(state, member), owner)).id;
       member.status = 'mapping';
       await this.save(state);
     }
@@ -271,7 +281,7 @@ export class ComparisonService {
     if (surface.status !== 'completed') {
       throw new Error(`surface ${surfaceId} ${surface.status}${surface.error ? `: ${surface.error.message}` : ''}`);
     }
-    member.metrics = surfaceMetrics(await this.s.surfaces.result(surfaceId));
+    member.metrics = surfaceMetrics(await this.s.surfaces.result(surfaceId, SYSTEM_PRINCIPAL));
     member.status = 'analysing';
     await this.save(state);
     const [gradientFlow] = await Promise.all([this.gradientFlows(member), this.hessianMap(state, member)]);
@@ -290,7 +300,7 @@ export class ComparisonService {
     const requested = (state.request as ComparisonRequest).shared.hessian;
     if (requested === false) return;
     const surfaceId = member.surfaceId!;
-    const record = await this.s.surfaces.get(surfaceId);
+    const record = await this.s.surfaces.get(surfaceId, SYSTEM_PRINCIPAL);
     const settings = resolveHessianRequest({ ...COMPARISON_HESSIAN_DEFAULTS, ...requested }, record.provenance.dataset.samples);
     // A map of the finite-difference era (no `parameters` in its settings) is recomputed.
     const sameSettings = (s: HessianMapResult['settings']) => 'parameters' in s && hessianJobId(surfaceId, s) === hessianJobId(surfaceId, settings);
@@ -307,7 +317,7 @@ export class ComparisonService {
     try {
       const existing = await this.s.hessians.state(surfaceId);
       let current: HessianState = !existing || (existing.status === 'completed' ? !sameSettings(existing.result.settings) : existing.status === 'failed')
-        ? await this.s.hessians.request(surfaceId, settings)
+        ? await this.s.hessians.request(surfaceId, settings, SYSTEM_PRINCIPAL)
         : existing;
       // Progress is saved point by point, in order.
       let saving = Promise.resolve(false);
@@ -320,7 +330,7 @@ export class ComparisonService {
         });
         await saving;
         // Null: the job is gone without a map (Redis lost it), so it is queued again.
-        current = final ?? (await this.s.hessians.request(surfaceId, settings));
+        current = final ?? (await this.s.hessians.request(surfaceId, settings, SYSTEM_PRINCIPAL));
       }
     } catch (err) {
       member.hessian = { status: 'failed', progress: member.hessian?.progress ?? { done: 0, total: 0 }, summary: null, error: (err as Error).message };
@@ -335,7 +345,7 @@ export class ComparisonService {
    */
   private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<GradientFlow[]> {
     const model = this.s.models.get(member.modelId!);
-    const surface = await this.s.surfaces.get(member.surfaceId!);
+    const surface = await this.s.surfaces.get(member.surfaceId!, SYSTEM_PRINCIPAL);
     if (!model || !modelFormat(model.format).capabilities.gradients || !this.analysisEvents) return [];
     const recipe = model.metadata.recipe as ResolvedTrainingRequest | undefined;
     const points: { label: string; parameters: GradientFlowJobData['parameters'] }[] = [
@@ -368,18 +378,23 @@ export class ComparisonService {
     return flows.filter((f): f is GradientFlow => f !== null);
   }
 
-  async list(): Promise<StoredComparison[]> {
+  /** The comparisons the viewer may read, newest first. */
+  async list(viewer: Principal): Promise<StoredComparison[]> {
     const ids = await this.s.redis.zrevrange(this.s.keys.comparisons, 0, -1);
     const states = await Promise.all(ids.map((id) => this.load(id)));
-    return states.filter((s): s is StoredComparison => s !== null);
+    return states.filter((s): s is StoredComparison => s !== null && canRead(viewer, ownerOf(s)));
   }
 
-  /** The record with each finished member's surface inlined. */
-  async get(id: string): Promise<ComparisonRecord> {
-    const state = await this.load(id);
-    if (!state) throw notFound('comparison', id);
+  /** Comparisons still running (their datasets and models are in use). */
+  async inFlight(): Promise<StoredComparison[]> {
+    return (await this.list(SYSTEM_PRINCIPAL)).filter((s) => s.status === 'running');
+  }
+
+  /** The record with each finished member's surface inlined; 404 when the viewer may not read it. */
+  async get(id: string, viewer: Principal): Promise<ComparisonRecord> {
+    const state = readable(viewer, (await this.load(id)) ?? undefined, 'comparison', id);
     const members = await Promise.all(
-      state.members.map(async (m) => ({ ...m, surface: m.status === 'completed' && m.surfaceId ? await this.s.surfaces.result(m.surfaceId) : null })),
+      state.members.map(async (m) => ({ ...m, surface: m.status === 'completed' && m.surfaceId ? await this.s.surfaces.result(m.surfaceId, SYSTEM_PRINCIPAL) : null })),
     );
     return { ...state, members };
   }

@@ -15,6 +15,7 @@ import {
 import { HttpError } from '../errors.ts';
 import { readJsonOrNull, removeFile, writeAtomic } from '../stores/files.ts';
 import type { SurfaceService } from './surfaces.ts';
+import { SYSTEM_PRINCIPAL, type Principal } from '../tenancy.ts';
 import { Waiters } from './waiters.ts';
 
 export const HessianPending = Type.Object({
@@ -116,10 +117,12 @@ export class HessianMapService {
 
   /**
    * Queues a map with `body`'s settings (defaults filled in). While a job with the same settings
-   * is queued or running, returns its progress instead of starting another.
+   * is queued or running, returns its progress instead of starting another. The map replaces the
+   * stored one, so only the surface's owner (or an admin) may ask; a public demo's map is a 403.
    */
-  async request(surfaceId: string, body: HessianMapRequest): Promise<HessianPending> {
-    const record = await this.o.surfaces.get(surfaceId);
+  async request(surfaceId: string, body: HessianMapRequest, viewer: Principal): Promise<HessianPending> {
+    await this.o.surfaces.assertWritable(surfaceId, viewer);
+    const record = await this.o.surfaces.get(surfaceId, viewer);
     if (record.status !== 'completed') {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${surfaceId} is ${record.status}; a Hessian map needs a completed surface`);
     }
@@ -144,7 +147,7 @@ export class HessianMapService {
 
   /** Sub-grid points of a map with `points` per axis (subgridIndices: never more than the grid has). */
   private async pointCount(surfaceId: string, points: number): Promise<number> {
-    const { request } = await this.o.surfaces.get(surfaceId);
+    const { request } = await this.o.surfaces.get(surfaceId, SYSTEM_PRINCIPAL);
     const axis = (num: number) => subgridIndices(num, points).length;
     return axis(request.grid.x.num) * (request.grid.y ? axis(request.grid.y.num) : 1);
   }

@@ -6,6 +6,7 @@ import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
 import type { ComparisonService } from './comparisons.ts';
 import type { HessianMapService } from './hessian-maps.ts';
+import type { QuotaService } from './quotas.ts';
 import type { SpectrumService } from './spectra.ts';
 import type { SurfaceService } from './surfaces.ts';
 import type { TrainingService } from './trainings.ts';
@@ -23,6 +24,7 @@ export interface AppServices {
   spectra: SpectrumService;
   trainings: TrainingService;
   comparisons: ComparisonService;
+  quotas: QuotaService;
 }
 
 declare module 'fastify' {
@@ -33,6 +35,7 @@ declare module 'fastify' {
 
 export { ComparisonService } from './comparisons.ts';
 export { HessianMapService } from './hessian-maps.ts';
+export { QuotaService } from './quotas.ts';
 export { SpectrumService } from './spectra.ts';
 export { SurfaceService } from './surfaces.ts';
 export { TrainingService } from './trainings.ts';

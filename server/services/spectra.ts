@@ -15,6 +15,7 @@ import {
 import { HttpError } from '../errors.ts';
 import { readJsonOrNull, writeAtomic } from '../stores/files.ts';
 import type { SurfaceService } from './surfaces.ts';
+import type { Principal } from '../tenancy.ts';
 
 export const SpectrumPending = Type.Object({
   id: Type.String({ description: 'The spectrum\'s id (GET /api/v1/surfaces/{id}/spectrum/{spectrumId}); the same surface, point and settings always get the same id' }),
@@ -85,8 +86,8 @@ export class SpectrumService {
    * Queues a spectrum (defaults filled in) unless the same one is stored, queued or running:
    * 4xx naming the field for a point outside the grid, 409 for an unfinished surface.
    */
-  async request(surfaceId: string, body: SpectrumRequest): Promise<SpectrumState> {
-    const record = await this.o.surfaces.get(surfaceId);
+  async request(surfaceId: string, body: SpectrumRequest, viewer: Principal): Promise<SpectrumState> {
+    const record = await this.o.surfaces.get(surfaceId, viewer);
     if (record.status !== 'completed') {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${surfaceId} is ${record.status}; a spectrum needs a completed surface`);
     }

@@ -24,6 +24,7 @@ import {
   type SurfaceJobData,
   type SurfaceState,
   type Split,
+  type Tenant,
 } from '../../contract/index.ts';
 import { modelFormat, type ModelFormatSpec } from '../../contract/formats/index.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
@@ -32,6 +33,7 @@ import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
 import { readJsonDir, readJsonOrNull, removeFile, writeAtomic } from '../stores/files.ts';
 import { VERSION } from '../version.ts';
+import { canRead, ownerOf, readable, writable, type Principal } from '../tenancy.ts';
 import { Waiters } from './waiters.ts';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -154,11 +156,10 @@ export class SurfaceService {
     await this.chunkQueue.close();
   }
 
-  /** Resolve defaults and check the request against the model and dataset; 4xx naming the field. */
-  plan(request: SurfaceRequest, id: string): SurfacePlan {
-    const model = this.o.models.get(request.model);
-    if (!model) throw notFound('model', request.model, 'model');
-    const { dataset, split, samples, loss } = this.checkSettings(request, model);
+  /** Resolve defaults and check the request against the model and dataset the viewer may read; 4xx naming the field. */
+  plan(request: SurfaceRequest, id: string, viewer: Principal): SurfacePlan {
+    const model = this.o.models.readable(request.model, viewer, 'model');
+    const { dataset, split, samples, loss } = this.checkSettings(request, viewer, model);
     const { x, y } = request.grid;
     const directions = {
       seed: request.directions?.seed ?? DEFAULTS.seed,
@@ -191,13 +192,12 @@ export class SurfaceService {
   }
 
   /**
-   * Checks what a request fixes besides its model — dataset, split, samples, loss, grid — and
-   * resolves them; 4xx naming the field. Without `model` (a comparison member still to be
-   * trained) the loss is checked against the dataset alone.
+   * Checks what a request fixes besides its model — dataset (one the viewer may read), split,
+   * samples, loss, grid — and resolves them; 4xx naming the field. Without `model` (a comparison
+   * member still to be trained) the loss is checked against the dataset alone.
    */
-  checkSettings(request: Omit<SurfaceRequest, 'model'>, model?: ModelRecord): { dataset: DatasetInfo; split: Split; samples: number; loss: LossName } {
-    const dataset = this.o.datasets.get(request.dataset.id);
-    if (!dataset) throw notFound('dataset', request.dataset.id, 'dataset.id');
+  checkSettings(request: Omit<SurfaceRequest, 'model'>, viewer: Principal, model?: ModelRecord): { dataset: DatasetInfo; split: Split; samples: number; loss: LossName } {
+    const dataset = this.o.datasets.readable(request.dataset.id, viewer, 'dataset.id');
     const split = request.dataset.split ?? DEFAULTS.split;
     const available = split === 'both' ? dataset.splits.train + dataset.splits.test : dataset.splits[split];
     if (available === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no ${split} samples`, 'dataset.split');
@@ -216,10 +216,13 @@ export class SurfaceService {
     return { dataset, split, samples, loss };
   }
 
-  /** `importedDirections`: a stored blob of δ (then η) to use instead of generating them from the seed. */
-  async submit(request: SurfaceRequest, importedDirections?: { hash: string; source: string }): Promise<SurfaceRecord> {
+  /**
+   * A surface of `owner`'s (the viewer's tenant unless the API submits for a comparison's owner).
+   * `importedDirections`: a stored blob of δ (then η) to use instead of generating them from the seed.
+   */
+  async submit(request: SurfaceRequest, viewer: Principal, importedDirections?: { hash: string; source: string }): Promise<SurfaceRecord> {
     const id = randomUUID();
-    const plan = this.plan(request, id);
+    const plan = this.plan(request, id, viewer);
     if (importedDirections) {
       plan.importedDirections = importedDirections;
       plan.provenance.directions.rng = `imported: ${importedDirections.source}`;
@@ -234,6 +237,7 @@ export class SurfaceService {
       provenance: plan.provenance,
       timings: { createdAt: new Date().toISOString(), startedAt: null, finishedAt: null, secondsPerPoint: null },
       error: null,
+      tenant: viewer.tenant,
     };
     await writeAtomic(this.planPath(id), JSON.stringify(plan));
     await writeAtomic(this.recordPath(id), JSON.stringify(record));
@@ -258,22 +262,35 @@ export class SurfaceService {
     await this.queue.add('surface', { surfaceId: plan.surfaceId }, { jobId: jobIds.surface(plan.surfaceId), ...JOB_OPTIONS.surface });
   }
 
-  /** A finished surface shipped with the project (e.g. the demo comparison's): stored once, served like any other. */
-  async importFinished(record: SurfaceRecord, result: SurfaceResult): Promise<void> {
-    if (this.records.has(record.id)) return;
-    await writeAtomic(this.resultPath(record.id), JSON.stringify(result));
-    await writeAtomic(this.recordPath(record.id), JSON.stringify(record));
-    this.records.set(record.id, record);
+  /**
+   * A finished surface from a file: an import (`tenant` the importer's) or one shipped with the
+   * project (the demo comparison's, `tenant` null: public). Stored once; a fixture stored before
+   * tenancy gets its owner set.
+   */
+  async importFinished(record: SurfaceRecord, result: SurfaceResult, tenant: Tenant): Promise<void> {
+    const stored = this.records.get(record.id);
+    if (stored && ownerOf(stored) === tenant) return;
+    const owned = { ...(stored ?? record), tenant };
+    if (!stored) await writeAtomic(this.resultPath(record.id), JSON.stringify(result));
+    await writeAtomic(this.recordPath(record.id), JSON.stringify(owned));
+    this.records.set(record.id, owned);
   }
 
-  list(): SurfaceRecord[] {
-    return [...this.records.values()].sort((a, b) => b.timings.createdAt.localeCompare(a.timings.createdAt));
+  /** The surfaces the viewer may read, newest first, as stored (not brought up to date from Redis). */
+  list(viewer: Principal): SurfaceRecord[] {
+    return [...this.records.values()]
+      .filter((record) => canRead(viewer, ownerOf(record)))
+      .sort((a, b) => b.timings.createdAt.localeCompare(a.timings.createdAt));
   }
 
-  /** The record, brought up to date from Redis while the surface is in flight. */
-  async get(id: string): Promise<SurfaceRecord> {
-    const record = this.records.get(id);
-    if (!record) throw notFound('surface', id);
+  /** Surfaces queued or running (their models and datasets are in use). */
+  inFlight(): SurfaceRecord[] {
+    return [...this.records.values()].filter((record) => !FINAL.has(record.status));
+  }
+
+  /** The record (404 when the viewer may not read it), brought up to date from Redis while the surface is in flight. */
+  async get(id: string, viewer: Principal): Promise<SurfaceRecord> {
+    const record = readable(viewer, this.records.get(id), 'surface', id);
     if (FINAL.has(record.status)) return record;
     return withLiveState(record, await this.liveState(id));
   }
@@ -299,8 +316,8 @@ export class SurfaceService {
     if (plan) await this.enqueue(plan);
   }
 
-  async result(id: string): Promise<SurfaceResult> {
-    const record = await this.get(id);
+  async result(id: string, viewer: Principal): Promise<SurfaceResult> {
+    const record = await this.get(id, viewer);
     if (record.status !== 'completed') {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${id} is ${record.status}; its result exists once it is completed`);
     }
@@ -311,8 +328,8 @@ export class SurfaceService {
     return result;
   }
 
-  async directions(id: string): Promise<{ bytes: Buffer; parameterCount: number; count: number }> {
-    const record = await this.get(id);
+  async directions(id: string, viewer: Principal): Promise<{ bytes: Buffer; parameterCount: number; count: number }> {
+    const record = await this.get(id, viewer);
     const hash = record.provenance.directions.hash;
     const bytes = hash ? ((await this.o.blobs.get(hash)) ?? (await this.o.redis.getBuffer(this.o.keys.blob(hash)))) : null;
     if (!bytes) throw new HttpError(409, 'DIRECTIONS_NOT_READY', `the directions of surface ${id} have not been generated yet`);
@@ -320,8 +337,15 @@ export class SurfaceService {
     return { bytes, parameterCount, count: bytes.byteLength / 4 / parameterCount };
   }
 
-  async cancel(id: string): Promise<SurfaceRecord> {
-    const record = await this.get(id);
+  /** 404 when the viewer may not read the surface, 403 when it may read but not change it (a public demo). */
+  assertWritable(id: string, viewer: Principal): void {
+    writable(viewer, this.records.get(id), 'surface', id);
+  }
+
+  /** Cancel: the owner or an admin; a public demo is a 403. */
+  async cancel(id: string, viewer: Principal): Promise<SurfaceRecord> {
+    this.assertWritable(id, viewer);
+    const record = await this.get(id, viewer);
     if (FINAL.has(record.status)) return record;
     await this.o.redis.hset(this.o.keys.surface(id), surfaceState.write({ cancelled: true, status: 'cancelled', finishedAt: new Date().toISOString() }));
     const { chunks } = await this.liveState(id);

@@ -6,11 +6,12 @@ import { eventFields, JOB_OPTIONS, jobIds, QUEUES, trainingState, type RedisKeys
 import { checkArchitectureInput, checkArchitectureTask } from '../../contract/architectures.ts';
 import { resolveTrainingRequest, type TrainingRecord, type TrainingRequest } from '../../contract/training.ts';
 import type { DatasetInfo } from '../../contract/datasets.ts';
-import { badRequest, HttpError, notFound } from '../errors.ts';
+import { badRequest, HttpError } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
 import { readJsonDir, writeAtomic } from '../stores/files.ts';
+import { canRead, LOCAL_TENANT, readable, SYSTEM_PRINCIPAL, writable, type Principal } from '../tenancy.ts';
 import { Waiters } from './waiters.ts';
 
 export interface TrainingServiceOptions {
@@ -84,7 +85,7 @@ export class TrainingService {
         ? state
         : registered
           ? { ...state, status: 'completed', modelId }
-          : { status: 'queued', plan: state.plan, createdAt: state.createdAt };
+          : { status: 'queued', plan: state.plan, createdAt: state.createdAt, tenant: state.tenant };
       await this.s.redis.hset(this.s.keys.training(id), trainingState.write(restored));
       await this.s.redis.zadd(this.s.keys.trainings, Date.parse(state.createdAt), id);
       if (final) continue;
@@ -101,12 +102,11 @@ export class TrainingService {
   }
 
   /**
-   * Checks a request against the catalog and the dataset: 4xx naming the field, by default as
-   * in a training request (a comparison names its own fields).
+   * Checks a request against the catalog and a dataset the viewer may read: 4xx naming the
+   * field, by default as in a training request (a comparison names its own fields).
    */
-  check(body: TrainingRequest, fields = { dataset: 'dataset.id', architecture: 'architecture' }): DatasetInfo {
-    const dataset = this.s.datasets.get(body.dataset.id, fields.dataset);
-    if (!dataset) throw notFound('dataset', body.dataset.id, fields.dataset);
+  check(body: TrainingRequest, viewer: Principal, fields = { dataset: 'dataset.id', architecture: 'architecture' }): DatasetInfo {
+    const dataset = this.s.datasets.readable(body.dataset.id, viewer, fields.dataset);
     if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers and segmenters`, fields.dataset);
     checkArchitectureTask(body.architecture, dataset, fields.architecture);
     if (dataset.splits.train === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no train samples`, fields.dataset);
@@ -114,31 +114,38 @@ export class TrainingService {
     return dataset;
   }
 
-  /** Check the request (check), then queue it. */
-  async submit(body: TrainingRequest): Promise<TrainingRecord> {
-    const dataset = this.check(body);
+  /** Check the request (check), then queue it as the viewer's. */
+  async submit(body: TrainingRequest, viewer: Principal): Promise<TrainingRecord> {
+    const dataset = this.check(body, viewer);
     const request = resolveTrainingRequest(body);
     const id = randomUUID();
     const createdAt = new Date().toISOString();
-    const state: Partial<TrainingState> = { status: 'queued', plan: { request, dataset: { id: dataset.id, hash: dataset.hash } }, createdAt };
+    const state: Partial<TrainingState> = { status: 'queued', plan: { request, dataset: { id: dataset.id, hash: dataset.hash } }, createdAt, tenant: viewer.tenant };
     // A Redis outage here is a 503 REDIS_UNAVAILABLE from the app's error handler.
     if (dataset.hash) await this.s.blobs.publish(dataset.hash);
     await this.s.redis.hset(this.s.keys.training(id), trainingState.write(state));
     await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
     await writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state: trainingState.write(state) }));
     await this.enqueue(id);
-    return this.get(id);
+    return this.get(id, viewer);
   }
 
-  async list(): Promise<TrainingRecord[]> {
+  /** The runs the viewer may read, newest first. */
+  async list(viewer: Principal): Promise<TrainingRecord[]> {
     const ids = await this.s.redis.zrevrange(this.s.keys.trainings, 0, -1);
-    return Promise.all(ids.map((id) => this.get(id)));
+    const records = await Promise.all(ids.map((id) => this.get(id, SYSTEM_PRINCIPAL)));
+    return records.filter((record) => canRead(viewer, record.tenant ?? null));
   }
 
-  async get(id: string): Promise<TrainingRecord> {
+  /** Runs queued or running (their datasets are in use). */
+  async inFlight(): Promise<TrainingRecord[]> {
+    return (await this.list(SYSTEM_PRINCIPAL)).filter((record) => !FINAL.has(record.status));
+  }
+
+  /** The run, or a 404 when it does not exist or the viewer may not read it. */
+  async get(id: string, viewer: Principal): Promise<TrainingRecord> {
     const state = await this.read(id);
-    if (!state.plan) throw notFound('training', id);
-    return toRecord(id, state);
+    return readable(viewer, state.plan ? toRecord(id, state) : undefined, 'training', id);
   }
 
   /**
@@ -147,7 +154,7 @@ export class TrainingService {
    */
   whenFinal(id: string): Promise<TrainingRecord> {
     return this.finals.wait(id, async () => {
-      const record = await this.get(id);
+      const record = await this.get(id, SYSTEM_PRINCIPAL);
       if (FINAL.has(record.status)) return record;
       const unrecorded = this.unrecordedEnds.get(id);
       if (unrecorded) throw unrecorded;
@@ -174,8 +181,9 @@ export class TrainingService {
     }
   }
 
-  async cancel(id: string): Promise<TrainingRecord> {
-    const record = await this.get(id);
+  /** Cancel: the owner or an admin. */
+  async cancel(id: string, viewer: Principal): Promise<TrainingRecord> {
+    const record = writable(viewer, await this.get(id, viewer), 'training', id);
     if (FINAL.has(record.status)) return record;
     await this.s.redis.hset(this.s.keys.training(id), trainingState.write({ cancelled: true }));
     const job = await this.queue.getJob(jobIds.training(id));
@@ -185,7 +193,7 @@ export class TrainingService {
       await this.s.redis.xadd(this.s.keys.trainingEvents(id), '*', ...eventFields({ event: 'cancelled', data: {} }));
       await this.settle(id);
     }
-    return this.get(id);
+    return this.get(id, viewer);
   }
 
   /** Resolves with the model id once the run is completed, else rejects naming the outcome. */
@@ -229,6 +237,7 @@ export class TrainingService {
     for (const checkpoint of outcome.checkpoints) await this.s.blobs.persistFromRedis(checkpoint.hash);
     const modelId = modelIdOf(id);
     await this.s.models.register({
+      tenant: state.tenant ?? LOCAL_TENANT,
       id: modelId,
       name: request.name,
       format: 'tfjs-layers',
@@ -271,6 +280,7 @@ function toRecord(id: string, state: TrainingState): TrainingRecord {
     finishedAt: state.finishedAt,
     error: state.error,
     links: { self, events: `${self}/events`, model: state.modelId ? `/api/v1/models/${state.modelId}` : null },
+    tenant: state.tenant ?? LOCAL_TENANT,
   };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HttpError } from '../errors.ts';
 import type { BlobStore } from './blobs.ts';
 import { DatasetStore } from './datasets.ts';
+import { LOCAL_PRINCIPAL } from '../tenancy.ts';
 
 /** Registration only touches blobs; listing and lookup of built-ins never do. */
 const noBlobs = {} as BlobStore;
@@ -9,11 +10,11 @@ const noBlobs = {} as BlobStore;
 describe('DatasetStore and installed built-ins', () => {
   it('lists and serves fashion-mnist only where its IDX files (plain or .gz) are present', () => {
     const present = new DatasetStore('/unused', noBlobs, (path) => path.endsWith('.gz'));
-    expect(present.list().map((d) => d.id)).toEqual(expect.arrayContaining(['fashion-mnist', 'fashion-mnist-seg', 'mnist']));
+    expect(present.list(LOCAL_PRINCIPAL).map((d) => d.id)).toEqual(expect.arrayContaining(['fashion-mnist', 'fashion-mnist-seg', 'mnist']));
     expect(present.get('fashion-mnist')?.splits).toEqual({ train: 60000, test: 10000 });
 
     const absent = new DatasetStore('/unused', noBlobs, () => false);
-    const ids = absent.list().map((d) => d.id);
+    const ids = absent.list(LOCAL_PRINCIPAL).map((d) => d.id);
     expect(ids).toContain('mnist');
     expect(ids).not.toContain('fashion-mnist');
     expect(ids).not.toContain('fashion-mnist-seg');

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelFormat, ModelRecord } from '../../contract/index.ts';
+import type { ModelFormat, ModelRecord, Tenant } from '../../contract/index.ts';
 import type { ModelFormatSpec } from '../../contract/formats/format.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
 import type { BlobStore } from './blobs.ts';
 import { sha256 } from './blobs.ts';
-import { fixtureFolders, readJsonDir, readJsonOrNull, writeAtomic } from './files.ts';
+import { canRead, ownerOf, readable, type Principal } from '../tenancy.ts';
+import { fixtureFolders, readJsonDir, readJsonOrNull, removeFile, writeAtomic } from './files.ts';
 
 export interface ModelInput {
   id?: string;
@@ -19,6 +20,8 @@ export interface ModelInput {
   dataset?: string | null;
   tags?: string[];
   metadata?: Record<string, unknown>;
+  /** The owning tenant; null for the fixtures (public, read-only). */
+  tenant: Tenant;
 }
 
 export class ModelStore {
@@ -33,12 +36,27 @@ export class ModelStore {
     for (const record of await readJsonDir<ModelRecord>(this.dir)) this.records.set(record.id, record);
   }
 
-  list(): ModelRecord[] {
-    return [...this.records.values()].sort((a, b) => a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
+  /** The models the viewer may read: its own and the public demos (every model for an admin). */
+  list(viewer: Principal): ModelRecord[] {
+    return [...this.records.values()]
+      .filter((record) => canRead(viewer, ownerOf(record)))
+      .sort((a, b) => a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
   }
 
+  /** Any stored model, whoever owns it: for work already admitted (jobs, exports of a readable surface). */
   get(id: string): ModelRecord | undefined {
     return this.records.get(id);
+  }
+
+  /** The model when the viewer may read it, else a 404 (a 400 naming `field` when a request field named it). */
+  readable(id: string, viewer: Principal, field?: string): ModelRecord {
+    return readable(viewer, this.records.get(id), 'model', id, field);
+  }
+
+  /** Forget a model; its blobs stay (content-addressed, possibly shared with other models). */
+  async remove(id: string): Promise<void> {
+    await removeFile(join(this.dir, `${id}.json`));
+    this.records.delete(id);
   }
 
   /**
@@ -68,6 +86,7 @@ export class ModelStore {
       tags: input.tags ?? [],
       metadata: input.metadata ?? {},
       createdAt: this.records.get(id)?.createdAt ?? new Date().toISOString(),
+      tenant: input.tenant,
     };
     await writeAtomic(join(this.dir, `${id}.json`), JSON.stringify(record));
     this.records.set(id, record);
@@ -96,6 +115,7 @@ export class ModelStore {
         dataset: info.dataset ?? null,
         tags: info.tags ?? [],
         metadata: info,
+        tenant: null,
       });
     }
   }

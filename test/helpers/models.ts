@@ -14,10 +14,10 @@ export async function mlpFiles(hidden = [16], seed = 1, activation: 'tanh' | 're
 }
 
 /** POST /api/v1/models with the given files; returns the parsed JSON and status. */
-export async function uploadModel(baseUrl: string, name: string, files: Record<string, Uint8Array>) {
+export async function uploadModel(baseUrl: string, name: string, files: Record<string, Uint8Array>, headers?: Record<string, string>) {
   const form = new FormData();
   form.set('name', name);
   for (const [fileName, bytes] of Object.entries(files)) form.append(fileName, new Blob([Buffer.from(bytes)]), fileName);
-  const response = await fetch(`${baseUrl}/api/v1/models`, { method: 'POST', body: form });
+  const response = await fetch(`${baseUrl}/api/v1/models`, { method: 'POST', body: form, headers });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

@@ -22,6 +22,7 @@ export interface StackOptions {
   namespace?: string;
   /** Demo models and comparisons to register (default: the project's fixtures); `null` for none. */
   fixtures?: null;
+  /** Environment of the API and the workers, e.g. LA_API_KEYS. */
   env?: Record<string, string>;
 }
 
@@ -31,8 +32,11 @@ export interface Stack {
   namespace: string;
   dataDir: string;
   workers: ChildProcess[];
-  /** An HTTP request to the API: `json` is sent as a JSON body; the reply's status and parsed JSON body (null when empty). */
-  api<T = Record<string, unknown>>(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: T }>;
+  /**
+   * An HTTP request to the API: `json` is sent as a JSON body, `key` as `Authorization: Bearer`;
+   * the reply's status and parsed JSON body (null when empty).
+   */
+  api<T = Record<string, unknown>>(path: string, init?: RequestInit & { json?: unknown; key?: string }): Promise<{ status: number; body: T }>;
   /** Start one more real worker process. */
   addWorker(): Promise<ChildProcess>;
   /** Kill a worker process and its sandbox (its process group) with a signal, default SIGKILL. */
@@ -103,10 +107,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     namespace,
     dataDir,
     workers,
-    async api<T>(path: string, init?: RequestInit & { json?: unknown }) {
+    async api<T>(path: string, init?: RequestInit & { json?: unknown; key?: string }) {
       const response = await fetch(`${baseUrl}${path}`, {
         ...init,
-        headers: init?.json !== undefined ? { 'content-type': 'application/json' } : undefined,
+        headers: {
+          ...(init?.headers as Record<string, string> | undefined),
+          ...(init?.json !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(init?.key ? { authorization: `Bearer ${init.key}` } : {}),
+        },
         body: init?.json !== undefined ? JSON.stringify(init.json) : init?.body,
       });
       const text = await response.text();
