@@ -30,6 +30,7 @@ export type Normalization = Static<typeof Normalization>;
 
 export const DirectionOptions = Type.Object(
   {
+    kind: Type.Optional(Type.Literal('random', { description: 'random (default): seeded Gaussian directions, normalized' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seed of the Gaussian directions (default 0); y uses the stream after x' })),
     normalization: Type.Optional(Normalization),
     ignore: Type.Optional(
@@ -43,10 +44,93 @@ export const DirectionOptions = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'RandomDirections' },
 );
 export type DirectionOptions = Static<typeof DirectionOptions>;
-export type ResolvedDirectionOptions = Required<DirectionOptions>;
+export type ResolvedDirectionOptions = Required<Omit<DirectionOptions, 'kind'>>;
+
+const DirectionMode = Type.Union([Type.Literal('weights'), Type.Literal('states')], {
+  description: 'weights (default): the trainable tensors differ, BN moving mean/variance stay those of the surface model; states: every tensor',
+});
+
+export const InterpolationDirections = Type.Object(
+  {
+    kind: Type.Literal('interpolation'),
+    to: Type.String({
+      minLength: 1,
+      description:
+        'Model id of θ2 (same parameter structure as the surface model θ1): δ = θ2 − θ1, not normalized, so f(α) = L(θ1 + α·δ) = L((1 − α)·θ1 + α·θ2); ' +
+        'α = 0 is θ1, α = 1 is θ2. 1D only; grid.x defaults to [−0.5, 1.5] with 41 points.',
+    }),
+    mode: Type.Optional(DirectionMode),
+  },
+  { additionalProperties: false, title: 'InterpolationDirections' },
+);
+
+export const ModelPlaneDirections = Type.Object(
+  {
+    kind: Type.Literal('models'),
+    x: Type.String({ minLength: 1, description: 'Model id of θB: δ = θB − θA (θA = the surface model), not normalized' }),
+    y: Type.String({ minLength: 1, description: 'Model id of θC: η = θC − θA; f(α, β) = L(θA + α·δ + β·η) is θA at (0, 0), θB at (1, 0), θC at (0, 1). 2D only' }),
+    mode: Type.Optional(DirectionMode),
+  },
+  { additionalProperties: false, title: 'ModelPlaneDirections' },
+);
+
+export const PcaDirections = Type.Object(
+  {
+    kind: Type.Literal('pca'),
+    training: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Training id whose checkpoints θ_0 … θ_n make the trajectory (omit it with POST /api/v1/surfaces/with-checkpoints, which takes them uploaded)',
+      }),
+    ),
+    ignore: Type.Optional(
+      Type.Union([Type.Literal('biasbn'), Type.Literal('none')], { description: 'biasbn (default): rank ≤ 1 tensors (bias, BN γ/β) are left out of the PCA (their entries of θ_i − θ* are 0)' }),
+    ),
+    mode: Type.Optional(DirectionMode),
+  },
+  {
+    additionalProperties: false,
+    title: 'PcaDirections',
+    description:
+      'δ, η = the first two principal components of the rows d_i = θ_i − θ* (θ* = the surface model, the final weights; rows centred as sklearn.PCA does in the ' +
+      "reference's setup_PCA_directions), unit vectors, computed from the n×n Gram matrix of the centred rows; explained variance ratio λ_k / Σλ in " +
+      'provenance.directions.pca. The path (each checkpoint projected onto the plane) is result.trajectory. 3 to 400 checkpoints, at most 2^28 values in all.',
+  },
+);
+
+/** Where δ and η come from: one schema per kind (worker/directions/kinds.ts generates each). */
+export const SurfaceDirections = Type.Union([DirectionOptions, InterpolationDirections, ModelPlaneDirections, PcaDirections], {
+  description: 'random (default), interpolation (θ1 → θ2), models (the plane through three models) or pca (a training trajectory)',
+});
+export type SurfaceDirections = Static<typeof SurfaceDirections>;
+export type DirectionKind = NonNullable<SurfaceDirections['kind']>;
+
+/** The random kind's options out of a request's directions (every kind but random leaves them at their defaults). */
+export function randomDirectionOptions(directions: SurfaceDirections | undefined): DirectionOptions {
+  return directions === undefined || directions.kind === undefined || directions.kind === 'random' ? directions ?? {} : {};
+}
+
+export const TrainTestSplit = Type.Union([Type.Literal('train'), Type.Literal('test')]);
+
+export const BnRecalibration = Type.Object(
+  {
+    samples: Type.Optional(Type.Integer({ minimum: 2, maximum: LIMITS.maxSamples, description: 'Training samples the statistics are computed on (default 1000, clamped to the train split)' })),
+    sampleSeed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seed of their selection (default 0)' })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 2, maximum: LIMITS.maxBatchSize, description: 'Rows per forward pass (default: the request batchSize)' })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Recompute every BN layer’s running statistics at each grid point before evaluating it, as dnn-mode-connectivity’s update_bn: a forward pass in ' +
+      'training mode (each BN normalizes with its batch’s statistics) over the chosen train samples in batches b_k, then moving mean = Σ_k (|b_k|/N)·mean_k ' +
+      'and moving variance = Σ_k (|b_k|/N)·var_k, var_k the biased batch variance (PyTorch’s update_bn stores the unbiased one, larger by m/(m − 1) with ' +
+      'm = batch rows × positions per channel: below 0.1% for batches of 128 and more). onnx engine only; the model must have BatchNormalization.',
+  },
+);
+export type BnRecalibration = Static<typeof BnRecalibration>;
 
 export const Axis = Type.Object(
   {
@@ -65,14 +149,28 @@ export const SurfaceRequest = Type.Object(
   {
     model: Type.String({ minLength: 1, description: 'Model id from GET /api/v1/models' }),
     dataset: DatasetSelection,
-    directions: Type.Optional(DirectionOptions),
+    directions: Type.Optional(SurfaceDirections),
     grid: Type.Object(
       {
-        x: Axis,
+        x: Type.Optional(Axis),
         y: Type.Optional(Axis),
       },
-      { additionalProperties: false, description: 'x alone: a 1D line f(α) = L(θ*+αδ); x and y: a plane f(α,β) = L(θ*+αδ+βη)' },
+      {
+        additionalProperties: false,
+        description: 'x alone: a 1D line f(α) = L(θ*+αδ); x and y: a plane f(α,β) = L(θ*+αδ+βη). x may be omitted for an interpolation (default −0.5 … 1.5, 41 points)',
+      },
     ),
+    splits: Type.Optional(
+      Type.Array(TrainTestSplit, {
+        minItems: 2,
+        maxItems: 2,
+        uniqueItems: true,
+        description:
+          '1D only: evaluate every α on each listed split (dataset.samples of each, same sample seed), side by side as the paper plots interpolations; ' +
+          'result.splits holds both, loss/accuracy are the first listed; dataset.split is then not used',
+      }),
+    ),
+    bnRecalibration: Type.Optional(BnRecalibration),
     loss: Type.Optional(LossName),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxBatchSize, description: 'Evaluation batch size (default 128); does not change the numbers' })),
     engine: Type.Optional(
@@ -123,7 +221,30 @@ export const Provenance = Type.Object({
     hash: Type.Union([Type.String(), Type.Null()], { description: 'sha256 of the stored directions blob' }),
     cosine: Type.Union([Type.Number(), Type.Null()], { description: 'cos(δ, η); null for 1D' }),
     rng: Type.String({ description: 'Generator of the Gaussian entries' }),
+    kind: Type.Optional(Type.String({ description: 'interpolation, models or pca (absent: random)' })),
+    models: Type.Optional(
+      Type.Array(Type.Object({ axis: Type.String(), id: Type.String(), hash: Type.String() }), { description: 'interpolation / models: the models δ (axis x) and η (axis y) end at' }),
+    ),
+    pca: Type.Optional(
+      Type.Object({
+        source: Type.String({ description: 'training <id>, or the uploaded file and its sha256' }),
+        epochs: Type.Array(Type.Integer(), { description: 'Epoch of each checkpoint θ_i, in order' }),
+        explainedVarianceRatio: Type.Array(Type.Number(), { description: 'λ_k / Σ_j λ_j of PC1 and PC2 (λ = eigenvalues of the centred Gram matrix)' }),
+        explainedVariance: Type.Array(Type.Number(), { description: 'λ_k / (n − 1), sklearn’s explained_variance_' }),
+      }),
+    ),
   }),
+  splits: Type.Optional(Type.Array(Type.Object({ split: TrainTestSplit, samples: Type.Integer() }), { description: 'request.splits: each split and its sample count' })),
+  bnRecalibration: Type.Optional(
+    Type.Object({
+      split: Type.Literal('train'),
+      samples: Type.Integer(),
+      sampleSeed: Type.Integer(),
+      batchSize: Type.Integer(),
+      variance: Type.Literal('biased', { description: 'Batch variances as averaged: biased (Σ (x − mean)² / m)' }),
+      layers: Type.Integer({ description: 'BN layers recalibrated' }),
+    }, { description: 'Present when BN statistics were recomputed at each point (request.bnRecalibration)' }),
+  ),
   loss: LossName,
   batchSize: Type.Integer(),
   engine: Type.Union([EngineInfo, Type.Null()], { description: 'Engine and backend that evaluated the points' }),
@@ -166,6 +287,18 @@ export type SurfaceRecord = Static<typeof SurfaceRecord>;
 
 const MaybeNumber = Type.Union([Type.Number(), Type.Null()]);
 
+export const Trajectory = Type.Object(
+  {
+    epochs: Type.Array(Type.Integer(), { description: 'Epoch of each checkpoint, in order' }),
+    cos: Type.Array(Type.Tuple([Type.Number(), Type.Number()]), {
+      description: "(d_i·δ/‖δ‖, d_i·η/‖η‖) with d_i = θ_i − θ*: the reference's project_trajectory proj_method cos",
+    }),
+    leastSquares: Type.Array(Type.Tuple([Type.Number(), Type.Number()]), { description: '(a, b) minimizing ‖d_i − a·δ − b·η‖: proj_method lstsq' }),
+  },
+  { description: 'A PCA surface: the training path projected onto its plane (same α, β units as the grid, since δ and η are unit vectors)' },
+);
+export type Trajectory = Static<typeof Trajectory>;
+
 export const SurfaceResult = Type.Object({
   id: Type.String(),
   kind: Type.Union([Type.Literal('1d'), Type.Literal('2d')]),
@@ -180,6 +313,12 @@ export const SurfaceResult = Type.Object({
     Type.Object({ ix: Type.Integer(), iy: Type.Integer(), value: Type.Union([Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]) }),
     { description: 'Points whose loss is NaN or ±Inf: stored, flagged, drawn as holes' },
   ),
+  splits: Type.Optional(
+    Type.Array(Type.Object({ split: TrainTestSplit, loss: Type.Array(MaybeNumber), accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]) }), {
+      description: 'request.splits: f(α) on each split, same layout as loss[0] and accuracy[0]',
+    }),
+  ),
+  trajectory: Type.Optional(Trajectory),
   provenance: Provenance,
 });
 export type SurfaceResult = Static<typeof SurfaceResult>;
@@ -196,6 +335,14 @@ export const ChunkValues = Type.Object({
   engine: EngineInfo,
 });
 export type ChunkValues = Static<typeof ChunkValues>;
+
+/** α of an interpolation whose request names no grid.x: the paper's batch-size figure, −0.5 … 1.5. */
+export const DEFAULT_INTERPOLATION_AXIS: Axis = { min: -0.5, max: 1.5, num: 41 };
+
+/** A request's axes with grid.x's default filled in (only an interpolation may omit it; the API refuses others). */
+export function requestAxes(request: Pick<SurfaceRequest, 'grid'>): { x: Axis; y: Axis | null } {
+  return { x: request.grid.x ?? DEFAULT_INTERPOLATION_AXIS, y: request.grid.y ?? null };
+}
 
 export function linspace(axis: Axis): number[] {
   const step = (axis.max - axis.min) / (axis.num - 1);

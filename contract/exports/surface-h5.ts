@@ -12,6 +12,8 @@ import { writeH5 } from './h5.ts';
  *   ravel() read it correctly for any nx ≠ ny. The reference's own files declare (nx, ny) but fill
  *   them in the same flat order, so the bytes are identical to its files and only the declared
  *   shape differs (and only when nx ≠ ny). 1D values have shape [nx].
+ * - a 1D surface evaluated on train and test side by side (request.splits) has both pairs,
+ *   train_loss/train_acc and test_loss/test_acc, as the reference writes a surface computed on both;
  * - NaN / ±Inf stay NaN / ±Inf (the reference also writes whatever the evaluation returned).
  * - root attributes `provenance` (JSON) and `layout` (the sentence above).
  */
@@ -24,12 +26,18 @@ export function lossDatasetNames(split: string): { loss: string; accuracy: strin
 export function surfaceToH5(result: SurfaceResult): Promise<Uint8Array> {
   const grid = surfaceGrid(result);
   const shape = grid.y ? [grid.ny, grid.nx] : [grid.nx];
-  const names = lossDatasetNames(result.provenance.dataset.split);
+  const values = (row: (number | null)[]) => Float64Array.from(row, (v) => v ?? Number.NaN);
+  const series = result.splits
+    ? result.splits.map((s) => ({ split: s.split, loss: values(s.loss), accuracy: s.accuracy && values(s.accuracy) }))
+    : [{ split: result.provenance.dataset.split, loss: grid.loss, accuracy: grid.accuracy }];
   return writeH5((file) => {
     file.create_dataset({ name: 'xcoordinates', data: Float64Array.from(grid.x) });
     if (grid.y) file.create_dataset({ name: 'ycoordinates', data: Float64Array.from(grid.y) });
-    file.create_dataset({ name: names.loss, data: grid.loss, shape });
-    if (grid.accuracy) file.create_dataset({ name: names.accuracy, data: grid.accuracy.map((a) => 100 * a), shape });
+    for (const { split, loss, accuracy } of series) {
+      const names = lossDatasetNames(split);
+      file.create_dataset({ name: names.loss, data: loss, shape });
+      if (accuracy) file.create_dataset({ name: names.accuracy, data: accuracy.map((a) => 100 * a), shape });
+    }
     file.create_attribute('layout', SURFACE_H5_LAYOUT);
     file.create_attribute('provenance', JSON.stringify(result.provenance));
   });

@@ -21,7 +21,7 @@ function expectedTensors(parameters: ParameterInfo[], mode: string): ParameterIn
  * Tensors the file does not cover keep a zero direction only when they are not expected (BN
  * running statistics in mode weights). Every mismatch is listed in one ContractError.
  */
-function mapOne(tensors: ImportedTensor[], parameters: ParameterInfo[], mode: string, group: string, field: string): Float32Array {
+export function mapTensors(tensors: ImportedTensor[], parameters: ParameterInfo[], mode: string, group: string, field: string): Float32Array {
   const expected = expectedTensors(parameters, mode);
   const total = parameters.reduce((n, p) => Math.max(n, p.offset + p.size), 0);
   const flat = new Float32Array(total);
@@ -62,7 +62,7 @@ function mapOne(tensors: ImportedTensor[], parameters: ParameterInfo[], mode: st
 export function mapDirections(file: DirectionFile, parameters: ParameterInfo[], mode: string, dimensions: 1 | 2, field: string): { x: Float32Array; y: Float32Array | null } {
   if (dimensions === 2 && !file.y) throw new ContractError(field, 'has no ydirection, which a 2D surface (grid.y) needs');
   return {
-    x: mapOne(file.x, parameters, mode, 'xdirection', field),
-    y: dimensions === 2 ? mapOne(file.y!, parameters, mode, 'ydirection', field) : null,
+    x: mapTensors(file.x, parameters, mode, 'xdirection', field),
+    y: dimensions === 2 ? mapTensors(file.y!, parameters, mode, 'ydirection', field) : null,
   };
 }

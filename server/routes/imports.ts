@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
-import { SurfaceRecord, SurfaceRequest, type Split } from '../../contract/index.ts';
+import { randomDirectionOptions, SurfaceRecord, SurfaceRequest, type Split } from '../../contract/index.ts';
 import { mapDirections } from '../imports/map-directions.ts';
 import { badRequest } from '../errors.ts';
 import { sha256 } from '../stores/blobs.ts';
 import { gridPoints } from '../services/quotas.ts';
-import { decodeDirectionUpload, decodeSurfaceUpload } from '../uploads/decode.ts';
+import { decodeCheckpointUpload, decodeDirectionUpload, decodeSurfaceUpload } from '../uploads/decode.ts';
 import { decodeLimits, readForm, type UploadedForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
 
@@ -68,14 +68,54 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
       const dimensions = surfaceRequest.grid.y ? 2 : 1;
       const directionFile = await decodeDirectionUpload(file.name, file.bytes, decodeLimits(app.services.config));
-      const mapped = mapDirections(directionFile, model.parameters, surfaceRequest.directions?.mode ?? 'weights', dimensions, 'directions');
+      const mapped = mapDirections(directionFile, model.parameters, randomDirectionOptions(surfaceRequest.directions).mode ?? 'weights', dimensions, 'directions');
       const flat = new Float32Array(mapped.x.length * dimensions);
       flat.set(mapped.x);
       if (mapped.y) flat.set(mapped.y, mapped.x.length);
       const bytes = new Uint8Array(flat.buffer);
       const hash = await blobs.put(bytes);
       const directions = { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
-      const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, directions), 'request.grid');
+      const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, { directions }), 'request.grid');
+      const self = `/api/v1/surfaces/${record.id}`;
+      return reply
+        .status(202)
+        .header('location', self)
+        .send({ id: record.id, status: record.status, links: { self, events: `${self}/events`, result: `${self}/result` } });
+    },
+  );
+
+  app.post(
+    '/surfaces/with-checkpoints',
+    {
+      schema: {
+        tags: ['surfaces'],
+        summary: 'Queue a surface in the PCA plane of an uploaded training trajectory',
+        description:
+          'multipart/form-data: field request = the JSON body of POST /api/v1/surfaces with directions {kind: "pca"} and no directions.training ' +
+          '(request.model is θ*, the final weights the trajectory ends at), file checkpoints = an npz of members <epoch>/<parameter name>.npy: the ' +
+          "parameters θ_i of the model's architecture at each saved epoch (PyTorch state_dict names are the initializer names of an ONNX export " +
+          'without constant folding), at least 3 epochs. Every trainable tensor of every epoch is matched by name and shape; a 400 lists every ' +
+          'tensor that does not match. δ, η are the first two principal components of θ_i − θ*; result.trajectory is the path in that plane.',
+        consumes: ['multipart/form-data'],
+        response: { 202: Accepted, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const form = await readForm(request);
+      const surfaceRequest = requestField(form);
+      const file = uploadedFile(form, 'checkpoints');
+      if (surfaceRequest.directions?.kind !== 'pca' || surfaceRequest.directions.training) {
+        throw badRequest('KIND_MISMATCH', 'uploaded checkpoints make PCA directions: set request.directions to {"kind": "pca"} without training', 'request.directions');
+      }
+      const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
+      const uploaded = await decodeCheckpointUpload(
+        { fileName: file.name, bytes: file.bytes, parameters: model.parameters, mode: surfaceRequest.directions.mode ?? 'weights', field: 'checkpoints' },
+        decodeLimits(app.services.config),
+      );
+      const checkpoints = [];
+      for (const { epoch, theta } of uploaded) checkpoints.push({ epoch, hash: await blobs.put(new Uint8Array(theta.buffer)), parameterCount: theta.length });
+      const uploadedCheckpoints = { checkpoints, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
+      const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, { checkpoints: uploadedCheckpoints }), 'request.grid');
       const self = `/api/v1/surfaces/${record.id}`;
       return reply
         .status(202)

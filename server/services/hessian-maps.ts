@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { JOB_OPTIONS, QUEUES, storedValues, type RedisKeys } from '../../contract/index.ts';
+import { JOB_OPTIONS, QUEUES, requestAxes, storedValues, type RedisKeys } from '../../contract/index.ts';
 import {
   hessianJobId,
   hessianKeys,
@@ -147,9 +147,9 @@ export class HessianMapService {
 
   /** Sub-grid points of a map with `points` per axis (subgridIndices: never more than the grid has). */
   private async pointCount(surfaceId: string, points: number): Promise<number> {
-    const { request } = await this.o.surfaces.get(surfaceId, SYSTEM_PRINCIPAL);
+    const grid = requestAxes((await this.o.surfaces.get(surfaceId, SYSTEM_PRINCIPAL)).request);
     const axis = (num: number) => subgridIndices(num, points).length;
-    return axis(request.grid.x.num) * (request.grid.y ? axis(request.grid.y.num) : 1);
+    return axis(grid.x.num) * (grid.y ? axis(grid.y.num) : 1);
   }
 
   /** The finished map (from Redis, else from disk), the latest job's progress, or null when none was requested. */

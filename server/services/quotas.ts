@@ -1,5 +1,5 @@
 import type { ComparisonRequest } from '../../contract/comparisons.ts';
-import type { Axis } from '../../contract/index.ts';
+import { requestAxes, type SurfaceRequest } from '../../contract/index.ts';
 import { HttpError } from '../errors.ts';
 import { ownerOf, type Principal } from '../tenancy.ts';
 import type { ComparisonService } from './comparisons.ts';
@@ -13,7 +13,11 @@ export interface QuotaLimits {
   points: number;
 }
 
-export const gridPoints = (grid: { x: Axis; y?: Axis | null }): number => grid.x.num * (grid.y?.num ?? 1);
+/** Points of a request's grid (an interpolation's default α range when it names no grid.x). */
+export function gridPoints(grid: SurfaceRequest['grid']): number {
+  const { x, y } = requestAxes({ grid });
+  return x.num * (y?.num ?? 1);
+}
 
 /**
  * Per-tenant admission of new jobs. What a tenant has in flight is counted from the jobs'

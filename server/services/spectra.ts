@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { JOB_OPTIONS, QUEUES, storedValues, type RedisKeys } from '../../contract/index.ts';
+import { JOB_OPTIONS, QUEUES, requestAxes, storedValues, type RedisKeys } from '../../contract/index.ts';
 import {
   resolveSpectrumRequest,
   spectrumJobId,
@@ -94,7 +94,7 @@ export class SpectrumService {
     if (!this.o.surfaces.modelFormat(surfaceId)?.capabilities.gradients) {
       throw new HttpError(400, 'UNSUPPORTED_MODEL', `the model's format (${this.o.surfaces.modelFormat(surfaceId)?.id ?? 'unknown'}) has no gradients`, 'model');
     }
-    const { grid } = record.request;
+    const grid = requestAxes(record.request);
     if (body.point) {
       if (body.point.ix >= grid.x.num) throw new HttpError(400, 'VALIDATION_FAILED', `point.ix is ${body.point.ix}, the surface has ${grid.x.num} columns`, 'point.ix');
       const rows = grid.y?.num ?? 1;

@@ -14,6 +14,7 @@ import {
   lossHasAccuracy,
   QUEUES,
   type DatasetInfo,
+  type Split,
   type LossName,
   type ModelRecord,
   type RedisKeys,
@@ -23,9 +24,15 @@ import {
   type SurfaceResult,
   type SurfaceJobData,
   type SurfaceState,
-  type Split,
+  type Axis,
+  type PlannedSplit,
   type Tenant,
+  evaluationRows,
+  requestAxes,
+  randomDirectionOptions,
 } from '../../contract/index.ts';
+import type { TrainingRecord } from '../../contract/training.ts';
+import { resolveDirectionKind, type CheckpointSet } from './direction-kinds.ts';
 import { modelFormat, type ModelFormatSpec } from '../../contract/formats/index.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
@@ -38,7 +45,7 @@ import { Waiters } from './waiters.ts';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 /** Defaults of a surface request (the CLI's too). */
-export const DEFAULTS = { split: 'test', samples: 1000, sampleSeed: 0, seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights', batchSize: 128 } as const;
+export const DEFAULTS = { split: 'test', samples: 1000, sampleSeed: 0, seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights', batchSize: 128, bnSamples: 1000 } as const;
 
 export interface SurfaceServiceOptions {
   dataDir: string;
@@ -48,6 +55,16 @@ export interface SurfaceServiceOptions {
   models: ModelStore;
   datasets: DatasetStore;
   defaultEngine: SurfacePlan['engine'];
+  /** A training's record (PCA directions of its checkpoints). */
+  training(id: string, viewer: Principal): Promise<TrainingRecord>;
+}
+
+/** Directions or checkpoints uploaded with a surface request (server/routes/imports.ts). */
+export interface SurfaceUploads {
+  /** A stored blob of δ (then η) to use instead of generating them from the seed. */
+  directions?: { hash: string; source: string };
+  /** The trajectory of PCA directions. */
+  checkpoints?: CheckpointSet;
 }
 
 /** How long a failed surface job may wait for the worker to record the failure (it does so just after BullMQ fails the job). */
@@ -159,16 +176,18 @@ export class SurfaceService {
   /** Resolve defaults and check the request against the model and dataset the viewer may read; 4xx naming the field. */
   plan(request: SurfaceRequest, id: string, viewer: Principal): SurfacePlan {
     const model = this.o.models.readable(request.model, viewer, 'model');
-    const { dataset, split, samples, loss } = this.checkSettings(request, viewer, model);
-    const { x, y } = request.grid;
+    const { dataset, split, samples, splits, loss, x, y } = this.checkSettings(request, viewer, model);
+    const randomOptions = randomDirectionOptions(request.directions);
     const directions = {
-      seed: request.directions?.seed ?? DEFAULTS.seed,
-      normalization: request.directions?.normalization ?? DEFAULTS.normalization,
-      ignore: request.directions?.ignore ?? DEFAULTS.ignore,
-      mode: request.directions?.mode ?? DEFAULTS.mode,
+      seed: randomOptions.seed ?? DEFAULTS.seed,
+      normalization: randomOptions.normalization ?? DEFAULTS.normalization,
+      ignore: randomOptions.ignore ?? DEFAULTS.ignore,
+      mode: randomOptions.mode ?? DEFAULTS.mode,
     };
     const batchSize = request.batchSize ?? DEFAULTS.batchSize;
     const sampleSeed = request.dataset.sampleSeed ?? DEFAULTS.sampleSeed;
+    const engine = request.engine ?? this.o.defaultEngine;
+    const bnRecalibration = request.bnRecalibration ? this.planBnRecalibration(request.bnRecalibration, engine, model, dataset, batchSize) : null;
     return {
       surfaceId: id,
       model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
@@ -177,12 +196,26 @@ export class SurfaceService {
       grid: { x, y: y ?? null },
       loss,
       batchSize,
-      engine: request.engine ?? this.o.defaultEngine,
-      engineFallback: request.engine || this.o.defaultEngine === 'tfjs' ? null : 'tfjs',
+      engine,
+      // BN recalibration runs on onnxruntime only: no silent fallback to an engine without it.
+      engineFallback: request.engine || this.o.defaultEngine === 'tfjs' || bnRecalibration ? null : 'tfjs',
+      splits,
+      bnRecalibration,
       provenance: {
         model: { id: model.id, name: model.name, hash: model.hash, parameterCount: model.parameterCount },
         dataset: { id: dataset.id, hash: dataset.hash, split, samples, sampleSeed, indicesHash: null },
         directions: { ...directions, hash: null, cosine: null, rng: '' },
+        ...(splits ? { splits } : {}),
+        ...(bnRecalibration
+          ? {
+              bnRecalibration: {
+                split: 'train' as const,
+                ...bnRecalibration,
+                variance: 'biased' as const,
+                layers: model.parameters.filter((p) => p.role === 'bn_moving_mean').length,
+              },
+            }
+          : {}),
         loss,
         batchSize,
         engine: null,
@@ -192,48 +225,95 @@ export class SurfaceService {
   }
 
   /**
-   * Checks what a request fixes besides its model — dataset (one the viewer may read), split,
+   * Checks what a request fixes besides its model — dataset (one the viewer may read), split(s),
    * samples, loss, grid — and resolves them; 4xx naming the field. Without `model` (a comparison
    * member still to be trained) the loss is checked against the dataset alone.
    */
-  checkSettings(request: Omit<SurfaceRequest, 'model'>, viewer: Principal, model?: ModelRecord): { dataset: DatasetInfo; split: Split; samples: number; loss: LossName } {
+  checkSettings(
+    request: Omit<SurfaceRequest, 'model'>,
+    viewer: Principal,
+    model?: ModelRecord,
+  ): { dataset: DatasetInfo; split: Split; samples: number; splits: PlannedSplit[] | null; loss: LossName; x: Axis; y: Axis | null } {
     const dataset = this.o.datasets.readable(request.dataset.id, viewer, 'dataset.id');
-    const split = request.dataset.split ?? DEFAULTS.split;
-    const available = split === 'both' ? dataset.splits.train + dataset.splits.test : dataset.splits[split];
-    if (available === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no ${split} samples`, 'dataset.split');
-    const samples = request.dataset.samples ?? Math.min(DEFAULTS.samples, available);
-    if (samples > available) {
-      throw badRequest('TOO_MANY_SAMPLES', `dataset.samples is ${samples}, but the ${split} split of dataset "${dataset.id}" has ${available} samples`, 'dataset.samples');
-    }
+    const field = request.splits ? 'splits' : 'dataset.split';
+    const samplesOf = (split: Split): number => {
+      const available = split === 'both' ? dataset.splits.train + dataset.splits.test : dataset.splits[split];
+      if (available === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no ${split} samples`, field);
+      const samples = request.dataset.samples ?? Math.min(DEFAULTS.samples, available);
+      if (samples > available) {
+        throw badRequest('TOO_MANY_SAMPLES', `dataset.samples is ${samples}, but the ${split} split of dataset "${dataset.id}" has ${available} samples`, 'dataset.samples');
+      }
+      return samples;
+    };
+    const splits = request.splits?.map((split) => ({ split, samples: samplesOf(split) })) ?? null;
+    const split = splits?.[0]!.split ?? request.dataset.split ?? DEFAULTS.split;
+    const samples = splits?.[0]!.samples ?? samplesOf(split);
     if (model) checkShapes(model, dataset);
     const loss = resolveLoss(request.loss, model ?? { loss: null }, dataset);
-    const { x, y } = request.grid;
+    if (!request.grid.x && request.directions?.kind !== 'interpolation') throw badRequest('FIELD_MISSING', 'grid.x is required (only an interpolation has a default α range)', 'grid.x');
+    const { x, y } = requestAxes(request);
     for (const [name, axis] of [['grid.x', x], ['grid.y', y]] as const) {
       if (axis && !(axis.max > axis.min)) throw badRequest('BAD_AXIS', `${name}.max must be greater than ${name}.min`, name);
     }
+    if (splits && y) throw badRequest('SPLITS_NEED_1D', 'splits evaluates a 1D line on each split side by side: leave out grid.y', 'splits');
     const points = x.num * (y?.num ?? 1);
     if (points > LIMITS.maxGridPoints) throw badRequest('GRID_TOO_LARGE', `${points} grid points exceed the limit of ${LIMITS.maxGridPoints}`, 'grid');
-    return { dataset, split, samples, loss };
+    return { dataset, split, samples, splits, loss, x, y };
   }
 
-  /**
-   * A surface of `owner`'s (the viewer's tenant unless the API submits for a comparison's owner).
-   * `importedDirections`: a stored blob of δ (then η) to use instead of generating them from the seed.
-   */
-  async submit(request: SurfaceRequest, viewer: Principal, importedDirections?: { hash: string; source: string }): Promise<SurfaceRecord> {
+  /** request.bnRecalibration resolved; 400 naming it where the engine or the model cannot. */
+  private planBnRecalibration(
+    options: NonNullable<SurfaceRequest['bnRecalibration']>,
+    engine: SurfacePlan['engine'],
+    model: ModelRecord,
+    dataset: DatasetInfo,
+    batchSize: number,
+  ): NonNullable<SurfacePlan['bnRecalibration']> {
+    if (engine !== 'onnx') {
+      throw badRequest('UNSUPPORTED_OPTION', `bnRecalibration runs on the onnx engine only; engine ${engine} keeps the stored BN statistics (leave engine out or set it to onnx)`, 'bnRecalibration');
+    }
+    if (!modelFormat(model.format).capabilities.engines.includes('onnx')) {
+      throw badRequest('UNSUPPORTED_OPTION', `bnRecalibration needs the onnx engine, which does not evaluate ${model.format} models`, 'bnRecalibration');
+    }
+    if (!model.parameters.some((p) => p.role === 'bn_moving_mean')) {
+      throw badRequest('NO_BATCH_NORMALIZATION', `model "${model.id}" has no BatchNormalization statistics to recalibrate`, 'bnRecalibration');
+    }
+    if (dataset.splits.train < 2) throw badRequest('EMPTY_SPLIT', `bnRecalibration needs train samples; dataset "${dataset.id}" has ${dataset.splits.train}`, 'bnRecalibration');
+    return {
+      samples: Math.min(options.samples ?? DEFAULTS.bnSamples, dataset.splits.train),
+      sampleSeed: options.sampleSeed ?? DEFAULTS.sampleSeed,
+      batchSize: options.batchSize ?? batchSize,
+    };
+  }
+
+  /** A surface of the viewer's tenant; `uploads`: directions or checkpoints sent with the request. */
+  async submit(request: SurfaceRequest, viewer: Principal, uploads: SurfaceUploads = {}): Promise<SurfaceRecord> {
     const id = randomUUID();
     const plan = this.plan(request, id, viewer);
-    if (importedDirections) {
-      plan.importedDirections = importedDirections;
-      plan.provenance.directions.rng = `imported: ${importedDirections.source}`;
+    const kind = await resolveDirectionKind(request.directions, {
+      model: this.o.models.readable(request.model, viewer, 'model'),
+      readableModel: (modelId, field) => this.o.models.readable(modelId, viewer, field),
+      dimensions: plan.grid.y ? 2 : 1,
+      training: (trainingId) => this.o.training(trainingId, viewer),
+      uploadedCheckpoints: uploads.checkpoints,
+    });
+    if (kind && uploads.directions) throw badRequest('KIND_MISMATCH', `uploaded directions are taken as they are: leave out directions.kind ${kind.planned.kind}`, 'request.directions.kind');
+    if (kind) {
+      plan.directionSource = kind.planned;
+      plan.provenance.directions = { ...plan.provenance.directions, seed: 0, ...kind.provenance };
+    }
+    if (uploads.directions) {
+      plan.importedDirections = uploads.directions;
+      plan.provenance.directions.rng = `imported: ${uploads.directions.source}`;
     }
     const record: SurfaceRecord = {
       id,
       name: request.name ?? null,
       kind: plan.grid.y ? '2d' : '1d',
       status: 'queued',
-      progress: { done: 0, total: plan.grid.x.num * (plan.grid.y?.num ?? 1) },
-      request,
+      progress: { done: 0, total: plan.grid.x.num * evaluationRows(plan) },
+      // grid.x resolved (an interpolation's default α range), so every record states its axes.
+      request: { ...request, grid: { ...request.grid, x: plan.grid.x } },
       provenance: plan.provenance,
       timings: { createdAt: new Date().toISOString(), startedAt: null, finishedAt: null, secondsPerPoint: null },
       error: null,
@@ -257,7 +337,9 @@ export class SurfaceService {
     for (const hash of Object.values(plan.model.files)) await this.o.blobs.publish(hash);
     if (plan.dataset.hash) await this.o.blobs.publish(plan.dataset.hash);
     if (plan.importedDirections) await this.o.blobs.publish(plan.importedDirections.hash);
-    const total = plan.grid.x.num * (plan.grid.y?.num ?? 1);
+    if (plan.directionSource?.kind === 'pca') for (const checkpoint of plan.directionSource.checkpoints) await this.o.blobs.publish(checkpoint.hash);
+    for (const ref of directionModels(plan)) for (const hash of Object.values(ref.files)) await this.o.blobs.publish(hash);
+    const total = plan.grid.x.num * evaluationRows(plan);
     await this.o.redis.hset(this.o.keys.surface(plan.surfaceId), surfaceState.write({ status: 'queued', plan, total, done: 0 }));
     await this.queue.add('surface', { surfaceId: plan.surfaceId }, { jobId: jobIds.surface(plan.surfaceId), ...JOB_OPTIONS.surface });
   }
@@ -395,6 +477,14 @@ export class SurfaceService {
   isFinal(status: string): boolean {
     return FINAL.has(status);
   }
+}
+
+/** The models a surface's directions end at (interpolation, models). */
+function directionModels(plan: SurfacePlan) {
+  const source = plan.directionSource;
+  if (source?.kind === 'interpolation') return [source.to];
+  if (source?.kind === 'models') return [source.x, source.y];
+  return [];
 }
 
 function withLiveState(record: SurfaceRecord, state: SurfaceState): SurfaceRecord {

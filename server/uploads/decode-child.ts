@@ -13,6 +13,8 @@ async function run(task: DecodeTask): Promise<unknown> {
       return (await import('../datasets/parse-upload.ts')).parseDatasetUpload(task.files, task.fields);
     case 'directions':
       return (await import('../imports/direction-file.ts')).readDirectionFile(task.bytes, task.fileName);
+    case 'checkpoints':
+      return (await import('../imports/checkpoint-file.ts')).readCheckpointFile(task.bytes, task.parameters, task.mode, task.field);
     case 'surface':
       return (await import('../imports/surface-h5.ts')).importedSurface(task.bytes, task.fileName, task.id, task.sha256, task.options);
     case 'model': {

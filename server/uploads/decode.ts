@@ -5,6 +5,8 @@ import { ContractError } from '../../contract/errors.ts';
 import type { ModelDescription } from '../../contract/formats/format.ts';
 import type { ModelFormat } from '../../contract/models.ts';
 import type { Split, SurfaceRecord, SurfaceResult } from '../../contract/index.ts';
+import type { ParameterInfo } from '../../contract/parameters.ts';
+import type { UploadedCheckpoint } from '../imports/checkpoint-file.ts';
 import type { DirectionFile } from '../imports/direction-file.ts';
 import { HttpError } from '../errors.ts';
 
@@ -18,6 +20,7 @@ export type DecodeTask =
   | { kind: 'dataset'; files: { name: string; bytes: Uint8Array }[]; fields: Record<string, string> }
   | { kind: 'model'; format: ModelFormat; fileName: string; files: Record<string, Uint8Array> }
   | { kind: 'directions'; fileName: string; bytes: Uint8Array }
+  | { kind: 'checkpoints'; fileName: string; bytes: Uint8Array; parameters: ParameterInfo[]; mode: 'weights' | 'states'; field: string }
   | { kind: 'surface'; fileName: string; bytes: Uint8Array; id: string; sha256: string; options: { name?: string; split?: Split } };
 
 /** The child's one message: the decoded value, or why the upload is refused (field null: an unexpected error). */
@@ -96,6 +99,11 @@ export async function decodeModelUpload(
 /** A direction file of the reference (h5) or of Loss Atlas (npz), read off the event loop. */
 export async function decodeDirectionUpload(fileName: string, bytes: Uint8Array, limits: DecodeLimits): Promise<DirectionFile> {
   return (await decodeInChild({ kind: 'directions', fileName, bytes }, fileName, limits)) as DirectionFile;
+}
+
+/** A training trajectory's checkpoints (npz) matched to the model's parameters off the event loop. */
+export async function decodeCheckpointUpload(task: Omit<Extract<DecodeTask, { kind: 'checkpoints' }>, 'kind'>, limits: DecodeLimits): Promise<UploadedCheckpoint[]> {
+  return (await decodeInChild({ kind: 'checkpoints', ...task }, task.fileName, limits)) as UploadedCheckpoint[];
 }
 
 /** A surface h5 of the reference read into a surface record and result off the event loop. */

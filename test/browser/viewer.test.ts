@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { ComparisonRecord, StoredComparison } from '../../contract/comparisons.ts';
 import { formatNumber } from '../../web/src/format.ts';
-import { mlpFiles } from '../helpers/models.ts';
+import { mlpFiles, uploadModel } from '../helpers/models.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 /**
@@ -300,6 +300,33 @@ describe('viewer in a real browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('draws an interpolation evaluated on train and test side by side as two pairs of curves', async () => {
+    const ids: string[] = [];
+    for (const seed of [1, 2]) ids.push(((await uploadModel(stack.baseUrl, `interpolate-${seed}`, await mlpFiles([8], seed))).body.id as string));
+    const id = await createSurface({
+      model: ids[0]!,
+      dataset: { id: 'moons', samples: 100 },
+      directions: { kind: 'interpolation', to: ids[1]! },
+      grid: {},
+      splits: ['train', 'test'],
+    });
+    const result = await waitCompleted(id);
+    await page.goto(`${stack.baseUrl}/?surface=${id}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    const chart = page.locator('#chart1d');
+    await expect.poll(() => chart.locator('.u-legend').textContent()).toContain('test accuracy %');
+    const legend = (await chart.locator('.u-legend').textContent()) ?? '';
+    for (const label of ['train loss', 'train accuracy %', 'test loss']) expect(legend).toContain(label);
+    expect(await page.textContent('#provenance')).toContain(`interpolation to model ${ids[1]}`);
+    // Hovering α = 1 (point 30 of 41) reads the train split there.
+    const plot = (await chart.locator('.u-over').boundingBox())!;
+    await page.mouse.move(plot.x + (30 / 40) * plot.width, plot.y + plot.height / 2);
+    await expect.poll(() => page.locator('#readout').getAttribute('data-ix')).toBe('30');
+    expect(Number(await page.locator('#readout').getAttribute('data-loss'))).toBe(result.splits![0]!.loss[30]);
+    await page.screenshot({ path: join(artifacts, 'interpolation-splits.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('uploads a model from the page, and shows API errors next to the field they name', async () => {
     await page.goto(`${stack.baseUrl}/`);
     await expect.poll(() => page.locator('#model').inputValue()).toBe('demo-cnn-skip');
@@ -352,6 +379,77 @@ describe('viewer in a real browser', () => {
     expect(await page.getByRole('button', { name: 'Cancel' }).isVisible()).toBe(false);
     const id = (await page.evaluate(() => window.lossAtlas.currentSurface()))!;
     expect((await api<SurfaceRecord>(`/api/v1/surfaces/${id}`)).status).toBe('cancelled');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("draws a PCA surface's training path, epoch by epoch, on the 3D surface and on the 2D map", async () => {
+    const training = await api<{ id: string }>('/api/v1/trainings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ architecture: { id: 'mlp', width: 0.5 }, dataset: { id: 'moons' }, epochs: 4, optimizer: { name: 'adam', learningRate: 0.01 }, seed: 2, checkpointEvery: 1 }),
+    });
+    let modelId: string | null = null;
+    for (const deadline = Date.now() + 120_000; !modelId && Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      const record = await api<{ status: string; modelId: string | null }>(`/api/v1/trainings/${training.id}`);
+      if (record.status === 'failed') throw new Error('the training failed');
+      modelId = record.modelId;
+    }
+    const pcaRequest = (extent: number): SurfaceRequest => ({
+      model: modelId!,
+      dataset: { id: 'moons', split: 'test', samples: 100 },
+      directions: { kind: 'pca', training: training.id },
+      grid: { x: { min: -extent, max: extent, num: SMALL.num }, y: { min: -extent, max: extent, num: SMALL.num } },
+    });
+    // A first small plane finds how far the path goes; the drawn one holds all of it.
+    const probe = await waitCompleted(await createSurface({ ...pcaRequest(1), grid: { x: { min: -1, max: 1, num: 2 }, y: { min: -1, max: 1, num: 2 } } }));
+    const extent = 1.2 * Math.max(...probe.trajectory!.cos.flat().map(Math.abs));
+    const id = await createSurface(pcaRequest(extent));
+    const result = await waitCompleted(id);
+    expect(result.trajectory!.epochs).toEqual([0, 1, 2, 3, 4]);
+
+    await page.goto(`${stack.baseUrl}/?surface=${id}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    expect(await page.textContent('#provenance')).toContain(`PCA of training ${training.id}, epochs 0, 1, 2, 3, 4, explained variance`);
+    await page.waitForTimeout(300);
+    /** Saturated red pixels (the path's color; viridis has none) in a small square around a point. */
+    const redAround = async (point: { x: number; y: number }) => {
+      const png = await page.screenshot({ clip: { x: point.x - 4, y: point.y - 4, width: 9, height: 9 } });
+      return page.evaluate(async (base64) => {
+        const image = new Image();
+        image.src = `data:image/png;base64,${base64}`;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext('2d')!;
+        context.drawImage(image, 0, 0);
+        const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let red = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i] > 200 && data[i + 1] < 90 && data[i + 2] < 90) red++;
+        return red;
+      }, png.toString('base64'));
+    };
+    // Epochs 0–3 (epoch 4 is θ*, under its own marker) where they are drawn in each view.
+    for (const view of ['3d', '2d'] as const) {
+      for (const k of [0, 1, 2, 3]) {
+        const point = await page.evaluate(({ k, view }) => window.lossAtlas.projectPathPoint(k, view), { k, view });
+        expect(point, `epoch ${k} in ${view}`).not.toBeNull();
+        expect(await redAround(point!), `epoch ${k} in ${view}`).toBeGreaterThan(3);
+      }
+    }
+    // The same places on a random surface of the same model show no red.
+    const randomId = await createSurface({ ...pcaRequest(extent), directions: { seed: 0 } });
+    await waitCompleted(randomId);
+    const pathPoint = (await page.evaluate(() => window.lossAtlas.projectPathPoint(1, '2d')))!;
+    await page.goto(`${stack.baseUrl}/?surface=${randomId}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => window.lossAtlas.projectPathPoint(1, '2d'))).toBeNull();
+    expect(await redAround(pathPoint)).toBe(0);
+    await page.goto(`${stack.baseUrl}/?surface=${id}`);
+    await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(artifacts, 'pca-trajectory.png') });
     expect(pageErrors).toEqual([]);
   });
 

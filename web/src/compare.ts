@@ -4,7 +4,7 @@ import { surfaceFigures } from './figures.ts';
 import { formatCoordinate, formatNumber, formatPercent } from './format.ts';
 import { LineChart } from './line-chart.ts';
 import { finiteRange, transformGrid } from './scale.ts';
-import { readPoint } from './grid.ts';
+import { readPoint, recordAxes } from './grid.ts';
 import { SurfaceView, type CameraState, type GridCursor, type SurfaceStyle } from './surface-view.ts';
 import type { ThemeColors } from './theme.ts';
 
@@ -141,7 +141,8 @@ export class CompareView {
     const record = feed.record;
     panel.element.querySelector('h3')!.textContent = record.name ?? record.provenance.model.name;
     const request = record.request;
-    const grid = request.grid.y ? `${request.grid.x.num}×${request.grid.y.num}` : `${request.grid.x.num} points`;
+    const axes = recordAxes(record);
+    const grid = axes.y ? `${axes.x.num}×${axes.y.num}` : `${axes.x.num} points`;
     panel.element.querySelector('.meta')!.textContent = `${record.provenance.model.id} · ${request.dataset.id} ${request.dataset.split ?? 'test'} · ${grid}`;
     if (feed.grid.kind === '2d') {
       panel.view = new SurfaceView(panel.viewHost, this.style, this.theme, {

@@ -27,7 +27,7 @@ export async function demoComparison(form: JobForm): Promise<{ ids: string[]; st
   const pair = findDemoPair(await api.surfaces());
   if (pair) return { ids: pair, started: false };
   const request = form.readRequest();
-  if (!request.grid.y) request.grid.y = { ...request.grid.x };
+  if (!request.grid.y && request.grid.x) request.grid.y = { ...request.grid.x };
   const ids = [];
   for (const model of DEMO_MODELS) ids.push((await api.createSurface({ ...request, model, name: undefined })).id);
   return { ids, started: true };

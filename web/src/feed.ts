@@ -1,6 +1,6 @@
-import type { Progress, SurfaceRecord } from '../../contract/index.ts';
+import type { Progress, SurfaceRecord, SurfaceResult, Trajectory } from '../../contract/index.ts';
 import { ApiError, api, followSurface } from './api.ts';
-import { applyChunk, createGrid, gridFromResult, type SurfaceGrid } from './grid.ts';
+import { applyChunk, createGrid, gridFromResult, recordAxes, type SurfaceGrid } from './grid.ts';
 
 export type FeedStatus = SurfaceRecord['status'] | 'lost';
 
@@ -19,6 +19,10 @@ export class SurfaceFeed {
   status: FeedStatus;
   progress: Progress;
   error: { code: string; message: string } | null;
+  /** A PCA surface's training path projected onto its plane (from the result). */
+  trajectory: Trajectory | null = null;
+  /** A 1D surface evaluated on train and test side by side (from the result). */
+  splits: NonNullable<SurfaceResult['splits']> | null = null;
   /** performance.now() of the first chunk drawn into the grid (for the submit-to-first-rows measure). */
   firstChunkAt: number | null = null;
   private stop: (() => void) | null = null;
@@ -35,7 +39,7 @@ export class SurfaceFeed {
 
   static async open(id: string, listener: FeedListener): Promise<SurfaceFeed> {
     const record = await api.surface(id);
-    const { x, y } = record.request.grid;
+    const { x, y } = recordAxes(record);
     const feed = new SurfaceFeed(record, createGrid(x, y, record.provenance.loss !== 'mse'), listener);
     if (record.status === 'completed') await feed.loadResult();
     else if (record.status === 'queued' || record.status === 'running') feed.follow();
@@ -59,6 +63,8 @@ export class SurfaceFeed {
         this.listener.status(this);
       },
       chunk: (chunk) => {
+        // A 1D surface on train and test side by side (request.splits) streams its later splits as further rows: they arrive with the result.
+        if (this.record.request.splits && chunk.iy > 0) return;
         if (applyChunk(this.grid, chunk) > 0) {
           this.firstChunkAt ??= performance.now();
           this.listener.data(this);
@@ -83,6 +89,8 @@ export class SurfaceFeed {
       const [result, record] = await Promise.all([api.result(this.id), api.surface(this.id)]);
       this.record = record;
       this.grid = gridFromResult(result);
+      this.trajectory = result.trajectory ?? null;
+      this.splits = result.splits ?? null;
       this.progress = record.progress;
       this.finish('completed', null);
       this.listener.data(this);

@@ -1,4 +1,4 @@
-import type { DatasetInfo, ModelRecord, SurfaceRequest } from '../../contract/index.ts';
+import type { DatasetInfo, DirectionOptions, ModelRecord, SurfaceRequest } from '../../contract/index.ts';
 import { ApiError, api } from './api.ts';
 
 /** The job the form starts with: the paper's setup on the skip-connection demo net, small enough to finish in seconds. */
@@ -104,7 +104,7 @@ export class JobForm {
       model: value('model'),
       dataset: { id: value('dataset.id'), split: value('dataset.split') as 'train' | 'test' | 'both', samples: number('dataset.samples') },
       directions: {
-        normalization: value('directions.normalization') as NonNullable<SurfaceRequest['directions']>['normalization'],
+        normalization: value('directions.normalization') as DirectionOptions['normalization'],
         ignore: value('directions.ignore') as 'biasbn' | 'none',
         mode: value('directions.mode') as 'weights' | 'states',
         seed: number('directions.seed'),

@@ -1,4 +1,4 @@
-import type { Axis, ChunkValues, SurfaceResult } from '../../contract/index.ts';
+import type { Axis, ChunkValues, SurfaceRecord, SurfaceResult } from '../../contract/index.ts';
 
 /** State of one grid point while a surface computes. */
 export const PENDING = 0;
@@ -21,6 +21,13 @@ export interface SurfaceGrid {
   state: Uint8Array;
   /** Points whose state is no longer PENDING. */
   computed: number;
+}
+
+/** A surface's axes: the API stores every request with grid.x resolved (an interpolation's default α range filled in). */
+export function recordAxes(record: Pick<SurfaceRecord, 'request'>): { x: Axis; y: Axis | null } {
+  const { x, y } = record.request.grid;
+  if (!x) throw new Error('the surface record has no grid.x');
+  return { x, y: y ?? null };
 }
 
 /** Same numbers as contract/surface.ts linspace (last point exactly max); duplicated because web code imports types only. */

@@ -7,6 +7,8 @@ import { formatNumber } from './format.ts';
 import { finiteRange, normalize, transformGrid, transformValue, type ValueRange } from './scale.ts';
 import type { GridCursor, SurfaceStyle } from './surface-view.ts';
 import type { ThemeColors } from './theme.ts';
+import { PATH_COLOR, trajectoryPath, type PathPoint } from './trajectory.ts';
+import type { Trajectory } from '../../contract/index.ts';
 
 export type MapMode = 'heatmap' | 'filled';
 
@@ -22,6 +24,7 @@ export class HeatmapView {
   readonly canvas = document.createElement('canvas');
   private grid: SurfaceGrid | null = null;
   private cursor: GridCursor | null = null;
+  private trajectory: Trajectory | null = null;
   private sharedRange: ValueRange | null = null;
   private drawRequested = false;
   private readonly resizeObserver: ResizeObserver;
@@ -66,6 +69,22 @@ export class HeatmapView {
   setSharedRange(range: ValueRange | null): void {
     this.sharedRange = range;
     this.requestDraw();
+  }
+
+  /** A PCA surface's training path, drawn over the map with its epochs (null: none). */
+  setTrajectory(trajectory: Trajectory | null): void {
+    this.trajectory = trajectory;
+    this.requestDraw();
+  }
+
+  /** Window coordinates of checkpoint k of the path (outside the plot when the point lies outside the grid). */
+  projectPathPoint(k: number): { x: number; y: number } | null {
+    const grid = this.grid;
+    const point = grid && this.trajectory ? trajectoryPath(this.trajectory, grid)[k] : undefined;
+    if (!grid || !point) return null;
+    const plot = this.plotArea();
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: rect.left + plot.left + ((point.u + 0.5) / grid.nx) * plot.width, y: rect.top + plot.top + (1 - (point.v + 0.5) / grid.ny) * plot.height };
   }
 
   setCursor(cursor: GridCursor | null): void {
@@ -158,6 +177,7 @@ export class HeatmapView {
     context.stroke();
     context.globalAlpha = 1;
     this.drawMarkers(context, grid, toX, toY);
+    if (this.trajectory) this.drawPath(context, trajectoryPath(this.trajectory, grid), toX, toY);
     context.restore();
     this.drawAxes(context, grid, plot);
   }
@@ -224,6 +244,32 @@ export class HeatmapView {
       const iy = Math.floor(at / grid.nx);
       context.fillStyle = grid.state[at] === NON_FINITE ? this.theme.background : `rgb(${PENDING_RGB.join(',')})`;
       context.fillRect(toX(ix), toY(iy + 1), cellWidth + 0.5, cellHeight + 0.5);
+    }
+  }
+
+  /** The training path of a PCA surface: a polyline through its checkpoints (clipped to the plot), a dot at each, epochs beside some. */
+  private drawPath(context: CanvasRenderingContext2D, path: PathPoint[], toX: (u: number) => number, toY: (v: number) => number): void {
+    context.strokeStyle = PATH_COLOR;
+    context.lineWidth = 2;
+    context.beginPath();
+    path.forEach((p, k) => (k === 0 ? context.moveTo(toX(p.u + 0.5), toY(p.v + 0.5)) : context.lineTo(toX(p.u + 0.5), toY(p.v + 0.5))));
+    context.stroke();
+    context.font = '600 11px system-ui, sans-serif';
+    for (const p of path) {
+      const x = toX(p.u + 0.5);
+      const y = toY(p.v + 0.5);
+      context.beginPath();
+      context.arc(x, y, 3.5, 0, Math.PI * 2);
+      context.fillStyle = PATH_COLOR;
+      context.fill();
+      if (!p.labelled) continue;
+      context.lineWidth = 3;
+      context.strokeStyle = '#000000';
+      context.strokeText(`epoch ${p.epoch}`, x + 6, y - 6);
+      context.fillStyle = '#ffffff';
+      context.fillText(`epoch ${p.epoch}`, x + 6, y - 6);
+      context.strokeStyle = PATH_COLOR;
+      context.lineWidth = 2;
     }
   }
 

@@ -18,7 +18,17 @@ export interface LineSeries {
   loss: ArrayLike<number>;
   /** In [0, 1]; null when the loss has no accuracy (regression). */
   accuracy: ArrayLike<number> | null;
+  /** Names the curves when there are several (the split of a surface evaluated on train and test). */
+  name?: string;
+  /** Further curves over the same x, drawn in a second color (a 1D surface's other split). */
+  more?: { name: string; loss: ArrayLike<number>; accuracy: ArrayLike<number> | null }[];
 }
+
+/** Loss and accuracy colors of the first curve, then of each further one. */
+const CURVE_COLORS = [
+  { loss: '#3b5bdb', accuracy: '#e8590c' },
+  { loss: '#2b8a3e', accuracy: '#c2255c' },
+];
 
 const toGaps = (values: ArrayLike<number>, scale = 1, positiveOnly = false) =>
   Array.from(values, (v) => (Number.isFinite(v) && (!positiveOnly || v > 0) ? v * scale : null));
@@ -47,7 +57,8 @@ export class LineChart {
   }
 
   setData(series: LineSeries, markerX: number | null = null): void {
-    const rebuild = !this.plot || !this.series || this.series.accuracy === null !== (series.accuracy === null);
+    const shape = (s: LineSeries) => `${s.accuracy === null}:${(s.more ?? []).map((m) => m.name).join()}`;
+    const rebuild = !this.plot || !this.series || shape(this.series) !== shape(series);
     this.series = series;
     this.markerX = markerX;
     if (rebuild) this.build();
@@ -88,9 +99,13 @@ export class LineChart {
   }
 
   private data(): uPlot.AlignedData {
-    const { x, loss, accuracy } = this.series!;
+    const { x, loss, accuracy, more = [] } = this.series!;
     const columns: (number | null)[][] = [Array.from(x), toGaps(loss, 1, this.log)];
     if (accuracy) columns.push(toGaps(accuracy, 100));
+    for (const curve of more) {
+      columns.push(toGaps(curve.loss, 1, this.log));
+      if (accuracy) columns.push(curve.accuracy ? toGaps(curve.accuracy, 100) : Array.from(x, () => null));
+    }
     return columns as uPlot.AlignedData;
   }
 
@@ -108,8 +123,16 @@ export class LineChart {
       scales: { x: { time: false }, loss: { distr: this.log ? 3 : 1 }, ...(hasAccuracy ? { pct: { range: [0, 100] as [number, number] } } : {}) },
       series: [
         { label: this.options.xLabel, value: (_u, v) => (v === null ? '—' : v.toFixed(4)) },
-        { label: 'loss', scale: 'loss', stroke: '#3b5bdb', width: 2, spanGaps: false, value: (_u, v) => (v === null ? '—' : String(Number(v.toPrecision(5)))) },
-        ...(hasAccuracy ? [{ label: 'accuracy %', scale: 'pct', stroke: '#e8590c', width: 1.5, dash: [6, 4], spanGaps: false, value: (_u: uPlot, v: number | null) => (v === null ? '—' : v.toFixed(2)) }] : []),
+        ...[{ name: this.series!.name }, ...(this.series!.more ?? [])].flatMap((curve, k): uPlot.Series[] => {
+          const colors = CURVE_COLORS[Math.min(k, CURVE_COLORS.length - 1)]!;
+          const prefix = curve.name ? `${curve.name} ` : '';
+          return [
+            { label: `${prefix}loss`, scale: 'loss', stroke: colors.loss, width: 2, spanGaps: false, value: (_u, v) => (v === null ? '—' : String(Number(v.toPrecision(5)))) },
+            ...(hasAccuracy
+              ? [{ label: `${prefix}accuracy %`, scale: 'pct', stroke: colors.accuracy, width: 1.5, dash: [6, 4], spanGaps: false, value: (_u: uPlot, v: number | null) => (v === null ? '—' : v.toFixed(2)) }]
+              : []),
+          ];
+        }),
       ],
       axes: [
         { ...axisStyle, label: compact ? undefined : this.options.xLabel },

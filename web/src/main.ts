@@ -21,6 +21,8 @@ const element = <T extends HTMLElement>(id: string) => document.getElementById(i
 /** What browser tests reach for: where a grid point is on screen, and when rows first appeared. */
 export interface LossAtlasHooks {
   projectGridPoint(ix: number, iy: number, view?: '3d' | '2d'): { x: number; y: number } | null;
+  /** Checkpoint k of a PCA surface's training path, as drawn. */
+  projectPathPoint(k: number, view: '3d' | '2d'): { x: number; y: number } | null;
   projectComparePoint(panel: number, ix: number, iy: number): { x: number; y: number } | null;
   currentSurface(): string | null;
   timeline: { submittedAt: number | null; firstRowsDrawnAt: number | null };
@@ -105,6 +107,7 @@ class App {
 
     window.lossAtlas = {
       projectGridPoint: (ix, iy, view = '3d') => this.single.projectGridPoint(ix, iy, view),
+      projectPathPoint: (k, view) => this.single.projectPathPoint(k, view),
       projectComparePoint: (panel, ix, iy) => this.compare?.projectGridPoint(panel, ix, iy) ?? null,
       currentSurface: () => this.single.id,
       timeline: this.timeline,

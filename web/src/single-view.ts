@@ -66,6 +66,8 @@ export class SingleView {
     this.close();
     this.surfaceView.setGrid(null);
     this.heatmap.setGrid(null);
+    this.surfaceView.setTrajectory(null);
+    this.heatmap.setTrajectory(null);
     element('surface-title').textContent = `Surface ${id}`;
     try {
       this.feed = await SurfaceFeed.open(id, {
@@ -133,6 +135,11 @@ export class SingleView {
     return view === '3d' ? this.surfaceView.projectGridPoint(ix, iy) : this.heatmap.projectGridPoint(ix, iy);
   }
 
+  /** Window coordinates of checkpoint k of a PCA surface's path in the 3D view or the 2D map (tests look for the path there). */
+  projectPathPoint(k: number, view: '3d' | '2d'): { x: number; y: number } | null {
+    return view === '3d' ? this.surfaceView.projectPathPoint(k) : this.heatmap.projectPathPoint(k);
+  }
+
   /** The surfaces to export as data: the one shown, if any. */
   feeds(): SurfaceFeed[] {
     return this.feed ? [this.feed] : [];
@@ -180,10 +187,17 @@ export class SingleView {
     element('side-view').hidden = oneD;
     element('colorbar').hidden = oneD;
     if (oneD) {
-      this.chart1d.setData({ x: grid.x, loss: grid.loss, accuracy: grid.accuracy }, this.cursor ? grid.x[this.cursor.ix] : null);
+      const values = (row: (number | null)[] | null) => (row ? Float64Array.from(row, (v) => v ?? NaN) : null);
+      const [first, ...others] = feed.splits ?? [];
+      this.chart1d.setData(
+        { x: grid.x, loss: grid.loss, accuracy: grid.accuracy, name: first?.split, more: others.map((s) => ({ name: s.split, loss: values(s.loss)!, accuracy: values(s.accuracy) })) },
+        this.cursor ? grid.x[this.cursor.ix] : null,
+      );
     } else {
       this.surfaceView.setGrid(grid);
       this.heatmap.setGrid(grid);
+      this.surfaceView.setTrajectory(feed.trajectory);
+      this.heatmap.setTrajectory(feed.trajectory);
       drawColorbar(element<HTMLCanvasElement>('colorbar'), this.style.colormap, this.surfaceView.displayedRange(), this.style.scale, this.theme);
       this.updateSlices();
     }

@@ -1,4 +1,5 @@
 import type { SurfaceRecord } from '../../contract/index.ts';
+import { recordAxes } from './grid.ts';
 import { api } from './api.ts';
 import { MAX_COMPARE } from './url-state.ts';
 
@@ -13,7 +14,7 @@ export interface SurfaceListItem {
 
 export function surfaceListItems(surfaces: readonly SurfaceRecord[]): SurfaceListItem[] {
   return surfaces.map((surface) => {
-    const { x, y } = surface.request.grid;
+    const { x, y } = recordAxes(surface);
     const grid = y ? `${x.num}×${y.num}` : `1D ${x.num}`;
     return { id: surface.id, label: `${surface.name ?? surface.request.model} · ${grid}`, status: surface.status, comparable: surface.status === 'completed' };
   });

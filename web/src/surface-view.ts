@@ -9,6 +9,8 @@ import { disposeTree, makeLabel } from './labels.ts';
 import { finiteRange, lossTicks, normalize, transformGrid, transformValue, type ScaleOptions, type ValueRange } from './scale.ts';
 import { formatNumber } from './format.ts';
 import type { ThemeColors } from './theme.ts';
+import { bilinear, PATH_COLOR, trajectoryPath, type PathPoint } from './trajectory.ts';
+import type { Trajectory } from '../../contract/index.ts';
 
 export interface SurfaceStyle {
   colormap: ColormapName;
@@ -86,6 +88,8 @@ export class SurfaceView {
   private readonly isolineGroup = new THREE.Group();
   private readonly axesGroup = new THREE.Group();
   private readonly markerGroup = new THREE.Group();
+  private readonly pathGroup = new THREE.Group();
+  private trajectory: Trajectory | null = null;
   private readonly cursorMarker: THREE.Mesh;
   private axesKey = '';
 
@@ -145,7 +149,7 @@ export class SurfaceView {
     this.scene.add(sun);
     this.cursorMarker = new THREE.Mesh(new THREE.SphereGeometry(0.022, 16, 12), new THREE.MeshBasicMaterial({ color: theme.accent }));
     this.cursorMarker.visible = false;
-    this.scene.add(this.isolineGroup, this.axesGroup, this.markerGroup, this.cursorMarker);
+    this.scene.add(this.isolineGroup, this.axesGroup, this.markerGroup, this.pathGroup, this.cursorMarker);
     this.setTheme(theme);
 
     this.canvas.addEventListener('pointermove', (event) => {
@@ -181,8 +185,15 @@ export class SurfaceView {
     this.syncGeometry(grid, this.buffers);
     this.rebuildIsolines(grid);
     this.rebuildMarkers(grid);
+    this.rebuildPath(grid);
     this.rebuildAxes(grid);
     this.requestRender();
+  }
+
+  /** A PCA surface's training path, drawn on the surface with its epochs (null: none). */
+  setTrajectory(trajectory: Trajectory | null): void {
+    this.trajectory = trajectory;
+    this.update();
   }
 
   setStyle(style: SurfaceStyle): void {
@@ -403,7 +414,56 @@ export class SurfaceView {
     this.buffers = null;
     disposeTree(this.isolineGroup);
     disposeTree(this.markerGroup);
+    disposeTree(this.pathGroup);
     this.cursorMarker.visible = false;
+  }
+
+  /** Window coordinates of checkpoint k of the path on the surface; null when it lies outside the grid. */
+  projectPathPoint(k: number): { x: number; y: number } | null {
+    const point = this.grid && this.trajectory ? trajectoryPath(this.trajectory, this.grid)[k] : undefined;
+    const world = point && this.pathWorldPoint(point);
+    if (!world) return null;
+    const ndc = world.project(this.camera);
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: rect.left + ((ndc.x + 1) / 2) * rect.width, y: rect.top + ((1 - ndc.y) / 2) * rect.height };
+  }
+
+  /** A path point on the surface (its height interpolated between the grid points), lifted a little; null outside the grid. */
+  private pathWorldPoint(point: PathPoint): THREE.Vector3 | null {
+    const grid = this.grid;
+    if (!grid || !this.buffers || !point.inside) return null;
+    const x = grid.nx > 1 ? -1 + (2 * point.u) / (grid.nx - 1) : 0;
+    const y = grid.ny > 1 ? -1 + (2 * point.v) / (grid.ny - 1) : 0;
+    return new THREE.Vector3(x, y, bilinear(this.buffers.positions, 3, 2, grid.nx, grid.ny, point.u, point.v) + 0.015);
+  }
+
+  /** The path over the surface: a line through the checkpoints inside the grid, a dot at each, its epoch beside some. */
+  private rebuildPath(grid: SurfaceGrid): void {
+    disposeTree(this.pathGroup);
+    if (!this.trajectory) return;
+    const material = new THREE.LineBasicMaterial({ color: PATH_COLOR });
+    let run: THREE.Vector3[] = [];
+    const flush = () => {
+      if (run.length > 1) this.pathGroup.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints(run), material));
+      run = [];
+    };
+    for (const point of trajectoryPath(this.trajectory, grid)) {
+      const world = this.pathWorldPoint(point);
+      if (!world) {
+        flush();
+        continue;
+      }
+      run.push(world);
+      const dot = new THREE.Mesh(new THREE.SphereGeometry(0.02, 12, 8), new THREE.MeshBasicMaterial({ color: PATH_COLOR }));
+      dot.position.copy(world);
+      this.pathGroup.add(dot);
+      if (point.labelled) {
+        const label = makeLabel(`epoch ${point.epoch}`, this.theme.foreground, 0.07, 'left');
+        label.position.set(world.x + 0.03, world.y, world.z + 0.05);
+        this.pathGroup.add(label);
+      }
+    }
+    flush();
   }
 
   private rebuildIsolines(grid: SurfaceGrid): void {

@@ -2,7 +2,7 @@ import './sandbox.ts';
 import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ContractError, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
+import { ContractError, evaluationRows, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
@@ -10,6 +10,7 @@ import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
 import type { Evaluator } from '../engine/evaluator.ts';
 import { createEvaluator } from '../engine/registry.ts';
+import { BnRecalibrator } from '../engine/onnx/bn-recalibration.ts';
 import { perturb } from '../numeric/vector.ts';
 import { SurfaceStateStore } from '../surface-state.ts';
 
@@ -37,25 +38,48 @@ interface Loaded {
 const loaded = new Map<string, Loaded>();
 let directionsCache: { hash: string; x: Float32Array; y: Float32Array | null } | null = null;
 
+let recalibration: { key: string; recalibrator: BnRecalibrator } | null = null;
+
 /** Models an engine refused (engine:hash), so a fallback is taken at once for later chunks. */
 const refused = new Set<string>();
 
-async function evaluatorFor(plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
+/** The dataset selection of row iy: with request.splits, row k evaluates split k. */
+function rowDataset(plan: SurfacePlan, iy: number): SurfacePlan['dataset'] {
+  const split = plan.splits?.[iy];
+  return split ? { ...plan.dataset, split: split.split, samples: split.samples } : plan.dataset;
+}
+
+/** The BN recalibrator of the plan's model and calibration samples (request.bnRecalibration), cached across chunks. */
+async function recalibratorFor(plan: SurfacePlan): Promise<BnRecalibrator | null> {
+  const options = plan.bnRecalibration;
+  if (!options) return null;
+  const key = `${plan.model.hash}:${plan.dataset.id}:${plan.dataset.hash}:${plan.loss}:${options.samples}:${options.sampleSeed}:${options.batchSize}`;
+  if (recalibration?.key !== key) {
+    await recalibration?.recalibrator.dispose();
+    recalibration = null;
+    const recalibrator = await BnRecalibrator.create(await artifacts.model(plan.model), { loss: plan.loss, batchSize: options.batchSize, threads: config.LA_ONNX_THREADS });
+    await recalibrator.setData(evaluationData(await artifacts.dataset(plan.dataset), 'train', options.samples, options.sampleSeed).data);
+    recalibration = { key, recalibrator };
+  }
+  return recalibration.recalibrator;
+}
+
+async function evaluatorFor(plan: SurfacePlan, surfaceId: string, iy: number): Promise<Loaded> {
   // Only an engine that evaluates the format is a fallback: otherwise its refusal ("not a tfjs
   // Layers model") would hide the real error of the engine the format needs.
   const fallback = plan.engineFallback && modelFormat(plan.model.format).capabilities.engines.includes(plan.engineFallback) ? plan.engineFallback : null;
   if (!fallback || !refused.has(`${plan.engine}:${plan.model.hash}`)) {
     try {
-      return await evaluatorOn(plan.engine, plan, surfaceId);
+      return await evaluatorOn(plan.engine, plan, surfaceId, iy);
     } catch (err) {
       if (!(err instanceof ContractError) || !fallback) throw err;
       refused.add(`${plan.engine}:${plan.model.hash}`);
     }
   }
-  return evaluatorOn(fallback, plan, surfaceId);
+  return evaluatorOn(fallback, plan, surfaceId, iy);
 }
 
-async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string): Promise<Loaded> {
+async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string, iy: number): Promise<Loaded> {
   let entry = loaded.get(engine);
   if (!entry) {
     entry = { evaluator: await createEvaluator(engine, engineSettings), modelKey: '', dataKey: '', indicesHash: '', theta: new Float32Array(0) };
@@ -69,7 +93,7 @@ async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string)
     entry.modelKey = plan.model.hash;
     entry.dataKey = '';
   }
-  const d = plan.dataset;
+  const d = rowDataset(plan, iy);
   const dataKey = `${d.id}:${d.hash}:${d.split}:${d.samples}:${d.sampleSeed}`;
   if (entry.dataKey !== dataKey) {
     const { data, indices } = evaluationData(await artifacts.dataset(d), d.split, d.samples, d.sampleSeed);
@@ -77,7 +101,8 @@ async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string)
     entry.dataKey = dataKey;
     entry.indicesHash = createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
   }
-  await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', entry.indicesHash);
+  // The surface's samples are its first split's (side-by-side splits record their sample counts only).
+  if (!plan.splits || iy === 0) await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', entry.indicesHash);
   return entry;
 }
 
@@ -100,7 +125,8 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
     if (!current.directions) throw new Error('the surface has no directions yet');
     const { hash } = current.directions;
     const started = performance.now();
-    const { evaluator, theta } = await evaluatorFor(plan, surfaceId);
+    const { evaluator, theta } = await evaluatorFor(plan, surfaceId, iy);
+    const recalibrator = await recalibratorFor(plan);
     const directions = await directionsFor(hash, theta.length);
     const x = linspace(plan.grid.x);
     const beta = plan.grid.y ? linspace(plan.grid.y)[iy]! : 0;
@@ -110,6 +136,7 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
     for (let ix = ix0; ix < ix1; ix++) {
       if (ix > ix0 && (await state.isCancelled(surfaceId))) return { points: ix - ix0, cancelled: true };
       perturb(theta, directions.x, x[ix]!, directions.y, beta, point);
+      await recalibrator?.recalibrate(point);
       await evaluator.setParameters(point);
       const result = await evaluator.evaluate({ loss: plan.loss, batchSize: plan.batchSize });
       const finite = Number.isFinite(result.loss);
@@ -119,7 +146,7 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
       await job.updateProgress(Math.round((100 * (ix - ix0 + 1)) / (ix1 - ix0)));
     }
     values.seconds = (performance.now() - started) / 1000;
-    const total = plan.grid.x.num * (plan.grid.y?.num ?? 1);
+    const total = plan.grid.x.num * evaluationRows(plan);
     await state.recordChunk(surfaceId, values, total);
     return { points: ix1 - ix0 };
   } catch (err) {

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Queue, WaitingChildrenError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { JOB_OPTIONS, jobIds, linspace, storedValues, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
+import { evaluationRows, JOB_OPTIONS, jobIds, linspace, storedValues, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
+import { generateDirections } from '../directions/kinds.ts';
 import { planChunks } from '../numeric/chunks.ts';
-import { surfaceDirections } from '../numeric/directions.ts';
-import { GAUSSIAN_RNG } from '../numeric/rng.ts';
 import { cosine } from '../numeric/vector.ts';
 import { SurfaceStateStore } from '../surface-state.ts';
 
@@ -34,17 +33,14 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const model = await artifacts.model(surfacePlan.model);
     const theta = storedParameters(model);
     const dimensions = surfacePlan.grid.y ? 2 : 1;
-    const directions = surfacePlan.importedDirections
-      ? splitDirections(await artifacts.blob(surfacePlan.importedDirections.hash), theta.length, dimensions)
-      : surfaceDirections(model.parameters, theta, surfacePlan.directions, dimensions);
-    const rng = surfacePlan.importedDirections ? surfacePlan.provenance.directions.rng : GAUSSIAN_RNG;
+    const directions = await generateDirections({ plan: surfacePlan, model, theta, dimensions, artifacts });
     const bytes = concatFloat32(directions.x, directions.y);
     const hash = createHash('sha256').update(bytes).digest('hex');
     await ctx.redis.set(ctx.keys.blob(hash), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    const chunks = planChunks(surfacePlan.grid.x.num, surfacePlan.grid.y?.num ?? 1);
+    const chunks = planChunks(surfacePlan.grid.x.num, evaluationRows(surfacePlan));
     // 'running' too: a retried plan step (its worker died after this point) starts the same way.
     const started = await state.transition(id, ['queued', 'running'], 'running', {
-      directions: { hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng },
+      directions: { hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng: directions.rng, ...(directions.pca ? { pca: directions.pca } : {}) },
       chunks: chunks.length,
       startedAt: new Date().toISOString(),
     });
@@ -72,7 +68,7 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const x = linspace(surfacePlan.grid.x);
     const y = surfacePlan.grid.y ? linspace(surfacePlan.grid.y) : null;
     const nx = x.length;
-    const ny = y?.length ?? 1;
+    const ny = evaluationRows(surfacePlan);
     const loss: (number | null)[][] = Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null));
     const filled: boolean[][] = Array.from({ length: ny }, () => new Array<boolean>(nx).fill(false));
     const chunks = await state.chunkValues(id);
@@ -89,20 +85,28 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     }
     const missing = filled.flat().filter((f) => !f).length;
     if (missing > 0) throw new Error(`${missing} grid points have no value after every chunk finished`);
-    const directions = current.directions!;
+    const { pca, ...directions } = current.directions!;
+    const splits = surfacePlan.splits;
     const result: SurfaceResult = {
       id,
       kind: y ? '2d' : '1d',
       axes: { x, y },
-      shape: [ny, nx],
-      loss,
-      accuracy,
-      nonFinite: nonFinite.sort((a, b) => a.iy - b.iy || a.ix - b.ix),
+      shape: [y?.length ?? 1, nx],
+      // Side-by-side splits: row k is split k; the surface's own values are the first split's.
+      loss: splits ? loss.slice(0, 1) : loss,
+      accuracy: splits ? (accuracy?.slice(0, 1) ?? null) : accuracy,
+      nonFinite: nonFinite.filter((p) => !splits || p.iy === 0).sort((a, b) => a.iy - b.iy || a.ix - b.ix),
+      ...(splits ? { splits: splits.map(({ split }, k) => ({ split, loss: loss[k]!, accuracy: accuracy?.[k] ?? null })) } : {}),
+      ...(pca ? { trajectory: pca.trajectory } : {}),
       provenance: {
         ...surfacePlan.provenance,
         engine: chunks[0]?.engine ?? null,
         dataset: { ...surfacePlan.provenance.dataset, indicesHash: current.indicesHash },
-        directions: { ...surfacePlan.provenance.directions, ...directions },
+        directions: {
+          ...surfacePlan.provenance.directions,
+          ...directions,
+          ...(pca ? { pca: { ...surfacePlan.provenance.directions.pca!, explainedVariance: pca.explainedVariance, explainedVarianceRatio: pca.explainedVarianceRatio } } : {}),
+        },
       },
     };
     await ctx.redis.set(ctx.keys.surfaceResult(id), storedValues.surfaceResult.write(result));
@@ -115,13 +119,6 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     if (job.data.step !== 'assemble' && !(await plan(job, token!))) return { cancelled: true };
     return assemble(job);
   };
-}
-
-/** Uploaded directions (δ then η, float32 LE, checked against the model by the API). */
-function splitDirections(bytes: Uint8Array, parameterCount: number, dimensions: 1 | 2): { x: Float32Array; y: Float32Array | null } {
-  const all = new Float32Array(bytes.slice().buffer);
-  if (all.length !== dimensions * parameterCount) throw new Error(`the uploaded directions hold ${all.length} values, expected ${dimensions} × ${parameterCount}`);
-  return { x: all.subarray(0, parameterCount), y: dimensions === 2 ? all.subarray(parameterCount) : null };
 }
 
 function concatFloat32(a: Float32Array, b: Float32Array | null): Float32Array {
