@@ -113,7 +113,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         decodeLimits(app.services.config),
       );
       const checkpoints = [];
-      for (const { epoch, theta } of uploaded) checkpoints.push({ epoch, hash: await blobs.put(new Uint8Array(theta.buffer)), parameterCount: theta.length });
+      for (const { epoch, theta } of uploaded) checkpoints.push({ epoch, hash: await blobs.put(new Uint8Array(theta.buffer, theta.byteOffset, theta.byteLength)), parameterCount: theta.length });
       const uploadedCheckpoints = { checkpoints, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
       const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, { checkpoints: uploadedCheckpoints }), 'request.grid');
       const self = `/api/v1/surfaces/${record.id}`;

@@ -33,6 +33,8 @@ const CHILD = resolve(import.meta.dirname, 'decode-child.ts');
  * Runs one decode in a fresh child process: a file that would take the API's event loop for
  * seconds or its heap for hundreds of MB costs the child instead, which is killed past the time
  * limit and dies at its heap limit. Every refusal is a 400 naming the file (or member) at fault.
+ * Typed arrays in the value arrive as views into the message's buffer: read them through
+ * byteOffset and byteLength, never their whole .buffer.
  */
 function decodeInChild(task: DecodeTask, file: string, limits: DecodeLimits): Promise<unknown> {
   return new Promise((resolveValue, reject) => {
