@@ -97,6 +97,7 @@ export async function computeLocalSurface(
 
   const lossValues = new Float64Array(nx * ny);
   const accuracyValues = new Array<number | null>(nx * ny).fill(null);
+  const stdErrorValues = new Array<number | null>(nx * ny).fill(null);
   const processes = Math.max(1, Math.min(options.workers ?? availableParallelism(), points.length));
   let done = 0;
   const engines = await Promise.all(
@@ -112,8 +113,9 @@ export async function computeLocalSurface(
         x: directions.x,
         y: directions.y,
         points: points.filter((_, i) => i % processes === w),
-      }, (k, value, accuracy) => {
+      }, (k, value, stdError, accuracy) => {
         lossValues[k] = value;
+        stdErrorValues[k] = stdError;
         accuracyValues[k] = accuracy;
         onPoint(++done, points.length);
       }),
@@ -123,9 +125,11 @@ export async function computeLocalSurface(
   const nonFinite: SurfaceResult['nonFinite'] = [];
   const lossGrid: (number | null)[][] = [];
   const accuracyGrid: (number | null)[][] = [];
+  const stdErrorGrid: (number | null)[][] = [];
   for (let iy = 0; iy < ny; iy++) {
     lossGrid.push([]);
     accuracyGrid.push([]);
+    stdErrorGrid.push(stdErrorValues.slice(iy * nx, (iy + 1) * nx));
     for (let ix = 0; ix < nx; ix++) {
       const value = lossValues[iy * nx + ix]!;
       lossGrid[iy]!.push(Number.isFinite(value) ? value : null);
@@ -154,6 +158,7 @@ export async function computeLocalSurface(
     shape: [ny, nx],
     loss: lossGrid,
     accuracy: dataset.task === 'classification' ? accuracyGrid : null,
+    lossStdError: stdErrorGrid,
     nonFinite,
     provenance,
   };
@@ -161,13 +166,13 @@ export async function computeLocalSurface(
 }
 
 /** Runs one point-worker process over its points; resolves with the engine that evaluated them. */
-function evaluateIn(work: WorkMessage, onPoint: (k: number, loss: number, accuracy: number | null) => void): Promise<SurfaceResult['provenance']['engine'] & object> {
+function evaluateIn(work: WorkMessage, onPoint: (k: number, loss: number, lossStdError: number | null, accuracy: number | null) => void): Promise<SurfaceResult['provenance']['engine'] & object> {
   return new Promise((resolve, reject) => {
     const child = fork(pointWorker, { execArgv: ['--import', tsxLoader], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let engine: SurfaceResult['provenance']['engine'] = null;
     let failure: Error | null = null;
     child.on('message', (message: ReplyMessage) => {
-      if (message.type === 'point') onPoint(message.k, message.loss, message.accuracy);
+      if (message.type === 'point') onPoint(message.k, message.loss, message.lossStdError, message.accuracy);
       else if (message.type === 'done') engine = message.engine;
       else failure = message.contract ? new ContractError('--model', message.message) : new Error(message.message);
     });

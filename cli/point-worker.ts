@@ -24,7 +24,7 @@ export interface WorkMessage {
 }
 
 export type ReplyMessage =
-  | { type: 'point'; k: number; loss: number; accuracy: number | null }
+  | { type: 'point'; k: number; loss: number; lossStdError: number | null; accuracy: number | null }
   | { type: 'done'; engine: Evaluator['info'] }
   | { type: 'error'; message: string; contract: boolean };
 
@@ -49,7 +49,7 @@ async function run(work: WorkMessage): Promise<void> {
     perturb(work.theta, work.x, alpha, work.y, beta, point);
     await evaluator.setParameters(point);
     const result = await evaluator.evaluate({ loss: work.loss, batchSize: work.batchSize });
-    process.send!({ type: 'point', k, loss: result.loss, accuracy: result.accuracy } satisfies ReplyMessage);
+    process.send!({ type: 'point', k, loss: result.loss, lossStdError: result.lossStdError, accuracy: result.accuracy } satisfies ReplyMessage);
   }
   process.send!({ type: 'done', engine: evaluator.info } satisfies ReplyMessage);
   evaluator.dispose();

@@ -258,6 +258,8 @@ export interface SurfacePlan {
   directions: ResolvedDirectionOptions;
   grid: { x: Axis; y: Axis | null };
   loss: LossName;
+  /** Resolved SurfaceRequest.bootstrap; absent or null: none. */
+  bootstrap?: { resamples: number; seed: number } | null;
   batchSize: number;
   engine: Engine;
   /** Engine to use when `engine` cannot load the model (set when the request named no engine). */

@@ -132,6 +132,25 @@ export const BnRecalibration = Type.Object(
 );
 export type BnRecalibration = Static<typeof BnRecalibration>;
 
+export const BOOTSTRAP_DEFAULTS = { resamples: 200, seed: 0 } as const;
+/** resamples · samples per point at most: the bootstrap draws that many indices at every grid point. */
+export const MAX_BOOTSTRAP_DRAWS = 2_000_000;
+
+export const BootstrapOptions = Type.Object(
+  {
+    resamples: Type.Optional(Type.Integer({ minimum: 20, maximum: 2000, description: `B, the number of resamples (default ${BOOTSTRAP_DEFAULTS.resamples})` })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: `Seed of the resample indices (default ${BOOTSTRAP_DEFAULTS.seed})` })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Percentile bootstrap of every point\'s loss: B resamples of the N evaluation samples with replacement (indices from seedrandom alea seeded with ' +
+      'the seed, the same resamples at every point), the mean per-sample loss of each; the result\'s lossBootstrap has their 2.5 and 97.5 percentiles ' +
+      `(linear interpolation, numpy's default) and standard deviation. At most ${MAX_BOOTSTRAP_DRAWS} resamples · samples.`,
+  },
+);
+export type BootstrapOptions = Static<typeof BootstrapOptions>;
+
 export const Axis = Type.Object(
   {
     min: Type.Number({ minimum: -1e6, maximum: 1e6 }),
@@ -172,6 +191,7 @@ export const SurfaceRequest = Type.Object(
     ),
     bnRecalibration: Type.Optional(BnRecalibration),
     loss: Type.Optional(LossName),
+    bootstrap: Type.Optional(BootstrapOptions),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxBatchSize, description: 'Evaluation batch size (default 128); does not change the numbers' })),
     engine: Type.Optional(
       Type.Union([Type.Literal('tfjs'), Type.Literal('onnx')], {
@@ -299,6 +319,12 @@ export const Trajectory = Type.Object(
 );
 export type Trajectory = Static<typeof Trajectory>;
 
+/** The sampling error of a point's loss, stated once for the result, the chunk events and the exports. */
+export const LOSS_STD_ERROR_FORMULA =
+  'Standard error of the mean loss over the N evaluation samples: sqrt(s² / N) with s² = Σ (ℓ_i − L)² / (N − 1), the unbiased variance of the ' +
+  'per-sample losses ℓ_i (a segmentation sample\'s ℓ_i is its mean over pixels), from Σ ℓ_i and Σ ℓ_i² in float64; ' +
+  'null where N < 2 or the loss is not finite. It measures how much L would move with another draw of N samples, not the model\'s uncertainty.';
+
 export const SurfaceResult = Type.Object({
   id: Type.String(),
   kind: Type.Union([Type.Literal('1d'), Type.Literal('2d')]),
@@ -309,14 +335,37 @@ export const SurfaceResult = Type.Object({
   shape: Type.Array(Type.Integer(), { description: '[ny, nx]; ny = 1 for 1D' }),
   loss: Type.Array(Type.Array(MaybeNumber), { description: 'loss[iy][ix] = L(θ* + x[ix]·δ + y[iy]·η); null where not finite' }),
   accuracy: Type.Union([Type.Array(Type.Array(MaybeNumber)), Type.Null()], { description: 'Same layout as loss, in [0, 1]; null for regression losses' }),
+  lossStdError: Type.Optional(
+    Type.Array(Type.Array(MaybeNumber), {
+      description: `lossStdError[iy][ix], same layout as loss. ${LOSS_STD_ERROR_FORMULA} Absent on surfaces imported from files or computed before it was recorded.`,
+    }),
+  ),
+  lossBootstrap: Type.Optional(
+    Type.Object(
+      {
+        resamples: Type.Integer(),
+        seed: Type.Integer(),
+        low: Type.Array(Type.Array(MaybeNumber), { description: '2.5th percentile of the resampled mean losses, [iy][ix]' }),
+        high: Type.Array(Type.Array(MaybeNumber), { description: '97.5th percentile, [iy][ix]' }),
+        stdError: Type.Array(Type.Array(MaybeNumber), { description: 'Standard deviation of the resampled means (n − 1), [iy][ix]: the bootstrap standard error' }),
+      },
+      { description: 'Present when the request asked for a bootstrap (SurfaceRequest.bootstrap); null entries where the loss is not finite' },
+    ),
+  ),
   nonFinite: Type.Array(
     Type.Object({ ix: Type.Integer(), iy: Type.Integer(), value: Type.Union([Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]) }),
     { description: 'Points whose loss is NaN or ±Inf: stored, flagged, drawn as holes' },
   ),
   splits: Type.Optional(
-    Type.Array(Type.Object({ split: TrainTestSplit, loss: Type.Array(MaybeNumber), accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]) }), {
-      description: 'request.splits: f(α) on each split, same layout as loss[0] and accuracy[0]',
-    }),
+    Type.Array(
+      Type.Object({
+        split: TrainTestSplit,
+        loss: Type.Array(MaybeNumber),
+        accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]),
+        lossStdError: Type.Optional(Type.Array(MaybeNumber, { description: LOSS_STD_ERROR_FORMULA })),
+      }),
+      { description: 'request.splits: f(α) on each split, same layout as loss[0] and accuracy[0]' },
+    ),
   ),
   trajectory: Type.Optional(Trajectory),
   provenance: Provenance,
@@ -330,6 +379,13 @@ export const ChunkValues = Type.Object({
   ix0: Type.Integer({ description: 'First column of the run' }),
   loss: Type.Array(MaybeNumber),
   accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]),
+  lossStdError: Type.Optional(Type.Array(MaybeNumber, { description: `Per point of the run. ${LOSS_STD_ERROR_FORMULA}` })),
+  lossBootstrap: Type.Optional(
+    Type.Object(
+      { low: Type.Array(MaybeNumber), high: Type.Array(MaybeNumber), stdError: Type.Array(MaybeNumber) },
+      { description: 'Per point of the run, when the request asked for a bootstrap (SurfaceResult.lossBootstrap)' },
+    ),
+  ),
   nonFinite: Type.Array(Type.Object({ ix: Type.Integer(), value: Type.String() })),
   seconds: Type.Number({ description: 'Worker wall time for the chunk' }),
   engine: EngineInfo,

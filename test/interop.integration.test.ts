@@ -99,6 +99,7 @@ describe('loss-atlas CLI', () => {
     const local = JSON.parse(await readFile(out, 'utf8')) as SurfaceResult;
     expect(local.loss).toEqual(finished.loss);
     expect(local.accuracy).toEqual(finished.accuracy);
+    expect(local.lossStdError).toEqual(finished.lossStdError);
     expect(local.axes).toEqual(finished.axes);
     expect(local.provenance.model.hash).toBe(finished.provenance.model.hash);
     expect(local.provenance.dataset.indicesHash).toBe(finished.provenance.dataset.indicesHash);

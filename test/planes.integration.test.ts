@@ -117,7 +117,8 @@ describe('interpolation between two models', () => {
     const datasets = await readH5(new Uint8Array(await h5.arrayBuffer()), (file) =>
       Object.fromEntries(file.keys().map((name) => [name, Array.from((file.get(name) as unknown as { value: Float64Array }).value)])),
     );
-    expect(Object.keys(datasets!).sort()).toEqual(['test_acc', 'test_loss', 'train_acc', 'train_loss', 'xcoordinates']);
+    expect(Object.keys(datasets!).sort()).toEqual(['test_acc', 'test_loss', 'test_loss_std_error', 'train_acc', 'train_loss', 'train_loss_std_error', 'xcoordinates']);
+    expect(datasets!.test_loss_std_error).toEqual(result.splits![1]!.lossStdError);
     expect(datasets!.train_loss).toEqual(result.splits![0]!.loss);
     expect(datasets!.test_loss).toEqual(result.splits![1]!.loss);
     expect(datasets!.test_acc).toEqual(result.splits![1]!.accuracy!.map((a) => 100 * a!));

@@ -123,4 +123,21 @@ describe('surface exports', () => {
     const line: SurfaceResult = { ...surface(), kind: '1d', axes: { x: [0, 1], y: null }, shape: [1, 2], loss: [[1, 2]], accuracy: null };
     await expect(exportSurface(line, 'stl')).rejects.toThrow(/format: STL holds triangles/);
   });
+
+  it('h5, npz and csv carry the standard errors of the loss when the surface has them', async () => {
+    const s: SurfaceResult = { ...surface({ split: 'train' }), lossStdError: [[0.1, 0.2, 0.3, 0.4, 0.5], [0.6, 0.7, 0.8, 0.9, 1], [1.1, 1.2, 1.3, 1.4, null]] };
+    const h5 = await readH5(await exportSurface(s, 'h5'), (file) => {
+      const dataset = file.get('train_loss_std_error') as unknown as { shape: number[]; value: Float64Array };
+      return { shape: dataset.shape, value: Array.from(dataset.value) };
+    });
+    expect(h5!.shape).toEqual([3, 5]);
+    expect(h5!.value[1 * 5 + 2]).toBe(0.8);
+    expect(Number.isNaN(h5!.value[2 * 5 + 4])).toBe(true);
+    const npz = unzipSync(await exportSurface(s, 'npz'))['loss_std_error.npy']!;
+    const headerLength = new DataView(npz.buffer, npz.byteOffset).getUint16(8, true);
+    expect(new Float64Array(npz.slice(10 + headerLength).buffer)[2 * 5 + 3]).toBe(1.4);
+    const rows = text(await exportSurface(s, 'csv')).trim().split('\n');
+    expect(rows[0]).toBe('ix,iy,x,y,loss,accuracy,loss_std_error');
+    expect(rows[1 + 1 * 5 + 2]).toBe('2,1,0,0,100,0.3,0.8');
+  });
 });

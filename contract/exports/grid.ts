@@ -14,6 +14,8 @@ export interface SurfaceGrid {
   loss: Float64Array;
   /** Same layout, in [0, 1]; NaN where the loss was not finite; null for regression losses. */
   accuracy: Float64Array | null;
+  /** Same layout: the standard error of each loss (SurfaceResult.lossStdError), NaN where it is null; null when the surface has none. */
+  lossStdError: Float64Array | null;
 }
 
 export function surfaceGrid(result: SurfaceResult): SurfaceGrid {
@@ -21,12 +23,14 @@ export function surfaceGrid(result: SurfaceResult): SurfaceGrid {
   const ny = result.axes.y?.length ?? 1;
   const loss = new Float64Array(nx * ny);
   const accuracy = result.accuracy ? new Float64Array(nx * ny) : null;
+  const lossStdError = result.lossStdError ? new Float64Array(nx * ny) : null;
   for (let iy = 0; iy < ny; iy++) {
     for (let ix = 0; ix < nx; ix++) {
       loss[iy * nx + ix] = result.loss[iy]?.[ix] ?? Number.NaN;
       if (accuracy) accuracy[iy * nx + ix] = result.accuracy![iy]?.[ix] ?? Number.NaN;
+      if (lossStdError) lossStdError[iy * nx + ix] = result.lossStdError![iy]?.[ix] ?? Number.NaN;
     }
   }
   for (const point of result.nonFinite) loss[point.iy * nx + point.ix] = Number(point.value);
-  return { x: result.axes.x, y: result.axes.y, nx, ny, loss, accuracy };
+  return { x: result.axes.x, y: result.axes.y, nx, ny, loss, accuracy, lossStdError };
 }

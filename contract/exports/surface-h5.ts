@@ -15,12 +15,14 @@ import { writeH5 } from './h5.ts';
  * - a 1D surface evaluated on train and test side by side (request.splits) has both pairs,
  *   train_loss/train_acc and test_loss/test_acc, as the reference writes a surface computed on both;
  * - NaN / ±Inf stay NaN / ±Inf (the reference also writes whatever the evaluation returned).
+ * - `<split>_loss_std_error` (not in the reference), same shape: the standard error of each loss
+ *   (SurfaceResult.lossStdError, NaN where null), when the surface has them.
  * - root attributes `provenance` (JSON) and `layout` (the sentence above).
  */
 export const SURFACE_H5_LAYOUT = 'value[iy][ix] = f(xcoordinates[ix], ycoordinates[iy]); shape [ny, nx]; accuracy in percent';
 
-export function lossDatasetNames(split: string): { loss: string; accuracy: string } {
-  return { loss: `${split}_loss`, accuracy: `${split}_acc` };
+export function lossDatasetNames(split: string): { loss: string; accuracy: string; lossStdError: string } {
+  return { loss: `${split}_loss`, accuracy: `${split}_acc`, lossStdError: `${split}_loss_std_error` };
 }
 
 export function surfaceToH5(result: SurfaceResult): Promise<Uint8Array> {
@@ -28,15 +30,16 @@ export function surfaceToH5(result: SurfaceResult): Promise<Uint8Array> {
   const shape = grid.y ? [grid.ny, grid.nx] : [grid.nx];
   const values = (row: (number | null)[]) => Float64Array.from(row, (v) => v ?? Number.NaN);
   const series = result.splits
-    ? result.splits.map((s) => ({ split: s.split, loss: values(s.loss), accuracy: s.accuracy && values(s.accuracy) }))
-    : [{ split: result.provenance.dataset.split, loss: grid.loss, accuracy: grid.accuracy }];
+    ? result.splits.map((s) => ({ split: s.split, loss: values(s.loss), accuracy: s.accuracy && values(s.accuracy), lossStdError: s.lossStdError ? values(s.lossStdError) : null }))
+    : [{ split: result.provenance.dataset.split, loss: grid.loss, accuracy: grid.accuracy, lossStdError: grid.lossStdError }];
   return writeH5((file) => {
     file.create_dataset({ name: 'xcoordinates', data: Float64Array.from(grid.x) });
     if (grid.y) file.create_dataset({ name: 'ycoordinates', data: Float64Array.from(grid.y) });
-    for (const { split, loss, accuracy } of series) {
+    for (const { split, loss, accuracy, lossStdError } of series) {
       const names = lossDatasetNames(split);
       file.create_dataset({ name: names.loss, data: loss, shape });
       if (accuracy) file.create_dataset({ name: names.accuracy, data: accuracy.map((a) => 100 * a), shape });
+      if (lossStdError) file.create_dataset({ name: names.lossStdError, data: lossStdError, shape });
     }
     file.create_attribute('layout', SURFACE_H5_LAYOUT);
     file.create_attribute('provenance', JSON.stringify(result.provenance));

@@ -56,3 +56,27 @@ describe('comparisonFinding', () => {
     expect(text).toContain('more non-convex (mean |λmin/λmax| 0.4 vs 0.02)');
   });
 });
+
+describe('comparisonFinding with standard errors', () => {
+  function noisy(label: string, curvature: number, stdError: number): FindingEntry {
+    const xs = linspace(axis);
+    const result = {
+      id: label, kind: '2d', axes: { x: xs, y: xs }, shape: [21, 21],
+      loss: xs.map((y) => xs.map((x) => curvature * (x * x + y * y))), accuracy: null, nonFinite: [], provenance: {},
+      lossStdError: xs.map(() => xs.map(() => stdError)),
+    } as unknown as SurfaceResult;
+    return { label, metrics: surfaceMetrics(result) };
+  }
+
+  it('calls a sharpness difference within the sampling noise equal', () => {
+    const text = comparisonFinding([noisy('A', 2, 1), noisy('B', 1, 1)]);
+    expect(text).toMatch(/^A and B are equally sharp near θ\* within the sampling noise/);
+    expect(text).toContain('≤ 2 standard errors');
+  });
+
+  it('says when a sharpness difference is beyond the sampling noise', () => {
+    const text = comparisonFinding([noisy('A', 2, 1e-4), noisy('B', 1, 1e-4)]);
+    expect(text).toMatch(/^A is 2× sharper than B near θ\*/);
+    expect(text).toContain('beyond the sampling noise (difference');
+  });
+});

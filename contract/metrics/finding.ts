@@ -1,6 +1,6 @@
 import type { GradientFlow } from './gradient-flow.ts';
 import type { HessianSummary } from './hessian.ts';
-import type { SurfaceMetrics } from './surface-metrics.ts';
+import { beyondNoise, differenceStdError, NOISE_STANDARD_ERRORS, type SurfaceMetrics } from './surface-metrics.ts';
 
 /** One member of a comparison, as the finding sees it. */
 export interface FindingEntry {
@@ -45,14 +45,17 @@ function factor(a: number, b: number): number {
  * sharper and by how much (mean loss rise within r of θ*), whether the sharper one is also more
  * non-convex (full-Hessian mean |λmin/λmax| when every member has it, else the in-plane
  * non-convex share), and, when known, how much weaker its first-layer gradients are at
- * initialisation (first/last kernel rms). Differences under SIMILAR_FACTOR are called similar.
+ * initialisation (first/last kernel rms). Differences under SIMILAR_FACTOR are called similar; when
+ * both surfaces have standard errors, a sharpness difference within NOISE_STANDARD_ERRORS standard
+ * errors of the difference is called equal within the sampling noise, and one beyond says so.
  */
 export function comparisonFinding(entries: FindingEntry[]): string {
   if (entries.length === 0) return 'There is nothing to compare yet.';
   if (entries.length === 1) {
     const m = entries[0]!.metrics;
+    const noisyMinima = m.roughness.minimaWithinNoise ? ` (and ${m.roughness.minimaWithinNoise} more within the sampling noise)` : '';
     return `${entries[0]!.label} has a mean loss rise of ${fmt(m.sharpness.meanRise ?? NaN)} within r = ${fmt(m.sharpness.radius)} of θ*, ` +
-      `${m.roughness.strictLocalMinima} strict local minima on the grid and ${percent(m.basin[m.basin.length - 1]?.share ?? 0)} of the grid in its basin.`;
+      `${m.roughness.strictLocalMinima} strict local minima on the grid${noisyMinima} and ${percent(m.basin[m.basin.length - 1]?.share ?? 0)} of the grid in its basin.`;
   }
   const sharpness = extremes(entries, (e) => e.metrics.sharpness.meanRise);
   if (!sharpness) return 'The surfaces have too few finite points near θ* to compare their sharpness.';
@@ -62,13 +65,22 @@ export function comparisonFinding(entries: FindingEntry[]): string {
     return `All ${entries.length} surfaces are similarly sharp near θ* (mean loss rise within r = ${radius} between ${fmt(sharpness.lv)} and ${fmt(sharpness.hv)}).`;
   }
   const { high: sharp, low: flat } = sharpness;
+  const riseNoise = differenceStdError(sharp.metrics.sharpness.meanRiseStdError, flat.metrics.sharpness.meanRiseStdError);
+  const riseBeyondNoise = beyondNoise(sharpness.hv - sharpness.lv, riseNoise);
+  const noiseNote = riseNoise === null
+    ? ''
+    : ` (difference ${fmt(sharpness.hv - sharpness.lv)} ${riseBeyondNoise ? '>' : '≤'} ${NOISE_STANDARD_ERRORS} standard errors = ${fmt(NOISE_STANDARD_ERRORS * riseNoise)})`;
+  if (riseBeyondNoise === false) {
+    return `${sharp.label} and ${flat.label} are equally sharp near θ* within the sampling noise: mean loss rise within r = ${radius} ${fmt(sharpness.hv)} vs ${fmt(sharpness.lv)}${noiseNote}.`;
+  }
   if (sharpness.hv <= 0) {
     return `No member's θ* is a minimum of its plane (mean loss change within r = ${radius} between ${fmt(sharpness.lv)} and ${fmt(sharpness.hv)}), so their sharpness is not comparable.`;
   }
   const clauses = [
     sharpness.lv <= 0
       ? `${flat.label}'s θ* is not a minimum of its plane (mean loss change within r = ${radius}: ${fmt(sharpness.lv)}), unlike ${sharp.label}'s (${fmt(sharpness.hv)})`
-      : `${sharp.label} is ${fmt(sharpFactor)}× sharper than ${flat.label} near θ* (mean loss rise within r = ${radius}: ${fmt(sharpness.hv)} vs ${fmt(sharpness.lv)})`,
+      : `${sharp.label} is ${fmt(sharpFactor)}× sharper than ${flat.label} near θ* (mean loss rise within r = ${radius}: ${fmt(sharpness.hv)} vs ${fmt(sharpness.lv)})` +
+        (riseBeyondNoise ? `, beyond the sampling noise${noiseNote}` : ''),
   ];
 
   const useHessian = entries.every((e) => e.hessian?.meanAbsRatio != null);

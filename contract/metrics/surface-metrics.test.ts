@@ -145,3 +145,36 @@ describe('surfaceMetrics on a 1D line', () => {
     expect(metrics.basin[0]!.area).toBeCloseTo(metrics.basin[0]!.share * 2, 12);
   });
 });
+
+describe('surfaceMetrics with standard errors (lossStdError)', () => {
+  // A plateau at 1 with a deep minimum at θ* (depth 1) and a shallow one at (ix, iy) = (2, 2) (depth 0.01).
+  const shallowDepth = 0.01;
+  const surface = sampled((x, y) => (x === 0 && y === 0 ? 0 : x === -0.5 && y === -0.5 ? 1 - shallowDepth : 1), UNIT_AXIS, UNIT_AXIS);
+  const withErrors = (se: number): SurfaceResult => ({ ...surface, lossStdError: surface.loss.map((row) => row.map(() => se)) });
+  // The shallow minimum is within the noise when its depth is at most 2·sqrt(se² + se²).
+  const threshold = shallowDepth / (2 * Math.SQRT2);
+
+  it('counts both minima without standard errors', () => {
+    const metrics = surfaceMetrics(surface);
+    expect(metrics.roughness.strictLocalMinima).toBe(2);
+    expect(metrics.roughness.minimaWithinNoise).toBeUndefined();
+  });
+
+  it('does not count a minimum whose depth is within 2 standard errors of the difference, and reports it apart', () => {
+    const noisy = surfaceMetrics(withErrors(threshold * 1.01));
+    expect(Value.Check(SurfaceMetrics, noisy)).toBe(true);
+    expect(noisy.roughness.strictLocalMinima).toBe(1);
+    expect(noisy.roughness.minimaWithinNoise).toBe(1);
+    const quiet = surfaceMetrics(withErrors(threshold * 0.99));
+    expect(quiet.roughness.strictLocalMinima).toBe(2);
+    expect(quiet.roughness.minimaWithinNoise).toBe(0);
+  });
+
+  it('gives the standard errors at θ* and the minimum, and of the mean rise', () => {
+    const metrics = surfaceMetrics(withErrors(0.01), { radius: 0.25 });
+    expect(metrics.center.lossStdError).toBe(0.01);
+    expect(metrics.minimum.lossStdError).toBe(0.01);
+    // 4 points at distance 0.25: sqrt(4·0.01²/16 + 0.01²).
+    expect(metrics.sharpness.meanRiseStdError).toBeCloseTo(Math.sqrt((4 * 0.01 ** 2) / 16 + 0.01 ** 2), 15);
+  });
+});

@@ -15,6 +15,23 @@ const MaybeNumber = Type.Union([Type.Number(), Type.Null()]);
 export const DEFAULT_SHARPNESS_RADIUS = 0.25;
 export const DEFAULT_BASIN_TAUS: readonly number[] = [0.1, 0.5, 1];
 export const DEFAULT_NEAR_MINIMUM_DELTAS: readonly number[] = [0.1, 1];
+/** A difference of two losses is beyond the sampling noise when it exceeds this many standard errors of the difference. */
+export const NOISE_STANDARD_ERRORS = 2;
+
+/**
+ * Standard error of a − b from the standard errors of a and b, sqrt(se_a² + se_b²), as if the two
+ * were independent. Points of one surface (and the members of a comparison) share their samples,
+ * so their errors are positively correlated and the true error of a difference is smaller: this
+ * overstates the noise, so what it calls beyond the noise is.
+ */
+export function differenceStdError(a: number | null | undefined, b: number | null | undefined): number | null {
+  return isFiniteNumber(a) && isFiniteNumber(b) ? Math.hypot(a, b) : null;
+}
+
+/** Whether |difference| exceeds NOISE_STANDARD_ERRORS standard errors; null when the error is unknown. */
+export function beyondNoise(difference: number, stdError: number | null): boolean | null {
+  return stdError === null ? null : Math.abs(difference) > NOISE_STANDARD_ERRORS * stdError;
+}
 
 const gridPointFields = {
   ix: Type.Integer(),
@@ -23,6 +40,7 @@ const gridPointFields = {
   y: Type.Union([Type.Number(), Type.Null()], { description: 'β of the point; null for 1D' }),
   loss: MaybeNumber,
   accuracy: MaybeNumber,
+  lossStdError: Type.Optional(MaybeNumber),
 };
 export const GridPointValue = Type.Object(gridPointFields);
 export type GridPointValue = Static<typeof GridPointValue>;
@@ -71,6 +89,13 @@ export const SurfaceMetrics = Type.Object(
         nonFinite: Type.Integer({ description: 'Non-finite grid points within r (a hole this close means the loss blew up near θ*)' }),
         meanRise: MaybeNumber,
         maxRise: MaybeNumber,
+        meanRiseStdError: Type.Optional(
+          Type.Union([Type.Number(), Type.Null()], {
+            description:
+              'Sampling error of meanRise (surfaces with lossStdError): sqrt(Σ_p se_p² / m² + se(θ*)²) over the m points, as if independent ' +
+              '(they share their samples, so this overstates it); null when meanRise is null',
+          }),
+        ),
       },
       {
         description:
@@ -83,8 +108,13 @@ export const SurfaceMetrics = Type.Object(
         strictLocalMinima: Type.Integer({
           description:
             'Interior points (all 8 neighbours on the grid; 2 in 1D) whose finite loss is strictly below every finite neighbour ' +
-            '(non-finite neighbours are skipped; at least one neighbour must be finite). Edge points never count: the descent may continue off the grid.',
+            '(non-finite neighbours are skipped; at least one neighbour must be finite). Edge points never count: the descent may continue off the grid. ' +
+            'On a surface with lossStdError a minimum counts only when it is below every finite neighbour q by more than ' +
+            `${NOISE_STANDARD_ERRORS} standard errors of the difference, L_q − L_p > ${NOISE_STANDARD_ERRORS}·sqrt(se_p² + se_q²) (se unknown: 0); the others are minimaWithinNoise.`,
         }),
+        minimaWithinNoise: Type.Optional(
+          Type.Integer({ description: 'Surfaces with lossStdError: strict local minima whose depth below some neighbour is within the sampling noise, not counted in strictLocalMinima' }),
+        ),
         totalVariation: Type.Number({ description: 'TV = Σ |L_p − L_q| over horizontally and vertically adjacent pairs (p, q) with both finite' }),
         meanAbsoluteSlope: MaybeNumber,
       },
@@ -162,6 +192,7 @@ function symmetricEigen2(a: number, b: number, c: number): [number, number] {
 function pointValue(result: SurfaceResult, ix: number, iy: number, xs: number[], ys: number[]): GridPointValue {
   const loss = result.loss[iy]![ix]!;
   const accuracy = result.accuracy ? result.accuracy[iy]![ix]! : null;
+  const stdError = result.lossStdError?.[iy]![ix];
   return {
     ix,
     iy,
@@ -169,6 +200,7 @@ function pointValue(result: SurfaceResult, ix: number, iy: number, xs: number[],
     y: result.axes.y ? ys[iy]! : null,
     loss: isFiniteNumber(loss) ? loss : null,
     accuracy: isFiniteNumber(accuracy) ? accuracy : null,
+    ...(result.lossStdError && { lossStdError: isFiniteNumber(stdError) ? stdError : null }),
   };
 }
 
@@ -190,6 +222,15 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
   const at = (ix: number, iy: number): number | null => {
     const v = loss[iy]![ix];
     return isFiniteNumber(v) ? v : null;
+  };
+  const stdErrors = result.lossStdError ?? null;
+  if (stdErrors && (stdErrors.length !== ny || stdErrors.some((row) => row.length !== nx))) {
+    throw new ContractError('lossStdError', `must be ${ny} rows of ${nx} values to match the axes`);
+  }
+  /** A point's standard error; 0 where unknown (a single sample), so unknown noise never hides a difference. */
+  const stdErrorAt = (ix: number, iy: number): number => {
+    const se = stdErrors?.[iy]![ix];
+    return isFiniteNumber(se) ? se : 0;
   };
 
   const total = nx * ny;
@@ -233,6 +274,7 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
   let sharpPoints = 0;
   let sharpNonFinite = 0;
   let riseSum = 0;
+  let riseVarianceSum = 0;
   let maxRise = -Infinity;
   for (let iy = 0; iy < ny; iy++) {
     for (let ix = 0; ix < nx; ix++) {
@@ -248,6 +290,7 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
       if (centerLoss === null) continue;
       sharpPoints++;
       riseSum += v - centerLoss;
+      riseVarianceSum += stdErrorAt(ix, iy) ** 2;
       maxRise = Math.max(maxRise, v - centerLoss);
     }
   }
@@ -272,6 +315,7 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
     ? [[-1, -1], [0, -1], [1, -1], [-1, 0], [1, 0], [-1, 1], [0, 1], [1, 1]]
     : [[-1, 0], [1, 0]];
   let strictLocalMinima = 0;
+  let minimaWithinNoise = 0;
   const yInterior = is2d ? [1, ny - 1] : [0, 1];
   for (let iy = yInterior[0]!; iy < yInterior[1]!; iy++) {
     for (let ix = 1; ix + 1 < nx; ix++) {
@@ -279,13 +323,17 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
       if (v === null) continue;
       let finiteNeighbours = 0;
       let lowest = true;
+      let withinNoise = false;
       for (const [dx, dy] of neighbourOffsets) {
         const w = at(ix + dx, iy + dy);
         if (w === null) continue;
         finiteNeighbours++;
         if (w <= v) lowest = false;
+        if (stdErrors && !beyondNoise(w - v, differenceStdError(stdErrorAt(ix, iy), stdErrorAt(ix + dx, iy + dy)))) withinNoise = true;
       }
-      if (lowest && finiteNeighbours > 0) strictLocalMinima++;
+      if (!lowest || finiteNeighbours === 0) continue;
+      if (withinNoise) minimaWithinNoise++;
+      else strictLocalMinima++;
     }
   }
 
@@ -345,8 +393,11 @@ export function surfaceMetrics(result: SurfaceResult, options: SurfaceMetricsOpt
       nonFinite: sharpNonFinite,
       meanRise: sharpPoints > 0 ? riseSum / sharpPoints : null,
       maxRise: sharpPoints > 0 ? maxRise : null,
+      ...(stdErrors && {
+        meanRiseStdError: sharpPoints > 0 ? Math.sqrt(riseVarianceSum / sharpPoints ** 2 + stdErrorAt(cx, cy) ** 2) : null,
+      }),
     },
-    roughness: { strictLocalMinima, totalVariation, meanAbsoluteSlope: pairs > 0 ? slopeSum / pairs : null },
+    roughness: { strictLocalMinima, ...(stdErrors && { minimaWithinNoise }), totalVariation, meanAbsoluteSlope: pairs > 0 ? slopeSum / pairs : null },
     curvature: {
       points: curvaturePoints,
       noiseFloor,

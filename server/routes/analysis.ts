@@ -1,11 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { HessianMapRequest, HessianMapResult } from '../../contract/metrics/hessian.ts';
 import { SurfaceMetrics, surfaceMetrics } from '../../contract/metrics/surface-metrics.ts';
+import { differenceMismatch, SurfaceDifference, surfaceDifference } from '../../contract/metrics/difference.ts';
 import { HttpError } from '../errors.ts';
 import { HessianPending } from '../services/hessian-maps.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
-/** Analyses of a finished surface: its metrics, and the Hessian eigenvalue-ratio map over a sub-grid. */
+const DifferenceParams = Type.Object({ id: IdParams.properties.id, other: IdParams.properties.id });
+
+/** Analyses of a finished surface: its metrics, its difference with another, and the Hessian eigenvalue-ratio map over a sub-grid. */
 const analysisRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { surfaces, hessians } = app.services;
 
@@ -13,6 +17,28 @@ const analysisRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/surfaces/:id/metrics',
     { schema: { tags: ['surfaces'], summary: 'Metrics of a finished surface (formulas in the schema)', params: IdParams, response: { 200: SurfaceMetrics, ...errorResponses } } },
     async (request) => surfaceMetrics(await surfaces.result(request.params.id, request.principal)),
+  );
+
+  app.get(
+    '/surfaces/:id/difference/:other',
+    {
+      schema: {
+        tags: ['surfaces'],
+        summary: 'The difference surface L_A − L_B of two finished surfaces (A = id, B = other), with its standard errors and metrics',
+        description:
+          'Both surfaces must share the grid, the dataset and sample selection (id, content, split, samples, sample seed), the loss and the direction ' +
+          'settings (seed, normalization, ignore, mode, generator); the models may differ. Otherwise 409 SURFACES_NOT_COMPARABLE with `field` naming ' +
+          'the first setting that differs. Either surface not completed: 409 SURFACE_NOT_READY.',
+        params: DifferenceParams,
+        response: { 200: SurfaceDifference, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const [a, b] = await Promise.all([surfaces.result(request.params.id, request.principal), surfaces.result(request.params.other, request.principal)]);
+      const mismatch = differenceMismatch(a, b);
+      if (mismatch) throw new HttpError(409, 'SURFACES_NOT_COMPARABLE', `surfaces ${a.id} and ${b.id} cannot be subtracted: ${mismatch.message}`, mismatch.field);
+      return surfaceDifference(a, b);
+    },
   );
 
   app.post(

@@ -92,7 +92,7 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Server-sent events: progress, chunk values, done / failed / cancelled',
         description:
           'Each event id is a Redis stream id; reconnect with Last-Event-ID (or ?lastEventId=) to resume after it. A new client gets the whole history first. ' +
-          'Events: progress {done,total}; chunk {index, iy, ix0, loss[], accuracy[]|null, nonFinite, seconds, engine}; done {status}; failed {code,message}; cancelled {}.',
+          'Events: progress {done,total}; chunk {index, iy, ix0, loss[], accuracy[]|null, lossStdError[] (standard errors of loss, see SurfaceResult.lossStdError), nonFinite, seconds, engine}; done {status}; failed {code,message}; cancelled {}.',
         params: IdParams,
         querystring: EventsQuery,
       },

@@ -11,6 +11,8 @@ import {
   surfaceState,
   TERMINAL_EVENTS,
   LIMITS,
+  BOOTSTRAP_DEFAULTS,
+  MAX_BOOTSTRAP_DRAWS,
   lossHasAccuracy,
   QUEUES,
   type DatasetInfo,
@@ -184,6 +186,10 @@ export class SurfaceService {
       ignore: randomOptions.ignore ?? DEFAULTS.ignore,
       mode: randomOptions.mode ?? DEFAULTS.mode,
     };
+    const bootstrap = request.bootstrap ? { resamples: request.bootstrap.resamples ?? BOOTSTRAP_DEFAULTS.resamples, seed: request.bootstrap.seed ?? BOOTSTRAP_DEFAULTS.seed } : null;
+    if (bootstrap && bootstrap.resamples * samples > MAX_BOOTSTRAP_DRAWS) {
+      throw badRequest('BOOTSTRAP_TOO_LARGE', `bootstrap.resamples × samples = ${bootstrap.resamples * samples} exceeds ${MAX_BOOTSTRAP_DRAWS} draws per point`, 'bootstrap.resamples');
+    }
     const batchSize = request.batchSize ?? DEFAULTS.batchSize;
     const sampleSeed = request.dataset.sampleSeed ?? DEFAULTS.sampleSeed;
     const engine = request.engine ?? this.o.defaultEngine;
@@ -195,6 +201,7 @@ export class SurfaceService {
       directions,
       grid: { x, y: y ?? null },
       loss,
+      bootstrap,
       batchSize,
       engine,
       // BN recalibration runs on onnxruntime only: no silent fallback to an engine without it.

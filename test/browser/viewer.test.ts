@@ -95,6 +95,28 @@ async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: numb
   }, png.toString('base64'));
 }
 
+/** Shares of clearly red and clearly blue pixels of a PNG: both ends of a diverging colormap. */
+async function redBlueShares(png: Buffer): Promise<{ red: number; blue: number }> {
+  return page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let red = 0;
+    let blue = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i] - data[i + 2] > 25) red++;
+      if (data[i + 2] - data[i] > 25) blue++;
+    }
+    return { red: (4 * red) / data.length, blue: (4 * blue) / data.length };
+  }, png.toString('base64'));
+}
+
 const baseRequest = (model: string, grid: SurfaceRequest['grid']): SurfaceRequest => ({
   model,
   dataset: { id: 'mnist', split: 'test', samples: SMALL.samples },
@@ -275,6 +297,49 @@ describe('viewer in a real browser', () => {
     const after = await panels.nth(1).locator('canvas').screenshot();
     expect(after.equals(before[1])).toBe(false);
     await page.screenshot({ path: join(artifacts, 'compare-rotated.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('offers "Difference with…" for compatible surfaces and draws L_A − L_B with a diverging colormap', async () => {
+    // Two demo nets on one small grid with the same samples and directions: compatible.
+    const tiny = { min: -1, max: 1, num: 5 };
+    const request = (model: string): SurfaceRequest => ({ ...baseRequest(model, { x: tiny, y: tiny }), dataset: { id: 'mnist', split: 'test', samples: 100 } });
+    const [skip, plain] = await Promise.all([createSurface(request('demo-cnn-skip')), createSurface(request('demo-cnn-plain'))]);
+    const [a, b] = await Promise.all([waitCompleted(skip), waitCompleted(plain)]);
+    await page.goto(`${stack.baseUrl}/?surface=${skip}`);
+    const picker = page.getByLabel('Difference with…');
+    await expect.poll(() => picker.isVisible(), { timeout: 20_000 }).toBe(true);
+    const offered = await picker.locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(offered).toContain(plain);
+    expect(offered).not.toContain(lineId);
+    await picker.selectOption(plain);
+    await expect.poll(() => page.evaluate(() => window.lossAtlas.currentDifference()), { timeout: 20_000 }).toEqual([skip, plain]);
+    expect(page.url()).toContain(`?difference=${skip},${plain}`);
+    await expect.poll(() => page.locator('#colorbar').getAttribute('aria-label')).toMatch(/^Color bar rdbu, L_A − L_B from -/);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(artifacts, 'difference.png') });
+    // Both ends of the diverging colormap on the surface and its contour map (the demo nets' difference changes sign on this grid).
+    for (const view of ['#view3d canvas', '#view2d canvas']) {
+      const shares = await redBlueShares(await page.locator(view).screenshot());
+      console.log(`difference view ${view}: red ${shares.red.toFixed(4)}, blue ${shares.blue.toFixed(4)}`);
+      expect(shares.red).toBeGreaterThan(0.002);
+      expect(shares.blue).toBeGreaterThan(0.002);
+    }
+
+    // The cursor reads L_A − L_B at a grid point of the map.
+    const at = { ix: 3, iy: 1 };
+    const cell = await page.evaluate(({ ix, iy }) => window.lossAtlas.projectGridPoint(ix, iy, '2d'), at);
+    await page.mouse.move(cell!.x, cell!.y);
+    const readout = page.locator('#readout');
+    await expect.poll(() => readout.getAttribute('data-ix')).toBe(String(at.ix));
+    expect(Number(await readout.getAttribute('data-loss'))).toBe(a.loss[at.iy]![at.ix]! - b.loss[at.iy]![at.ix]!);
+    expect(Number(await readout.getAttribute('data-std-error'))).toBe(Math.hypot(a.lossStdError![at.iy]![at.ix]!, b.lossStdError![at.iy]![at.ix]!));
+    expect(await readout.textContent()).toMatch(/L_A − L_B = -?[\d.e-]+ ± [\d.e-]+, accuracy difference = /);
+
+    // The link opens the same view directly.
+    await page.goto(`${stack.baseUrl}/?difference=${plain},${skip}`);
+    await expect.poll(() => page.evaluate(() => window.lossAtlas.currentDifference()), { timeout: 20_000 }).toEqual([plain, skip]);
+    expect(await page.locator('#provenance').textContent()).toContain('mean |Δ|');
     expect(pageErrors).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import type { ChunkValues, DatasetInfo, ModelRecord, Progress, SurfaceEventName, SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { StoredComparison } from '../../contract/comparisons.ts';
+import type { SurfaceDifference } from '../../contract/metrics/difference.ts';
 
 /** An API answer other than 2xx, with the server's code, message and the request field it blames. */
 export class ApiError extends Error {
@@ -43,6 +44,7 @@ export const api = {
   surfaces: () => request<{ items: SurfaceRecord[] }>('GET', '/api/v1/surfaces').then((r) => r.items),
   surface: (id: string) => request<SurfaceRecord>('GET', `/api/v1/surfaces/${encodeURIComponent(id)}`),
   result: (id: string) => request<SurfaceResult>('GET', `/api/v1/surfaces/${encodeURIComponent(id)}/result`),
+  difference: (a: string, b: string) => request<SurfaceDifference>('GET', `/api/v1/surfaces/${encodeURIComponent(a)}/difference/${encodeURIComponent(b)}`),
   createSurface: (body: SurfaceRequest) =>
     request<{ id: string; status: string }>('POST', '/api/v1/surfaces', json(body), { 'content-type': 'application/json' }),
   cancelSurface: (id: string) => request<{ id: string; status: string }>('DELETE', `/api/v1/surfaces/${encodeURIComponent(id)}`),

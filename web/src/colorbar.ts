@@ -7,7 +7,15 @@ import type { ThemeColors } from './theme.ts';
  * Draws a vertical color bar with loss-unit ticks into `canvas` at its CSS size (crisp on HiDPI).
  * Used next to the 3D and 2D views and composited into PNG exports.
  */
-export function drawColorbar(canvas: HTMLCanvasElement, colormap: ColormapName, range: ValueRange | null, scale: ScaleOptions, theme: ThemeColors): void {
+export function drawColorbar(
+  canvas: HTMLCanvasElement,
+  colormap: ColormapName,
+  range: ValueRange | null,
+  scale: ScaleOptions,
+  theme: ThemeColors,
+  /** What the colors show: loss, or the difference of two losses. */
+  quantity = 'loss',
+): void {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth || 84;
   const height = canvas.clientHeight || 300;
@@ -31,11 +39,11 @@ export function drawColorbar(canvas: HTMLCanvasElement, colormap: ColormapName, 
   context.fillStyle = theme.foreground;
   context.font = '12px system-ui, sans-serif';
   context.textBaseline = 'middle';
-  context.fillText(scale.scale === 'log' ? 'loss (log)' : 'loss', 2, 10);
+  context.fillText(scale.scale === 'log' ? `${quantity} (log)` : quantity, 2, 10);
   for (const loss of lossTicks(range, scale, 6)) {
     const y = bottom - normalize(transformValue(loss, scale), range) * (bottom - top);
     context.fillRect(barLeft + barWidth, y, 4, 1);
     context.fillText(formatNumber(loss, 3), barLeft + barWidth + 7, y);
   }
-  canvas.setAttribute('aria-label', `Color bar ${colormap}, loss from ${formatNumber(inverseTransform(range.min, scale))} to ${formatNumber(inverseTransform(range.max, scale))}`);
+  canvas.setAttribute('aria-label', `Color bar ${colormap}, ${quantity} from ${formatNumber(inverseTransform(range.min, scale))} to ${formatNumber(inverseTransform(range.max, scale))}`);
 }

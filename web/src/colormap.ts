@@ -3,6 +3,7 @@ import {
   interpolateInferno,
   interpolateMagma,
   interpolatePlasma,
+  interpolateRdBu,
   interpolateTurbo,
   interpolateViridis,
 } from 'd3-scale-chromatic';
@@ -14,7 +15,12 @@ export const COLORMAPS = {
   plasma: interpolatePlasma,
   cividis: interpolateCividis,
   turbo: interpolateTurbo,
+  /** Diverging, for signed values around 0 (difference surfaces): RdBu reversed, so negative is blue and positive red. */
+  rdbu: (t: number) => interpolateRdBu(1 - t),
 } as const;
+
+/** The colormap of difference surfaces, drawn over a range symmetric about 0 so that white is no difference. */
+export const DIVERGING_COLORMAP: ColormapName = 'rdbu';
 
 export type ColormapName = keyof typeof COLORMAPS;
 export const COLORMAP_NAMES = Object.keys(COLORMAPS) as ColormapName[];

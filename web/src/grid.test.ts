@@ -32,6 +32,16 @@ describe('grid', () => {
     expect(readPoint(grid, 3, 2)).toMatchObject({ alpha: 0.5, beta: 2, loss: 1.5 });
   });
 
+  it('keeps the standard errors of chunks and results, unknown (null) where a surface has none', () => {
+    const grid = createGrid({ min: -1, max: 1, num: 3 }, null, false);
+    applyChunk(grid, { ...chunk(0, 0, [1, 2]), lossStdError: [0.1, null] });
+    applyChunk(grid, chunk(0, 2, [3]));
+    expect([0, 1, 2].map((ix) => readPoint(grid, ix, 0).lossStdError)).toEqual([0.1, null, null]);
+    const result = { kind: '1d', axes: { x: [0, 1], y: null }, shape: [1, 2], loss: [[1, 2]], accuracy: null, lossStdError: [[0.5, 0.25]] } as unknown as SurfaceResult;
+    expect(readPoint(gridFromResult(result), 1, 0).lossStdError).toBe(0.25);
+    expect(readPoint(gridFromResult({ ...result, lossStdError: undefined }), 1, 0).lossStdError).toBeNull();
+  });
+
   it('rejects chunks that do not fit the grid', () => {
     const grid = createGrid({ min: -1, max: 1, num: 4 }, null, false);
     expect(grid.kind).toBe('1d');

@@ -18,6 +18,8 @@ export interface SurfaceGrid {
   y: Float64Array;
   loss: Float64Array;
   accuracy: Float64Array | null;
+  /** Standard error of each loss over the samples (NaN where unknown); null when the surface records none. */
+  lossStdError: Float64Array | null;
   state: Uint8Array;
   /** Points whose state is no longer PENDING. */
   computed: number;
@@ -50,6 +52,7 @@ export function createGrid(xAxis: Axis, yAxis: Axis | undefined | null, hasAccur
     y,
     loss: new Float64Array(size).fill(NaN),
     accuracy: hasAccuracy ? new Float64Array(size).fill(NaN) : null,
+    lossStdError: new Float64Array(size).fill(NaN),
     state: new Uint8Array(size),
     computed: 0,
   };
@@ -69,12 +72,14 @@ export function applyChunk(grid: SurfaceGrid, chunk: ChunkValues): number {
     grid.loss[at] = loss ?? NaN;
     grid.state[at] = loss === null ? NON_FINITE : FINITE;
     if (grid.accuracy) grid.accuracy[at] = chunk.accuracy?.[k] ?? NaN;
+    if (grid.lossStdError) grid.lossStdError[at] = chunk.lossStdError?.[k] ?? NaN;
   }
   grid.computed += filled;
   return filled;
 }
 
-export function gridFromResult(result: SurfaceResult): SurfaceGrid {
+/** A finished grid: a surface's result, or anything with its layout (a difference surface). */
+export function gridFromResult(result: Pick<SurfaceResult, 'kind' | 'shape' | 'axes' | 'loss' | 'accuracy'> & { lossStdError?: (number | null)[][] | null }): SurfaceGrid {
   const [ny, nx] = result.shape;
   const grid: SurfaceGrid = {
     kind: result.kind,
@@ -84,6 +89,7 @@ export function gridFromResult(result: SurfaceResult): SurfaceGrid {
     y: result.axes.y ? Float64Array.from(result.axes.y) : Float64Array.of(0),
     loss: new Float64Array(nx * ny),
     accuracy: result.accuracy ? new Float64Array(nx * ny) : null,
+    lossStdError: result.lossStdError ? new Float64Array(nx * ny) : null,
     state: new Uint8Array(nx * ny),
     computed: nx * ny,
   };
@@ -94,6 +100,7 @@ export function gridFromResult(result: SurfaceResult): SurfaceGrid {
       grid.loss[at] = loss ?? NaN;
       grid.state[at] = loss === null ? NON_FINITE : FINITE;
       if (grid.accuracy) grid.accuracy[at] = result.accuracy?.[iy][ix] ?? NaN;
+      if (grid.lossStdError) grid.lossStdError[at] = result.lossStdError?.[iy][ix] ?? NaN;
     }
   }
   return grid;
@@ -113,6 +120,8 @@ export interface PointReadout {
   beta: number | null;
   loss: number | null;
   accuracy: number | null;
+  /** Standard error of the loss (of a difference: of L_A − L_B); null where unknown. */
+  lossStdError: number | null;
   state: number;
 }
 
@@ -120,6 +129,7 @@ export function readPoint(grid: SurfaceGrid, ix: number, iy: number): PointReado
   const at = iy * grid.nx + ix;
   const loss = grid.loss[at];
   const accuracy = grid.accuracy ? grid.accuracy[at] : NaN;
+  const stdError = grid.lossStdError ? grid.lossStdError[at] : NaN;
   return {
     ix,
     iy,
@@ -127,6 +137,7 @@ export function readPoint(grid: SurfaceGrid, ix: number, iy: number): PointReado
     beta: grid.kind === '2d' ? grid.y[iy] : null,
     loss: Number.isFinite(loss) ? loss : null,
     accuracy: Number.isFinite(accuracy) ? accuracy : null,
+    lossStdError: Number.isFinite(stdError) ? stdError : null,
     state: grid.state[at],
   };
 }

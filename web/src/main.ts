@@ -6,6 +6,7 @@ import { ComparisonList } from './comparison-list.ts';
 import { parseLevelSpec, type LevelSpec } from './contours.ts';
 import { createControls, type ViewSettings } from './controls.ts';
 import { demoComparison } from './demo-comparison.ts';
+import { DifferencePicker } from './difference-picker.ts';
 import { Exporter, type ExportSource } from './exporter.ts';
 import { JobForm } from './form.ts';
 import { Messages } from './messages.ts';
@@ -25,6 +26,8 @@ export interface LossAtlasHooks {
   projectPathPoint(k: number, view: '3d' | '2d'): { x: number; y: number } | null;
   projectComparePoint(panel: number, ix: number, iy: number): { x: number; y: number } | null;
   currentSurface(): string | null;
+  /** [A, B] of the difference view shown, or null. */
+  currentDifference(): [string, string] | null;
   timeline: { submittedAt: number | null; firstRowsDrawnAt: number | null };
 }
 
@@ -50,6 +53,7 @@ class App {
   private readonly form: JobForm;
   private readonly surfaceList: SurfaceList;
   private readonly comparisonList: ComparisonList;
+  private readonly differencePicker: DifferencePicker;
   private readonly timeline: LossAtlasHooks['timeline'] = { submittedAt: null, firstRowsDrawnAt: null };
 
   constructor() {
@@ -72,7 +76,10 @@ class App {
     this.single = new SingleView(this.style(), THEMES[this.theme], {
       camera: (camera) => this.onCamera(camera),
       error: showError,
-      finished: () => void this.refreshLists(),
+      finished: () => {
+        void this.refreshLists();
+        void this.differencePicker.offer(this.single.record);
+      },
       drawn: (computed) => {
         if (computed > 0 && this.timeline.submittedAt !== null && this.timeline.firstRowsDrawnAt === null) this.timeline.firstRowsDrawnAt = performance.now();
       },
@@ -88,11 +95,15 @@ class App {
       resetCamera: () => (this.compare ? this.compare.resetCamera() : this.single.resetCamera()),
     });
     this.surfaceList = new SurfaceList(element('surface-list'), element<HTMLButtonElement>('compare-selected'), {
-      open: (id) => this.router.navigate({ surface: id, compare: [] }),
-      compare: (ids) => this.router.navigate({ compare: ids, surface: null }),
+      open: (id) => this.router.navigate({ surface: id, compare: [], difference: null }),
+      compare: (ids) => this.router.navigate({ compare: ids, surface: null, difference: null }),
       error: showError,
     });
-    this.comparisonList = new ComparisonList(element('comparison-list'), (surfaceIds) => this.router.navigate({ compare: surfaceIds, surface: null }));
+    this.comparisonList = new ComparisonList(element('comparison-list'), (surfaceIds) => this.router.navigate({ compare: surfaceIds, surface: null, difference: null }));
+    this.differencePicker = new DifferencePicker(element('difference-picker'), element<HTMLSelectElement>('difference-with'), {
+      pick: (a, b) => this.router.navigate({ difference: [a, b], surface: null, compare: [] }),
+      error: showError,
+    });
     this.form = new JobForm(element<HTMLFormElement>('job-form'), (request) => this.submit(request), showError);
 
     element('theme-toggle').addEventListener('click', () => this.toggleTheme());
@@ -101,7 +112,7 @@ class App {
     element('compare-demo').addEventListener('click', () => void this.compareDemoNets());
     element('home-link').addEventListener('click', (event) => {
       event.preventDefault();
-      this.router.navigate({ surface: null, compare: [], camera: null });
+      this.router.navigate({ surface: null, compare: [], difference: null, camera: null });
     });
     this.updateThemeButton();
 
@@ -110,6 +121,7 @@ class App {
       projectPathPoint: (k, view) => this.single.projectPathPoint(k, view),
       projectComparePoint: (panel, ix, iy) => this.compare?.projectGridPoint(panel, ix, iy) ?? null,
       currentSurface: () => this.single.id,
+      currentDifference: () => this.single.differenceShown,
       timeline: this.timeline,
     };
   }
@@ -146,7 +158,7 @@ class App {
     const state: ViewState = this.router.state;
     const { page, problem } = pageOf(state);
     element('intro').hidden = page !== 'intro';
-    element('single').hidden = page !== 'single';
+    element('single').hidden = page !== 'single' && page !== 'difference';
     element('compare').hidden = page !== 'compare';
     this.compare?.dispose();
     this.compare = null;
@@ -159,9 +171,18 @@ class App {
       await this.compare.open(state.compare, state.camera);
       return;
     }
+    if (page === 'difference') {
+      const [a, b] = state.difference!;
+      void this.differencePicker.offer(null);
+      const shown = this.single.differenceShown;
+      if (shown?.[0] !== a || shown[1] !== b) await this.single.openDifference(a, b);
+      this.surfaceList.highlight(null);
+      return;
+    }
     if (problem) this.messages.error(new Error(problem));
     if (state.surface && state.surface !== this.single.id) await this.single.open(state.surface);
     if (!state.surface) this.single.close();
+    void this.differencePicker.offer(this.single.record);
     this.surfaceList.highlight(state.surface);
   }
 
@@ -182,7 +203,7 @@ class App {
     const created = await api.createSurface(request);
     this.messages.clear();
     void this.refreshLists();
-    this.router.navigate({ surface: created.id, compare: [] });
+    this.router.navigate({ surface: created.id, compare: [], difference: null });
   }
 
   /** Opens the skip vs no-skip comparison of the demo nets, starting both surfaces when none exist. */
@@ -190,7 +211,7 @@ class App {
     try {
       const { ids, started } = await demoComparison(this.form);
       if (started) void this.refreshLists();
-      this.router.navigate({ compare: ids, surface: null });
+      this.router.navigate({ compare: ids, surface: null, difference: null });
     } catch (error) {
       this.messages.error(error);
     }

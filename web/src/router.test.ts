@@ -7,6 +7,7 @@ describe('pageOf', () => {
     expect(pageOf(DEFAULT_VIEW_STATE)).toEqual({ page: 'intro', problem: null });
     expect(pageOf({ ...DEFAULT_VIEW_STATE, surface: 'a' })).toEqual({ page: 'single', problem: null });
     expect(pageOf({ ...DEFAULT_VIEW_STATE, surface: 'a', compare: ['b', 'c'] })).toEqual({ page: 'compare', problem: null });
+    expect(pageOf({ ...DEFAULT_VIEW_STATE, difference: ['a', 'b'] })).toEqual({ page: 'difference', problem: null });
   });
 
   it('reports a comparison of one surface and shows the page without it', () => {

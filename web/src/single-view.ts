@@ -1,8 +1,12 @@
+import type { SurfaceRecord } from '../../contract/index.ts';
+import type { SurfaceDifference } from '../../contract/metrics/difference.ts';
+import { NOISE_STANDARD_ERRORS } from '../../contract/metrics/surface-metrics.ts';
 import { ApiError, api } from './api.ts';
 import { drawColorbar } from './colorbar.ts';
+import { DIVERGING_COLORMAP } from './colormap.ts';
 import { SurfaceFeed } from './feed.ts';
 import { formatCoordinate, formatNumber, formatPercent } from './format.ts';
-import { FINITE, NON_FINITE, readPoint } from './grid.ts';
+import { FINITE, gridFromResult, NON_FINITE, readPoint, type SurfaceGrid } from './grid.ts';
 import { HeatmapView, type MapMode } from './heatmap.ts';
 import { LineChart } from './line-chart.ts';
 import { progressLine, surfaceCaption } from './surface-caption.ts';
@@ -17,6 +21,14 @@ export interface SingleViewStyle extends SurfaceStyle {
   view: '3d' | '2d';
 }
 
+/** A difference surface L_A − L_B shown instead of a computing surface. */
+interface ShownDifference {
+  result: SurfaceDifference;
+  grid: SurfaceGrid;
+}
+
+const DIFFERENCE_QUANTITY = 'L_A − L_B';
+
 export interface SingleViewEvents {
   camera(state: CameraState): void;
   error(error: unknown): void;
@@ -30,10 +42,12 @@ export interface SingleViewEvents {
  * One surface as it computes, in the page's "single" section: the 3D surface, the 2D map and the
  * slices through the cursor (or a loss/accuracy chart for a 1D surface), the progress line, the
  * readout under the cursor and the provenance. The views are built once and reused for every
- * surface; redraws are batched to one per animation frame.
+ * surface; redraws are batched to one per animation frame. A difference surface (openDifference)
+ * is drawn in the same views with the diverging colormap over a range symmetric about 0.
  */
 export class SingleView {
   private feed: SurfaceFeed | null = null;
+  private difference: ShownDifference | null = null;
   private cursor: GridCursor | null = null;
   private readonly surfaceView: SurfaceView;
   private readonly heatmap: HeatmapView;
@@ -62,8 +76,19 @@ export class SingleView {
     return this.feed?.id ?? null;
   }
 
+  /** The record of the surface shown, or null. */
+  get record(): SurfaceRecord | null {
+    return this.feed?.record ?? null;
+  }
+
+  /** [A, B] of the difference shown, or null. */
+  get differenceShown(): [string, string] | null {
+    return this.difference ? [this.difference.result.a, this.difference.result.b] : null;
+  }
+
   async open(id: string): Promise<void> {
     this.close();
+    this.applyViewStyle();
     this.surfaceView.setGrid(null);
     this.heatmap.setGrid(null);
     this.surfaceView.setTrajectory(null);
@@ -90,10 +115,32 @@ export class SingleView {
     this.refresh();
   }
 
+  /** L_A − L_B of two finished surfaces (GET /api/v1/surfaces/{a}/difference/{b}). */
+  async openDifference(a: string, b: string): Promise<void> {
+    this.close();
+    this.surfaceView.setGrid(null);
+    this.heatmap.setGrid(null);
+    element('surface-title').textContent = `Difference ${a} − ${b}`;
+    element('provenance').replaceChildren();
+    try {
+      const result = await api.difference(a, b);
+      this.difference = { result, grid: gridFromResult(result) };
+    } catch (error) {
+      this.events.error(error);
+      element('progress-text').textContent = 'could not compute this difference';
+      return;
+    }
+    this.applyViewStyle();
+    this.describe();
+    this.showStatus();
+    this.refresh();
+  }
+
   /** Stops following the surface (the views keep their last image until the next one opens). */
   close(): void {
     this.feed?.close();
     this.feed = null;
+    this.difference = null;
     this.cursor = null;
   }
 
@@ -108,10 +155,34 @@ export class SingleView {
 
   setStyle(style: SingleViewStyle): void {
     this.style = style;
+    this.applyViewStyle();
+    this.refresh();
+  }
+
+  /**
+   * The style the views draw with: the chosen one, except that a difference is drawn with the
+   * diverging colormap on a linear, unclipped scale (its values are signed).
+   */
+  private viewStyle(): SingleViewStyle {
+    if (!this.difference) return this.style;
+    return { ...this.style, colormap: DIVERGING_COLORMAP, scale: { ...this.style.scale, scale: 'linear', clip: null }, quantity: DIFFERENCE_QUANTITY };
+  }
+
+  private applyViewStyle(): void {
+    const style = this.viewStyle();
     this.surfaceView.setStyle(style);
     this.heatmap.setStyle(style);
+    // Symmetric about 0, so no difference is the colormap's middle (white) and mid-height.
+    const largest = this.difference?.result.metrics.maxAbsolute;
+    const range = this.difference ? (largest ? { min: -largest, max: largest } : { min: -0.5, max: 0.5 }) : null;
+    this.surfaceView.setSharedRange(range);
+    this.heatmap.setSharedRange(range);
     for (const chart of [this.chart1d, this.sliceAlpha, this.sliceBeta]) chart.setLog(style.scale.scale === 'log');
-    this.refresh();
+  }
+
+  /** The grid shown: the surface's, or the difference's. */
+  private get grid(): SurfaceGrid | null {
+    return this.feed?.grid ?? this.difference?.grid ?? null;
   }
 
   setTheme(theme: ThemeColors): void {
@@ -147,8 +218,8 @@ export class SingleView {
 
   /** The main view as an image: the chart of a 1D surface, else the 3D view or the map with its color bar. */
   snapshot(): HTMLCanvasElement | null {
-    if (!this.feed) return null;
-    if (this.feed.grid.kind === '1d') return element('chart1d').querySelector('canvas');
+    if (!this.grid) return null;
+    if (this.grid.kind === '1d') return element('chart1d').querySelector('canvas');
     return this.withColorbar(this.style.view === '2d' ? this.heatmap.snapshot() : this.surfaceView.snapshot());
   }
 
@@ -176,9 +247,10 @@ export class SingleView {
 
   /** Redraws every view from the feed's grid. */
   private refresh(): void {
-    const feed = this.feed;
-    if (!feed) return;
-    const grid = feed.grid;
+    const grid = this.grid;
+    if (!grid) return;
+    // Splits and a trajectory belong to a surface's feed; a difference has neither.
+    const feed = this.difference ? null : this.feed;
     const oneD = grid.kind === '1d';
     element('views').classList.toggle('one-d', oneD);
     element('views').classList.toggle('map-main', !oneD && this.style.view === '2d');
@@ -188,7 +260,7 @@ export class SingleView {
     element('colorbar').hidden = oneD;
     if (oneD) {
       const values = (row: (number | null)[] | null) => (row ? Float64Array.from(row, (v) => v ?? NaN) : null);
-      const [first, ...others] = feed.splits ?? [];
+      const [first, ...others] = feed?.splits ?? [];
       this.chart1d.setData(
         { x: grid.x, loss: grid.loss, accuracy: grid.accuracy, name: first?.split, more: others.map((s) => ({ name: s.split, loss: values(s.loss)!, accuracy: values(s.accuracy) })) },
         this.cursor ? grid.x[this.cursor.ix] : null,
@@ -196,9 +268,10 @@ export class SingleView {
     } else {
       this.surfaceView.setGrid(grid);
       this.heatmap.setGrid(grid);
-      this.surfaceView.setTrajectory(feed.trajectory);
-      this.heatmap.setTrajectory(feed.trajectory);
-      drawColorbar(element<HTMLCanvasElement>('colorbar'), this.style.colormap, this.surfaceView.displayedRange(), this.style.scale, this.theme);
+      this.surfaceView.setTrajectory(feed?.trajectory ?? null);
+      this.heatmap.setTrajectory(feed?.trajectory ?? null);
+      const style = this.viewStyle();
+      drawColorbar(element<HTMLCanvasElement>('colorbar'), style.colormap, this.surfaceView.displayedRange(), style.scale, this.theme, style.quantity);
       this.updateSlices();
     }
     this.events.drawn(grid.computed);
@@ -206,6 +279,16 @@ export class SingleView {
   }
 
   private showStatus(): void {
+    if (this.difference) {
+      const progress = element<HTMLProgressElement>('job-progress');
+      progress.max = 1;
+      progress.value = 1;
+      progress.dataset.percent = '100';
+      element('progress-text').classList.remove('failed');
+      element('progress-text').textContent = `difference of two finished surfaces · ${this.difference.result.metrics.points} points compared`;
+      element<HTMLButtonElement>('cancel-job').hidden = true;
+      return;
+    }
     const feed = this.feed;
     if (!feed) return;
     const { done, total } = feed.progress;
@@ -223,25 +306,51 @@ export class SingleView {
   }
 
   private describe(): void {
+    if (this.difference) {
+      this.describeDifference(this.difference.result);
+      return;
+    }
     if (!this.feed) return;
     const caption = surfaceCaption(this.feed.record);
     element('surface-title').textContent = caption.title;
     element('provenance').textContent = caption.provenance;
   }
 
+  /** Title and caption of a difference: both surfaces (links), its metrics and the settings they share. */
+  private describeDifference(result: SurfaceDifference): void {
+    element('surface-title').textContent = `Difference ${DIFFERENCE_QUANTITY}`;
+    const link = (id: string) => Object.assign(document.createElement('a'), { href: `/?surface=${encodeURIComponent(id)}`, textContent: id });
+    const m = result.metrics;
+    const at = m.maxAbsoluteAt;
+    const where = at ? ` at α = ${formatCoordinate(result.axes.x[at.ix]!)}${result.axes.y ? `, β = ${formatCoordinate(result.axes.y[at.iy]!)}` : ''}` : '';
+    const noise = m.beyondNoiseShare === null
+      ? 'no standard errors to compare with'
+      : `${formatPercent(m.beyondNoiseShare)} of the points differ by more than ${NOISE_STANDARD_ERRORS} standard errors`;
+    const { dataset, directions } = result.settings;
+    element('provenance').replaceChildren(
+      'A = ', link(result.a), ', B = ', link(result.b),
+      ` · mean |Δ| = ${formatNumber(m.meanAbsolute)}, max |Δ| = ${formatNumber(m.maxAbsolute)}${where}; ${noise}`,
+      ` · shared: ${dataset.id} ${dataset.split}, ${dataset.samples} samples (seed ${dataset.sampleSeed}), ${result.settings.loss}, directions seed ${directions.seed}, ${directions.normalization}`,
+    );
+  }
+
   private setCursor(cursor: GridCursor): void {
-    const feed = this.feed;
-    if (!feed) return;
+    const grid = this.grid;
+    if (!grid) return;
     this.cursor = cursor;
-    const point = readPoint(feed.grid, cursor.ix, cursor.iy);
+    const point = readPoint(grid, cursor.ix, cursor.iy);
     const readout = element('readout');
     const where = `α = ${formatCoordinate(point.alpha)}${point.beta === null ? '' : `, β = ${formatCoordinate(point.beta)}`}`;
+    const plusMinus = point.lossStdError === null ? '' : ` ± ${formatNumber(point.lossStdError, 3)}`;
     const what =
-      point.state === FINITE
-        ? `loss = ${formatNumber(point.loss, 6)}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`
-        : point.state === NON_FINITE
-          ? 'loss is not finite (drawn as a hole)'
-          : 'not computed yet';
+      point.state !== FINITE
+        ? point.state === NON_FINITE
+          ? this.difference ? 'a loss is not finite here (drawn as a hole)' : 'loss is not finite (drawn as a hole)'
+          : 'not computed yet'
+        : this.difference
+          ? `${DIFFERENCE_QUANTITY} = ${formatNumber(point.loss, 6)}${plusMinus}, ` +
+            `accuracy difference = ${point.accuracy === null ? '—' : `${formatNumber(100 * point.accuracy, 4)} points`}`
+          : `loss = ${formatNumber(point.loss, 6)}${plusMinus}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`;
     readout.textContent = `${where} · ${what}`;
     Object.assign(readout.dataset, {
       ix: String(point.ix),
@@ -250,8 +359,9 @@ export class SingleView {
       beta: String(point.beta ?? ''),
       loss: String(point.loss ?? ''),
       accuracy: String(point.accuracy ?? ''),
+      stdError: String(point.lossStdError ?? ''),
     });
-    if (feed.grid.kind === '2d') {
+    if (grid.kind === '2d') {
       this.surfaceView.setCursor(cursor);
       this.heatmap.setCursor(cursor);
       this.updateSlices();
@@ -261,7 +371,7 @@ export class SingleView {
   }
 
   private updateSlices(): void {
-    const grid = this.feed?.grid;
+    const grid = this.grid;
     if (!grid || grid.kind !== '2d') return;
     const { ix, iy } = this.cursor ?? { ix: Math.floor(grid.nx / 2), iy: Math.floor(grid.ny / 2) };
     const row = (values: Float64Array | null) => (values ? values.subarray(iy * grid.nx, (iy + 1) * grid.nx) : null);
@@ -273,7 +383,7 @@ export class SingleView {
   }
 
   private onArrowKey(event: KeyboardEvent): void {
-    const grid = this.feed?.grid;
+    const grid = this.grid;
     const moves: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     const move = moves[event.key];
     if (!grid || !move) return;

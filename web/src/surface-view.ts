@@ -20,6 +20,8 @@ export interface SurfaceStyle {
   isolinesOnSurface: boolean;
   isolinesOnBase: boolean;
   wireframe: boolean;
+  /** What the heights show, for the z axis title: loss (default), or a difference of losses. */
+  quantity?: string;
 }
 
 export interface CameraState {
@@ -516,7 +518,7 @@ export class SurfaceView {
 
   private rebuildAxes(grid: SurfaceGrid): void {
     const range = this.range!;
-    const key = [grid.x[0], grid.x[grid.nx - 1], grid.y[0], grid.y[grid.ny - 1], range.min, range.max, this.style.scale.scale, this.style.scale.epsilon, this.theme.background].join('|');
+    const key = [grid.x[0], grid.x[grid.nx - 1], grid.y[0], grid.y[grid.ny - 1], range.min, range.max, this.style.scale.scale, this.style.scale.epsilon, this.style.quantity, this.theme.background].join('|');
     if (key === this.axesKey) return;
     this.axesKey = key;
     disposeTree(this.axesGroup);
@@ -550,7 +552,8 @@ export class SurfaceView {
       segment(lines, [1, 1, z], [1.04, 1.04, z]);
       this.axesGroup.add(this.label(formatNumber(loss, 3), [1.07, 1.07, z], 0.085, 'left'));
     }
-    const zTitle = this.style.scale.scale === 'log' ? `loss (log, ε=${this.style.scale.epsilon})` : 'loss';
+    const quantity = this.style.quantity ?? 'loss';
+    const zTitle = this.style.scale.scale === 'log' ? `${quantity} (log, ε=${this.style.scale.epsilon})` : quantity;
     this.axesGroup.add(this.label(zTitle, [1, 1, SURFACE_HEIGHT + 0.14], 0.095));
 
     const lineGeometry = new THREE.BufferGeometry();

@@ -25,6 +25,14 @@ describe('url state', () => {
     expect(serializeViewState({ ...DEFAULT_VIEW_STATE, surface: 'abc' })).toBe('?surface=abc');
   });
 
+  it('carries a difference view as ?difference=A,B, and ignores a malformed pair', () => {
+    const state = { ...DEFAULT_VIEW_STATE, difference: ['a1', 'b2'] as [string, string] };
+    expect(serializeViewState(state)).toBe('?difference=a1,b2');
+    expect(parseViewState('?difference=a1,b2')).toEqual(state);
+    expect(parseViewState('?difference=a1').difference).toBeNull();
+    expect(parseViewState('?difference=a1,<b>').difference).toBeNull();
+  });
+
   it('a malformed link falls back to defaults instead of failing', () => {
     const state = parseViewState('?compare=a,a,b,<x>,c,d,e,f,g&cmap=rainbow&clip=-3&cam=1,2&scale=ln');
     expect(state.compare).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);

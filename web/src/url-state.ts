@@ -6,6 +6,8 @@ export interface ViewState {
   surface: string | null;
   /** Surfaces of the compare view (2 to 6); empty when not comparing. */
   compare: string[];
+  /** [A, B] of the difference view L_A − L_B (`?difference=A,B`); null when not shown. */
+  difference: [string, string] | null;
   camera: { position: [number, number, number]; target: [number, number, number] } | null;
   colormap: ColormapName;
   scale: 'linear' | 'log';
@@ -22,6 +24,7 @@ export const MAX_COMPARE = 6;
 export const DEFAULT_VIEW_STATE: ViewState = {
   surface: null,
   compare: [],
+  difference: null,
   camera: null,
   colormap: 'viridis',
   scale: 'linear',
@@ -47,6 +50,8 @@ export function parseViewState(search: string): ViewState {
   const params = new URLSearchParams(search);
   const surface = params.get('surface');
   const compare = [...new Set((params.get('compare') ?? '').split(',').map((id) => id.trim()))].filter((id) => ID_PATTERN.test(id)).slice(0, MAX_COMPARE);
+  const pair = (params.get('difference') ?? '').split(',').map((id) => id.trim());
+  const difference = pair.length === 2 && pair.every((id) => ID_PATTERN.test(id)) ? (pair as [string, string]) : null;
   const position = parseVector(params.get('cam'));
   const target = parseVector(params.get('target')) ?? [0, 0, 0];
   const colormap = params.get('cmap') ?? '';
@@ -54,6 +59,7 @@ export function parseViewState(search: string): ViewState {
   return {
     surface: surface && ID_PATTERN.test(surface) ? surface : null,
     compare,
+    difference,
     camera: position ? { position, target } : null,
     colormap: isColormapName(colormap) ? colormap : DEFAULT_VIEW_STATE.colormap,
     scale: params.get('scale') === 'log' ? 'log' : 'linear',
@@ -70,6 +76,7 @@ const round = (value: number) => Number(value.toFixed(3));
 export function serializeViewState(state: ViewState): string {
   const params = new URLSearchParams();
   if (state.compare.length > 0) params.set('compare', state.compare.join(','));
+  else if (state.difference) params.set('difference', state.difference.join(','));
   else if (state.surface) params.set('surface', state.surface);
   if (state.camera) {
     params.set('cam', state.camera.position.map(round).join(','));

@@ -23,14 +23,32 @@ export interface EvalData {
 export interface EvalResult {
   /** Mean per-sample loss over all n samples (may be NaN or ±Infinity: a result, not an error). */
   loss: number;
+  /**
+   * Standard error of `loss` over the samples: sqrt(s² / n), s² the unbiased variance (n − 1) of
+   * the per-sample losses; null when n < 2 or the loss is not finite (meanStandardError).
+   */
+  lossStdError: number | null;
   /** correct / n in [0, 1]; null for regression losses. */
   accuracy: number | null;
+}
+
+/**
+ * sqrt(s² / n) from Σ loss_i and Σ loss_i² over n samples, s² = (Σ loss_i² − (Σ loss_i)²/n)/(n − 1)
+ * in float64 (clamped at 0: rounding can make a near-zero variance negative). null when n < 2 or
+ * either sum is not finite.
+ */
+export function meanStandardError(sum: number, sumOfSquares: number, n: number): number | null {
+  if (n < 2 || !Number.isFinite(sum) || !Number.isFinite(sumOfSquares)) return null;
+  const variance = Math.max(0, (sumOfSquares - (sum * sum) / n) / (n - 1));
+  return Math.sqrt(variance / n);
 }
 
 export interface EvaluateOptions {
   loss: LossName;
   /** Default 128. Batching never changes the numbers: L = Σ per-sample loss / n. */
   batchSize?: number;
+  /** When given (length n), filled with each sample's loss in sample order (the bootstrap resamples them). */
+  perSampleLosses?: Float64Array;
 }
 
 /**

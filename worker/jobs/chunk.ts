@@ -11,6 +11,7 @@ import { evaluationData } from '../datasets/select.ts';
 import type { Evaluator } from '../engine/evaluator.ts';
 import { createEvaluator } from '../engine/registry.ts';
 import { BnRecalibrator } from '../engine/onnx/bn-recalibration.ts';
+import { bootstrapSummary } from '../numeric/bootstrap.ts';
 import { perturb } from '../numeric/vector.ts';
 import { SurfaceStateStore } from '../surface-state.ts';
 
@@ -132,17 +133,27 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
     const beta = plan.grid.y ? linspace(plan.grid.y)[iy]! : 0;
     const point = new Float32Array(theta.length);
     const withAccuracy = lossHasAccuracy(plan.loss);
-    const values: ChunkValues = { index, iy, ix0, loss: [], accuracy: withAccuracy ? [] : null, nonFinite: [], seconds: 0, engine: evaluator.info };
+    const values: ChunkValues = { index, iy, ix0, loss: [], accuracy: withAccuracy ? [] : null, lossStdError: [], nonFinite: [], seconds: 0, engine: evaluator.info };
+    const bootstrap = plan.bootstrap ?? null;
+    const perSampleLosses = bootstrap ? new Float64Array(plan.dataset.samples) : undefined;
+    if (bootstrap) values.lossBootstrap = { low: [], high: [], stdError: [] };
     for (let ix = ix0; ix < ix1; ix++) {
       if (ix > ix0 && (await state.isCancelled(surfaceId))) return { points: ix - ix0, cancelled: true };
       perturb(theta, directions.x, x[ix]!, directions.y, beta, point);
       await recalibrator?.recalibrate(point);
       await evaluator.setParameters(point);
-      const result = await evaluator.evaluate({ loss: plan.loss, batchSize: plan.batchSize });
+      const result = await evaluator.evaluate({ loss: plan.loss, batchSize: plan.batchSize, perSampleLosses });
       const finite = Number.isFinite(result.loss);
       values.loss.push(finite ? result.loss : null);
       if (!finite) values.nonFinite.push({ ix, value: String(result.loss) });
       values.accuracy?.push(result.accuracy);
+      values.lossStdError!.push(result.lossStdError);
+      if (bootstrap) {
+        const summary = finite ? bootstrapSummary(perSampleLosses!, bootstrap.resamples, bootstrap.seed) : null;
+        values.lossBootstrap!.low.push(summary?.low ?? null);
+        values.lossBootstrap!.high.push(summary?.high ?? null);
+        values.lossBootstrap!.stdError.push(summary?.stdError ?? null);
+      }
       await job.updateProgress(Math.round((100 * (ix - ix0 + 1)) / (ix1 - ix0)));
     }
     values.seconds = (performance.now() - started) / 1000;

@@ -74,12 +74,23 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const chunks = await state.chunkValues(id);
     const withAccuracy = chunks.some((c) => c.accuracy !== null);
     const accuracy = withAccuracy ? Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null)) : null;
+    const emptyGrid = () => Array.from({ length: ny }, () => new Array<number | null>(nx).fill(null));
+    // Chunks recorded before standard errors were kept (a surface resumed across an upgrade) have none: then the surface has none.
+    const withStdError = chunks.every((c) => c.lossStdError !== undefined);
+    const lossStdError = withStdError ? emptyGrid() : undefined;
+    const lossBootstrap = surfacePlan.bootstrap ? { ...surfacePlan.bootstrap, low: emptyGrid(), high: emptyGrid(), stdError: emptyGrid() } : undefined;
     const nonFinite: SurfaceResult['nonFinite'] = [];
     for (const chunk of chunks) {
       chunk.loss.forEach((value, k) => {
         loss[chunk.iy]![chunk.ix0 + k] = value;
         filled[chunk.iy]![chunk.ix0 + k] = true;
         if (accuracy && chunk.accuracy) accuracy[chunk.iy]![chunk.ix0 + k] = chunk.accuracy[k]!;
+        if (lossStdError) lossStdError[chunk.iy]![chunk.ix0 + k] = chunk.lossStdError![k]!;
+        if (lossBootstrap && chunk.lossBootstrap) {
+          lossBootstrap.low[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.low[k]!;
+          lossBootstrap.high[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.high[k]!;
+          lossBootstrap.stdError[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.stdError[k]!;
+        }
       });
       for (const point of chunk.nonFinite) nonFinite.push({ ix: point.ix, iy: chunk.iy, value: point.value as 'NaN' | 'Infinity' | '-Infinity' });
     }
@@ -92,11 +103,17 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
       kind: y ? '2d' : '1d',
       axes: { x, y },
       shape: [y?.length ?? 1, nx],
-      // Side-by-side splits: row k is split k; the surface's own values are the first split's.
+      // Side-by-side splits: row k is split k; the surface's own values (and their errors) are the first split's.
       loss: splits ? loss.slice(0, 1) : loss,
       accuracy: splits ? (accuracy?.slice(0, 1) ?? null) : accuracy,
+      ...(lossStdError && { lossStdError: splits ? lossStdError.slice(0, 1) : lossStdError }),
+      ...(lossBootstrap && {
+        lossBootstrap: splits
+          ? { ...lossBootstrap, low: lossBootstrap.low.slice(0, 1), high: lossBootstrap.high.slice(0, 1), stdError: lossBootstrap.stdError.slice(0, 1) }
+          : lossBootstrap,
+      }),
       nonFinite: nonFinite.filter((p) => !splits || p.iy === 0).sort((a, b) => a.iy - b.iy || a.ix - b.ix),
-      ...(splits ? { splits: splits.map(({ split }, k) => ({ split, loss: loss[k]!, accuracy: accuracy?.[k] ?? null })) } : {}),
+      ...(splits ? { splits: splits.map(({ split }, k) => ({ split, loss: loss[k]!, accuracy: accuracy?.[k] ?? null, ...(lossStdError && { lossStdError: lossStdError[k]! }) })) } : {}),
       ...(pca ? { trajectory: pca.trajectory } : {}),
       provenance: {
         ...surfacePlan.provenance,

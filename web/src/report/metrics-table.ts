@@ -1,5 +1,6 @@
 import type { SurfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
 import { NEGATIVE_CURVATURE_FLOOR, type HessianSummary } from '../../../contract/metrics/hessian.ts';
+import { NOISE_STANDARD_ERRORS } from '../../../contract/metrics/surface-metrics.ts';
 import { formatCoordinate, formatNumber, formatPercent } from '../format.ts';
 
 export interface MetricColumn {
@@ -20,6 +21,11 @@ function where(x: number, y: number | null): string {
 }
 
 /** The rows of the comparison's metrics table, one value per column ('—' where unknown). */
+/** " ± se" for a figure with a known standard error, else nothing. */
+function plusMinus(stdError: number | null | undefined): string {
+  return stdError === null || stdError === undefined ? '' : ` ± ${formatNumber(stdError, 2)}`;
+}
+
 export function metricRows(columns: MetricColumn[]): MetricRow[] {
   const row = (name: string, formula: string, value: (m: SurfaceMetrics, h: HessianSummary | null) => string, needsHessian = false): MetricRow => ({
     name,
@@ -29,7 +35,7 @@ export function metricRows(columns: MetricColumn[]): MetricRow[] {
   const first = columns.find((c) => c.metrics)?.metrics;
   const radius = first ? formatNumber(first.sharpness.radius) : 'r';
   const rows: MetricRow[] = [
-    row('Loss at θ*', 'L at the grid point nearest (0, 0); * = nearest point, not (0, 0) itself', (m) => `${formatNumber(m.center.loss)}${m.center.exact ? '' : '*'}`),
+    row('Loss at θ*', 'L at the grid point nearest (0, 0); * = nearest point, not (0, 0) itself; ± its standard error over the samples when known', (m) => `${formatNumber(m.center.loss)}${plusMinus(m.center.lossStdError)}${m.center.exact ? '' : '*'}`),
     row('Accuracy at θ*', 'accuracy at the same point', (m) => formatPercent(m.center.accuracy)),
     row('Grid minimum', 'min L over the finite grid points', (m) => formatNumber(m.minimum.loss)),
     row('… at (α, β)', 'where the grid minimum is', (m) => where(m.minimum.x, m.minimum.y)),
@@ -39,9 +45,10 @@ export function metricRows(columns: MetricColumn[]): MetricRow[] {
     ...(first?.basin ?? []).map((b, k) =>
       row(`Basin area τ = ${formatNumber(b.tau)}`, `#{L ≤ L(θ*) + ${b.tau}} / all points`, (m) => formatPercent(m.basin[k]?.share)),
     ),
-    row(`Mean rise within r = ${radius}`, 'mean of L(p) − L(θ*) over grid points p with ‖p − θ*‖ ≤ r', (m) => formatNumber(m.sharpness.meanRise)),
+    row(`Mean rise within r = ${radius}`, 'mean of L(p) − L(θ*) over grid points p with ‖p − θ*‖ ≤ r (± its standard error when known)', (m) => `${formatNumber(m.sharpness.meanRise)}${plusMinus(m.sharpness.meanRiseStdError)}`),
     row(`Max rise within r = ${radius}`, 'max of L(p) − L(θ*) over the same points', (m) => formatNumber(m.sharpness.maxRise)),
-    row('Strict local minima', 'interior points strictly below all 8 neighbours', (m) => String(m.roughness.strictLocalMinima)),
+    row('Strict local minima', `interior points strictly below all 8 neighbours (by more than ${NOISE_STANDARD_ERRORS} standard errors when known; + those within the sampling noise)`, (m) =>
+      `${m.roughness.strictLocalMinima}${m.roughness.minimaWithinNoise ? ` (+${m.roughness.minimaWithinNoise} within noise)` : ''}`),
     row('Total variation', 'Σ |L_p − L_q| over adjacent pairs', (m) => formatNumber(m.roughness.totalVariation)),
     row('Mean |slope|', 'mean |L_p − L_q| / h over adjacent pairs', (m) => formatNumber(m.roughness.meanAbsoluteSlope)),
     row('Non-convex share (plane)', 'share of points whose in-plane Hessian has λmin < 0', (m) => formatPercent(m.curvature.nonConvexShare)),

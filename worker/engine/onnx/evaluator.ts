@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { ContractError, CROSS_ENTROPY_FORM, lossHasAccuracy, type EngineInfo, type ModelFormat } from '../../../contract/index.ts';
 import { onnx } from '../../../contract/onnx-model.ts';
-import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
+import { meanStandardError, type EvalData, type EvalResult, type EvaluateOptions, type Evaluator, type ModelArtifact } from '../evaluator.ts';
 import { channelsFirstShape, modelFormat } from '../../../contract/formats/index.ts';
 import type { InitializerBinding } from './export-layers.ts';
 import { modelGraph, readBinding } from './model-graph.ts';
@@ -282,6 +282,7 @@ export class OnnxEvaluator implements Evaluator {
     if (!data) throw new Error('setData must be called before evaluate');
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ContractError('batchSize', `must be a positive integer, got ${batchSize}`);
+    if (options.perSampleLosses && options.perSampleLosses.length !== data.n) throw new Error(`perSampleLosses holds ${options.perSampleLosses.length} values for ${data.n} samples`);
     if (lossHasAccuracy(options.loss) && data.maxLabel === null) {
       throw new ContractError('loss', 'cross-entropy losses need integer class labels; the dataset has float targets');
     }
@@ -312,6 +313,7 @@ export class OnnxEvaluator implements Evaluator {
     const parameterFeeds = feed === 'inputs' ? this.inputsModel!.feeds : {};
     const classification = lossHasAccuracy(options.loss);
     let lossSum = 0;
+    let lossSquares = 0;
     let correctSum = 0;
     let start = 0;
     for (const input of this.batchTensors(data, Math.min(batchSize, MAX_RUN_ROWS))) {
@@ -322,12 +324,13 @@ export class OnnxEvaluator implements Evaluator {
       if (classification && data.maxLabel! >= (width === 1 ? 2 : width)) {
         throw new ContractError('dataset', `class label ${data.maxLabel} is out of range for a model with ${width === 1 ? 2 : width} classes`);
       }
-      const sums = lossSums(output.data as Float32Array, width, count, data.targets, data.targetWidth, start, options.loss);
+      const sums = lossSums(output.data as Float32Array, width, count, data.targets, data.targetWidth, start, options.loss, options.perSampleLosses);
       lossSum += sums.loss;
+      lossSquares += sums.lossSquares;
       correctSum += sums.correct;
       start += count;
     }
-    return { loss: lossSum / data.n, accuracy: classification ? correctSum / data.n : null };
+    return { loss: lossSum / data.n, lossStdError: meanStandardError(lossSum, lossSquares, data.n), accuracy: classification ? correctSum / data.n : null };
   }
 
   private batchTensors(data: BoundData, batchSize: number): ort.Tensor[] {

@@ -9,6 +9,8 @@ import { pixelLossSums } from './pixel-losses.ts';
  */
 export interface LossSums {
   loss: number;
+  /** Σ of the squared per-sample losses: with `loss` it gives the standard error (meanStandardError). */
+  lossSquares: number;
   correct: number;
 }
 
@@ -32,7 +34,7 @@ function binarySample(z: number, t: number): number {
 }
 
 /**
- * Sums of per-sample losses and of correct predictions over `count` output rows of `width`
+ * Sums of per-sample losses, of their squares and of correct predictions over `count` output rows of `width`
  * values, whose targets start at sample `first` of `targets` (int32 labels, or float rows of
  * `targetWidth` values).
  */
@@ -44,17 +46,25 @@ export function lossSums(
   targetWidth: number,
   first: number,
   loss: LossName,
+  /** When given, perSample[first + i] receives sample i's loss. */
+  perSample?: Float64Array,
 ): LossSums {
-  if (loss !== 'mse' && targetWidth > 1) return pixelLossSums(output, width, count, targets, targetWidth, first, loss);
+  if (loss !== 'mse' && targetWidth > 1) return pixelLossSums(output, width, count, targets, targetWidth, first, loss, perSample);
   let lossSum = 0;
+  let lossSquares = 0;
   let correct = 0;
+  const add = (i: number, sampleLoss: number) => {
+    lossSum += sampleLoss;
+    lossSquares += sampleLoss * sampleLoss;
+    if (perSample) perSample[first + i] = sampleLoss;
+  };
   switch (loss) {
     case 'categorical_crossentropy':
     case 'sparse_categorical_crossentropy':
       if (width < 2) throw new ContractError('loss', `categorical cross-entropy needs at least 2 outputs per sample, the model has ${width}`);
       for (let i = 0; i < count; i++) {
         const label = targets[first + i]!;
-        lossSum += categoricalSample(output, i * width, width, label);
+        add(i, categoricalSample(output, i * width, width, label));
         if (argMax(output, i * width, width) === label) correct++;
       }
       break;
@@ -63,7 +73,7 @@ export function lossSums(
       for (let i = 0; i < count; i++) {
         const z = output[i]!;
         const t = targets[first + i]!;
-        lossSum += binarySample(z, t);
+        add(i, binarySample(z, t));
         const predicted = z > 0; // σ(z) > 0.5
         if (Number(predicted) === t) correct++;
       }
@@ -76,10 +86,10 @@ export function lossSums(
           const d = output[i * width + k]! - targets[(first + i) * width + k]!;
           sum += d * d;
         }
-        lossSum += sum / width;
+        add(i, sum / width);
       }
       break;
     }
   }
-  return { loss: lossSum, correct };
+  return { loss: lossSum, lossSquares, correct };
 }

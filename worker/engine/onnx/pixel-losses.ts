@@ -11,7 +11,7 @@ import type { LossSums } from './losses.ts';
  *   channel axis (max-shifted); predicted class = argmax (first maximum).
  *
  * A sample's loss is the mean over its P pixels; `loss` returns Σ sample losses (the evaluator
- * divides by N). Its "accuracy" is its IoU (Jaccard index): binary, |pred ∩ target| / |pred ∪ target|
+ * divides by N), `lossSquares` Σ of their squares. Its "accuracy" is its IoU (Jaccard index): binary, |pred ∩ target| / |pred ∪ target|
  * of the foreground; multi-class, the mean over the classes present in its prediction or target of
  * that class's IoU (background included). An empty union (no foreground predicted or true) counts
  * as 1. `correct` returns Σ sample IoUs, so accuracy = mean per-sample IoU = Σ IoU_i / N: the
@@ -27,6 +27,8 @@ export function pixelLossSums(
   pixels: number,
   first: number,
   loss: LossName,
+  /** When given, perSample[first + i] receives sample i's loss (its mean over pixels). */
+  perSample?: Float64Array,
 ): LossSums {
   if (width % pixels !== 0) throw new ContractError('loss', `the model outputs ${width} values per sample, not a multiple of the ${pixels} target pixels`);
   const channels = width / pixels;
@@ -37,6 +39,7 @@ export function pixelLossSums(
   const intersection = new Float64Array(classes);
   const union = new Float64Array(classes);
   let lossSum = 0;
+  let lossSquares = 0;
   let iouSum = 0;
   for (let i = 0; i < count; i++) {
     intersection.fill(0);
@@ -68,10 +71,13 @@ export function pixelLossSums(
       union[label]!++;
       if (predicted !== label) union[predicted]!++;
     }
-    lossSum += sampleLoss / pixels;
+    const meanOverPixels = sampleLoss / pixels;
+    lossSum += meanOverPixels;
+    lossSquares += meanOverPixels * meanOverPixels;
+    if (perSample) perSample[first + i] = meanOverPixels;
     iouSum += sampleIou(intersection, union, binary);
   }
-  return { loss: lossSum, correct: iouSum };
+  return { loss: lossSum, lossSquares, correct: iouSum };
 }
 
 /** Foreground IoU (binary) or mean IoU over the classes present in prediction or target; empty union → 1. */

@@ -1,6 +1,6 @@
 import * as tf from './tf.ts';
 import { ContractError, CROSS_ENTROPY_FORM, lossHasAccuracy, type EngineInfo, type ParameterInfo } from '../../../contract/index.ts';
-import type { EvalData, EvalResult, EvaluateOptions, Evaluator, ModelArtifact } from '../evaluator.ts';
+import { meanStandardError, type EvalData, type EvalResult, type EvaluateOptions, type Evaluator, type ModelArtifact } from '../evaluator.ts';
 import { sameShape } from '../../../contract/formats/index.ts';
 import { initTfjs, type TfjsBackendOptions } from './backend.ts';
 import { loadLayersModel } from './load-model.ts';
@@ -25,7 +25,7 @@ interface BoundData {
 /**
  * Evaluates a tfjs Layers model at arbitrary parameter vectors. Batch normalization runs in
  * inference mode (predict: stored moving statistics). Per-sample losses are summed in float64
- * in JS, so L = Σ loss_i / n exactly whatever the batch size.
+ * in JS, so L = Σ loss_i / n exactly whatever the batch size (and Σ loss_i² for its standard error).
  */
 export class TfjsEvaluator implements Evaluator {
   readonly info: EngineInfo;
@@ -113,9 +113,11 @@ export class TfjsEvaluator implements Evaluator {
     if (!data) throw new Error('setData must be called before evaluate');
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ContractError('batchSize', `must be a positive integer, got ${batchSize}`);
+    if (options.perSampleLosses && options.perSampleLosses.length !== data.n) throw new Error(`perSampleLosses holds ${options.perSampleLosses.length} values for ${data.n} samples`);
     const classification = options.loss !== 'mse';
     if (classification) this.checkLabels(model, data);
     let lossSum = 0;
+    let lossSquares = 0;
     let correctSum = 0;
     for (let start = 0; start < data.n; start += batchSize) {
       const size = Math.min(batchSize, data.n - start);
@@ -126,13 +128,18 @@ export class TfjsEvaluator implements Evaluator {
         return correct ? [perSample, correct] : [perSample];
       });
       try {
-        for (const value of await batch[0]!.data()) lossSum += value;
+        let sample = start;
+        for (const value of await batch[0]!.data()) {
+          lossSum += value;
+          lossSquares += value * value;
+          if (options.perSampleLosses) options.perSampleLosses[sample++] = value;
+        }
         if (batch[1]) for (const value of await batch[1].data()) correctSum += value;
       } finally {
         tf.dispose(batch);
       }
     }
-    return { loss: lossSum / data.n, accuracy: lossHasAccuracy(options.loss) ? correctSum / data.n : null };
+    return { loss: lossSum / data.n, lossStdError: meanStandardError(lossSum, lossSquares, data.n), accuracy: lossHasAccuracy(options.loss) ? correctSum / data.n : null };
   }
 
   resources(): Record<string, number> {
