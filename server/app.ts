@@ -9,7 +9,7 @@ import fastifyStatic from '@fastify/static';
 import { ContractError, redisKeys } from '../contract/index.ts';
 import type { AppConfig } from './config.ts';
 import { HttpError } from './errors.ts';
-import { connectProducer } from './plugins/redis.ts';
+import { connectProducer, isRedisUnavailable } from './plugins/redis.ts';
 import auth, { assertSafeBinding, loadApiKeys, routesAccess } from './plugins/auth.ts';
 import httpGuards from './plugins/http-guards.ts';
 import metrics from './plugins/metrics.ts';
@@ -40,8 +40,15 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
     bodyLimit: 8 * 1024 * 1024,
-    // A socket that never finishes its body is closed (408) instead of held open forever.
+    // A socket that never finishes its body is closed (408) instead of held open forever. Node
+    // reads the timeouts when it creates the server (a request timeout set afterwards, as Fastify
+    // does, leaves the 60 s headers timeout longer, and Node then enforces the longer one) and
+    // enforces them when it sweeps its connections (every 30 s by default): so both go to
+    // createServer, and the sweep is at least as frequent as the timeout. Fastify's own setting
+    // must match, as it overwrites the server's. No idle (connection) timeout: a request may wait
+    // minutes on its answer (an upload's decoding) with its socket silent.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(30_000, config.REQUEST_TIMEOUT_MS) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, strict: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -130,6 +137,13 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
       return reply.hijack();
     }
     const status = fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500 ? fastifyError.statusCode : 500;
+    if (status === 500 && isRedisUnavailable(err, redis)) {
+      request.log.warn({ err: err.message }, 'Redis is unreachable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ statusCode: 503, code: 'REDIS_UNAVAILABLE', error: statusText(503), message: 'the job store (Redis) cannot be reached; retry shortly' });
+    }
     if (status === 500) request.log.error({ err }, 'unhandled error');
     else if (fastifyError.code === 'FST_REQ_FILE_TOO_LARGE') {
       return reply.status(413).send({ statusCode: 413, code: 'UPLOAD_TOO_LARGE', error: statusText(413), message: `a file exceeds the upload limit of ${config.MAX_UPLOAD_BYTES} bytes`, field: 'file' });

@@ -16,6 +16,12 @@ export const ConfigSchema = Type.Object({
     description: 'Time a client has to send a whole request (headers and body) before it gets 408 and its socket is closed',
   }),
   MAX_UPLOAD_BYTES: Type.Integer({ default: 256 * 1024 * 1024, minimum: 1024 }),
+  UPLOAD_DECODE_MEMORY_MB: Type.Integer({
+    default: 1024,
+    minimum: 64,
+    description: 'Heap of the child process that decodes one upload (dataset arrays, model files, the ONNX session check); past it the upload gets a 400',
+  }),
+  UPLOAD_DECODE_TIMEOUT_MS: Type.Integer({ default: 120_000, minimum: 1, description: 'Time one upload may take to decode before its child process is killed and the upload gets a 400' }),
   WEB_DIST: Type.String({ default: './web/dist' }),
   FIXTURES_DIR: Type.String({ default: './fixtures/models', description: 'Demo models registered at boot' }),
   COMPARISON_FIXTURES_DIR: Type.String({ default: './fixtures/comparisons', description: 'Finished demo comparisons listed at boot' }),

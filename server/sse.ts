@@ -17,7 +17,8 @@ export interface EventSource {
 
 /**
  * Relays a job's Redis event stream as server-sent events until a terminal event (done, failed,
- * cancelled). Event ids are stream ids, so Last-Event-ID (or ?lastEventId=) resumes after one.
+ * cancelled), or an `error` event when Redis cannot be reached. Event ids are stream ids, so
+ * Last-Event-ID (or ?lastEventId=) resumes after one.
  */
 export async function relayEvents(redis: Redis, request: FastifyRequest, reply: FastifyReply, source: EventSource): Promise<void> {
   const header = request.headers['last-event-id'];
@@ -27,8 +28,11 @@ export async function relayEvents(redis: Redis, request: FastifyRequest, reply: 
   const raw = reply.raw;
   raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   raw.write('retry: 2000\n\n');
-  // XREAD BLOCK holds its connection, so every client reads on its own.
-  const reader = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  // XREAD BLOCK holds its connection, so every client reads on its own. It does not reconnect:
+  // a stream that loses Redis ends with an error event (the client reconnects with Last-Event-ID
+  // and resumes once Redis is back) instead of hanging on a read that never returns.
+  const reader = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy: () => null });
+  reader.on('error', () => undefined); // each refused connection also rejects the read, handled below
   let open = true;
   const close = () => {
     if (!open) return;
@@ -36,13 +40,15 @@ export async function relayEvents(redis: Redis, request: FastifyRequest, reply: 
     reader.disconnect();
     raw.end();
   };
+  const send = ({ event, data }: { event: string; data: unknown }) => raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   request.raw.on('close', close);
 
-  if (source.ending && !(await redis.exists(source.streamKey))) {
-    raw.write(`event: ${source.ending.event}\ndata: ${JSON.stringify(source.ending.data)}\n\n`);
-    return close();
-  }
   try {
+    // A finished job whose stream is gone (expired, Redis restarted or away): its ending, from disk.
+    if (source.ending && !(await redis.exists(source.streamKey).catch(() => 0))) {
+      send(source.ending);
+      return close();
+    }
     while (open) {
       const entries = (await reader.xread('COUNT', 200, 'BLOCK', BLOCK_MS, 'STREAMS', source.streamKey, lastId)) as [string, [string, string[]][]][] | null;
       if (!entries) {
@@ -57,7 +63,10 @@ export async function relayEvents(redis: Redis, request: FastifyRequest, reply: 
       }
     }
   } catch (err) {
-    if (open) request.log.warn({ err }, 'event stream ended');
+    if (open) {
+      request.log.warn({ err }, 'event stream lost Redis');
+      send({ event: 'error', data: { code: 'REDIS_UNAVAILABLE', message: 'the job store (Redis) cannot be reached; reconnect with Last-Event-ID to resume' } });
+    }
     close();
   }
 }

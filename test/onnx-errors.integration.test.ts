@@ -11,17 +11,40 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** A rank-1 Conv weight: the graph parses, onnxruntime refuses it. */
+const rank1Conv = () => encodeModel(torchLikeModel(torchLikeParameters().map((p) => (p.name === 'conv.weight' ? { ...p, dims: [p.values.length] } : p))));
+
+/** fc2 (Gemm, transB=0) takes fc1's 5 features but its weight says 7. */
+const clashingGemm = () =>
+  encodeModel(
+    torchLikeModel(torchLikeParameters().map((p) => (p.name === 'fc2.weight' ? { ...p, dims: [7, 6], values: new Float32Array(42).fill(0.1) } : p))),
+  );
+
+async function uploadOnnx(fileName: string, bytes: Uint8Array) {
+  const form = new FormData();
+  form.set('name', fileName);
+  form.append('file', new Blob([Buffer.from(bytes)]), fileName);
+  const response = await fetch(`${stack.baseUrl}/api/v1/models`, { method: 'POST', body: form });
+  return { status: response.status, body: (await response.json()) as { id: string; code?: string; field?: string; message?: string } };
+}
+
 describe('ONNX models onnxruntime cannot run', () => {
+  it('are refused at upload with a 400 naming the file and carrying onnxruntime’s own message', async () => {
+    const conv = await uploadOnnx('rank1-conv.onnx', rank1Conv());
+    expect(conv.status, conv.body.message).toBe(400);
+    expect(conv.body).toMatchObject({ code: 'INVALID_INPUT', field: 'rank1-conv.onnx' });
+    expect(conv.body.message).toMatch(/onnxruntime cannot load this model: Node \(\/bn\/BatchNormalization\).*ShapeInferenceError/);
+    const gemm = await uploadOnnx('gemm.onnx', clashingGemm());
+    expect(gemm.status, gemm.body.message).toBe(400);
+    expect(gemm.body).toMatchObject({ code: 'INVALID_INPUT', field: 'gemm.onnx' });
+    expect(gemm.body.message).toMatch(/onnxruntime cannot load this model: .*fc2/);
+    // The untouched graph opens.
+    expect((await uploadOnnx('fine.onnx', encodeModel(torchLikeModel()))).status).toBe(201);
+  }, 60_000);
+
   it('a surface reports the onnx engine’s own error, not the tfjs fallback’s', async () => {
-    // A rank-1 Conv weight: the graph parses, onnxruntime refuses it.
-    const parameters = torchLikeParameters().map((p) => (p.name === 'conv.weight' ? { ...p, dims: [p.values.length] } : p));
-    const form = new FormData();
-    form.set('name', 'rank-1 conv');
-    form.append('file', new Blob([Buffer.from(encodeModel(torchLikeModel(parameters)))]), 'model.onnx');
-    const upload = await fetch(`${stack.baseUrl}/api/v1/models`, { method: 'POST', body: form });
-    const model = (await upload.json()) as { id: string; message?: string };
-    // Accepted at upload until uploads open an onnxruntime session (issue 13, defect 6).
-    expect(upload.status, model.message).toBe(201);
+    // Stored without the upload's session check (as a model stored before it existed).
+    const model = await stack.app.services.models.register({ name: 'rank-1 conv', format: 'onnx', source: 'upload', files: { 'model.onnx': rank1Conv() }, tenant: 'local' });
     const x = Array.from({ length: 8 }, (_, i) => Array.from({ length: 8 }, () => Array.from({ length: 8 }, () => [i / 8, 0.5, 0.25])));
     const dataForm = new FormData();
     dataForm.set('name', 'images');

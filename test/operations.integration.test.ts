@@ -1,9 +1,10 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './helpers/stack.ts';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ workers: 0, fixtures: null, });
+  stack = await startStack({ workers: 0, fixtures: null, env: { REQUEST_TIMEOUT_MS: '1000' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -26,3 +27,17 @@ describe('health and readiness', () => {
   }, 150_000);
 });
 
+
+describe('request timeout', () => {
+  it('a socket that sends its headers and half its body is answered 408 and closed by the server', async () => {
+    const { port } = new URL(stack.baseUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write('POST /api/v1/surfaces HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n' + '{"model": "' + 'm'.repeat(489));
+    // REQUEST_TIMEOUT_MS is 1000 here; without it the socket would stay open past this test's own timeout.
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 408/);
+  }, 15_000);
+});

@@ -46,6 +46,9 @@ const sizeOf = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
 
 // ---------------------------------------------------------------- .npy
 
+/** Room for a .npy header (NumPy pads it to a multiple of 64 bytes; version 2+ allows up to 4 GB, real ones are short). */
+const NPY_HEADER_MAX_BYTES = 64 * 1024;
+
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const NPY_TYPES: Record<string, { bytes: number; kind: 'float' | 'int'; read: (b: ArrayBuffer) => NumericData }> = {
@@ -102,25 +105,37 @@ export function parseNpy(bytes: Uint8Array, source: string): UploadedArray {
 
 // ---------------------------------------------------------------- .npz
 
-function parseNpz(bytes: Uint8Array, archive: string): Partial<Record<ArrayName, UploadedArray>> {
-  let members: Record<string, Uint8Array>;
+/**
+ * An .npz's members. The central directory's declared sizes are checked before anything is
+ * inflated, so a zip bomb is refused rather than expanded: one member may hold at most the decoded
+ * limit (its .npy header aside), all of them twice that (float64 members are halved when stored).
+ */
+export function unzipNpz(bytes: Uint8Array, archive: string, unreadable = 'is not a readable .npz (zip) archive'): Record<string, Uint8Array> {
   try {
     let declared = 0;
-    members = unzipSync(bytes, {
+    return unzipSync(bytes, {
       filter: (file) => {
+        if (file.originalSize > UPLOAD_LIMITS.maxDecodedBytes + NPY_HEADER_MAX_BYTES) {
+          throw new ContractError(
+            `${archive}/${file.name}`,
+            `declares ${(file.originalSize / 2 ** 20).toFixed(0)} MB uncompressed; an array may hold at most ${UPLOAD_LIMITS.maxDecodedBytes / 2 ** 20} MB (send float32)`,
+          );
+        }
         declared += file.originalSize;
-        // Checked before inflating, so a zip bomb is refused rather than expanded. Raw float64
-        // members are twice their stored size, hence the factor 2.
         if (declared > 2 * UPLOAD_LIMITS.maxDecodedBytes + 1024 * 1024) {
-          throw new ContractError(archive, `decompresses to more than ${UPLOAD_LIMITS.maxDecodedBytes / 2 ** 20} MB`);
+          throw new ContractError(archive, `decompresses to more than ${(2 * UPLOAD_LIMITS.maxDecodedBytes) / 2 ** 20} MB`);
         }
         return true;
       },
     });
   } catch (error) {
     if (error instanceof ContractError) throw error;
-    throw new ContractError(archive, `is not a readable .npz (zip) archive: ${(error as Error).message}`);
+    throw new ContractError(archive, `${unreadable}: ${(error as Error).message}`);
   }
+}
+
+function parseNpz(bytes: Uint8Array, archive: string): Partial<Record<ArrayName, UploadedArray>> {
+  const members = unzipNpz(bytes, archive);
   const arrays: Partial<Record<ArrayName, UploadedArray>> = {};
   for (const [member, content] of Object.entries(members)) {
     if (member.endsWith('/')) continue;

@@ -1,5 +1,4 @@
-import { unzipSync } from 'fflate';
-import { parseNpy } from '../datasets/parse-upload.ts';
+import { parseNpy, unzipNpz } from '../datasets/parse-upload.ts';
 import { ContractError } from '../../contract/errors.ts';
 import { isH5, readH5 } from '../../contract/exports/h5.ts';
 
@@ -54,12 +53,7 @@ async function readH5Directions(bytes: Uint8Array, file: string): Promise<Direct
 
 /** Loss Atlas' directions npz: members xdirection/<parameter name>.npy (and ydirection/…), in parameter order. */
 function readNpzDirections(bytes: Uint8Array, file: string): DirectionFile {
-  let members: Record<string, Uint8Array>;
-  try {
-    members = unzipSync(bytes);
-  } catch (err) {
-    throw new ContractError(file, `is neither HDF5 nor a readable .npz (zip) archive: ${(err as Error).message}`);
-  }
+  const members = unzipNpz(bytes, file, 'is neither HDF5 nor a readable .npz (zip) archive');
   const groups: Partial<Record<(typeof GROUPS)[number], ImportedTensor[]>> = {};
   for (const [member, content] of Object.entries(members)) {
     const match = /^(xdirection|ydirection)\/(.+)\.npy$/.exec(member);

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DatasetInfo } from '../../contract/index.ts';
-import { parseDatasetUpload } from '../datasets/parse-upload.ts';
-import { nameAndDescription, readForm } from './multipart.ts';
+import { decodeDatasetUpload } from '../uploads/decode.ts';
+import { decodeLimits, nameAndDescription, readForm } from './multipart.ts';
 import { removeDataset } from '../services/removals.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
@@ -28,7 +28,8 @@ const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const form = await readForm(request);
       const { name, description } = nameAndDescription(form);
-      const arrays = parseDatasetUpload(form.files.map(({ name: fileName, bytes }) => ({ name: fileName, bytes })), form.fields);
+      const files = form.files.map(({ name: fileName, bytes }) => ({ name: fileName, bytes }));
+      const arrays = await decodeDatasetUpload(files, form.fields, decodeLimits(app.services.config));
       const record = await app.services.datasets.register(name, description, arrays, request.principal.tenant);
       return reply.status(201).send(record);
     },

@@ -3,14 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { randomDirectionOptions, SurfaceRecord, SurfaceRequest, type Split } from '../../contract/index.ts';
-import { readCheckpointFile } from '../imports/checkpoint-file.ts';
-import { readDirectionFile } from '../imports/direction-file.ts';
 import { mapDirections } from '../imports/map-directions.ts';
-import { importedSurface } from '../imports/surface-h5.ts';
 import { badRequest } from '../errors.ts';
 import { sha256 } from '../stores/blobs.ts';
 import { gridPoints } from '../services/quotas.ts';
-import { readForm, type UploadedForm } from './multipart.ts';
+import { decodeCheckpointUpload, decodeDirectionUpload, decodeSurfaceUpload } from '../uploads/decode.ts';
+import { decodeLimits, readForm, type UploadedForm } from './multipart.ts';
 import { errorResponses } from './schemas.ts';
 
 const Accepted = Type.Object({
@@ -69,7 +67,8 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const file = uploadedFile(form, 'directions');
       const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
       const dimensions = surfaceRequest.grid.y ? 2 : 1;
-      const mapped = mapDirections(await readDirectionFile(file.bytes, file.name), model.parameters, randomDirectionOptions(surfaceRequest.directions).mode ?? 'weights', dimensions, 'directions');
+      const directionFile = await decodeDirectionUpload(file.name, file.bytes, decodeLimits(app.services.config));
+      const mapped = mapDirections(directionFile, model.parameters, randomDirectionOptions(surfaceRequest.directions).mode ?? 'weights', dimensions, 'directions');
       const flat = new Float32Array(mapped.x.length * dimensions);
       flat.set(mapped.x);
       if (mapped.y) flat.set(mapped.y, mapped.x.length);
@@ -109,9 +108,12 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw badRequest('KIND_MISMATCH', 'uploaded checkpoints make PCA directions: set request.directions to {"kind": "pca"} without training', 'request.directions');
       }
       const model = models.readable(surfaceRequest.model, request.principal, 'request.model');
-      const uploaded = readCheckpointFile(file.bytes, model.parameters, surfaceRequest.directions.mode ?? 'weights', 'checkpoints');
+      const uploaded = await decodeCheckpointUpload(
+        { fileName: file.name, bytes: file.bytes, parameters: model.parameters, mode: surfaceRequest.directions.mode ?? 'weights', field: 'checkpoints' },
+        decodeLimits(app.services.config),
+      );
       const checkpoints = [];
-      for (const { epoch, theta } of uploaded) checkpoints.push({ epoch, hash: await blobs.put(new Uint8Array(theta.buffer)), parameterCount: theta.length });
+      for (const { epoch, theta } of uploaded) checkpoints.push({ epoch, hash: await blobs.put(new Uint8Array(theta.buffer, theta.byteOffset, theta.byteLength)), parameterCount: theta.length });
       const uploadedCheckpoints = { checkpoints, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
       const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, { checkpoints: uploadedCheckpoints }), 'request.grid');
       const self = `/api/v1/surfaces/${record.id}`;
@@ -141,7 +143,10 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const file = uploadedFile(form, 'surface');
       const split = form.fields.split;
       if (split !== undefined && !['train', 'test', 'both'].includes(split)) throw badRequest('BAD_SPLIT', `split must be train, test or both, got "${split}"`, 'split');
-      const { record, result } = await importedSurface(file.bytes, file.name, randomUUID(), sha256(file.bytes), { name: form.fields.name, split: split as Split | undefined });
+      const { record, result } = await decodeSurfaceUpload(
+        { fileName: file.name, bytes: file.bytes, id: randomUUID(), sha256: sha256(file.bytes), options: { name: form.fields.name, split: split as Split | undefined } },
+        decodeLimits(app.services.config),
+      );
       await surfaces.importFinished(record, result, request.principal.tenant);
       return reply.status(201).header('location', `/api/v1/surfaces/${record.id}`).send(record);
     },

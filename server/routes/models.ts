@@ -4,7 +4,8 @@ import { ModelRecord } from '../../contract/index.ts';
 import { detectFormat } from '../../contract/formats/index.ts';
 import { badRequest } from '../errors.ts';
 import { removeModel } from '../services/removals.ts';
-import { nameAndDescription, readForm } from './multipart.ts';
+import { decodeModelUpload } from '../uploads/decode.ts';
+import { decodeLimits, nameAndDescription, readForm } from './multipart.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
 const ModelSummary = Type.Omit(ModelRecord, ['parameters']);
@@ -55,18 +56,16 @@ const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { name, description } = nameAndDescription(form);
       if (form.files.length === 0) throw badRequest('NO_FILES', 'upload model.json and its weight shards', 'files');
       const format = detectFormat(form.files.map((f) => f.name));
-      const main = form.files.find((f) => format.detect([f.name]))!;
-      if (format.singleFile && form.files.length > 1) throw badRequest('ONNX_WITH_OTHER_FILES', 'upload a model.onnx alone (external data files are not supported)', main.name);
-      const files = format.singleFile ? { [format.mainFile]: main.bytes } : Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
-      const record = await app.services.models.register({
-        name,
-        format: format.id,
-        source: 'upload',
-        description,
-        dataset: form.fields.dataset ?? null,
-        files,
-        tenant: request.principal.tenant,
-      });
+      // Absent only for a tfjs upload without model.json, which the format's validation names.
+      const main = form.files.find((f) => format.detect([f.name]));
+      const mainName = main?.name ?? format.mainFile;
+      if (format.singleFile && form.files.length > 1) throw badRequest('ONNX_WITH_OTHER_FILES', 'upload a model.onnx alone (external data files are not supported)', mainName);
+      const files = format.singleFile ? { [format.mainFile]: main!.bytes } : Object.fromEntries(form.files.map((f) => [f.name, f.bytes]));
+      const canonical = await decodeModelUpload(format.id, mainName, files, decodeLimits(app.services.config));
+      const record = await app.services.models.register(
+        { name, format: format.id, source: 'upload', description, dataset: form.fields.dataset ?? null, files, tenant: request.principal.tenant },
+        canonical,
+      );
       return reply.status(201).send(record);
     },
   );

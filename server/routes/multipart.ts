@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config.ts';
 import { HttpError } from '../errors.ts';
+import type { DecodeLimits } from '../uploads/decode.ts';
 
 export interface UploadedForm {
   files: { field: string; name: string; bytes: Uint8Array }[];
@@ -54,4 +56,9 @@ export function nameAndDescription(form: UploadedForm): { name: string; descript
     throw new HttpError(400, 'DESCRIPTION_TOO_LONG', `description has ${description.length} characters; at most ${DESCRIPTION_MAX_LENGTH}`, 'description');
   }
   return { name, description };
+}
+
+/** The configured bounds of the child process that decodes an upload. */
+export function decodeLimits(config: AppConfig): DecodeLimits {
+  return { memoryMb: config.UPLOAD_DECODE_MEMORY_MB, timeoutMs: config.UPLOAD_DECODE_TIMEOUT_MS };
 }

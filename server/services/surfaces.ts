@@ -331,9 +331,10 @@ export class SurfaceService {
     try {
       await this.enqueue(plan);
     } catch (err) {
+      // Nothing half-queued stays behind; the app's error handler tells an outage (503) from a bug.
       await removeFile(this.recordPath(id));
       await removeFile(this.planPath(id));
-      throw new HttpError(503, 'QUEUE_UNAVAILABLE', `the job queue is unavailable: ${(err as Error).message}`);
+      throw err;
     }
     this.records.set(id, record);
     return record;

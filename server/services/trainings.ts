@@ -121,15 +121,12 @@ export class TrainingService {
     const id = randomUUID();
     const createdAt = new Date().toISOString();
     const state: Partial<TrainingState> = { status: 'queued', plan: { request, dataset: { id: dataset.id, hash: dataset.hash } }, createdAt, tenant: viewer.tenant };
-    try {
-      if (dataset.hash) await this.s.blobs.publish(dataset.hash);
-      await this.s.redis.hset(this.s.keys.training(id), trainingState.write(state));
-      await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
-      await writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state: trainingState.write(state) }));
-      await this.enqueue(id);
-    } catch (err) {
-      throw new HttpError(503, 'QUEUE_UNAVAILABLE', `the job queue is unavailable: ${(err as Error).message}`);
-    }
+    // A Redis outage here is a 503 REDIS_UNAVAILABLE from the app's error handler.
+    if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+    await this.s.redis.hset(this.s.keys.training(id), trainingState.write(state));
+    await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
+    await writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state: trainingState.write(state) }));
+    await this.enqueue(id);
     return this.get(id, viewer);
   }
 

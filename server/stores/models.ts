@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelFormat, ModelRecord, Tenant } from '../../contract/index.ts';
+import type { ModelFormatSpec } from '../../contract/formats/format.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
 import type { BlobStore } from './blobs.ts';
 import { sha256 } from './blobs.ts';
@@ -58,9 +59,12 @@ export class ModelStore {
     this.records.delete(id);
   }
 
-  /** Validate, store every file as a blob, then write the record: nothing is half-stored. */
-  async register(input: ModelInput): Promise<ModelRecord> {
-    const { description, files } = modelFormat(input.format).canonicalize(input.files);
+  /**
+   * Validate, store every file as a blob, then write the record: nothing is half-stored. Uploads
+   * pass `canonical` as decoded off the event loop (server/uploads/decode.ts).
+   */
+  async register(input: ModelInput, canonical: ReturnType<ModelFormatSpec['canonicalize']> = modelFormat(input.format).canonicalize(input.files)): Promise<ModelRecord> {
+    const { description, files } = canonical;
     const hashes: Record<string, string> = {};
     for (const [name, bytes] of Object.entries(files)) hashes[name] = await this.blobs.put(bytes);
     const id = input.id ?? `m-${randomBytes(5).toString('hex')}`;

@@ -10,13 +10,23 @@ const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 export async function readEvents(url: string, options: { lastEventId?: string; timeoutMs?: number } = {}): Promise<SseEvent[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 120_000);
-  const response = await fetch(url, { headers: options.lastEventId ? { 'last-event-id': options.lastEventId } : {}, signal: controller.signal });
-  if (!response.ok || !response.body) throw new Error(`${url}: HTTP ${response.status}`);
+  try {
+    const response = await fetch(url, { headers: options.lastEventId ? { 'last-event-id': options.lastEventId } : {}, signal: controller.signal });
+    if (!response.ok || !response.body) throw new Error(`${url}: HTTP ${response.status}`);
+    return await readEventStream(response);
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
+
+/** The events of an SSE response already open, until a terminal event or the end of the stream. */
+export async function readEventStream(response: Response): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
   const decoder = new TextDecoder();
   let buffer = '';
+  const reader = response.body!.getReader();
   try {
-    const reader = response.body.getReader();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -45,8 +55,7 @@ export async function readEvents(url: string, options: { lastEventId?: string; t
       }
     }
   } finally {
-    clearTimeout(timer);
-    controller.abort();
+    await reader.cancel().catch(() => undefined);
   }
   return events;
 }
