@@ -38,9 +38,11 @@ export const JOB_OPTIONS = {
   /** Training is deterministic: a retry would fail the same way. */
   training: { attempts: 1, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { age: 7 * DAY_SECONDS } },
   /** A worker killed mid-map resumes from its last finished point, so a retry costs little. */
-  hessianMap: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: { age: DAY_SECONDS } },
+  // Maps and spectra take minutes; a priority puts them after the short gradient-flow jobs of the same
+  // queue (jobs without one go first), so a comparison's flows never wait behind every member's map.
+  hessianMap: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, priority: 10, removeOnComplete: true, removeOnFail: { age: DAY_SECONDS } },
   /** Deterministic exact products: a retry after a killed worker recomputes the same spectrum. */
-  spectrum: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: { age: DAY_SECONDS } },
+  spectrum: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, priority: 10, removeOnComplete: true, removeOnFail: { age: DAY_SECONDS } },
   /** Short and optional: a failure leaves the flow out of its comparison. */
   gradientFlow: { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: DAY_SECONDS } },
 } as const;

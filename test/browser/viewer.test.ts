@@ -408,13 +408,14 @@ describe('viewer in a real browser', () => {
     writeFileSync(join(folder, 'broken.json'), 'not json');
     await page.locator('#upload-files').setInputFiles([join(folder, 'broken.json')]);
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await expect.poll(() => status.textContent()).toMatch(/^Upload failed: .+/);
+    // Uploads are decoded in a child process (seconds on a loaded machine): wait for the answer, not for a fixed second.
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/^Upload failed: .+/);
 
     await page.locator('#upload-files').setInputFiles(paths);
     await page.getByLabel('Name', { exact: true }).fill('browser-mlp');
     await page.getByLabel('Trained on').selectOption('moons');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await expect.poll(() => status.textContent()).toContain('Uploaded browser-mlp');
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toContain('Uploaded browser-mlp');
     const models = await api<{ items: { id: string; name: string }[] }>('/api/v1/models');
     const uploaded = models.items.find((m) => m.name === 'browser-mlp')!;
     expect(await page.locator('#model').inputValue()).toBe(uploaded.id);
