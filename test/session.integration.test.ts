@@ -46,6 +46,8 @@ describe('viewer sign-in (POST/GET/DELETE /api/v1/session)', () => {
     const missing = await stack.api('/api/v1/session', { method: 'POST', json: {} });
     expect(missing).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', field: 'key' } });
     expect(await stack.api('/api/v1/session')).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
+    const spec = (await (await fetch(`${stack.baseUrl}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(spec.paths['/api/v1/session'] ?? {}).sort()).toEqual(['delete', 'get', 'post']);
   });
 
   it("the cookie holds the key HttpOnly, SameSite=Strict, for LA_SESSION_MAX_AGE_S; with it the tenant lists and reads its own surfaces, never another tenant's", async () => {
