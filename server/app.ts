@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import { ContractError, redisKeys } from '../contract/index.ts';
@@ -32,6 +33,7 @@ import trainingRoutes from './routes/trainings.ts';
 import comparisonRoutes from './routes/comparisons.ts';
 import exportRoutes from './routes/exports.ts';
 import importRoutes from './routes/imports.ts';
+import sessionRoutes from './routes/session.ts';
 
 /** Builds the API: external plugins → app services → routes. Call app.close() to stop. */
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
@@ -62,9 +64,10 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
           'Loss landscapes of trained networks by the method of Li et al. 2018 (filter-normalized random directions). ' +
           'Surfaces are computed by workers in chunks and stream back over server-sent events.',
       },
-      tags: [{ name: 'surfaces' }, { name: 'comparisons' }, { name: 'trainings' }, { name: 'models' }, { name: 'datasets' }, { name: 'system' }],
+      tags: [{ name: 'surfaces' }, { name: 'comparisons' }, { name: 'trainings' }, { name: 'models' }, { name: 'datasets' }, { name: 'system' }, { name: 'session' }],
     },
   });
+  await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 64, fields: 32, fieldSize: FIELD_MAX_BYTES } });
   // The viewer's files and the API docs hold no tenant's data: served without a key.
   await app.register(async (publicScope) => {
@@ -161,6 +164,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 
   // Routes tier.
   await app.register(healthRoutes);
+  await app.register(sessionRoutes, { prefix: '/api/v1' });
   await app.register(modelRoutes, { prefix: '/api/v1' });
   await app.register(datasetRoutes, { prefix: '/api/v1' });
   await app.register(surfaceRoutes, { prefix: '/api/v1' });
@@ -175,5 +179,5 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
 }
 
 function statusText(status: number): string {
-  return ({ 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Error';
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Error';
 }

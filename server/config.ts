@@ -27,6 +27,11 @@ export const ConfigSchema = Type.Object({
   COMPARISON_FIXTURES_DIR: Type.String({ default: './fixtures/comparisons', description: 'Finished demo comparisons listed at boot' }),
   LA_API_KEYS: Type.Optional(Type.String({ description: 'API keys as JSON: [{"sha256", "tenant", "role": "user" | "admin"}] (make one with `npx loss-atlas key`); none: open, loopback only' })),
   LA_API_KEYS_FILE: Type.Optional(Type.String({ description: 'A JSON file holding the same list as LA_API_KEYS (not both)' })),
+  LA_SESSION_MAX_AGE_S: Type.Integer({
+    default: 12 * 3600,
+    minimum: 60,
+    description: 'Lifetime in seconds of the viewer\'s sign-in cookie (POST /api/v1/session), after which the browser asks for the key again',
+  }),
   LA_RATE_LIMIT_MAX: Type.Integer({ default: 1200, minimum: 1, description: 'Requests a tenant may make per LA_RATE_LIMIT_WINDOW_MS (with keys; 429 RATE_LIMITED past it)' }),
   LA_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
   LA_QUOTA_JOBS: Type.Integer({ default: 20, minimum: 1, description: 'Queued or running surfaces, trainings and comparisons per tenant (with keys; 429 QUOTA_EXCEEDED past it)' }),

@@ -78,12 +78,24 @@ export function assertSafeBinding(host: string, keys: readonly ApiKeyEntry[]): v
 /** Who may call a route: everyone (`public`), any key (default) or an admin key. */
 export type RouteAccess = 'public' | 'key' | 'admin';
 
+/** The cookie the viewer signs in with (POST /api/v1/session): browsers cannot set headers on EventSource. */
+export const SESSION_COOKIE = 'la_session';
+
+/** How a request presented its key. */
+export type KeySource = 'header' | 'cookie';
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
   }
   interface FastifyRequest {
     principal: Principal;
+    /** Where the key came from (null: none sent, or no keys configured). */
+    keySource: KeySource | null;
+  }
+  interface FastifyInstance {
+    /** The principal a key grants, or undefined for an unknown key (always undefined without configured keys). */
+    principalOfKey(key: string): Principal | undefined;
   }
 }
 
@@ -94,38 +106,47 @@ export function routesAccess(scope: FastifyInstance, access: RouteAccess): void 
   });
 }
 
-function presentedKey(request: FastifyRequest): string | undefined {
+/** The key sent in a header, else in the session cookie; the headers win so a script's key is never shadowed by a browser's sign-in. */
+function presentedKey(request: FastifyRequest): { key: string; source: KeySource } | undefined {
   const authorization = request.headers.authorization;
-  if (authorization) return /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? '';
+  if (authorization) return { key: /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? '', source: 'header' };
   const header = request.headers['x-api-key'];
-  return Array.isArray(header) ? header[0] : header;
+  const headerKey = Array.isArray(header) ? header[0] : header;
+  if (headerKey !== undefined) return { key: headerKey, source: 'header' };
+  const cookie = request.cookies[SESSION_COOKIE];
+  return cookie ? { key: cookie, source: 'cookie' } : undefined;
 }
 
 /**
- * Sets `request.principal` from `Authorization: Bearer <key>` or `x-api-key`: 401 AUTH_REQUIRED
+ * Sets `request.principal` from `Authorization: Bearer <key>`, `x-api-key` or the session cookie: 401 AUTH_REQUIRED
  * without a key, 401 INVALID_API_KEY for an unknown one, 403 ADMIN_ONLY for a user key on an
  * admin route. Without configured keys every request is the local admin.
  */
 async function auth(app: FastifyInstance, { keys }: { keys: readonly ApiKeyEntry[] }): Promise<void> {
   const byHash = new Map(keys.map((entry) => [entry.sha256, { tenant: entry.tenant, role: entry.role } satisfies Principal]));
+  app.decorate('principalOfKey', (key: string) => byHash.get(hashApiKey(key)));
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('keySource', null);
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config?.access ?? 'key';
     if (byHash.size === 0) {
       request.principal = LOCAL_PRINCIPAL;
       return;
     }
-    const key = presentedKey(request);
-    const principal = key ? byHash.get(hashApiKey(key)) : undefined;
+    const presented = presentedKey(request);
+    const principal = presented?.key ? byHash.get(hashApiKey(presented.key)) : undefined;
+    if (principal) request.keySource = presented!.source;
     if (access === 'public') {
       if (principal) request.principal = principal;
       return;
     }
-    if (!key) return refuse(reply.header('www-authenticate', 'Bearer'), 401, 'AUTH_REQUIRED', 'send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>"', 'authorization');
+    if (!presented?.key) {
+      return refuse(reply.header('www-authenticate', 'Bearer'), 401, 'AUTH_REQUIRED', 'send an API key as "Authorization: Bearer <key>" or "x-api-key: <key>", or sign in (POST /api/v1/session)', 'authorization');
+    }
     if (!principal) return refuse(reply.header('www-authenticate', 'Bearer error="invalid_token"'), 401, 'INVALID_API_KEY', 'the API key is not valid', 'authorization');
     request.principal = principal;
     if (access === 'admin' && principal.role !== 'admin') return refuse(reply, 403, 'ADMIN_ONLY', `${request.url.split('?')[0]} needs an admin key`, 'authorization');
   });
 }
 
-export default fp(auth, { name: 'auth', fastify: '5.x' });
+export default fp(auth, { name: 'auth', fastify: '5.x', dependencies: ['@fastify/cookie'] });

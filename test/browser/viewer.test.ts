@@ -1,13 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { ComparisonRecord, StoredComparison } from '../../contract/comparisons.ts';
 import { formatNumber } from '../../web/src/format.ts';
+import { ensureWebBuild, launchChromium } from '../helpers/browser.ts';
 import { mlpFiles, uploadModel } from '../helpers/models.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -18,21 +18,6 @@ import { startStack, type Stack } from '../helpers/stack.ts';
 const root = resolve(import.meta.dirname, '../..');
 const artifacts = join(root, 'test-artifacts/browser');
 const SMALL = { samples: 200, num: 11 };
-
-/** Builds web/dist when it is missing or older than any web source (npm test builds it anyway). */
-function ensureWebBuild(): void {
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs)));
-  const built = (() => {
-    try {
-      return statSync(join(root, 'web/dist/index.html')).mtimeMs;
-    } catch {
-      return 0;
-    }
-  })();
-  const sources = Math.max(newest(join(root, 'web/src')), ...['index.html', 'report.html'].map((page) => statSync(join(root, 'web', page)).mtimeMs));
-  if (built < sources) execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-}
 
 let stack: Stack;
 let browser: BrowserContext;
@@ -134,21 +119,7 @@ beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
   stack = await startStack({ workers: 1 });
   userDataDir = mkdtempSync(join(tmpdir(), 'loss-atlas-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-    ],
-  });
+  browser = await launchChromium(userDataDir);
   page = browser.pages()[0] ?? (await browser.newPage());
   page.on('pageerror', (error) => pageErrors.push(error.message));
 });

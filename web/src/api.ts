@@ -15,6 +15,16 @@ export class ApiError extends Error {
   }
 }
 
+/** A 401 that a key would cure: the viewer then asks for one (its sign-in form). */
+export const needsSignIn = (error: unknown): boolean => error instanceof ApiError && error.status === 401 && (error.code === 'AUTH_REQUIRED' || error.code === 'INVALID_API_KEY');
+
+/** Who the viewer is signed in as; `session` when by the sign-in cookie (so signing out means something). */
+export interface SessionInfo {
+  tenant: string;
+  role: 'user' | 'admin';
+  session: boolean;
+}
+
 async function request<T>(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<T> {
   let response: Response;
   try {
@@ -50,6 +60,10 @@ export const api = {
   cancelSurface: (id: string) => request<{ id: string; status: string }>('DELETE', `/api/v1/surfaces/${encodeURIComponent(id)}`),
   uploadModel: (form: FormData) => request<ModelRecord>('POST', '/api/v1/models', form),
   comparisons: () => request<{ items: StoredComparison[] }>('GET', '/api/v1/comparisons').then((r) => r.items),
+  session: () => request<SessionInfo>('GET', '/api/v1/session'),
+  /** Sets the HttpOnly session cookie that every later request, EventSource included, carries. */
+  signIn: (key: string) => request<Omit<SessionInfo, 'session'>>('POST', '/api/v1/session', json({ key }), { 'content-type': 'application/json' }),
+  signOut: () => request<null>('DELETE', '/api/v1/session'),
 };
 
 export interface SurfaceEventHandlers {

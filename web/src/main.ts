@@ -11,6 +11,7 @@ import { Exporter, type ExportSource } from './exporter.ts';
 import { JobForm } from './form.ts';
 import { Messages } from './messages.ts';
 import { Router, pageOf } from './router.ts';
+import { SessionControls } from './session.ts';
 import { SingleView, type SingleViewStyle } from './single-view.ts';
 import { SurfaceList } from './surface-list.ts';
 import type { CameraState } from './surface-view.ts';
@@ -43,7 +44,8 @@ declare global {
  */
 class App {
   private readonly router = new Router(() => void this.openPage());
-  private readonly messages = new Messages(element('messages'));
+  private readonly session = new SessionControls(element('messages'), element('session'));
+  private readonly messages = new Messages(element('messages'), () => this.session.ask());
   private theme: ThemeName = initialTheme();
   private readonly settings: ViewSettings;
   private levels: LevelSpec | null = null;
@@ -128,7 +130,7 @@ class App {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.form.load().catch((error) => this.messages.error(error)), this.refreshLists()]);
+    await Promise.all([this.session.start(), this.form.load().catch((error) => this.messages.error(error)), this.refreshLists()]);
     await this.openPage();
   }
 

@@ -1,4 +1,4 @@
-import { ApiError } from './api.ts';
+import { ApiError, needsSignIn } from './api.ts';
 
 /** What the message box says for an error: the API's message, the field it blames, its status and code. */
 export function errorText(error: unknown): string {
@@ -9,12 +9,19 @@ export function errorText(error: unknown): string {
 /** How long a notice (not an error) stays before it leaves by itself. */
 const NOTICE_MS = 4000;
 
-/** The message box above the views: errors are alerts that stay until dismissed; notices are status lines that leave by themselves. */
+/**
+ * The message box above the views: errors are alerts that stay until dismissed; notices are status
+ * lines that leave by themselves. An error a key would cure (401) asks for the key instead.
+ */
 export class Messages {
-  constructor(private readonly container: HTMLElement) {}
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly askForKey: () => void,
+  ) {}
 
   error(error: unknown): void {
-    this.show(errorText(error), 'alert');
+    if (needsSignIn(error)) this.askForKey();
+    else this.show(errorText(error), 'alert');
   }
 
   notice(text: string): void {
