@@ -177,6 +177,7 @@ describe('exact gradients for an ONNX upload through the API', () => {
     expect((await stack.api(`/api/v1/surfaces/nope/spectrum`, { method: 'POST', json: {} })).status).toBe(404);
 
     const queued = await stack.api<{ id: string }>(`/api/v1/surfaces/${surface.id}/spectrum`, { method: 'POST', json: { point: { ix: 2, iy: 0 }, topK: 1, traceSamples: 2, densitySteps: 4, bins: 20 } });
+    expect(queued.status, JSON.stringify(queued.body)).toBe(202);
     const { status, body } = await settled<SpectrumResult>(`/api/v1/surfaces/${surface.id}/spectrum/${queued.body.id}`);
     expect(status, body.error).toBe(200);
     expect(body.point).toEqual({ ix: 2, iy: 0, x: 1, y: -1 });

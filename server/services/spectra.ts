@@ -123,7 +123,9 @@ export class SpectrumService {
     const stored = await readJsonOrNull<SpectrumResult>(this.path(spectrumId));
     if (stored) return { status: 'completed', result: stored };
     const job = await this.queue.getJob(spectrumId);
-    if (!job) return null;
+    // A job that completed since the first look is already removed (removeOnComplete); the worker
+    // stored its result before completing, so Redis has it now (unless Redis lost it).
+    if (!job) return this.completedInRedis(spectrumId);
     const state = await job.getState();
     // A job that completed since the first look has its result in Redis now (unless Redis lost it).
     if (state === 'completed') return this.completedInRedis(spectrumId);
