@@ -7,7 +7,8 @@ import { mlpFiles, uploadModel } from './helpers/models.ts';
 
 const stacks: Stack[] = [];
 afterEach(async () => {
-  for (const stack of stacks.splice(0)) await stack.stop();
+  // Last started first: a later stack may share an earlier one's data dir, which the earlier one deletes.
+  for (const stack of stacks.splice(0).reverse()) await stack.stop();
 });
 
 async function finished(stack: Stack, id: string): Promise<SurfaceRecord> {
