@@ -35,6 +35,13 @@ import exportRoutes from './routes/exports.ts';
 import importRoutes from './routes/imports.ts';
 import sessionRoutes from './routes/session.ts';
 
+/** LA_TRUST_PROXY as Fastify's trustProxy: none, any ("true"), or comma-separated addresses/CIDRs. */
+function trustedProxies(setting: string): boolean | string {
+  const value = setting.trim();
+  if (value === '' || value === 'false') return false;
+  return value === 'true' ? true : value;
+}
+
 /** Builds the API: external plugins → app services → routes. Call app.close() to stop. */
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const apiKeys = loadApiKeys(config);
@@ -52,6 +59,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     http: { requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(30_000, config.REQUEST_TIMEOUT_MS) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, strict: false } },
+    trustProxy: trustedProxies(config.LA_TRUST_PROXY),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // External tier.

@@ -32,6 +32,12 @@ export const ConfigSchema = Type.Object({
     minimum: 60,
     description: 'Lifetime in seconds of the viewer\'s sign-in cookie (POST /api/v1/session), after which the browser asks for the key again',
   }),
+  LA_TRUST_PROXY: Type.String({
+    default: '',
+    description:
+      'Reverse proxies whose X-Forwarded-For/-Proto/-Host the API believes: comma-separated addresses or CIDRs, or "true" for any; ' +
+      'empty: none. Behind a TLS-terminating proxy this marks the sign-in cookie Secure and rate-limits unauthenticated clients by their own address',
+  }),
   LA_RATE_LIMIT_MAX: Type.Integer({ default: 1200, minimum: 1, description: 'Requests a tenant may make per LA_RATE_LIMIT_WINDOW_MS (with keys; 429 RATE_LIMITED past it)' }),
   LA_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
   LA_QUOTA_JOBS: Type.Integer({ default: 20, minimum: 1, description: 'Queued or running surfaces, trainings and comparisons per tenant (with keys; 429 QUOTA_EXCEEDED past it)' }),

@@ -94,3 +94,23 @@ describe('viewer sign-in (POST/GET/DELETE /api/v1/session)', () => {
     expect(await stack.api('/api/v1/surfaces', withCookie('la_session=la_revoked'))).toMatchObject({ status: 401, body: { code: 'INVALID_API_KEY' } });
   });
 });
+
+describe('behind a TLS-terminating proxy (LA_TRUST_PROXY)', () => {
+  const postSession = (base: string) =>
+    fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ key: a.key }) });
+
+  it("marks the cookie Secure when a trusted proxy says the client came over https, and ignores an untrusted client's claim", async () => {
+    const untrusted = await postSession(stack.baseUrl);
+    expect(untrusted.status).toBe(200);
+    expect(untrusted.headers.get('set-cookie')).not.toContain('Secure');
+    // The test connects from loopback: trusting 127.0.0.1 makes it the proxy.
+    const proxied = await startStack({ workers: 0, env: { LA_API_KEYS: JSON.stringify([a.entry]), LA_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const trusted = await postSession(proxied.baseUrl);
+      expect(trusted.status).toBe(200);
+      expect(trusted.headers.get('set-cookie')).toContain('Secure');
+    } finally {
+      await proxied.stop();
+    }
+  }, 120_000);
+});
