@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { randomDirectionOptions, SurfaceRecord, SurfaceRequest, type Split } from '../../contract/index.ts';
 import { mapDirections } from '../imports/map-directions.ts';
@@ -9,13 +8,7 @@ import { sha256 } from '../stores/blobs.ts';
 import { gridPoints } from '../services/quotas.ts';
 import { decodeCheckpointUpload, decodeDirectionUpload, decodeSurfaceUpload } from '../uploads/decode.ts';
 import { decodeLimits, readForm, type UploadedForm } from './multipart.ts';
-import { errorResponses } from './schemas.ts';
-
-const Accepted = Type.Object({
-  id: Type.String(),
-  status: Type.String(),
-  links: Type.Object({ self: Type.String(), events: Type.String(), result: Type.String() }),
-});
+import { acceptedSurface, errorResponses, SurfaceAccepted } from './schemas.ts';
 
 function uploadedFile(form: UploadedForm, field: string) {
   const file = form.files.find((f) => f.field === field);
@@ -58,7 +51,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'name; PyTorch state_dict names are the initializer names of an ONNX export without constant folding), else by position, and by shape; ' +
           'a 400 lists every tensor that does not match.',
         consumes: ['multipart/form-data'],
-        response: { 202: Accepted, ...errorResponses },
+        response: { 202: SurfaceAccepted, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -76,11 +69,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const hash = await blobs.put(bytes);
       const directions = { hash, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
       const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, { directions }), 'request.grid');
-      const self = `/api/v1/surfaces/${record.id}`;
-      return reply
-        .status(202)
-        .header('location', self)
-        .send({ id: record.id, status: record.status, links: { self, events: `${self}/events`, result: `${self}/result` } });
+      return acceptedSurface(reply, record);
     },
   );
 
@@ -97,7 +86,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'without constant folding), at least 3 epochs. Every trainable tensor of every epoch is matched by name and shape; a 400 lists every ' +
           'tensor that does not match. δ, η are the first two principal components of θ_i − θ*; result.trajectory is the path in that plane.',
         consumes: ['multipart/form-data'],
-        response: { 202: Accepted, ...errorResponses },
+        response: { 202: SurfaceAccepted, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -116,11 +105,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       for (const { epoch, theta } of uploaded) checkpoints.push({ epoch, hash: await blobs.put(new Uint8Array(theta.buffer, theta.byteOffset, theta.byteLength)), parameterCount: theta.length });
       const uploadedCheckpoints = { checkpoints, source: `${file.name} (sha256 ${sha256(file.bytes)})` };
       const record = await quotas.admit(request.principal, gridPoints(surfaceRequest.grid), () => surfaces.submit(surfaceRequest, request.principal, { checkpoints: uploadedCheckpoints }), 'request.grid');
-      const self = `/api/v1/surfaces/${record.id}`;
-      return reply
-        .status(202)
-        .header('location', self)
-        .send({ id: record.id, status: record.status, links: { self, events: `${self}/events`, result: `${self}/result` } });
+      return acceptedSurface(reply, record);
     },
   );
 

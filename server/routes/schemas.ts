@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 
 export const ErrorBody = Type.Object(
@@ -25,3 +26,19 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength:
 
 /** Query of an SSE route: resume after this stream id (as the Last-Event-ID header does). */
 export const EventsQuery = Type.Object({ lastEventId: Type.Optional(Type.String({ pattern: '^\\d+-\\d+$' })) });
+
+/** 202 of a queued surface: where to follow it and fetch it. */
+export const SurfaceAccepted = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  links: Type.Object({ self: Type.String(), events: Type.String(), result: Type.String() }),
+});
+
+/** Answers 202 with the surface's links and its Location. */
+export function acceptedSurface(reply: FastifyReply, record: { id: string; status: string }) {
+  const self = `/api/v1/surfaces/${record.id}`;
+  return reply
+    .status(202)
+    .header('location', self)
+    .send({ id: record.id, status: record.status, links: { self, events: `${self}/events`, result: `${self}/result` } });
+}

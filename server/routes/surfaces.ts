@@ -3,14 +3,7 @@ import { Type } from 'typebox';
 import { SurfaceRecord, SurfaceRequest, SurfaceResult, type SurfaceEvent } from '../../contract/index.ts';
 import { relayEvents } from '../sse.ts';
 import { gridPoints } from '../services/quotas.ts';
-import { errorResponses, EventsQuery, IdParams } from './schemas.ts';
-
-const Accepted = Type.Object({
-  id: Type.String(),
-  status: Type.String(),
-  links: Type.Object({ self: Type.String(), events: Type.String(), result: Type.String() }),
-});
-
+import { acceptedSurface, errorResponses, EventsQuery, IdParams, SurfaceAccepted } from './schemas.ts';
 
 const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { surfaces, quotas, redis, keys } = app.services;
@@ -26,16 +19,12 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'normalized per filter (Li et al. 2018) by default. L is the mean per-sample loss over the chosen samples; BN runs in inference mode. ' +
           'Returns 202 at once; follow progress at links.events (SSE) and fetch links.result when done.',
         body: SurfaceRequest,
-        response: { 202: Accepted, ...errorResponses },
+        response: { 202: SurfaceAccepted, ...errorResponses },
       },
     },
     async (request, reply) => {
       const record = await quotas.admit(request.principal, gridPoints(request.body.grid), () => surfaces.submit(request.body, request.principal));
-      const self = `/api/v1/surfaces/${record.id}`;
-      return reply
-        .status(202)
-        .header('location', self)
-        .send({ id: record.id, status: record.status, links: { self, events: `${self}/events`, result: `${self}/result` } });
+      return acceptedSurface(reply, record);
     },
   );
 
