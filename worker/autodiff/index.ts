@@ -132,6 +132,7 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
   const parameterFeeds = new Map(bindings.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
   const tangentFeeds = new Map(differentiatedBindings.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
   const scratch = new Float32Array(bindings.reduce((n, b) => Math.max(n, b.size), 0));
+  const bindingOf = new Map(bindings.map((b) => [b.initializer, b]));
   const gradientGraphs = new Map<number, Promise<GradientGraph>>();
   const productGraphs = new Map<number, Promise<ProductGraph>>();
   /** labelsPerSample: 1 for classification, P for segmentation (per-pixel labels), the row width for mse. */
@@ -312,7 +313,6 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
       let lossSum = 0;
       const sum = new Float64Array(parameterCount);
       const batchStatistics: Float32Array[] = [];
-      const bindingOf = new Map(bindings.map((b) => [b.initializer, b]));
       for (const chunk of chunks) {
         const built = await cached(gradientGraphs, chunk.rows, buildGradientGraph);
         const feeds: Record<string, ort.Tensor> = { [forward.dataInput]: chunk.x, [TARGETS_INPUT]: targetsOf(chunk, built.targetWidth) };
