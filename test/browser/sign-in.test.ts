@@ -1,44 +1,35 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newApiKey } from '../../server/plugins/auth.ts';
-import { ensureWebBuild, launchChromium } from '../helpers/browser.ts';
+import { BROWSER_ARTIFACTS as artifacts, openBrowser } from '../helpers/browser.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 /**
  * The viewer on a keyed API in a real browser: it asks for a key, signs in through its form and
  * then shows what the key's tenant owns. No worker: the tenants' surfaces stay queued.
  */
-const artifacts = resolve(import.meta.dirname, '../../test-artifacts/browser');
 const a = newApiKey('tenant-a', 'user');
 const b = newApiKey('tenant-b', 'user');
 const request = { model: 'demo-cnn-skip', dataset: { id: 'mnist', split: 'test', samples: 20 }, grid: { x: { min: -1, max: 1, num: 3 }, y: { min: -1, max: 1, num: 3 } } };
 
 let stack: Stack;
-let browser: BrowserContext;
+let browser: Awaited<ReturnType<typeof openBrowser>>;
 let page: Page;
-let userDataDir: string;
 let surfaceA: string;
 let surfaceB: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  ensureWebBuild();
-  mkdirSync(artifacts, { recursive: true });
   stack = await startStack({ workers: 0, env: { LA_API_KEYS: JSON.stringify([a.entry, b.entry]) } });
   surfaceA = (await stack.api<{ id: string }>('/api/v1/surfaces', { method: 'POST', key: a.key, json: request })).body.id;
   surfaceB = (await stack.api<{ id: string }>('/api/v1/surfaces', { method: 'POST', key: b.key, json: request })).body.id;
-  userDataDir = mkdtempSync(join(tmpdir(), 'loss-atlas-chromium-'));
-  browser = await launchChromium(userDataDir);
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  browser = await openBrowser(pageErrors);
+  page = browser.page;
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await stack?.stop();
 });
 

@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { ComparisonRecord, StoredComparison } from '../../contract/comparisons.ts';
 import { formatNumber } from '../../web/src/format.ts';
-import { ensureWebBuild, launchChromium } from '../helpers/browser.ts';
+import { BROWSER_ARTIFACTS as artifacts, openBrowser } from '../helpers/browser.ts';
 import { mlpFiles, uploadModel } from '../helpers/models.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -15,14 +15,11 @@ import { startStack, type Stack } from '../helpers/stack.ts';
  * The viewer in a real browser (Debian's chromium, WebGL on SwiftShader) against the real API and
  * a real worker. Screenshots land in test-artifacts/browser/ (git-ignored).
  */
-const root = resolve(import.meta.dirname, '../..');
-const artifacts = join(root, 'test-artifacts/browser');
 const SMALL = { samples: 200, num: 11 };
 
 let stack: Stack;
-let browser: BrowserContext;
+let browser: Awaited<ReturnType<typeof openBrowser>>;
 let page: Page;
-let userDataDir: string;
 const pageErrors: string[] = [];
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
@@ -48,10 +45,12 @@ async function waitCompleted(id: string, timeoutMs = 90_000): Promise<SurfaceRes
 }
 
 /**
- * Colorful share and luminance spread of a PNG (decoded by the page itself). A blank or
- * background-only canvas has neither; the colormapped surface has plenty of saturated pixels.
+ * Pixel statistics of a PNG (decoded by the page itself): the colorful share and the luminance
+ * spread (a blank or background-only canvas has neither; the colormapped surface has plenty of
+ * saturated pixels), and the shares of clearly red and clearly blue pixels (both ends of a
+ * diverging colormap).
  */
-async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: number }> {
+async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: number; red: number; blue: number }> {
   return page.evaluate(async (base64) => {
     const image = new Image();
     image.src = `data:image/png;base64,${base64}`;
@@ -63,6 +62,8 @@ async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: numb
     context.drawImage(image, 0, 0);
     const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
     let colorful = 0;
+    let red = 0;
+    let blue = 0;
     let sum = 0;
     let sumSquares = 0;
     const pixels = data.length / 4;
@@ -71,34 +72,14 @@ async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: numb
       const max = Math.max(r, g, b);
       const min = Math.min(r, g, b);
       if (max > 40 && (max - min) / max > 0.35) colorful++;
+      if (r - b > 25) red++;
+      if (b - r > 25) blue++;
       const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
       sum += luminance;
       sumSquares += luminance * luminance;
     }
     const mean = sum / pixels;
-    return { colorful: colorful / pixels, spread: Math.sqrt(Math.max(0, sumSquares / pixels - mean * mean)) };
-  }, png.toString('base64'));
-}
-
-/** Shares of clearly red and clearly blue pixels of a PNG: both ends of a diverging colormap. */
-async function redBlueShares(png: Buffer): Promise<{ red: number; blue: number }> {
-  return page.evaluate(async (base64) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${base64}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const context = canvas.getContext('2d')!;
-    context.drawImage(image, 0, 0);
-    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
-    let red = 0;
-    let blue = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i] - data[i + 2] > 25) red++;
-      if (data[i + 2] - data[i] > 25) blue++;
-    }
-    return { red: (4 * red) / data.length, blue: (4 * blue) / data.length };
+    return { colorful: colorful / pixels, spread: Math.sqrt(Math.max(0, sumSquares / pixels - mean * mean)), red: red / pixels, blue: blue / pixels };
   }, png.toString('base64'));
 }
 
@@ -115,18 +96,13 @@ let lineId: string;
 let skipId: string;
 
 beforeAll(async () => {
-  ensureWebBuild();
-  mkdirSync(artifacts, { recursive: true });
   stack = await startStack({ workers: 1 });
-  userDataDir = mkdtempSync(join(tmpdir(), 'loss-atlas-chromium-'));
-  browser = await launchChromium(userDataDir);
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  browser = await openBrowser(pageErrors);
+  page = browser.page;
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await stack?.stop();
 });
 
@@ -291,7 +267,7 @@ describe('viewer in a real browser', () => {
     await page.screenshot({ path: join(artifacts, 'difference.png') });
     // Both ends of the diverging colormap on the surface and its contour map (the demo nets' difference changes sign on this grid).
     for (const view of ['#view3d canvas', '#view2d canvas']) {
-      const shares = await redBlueShares(await page.locator(view).screenshot());
+      const shares = await pixelStats(await page.locator(view).screenshot());
       console.log(`difference view ${view}: red ${shares.red.toFixed(4)}, blue ${shares.blue.toFixed(4)}`);
       expect(shares.red).toBeGreaterThan(0.002);
       expect(shares.blue).toBeGreaterThan(0.002);

@@ -1,12 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const root = resolve(import.meta.dirname, '../..');
 
+/** Where the browser tests leave their screenshots (git-ignored). */
+export const BROWSER_ARTIFACTS = join(root, 'test-artifacts/browser');
+
 /** Builds web/dist when it is missing or older than any web source (npm test builds it anyway). */
-export function ensureWebBuild(): void {
+function ensureWebBuild(): void {
   const newest = (dir: string): number =>
     Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs)));
   const built = (() => {
@@ -21,7 +25,7 @@ export function ensureWebBuild(): void {
 }
 
 /** Debian's chromium, headless, WebGL on SwiftShader, with its profile in `userDataDir`. */
-export function launchChromium(userDataDir: string): Promise<BrowserContext> {
+function launchChromium(userDataDir: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -37,4 +41,24 @@ export function launchChromium(userDataDir: string): Promise<BrowserContext> {
       '--enable-unsafe-swiftshader',
     ],
   });
+}
+
+/**
+ * The built viewer and Debian's chromium on a fresh profile, with one page whose uncaught errors
+ * land in `pageErrors`; close() shuts the browser and removes the profile.
+ */
+export async function openBrowser(pageErrors: string[]): Promise<{ page: Page; close(): Promise<void> }> {
+  ensureWebBuild();
+  mkdirSync(BROWSER_ARTIFACTS, { recursive: true });
+  const userDataDir = mkdtempSync(join(tmpdir(), 'loss-atlas-chromium-'));
+  const browser = await launchChromium(userDataDir);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  return {
+    page,
+    async close() {
+      await browser.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,7 +4,7 @@ import type { ModelArtifact } from '../engine/evaluator.ts';
 import { floatTensor, intAttr } from '../engine/onnx/torch-like-models.ts';
 import { symmetricEigen } from '../hessian/symmetric-eigen.ts';
 import { createGradientEngine } from './index.ts';
-import { values } from './ops/gradient-check.ts';
+import { relativeError, values } from './ops/gradient-check.ts';
 import { conv2d, pool2d } from './ops/reference.ts';
 
 /**
@@ -130,16 +130,6 @@ function artifact(): ModelArtifact {
   const file = model();
   const description = describeOnnxModel(file);
   return { hash: 'small-resnet', format: 'onnx', files: { 'model.onnx': file }, parameters: description.parameters, outputActivation: description.outputActivation };
-}
-
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let r = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    r += b[i]! ** 2;
-  }
-  return Math.sqrt(d / r);
 }
 
 const x = values(N * S * S, 8, 1.5);

@@ -5,7 +5,7 @@ import type { ModelArtifact } from '../engine/evaluator.ts';
 import { OnnxEvaluator } from '../engine/onnx/evaluator.ts';
 import { floatTensor, intAttr } from '../engine/onnx/torch-like-models.ts';
 import { createGradientEngine } from './index.ts';
-import { values } from './ops/gradient-check.ts';
+import { relativeError, values } from './ops/gradient-check.ts';
 
 /**
  * Per-pixel (segmentation) losses in the gradient graphs: a linear per-pixel model z = x·W + b,
@@ -95,16 +95,6 @@ function chainToParameters(dz: Float64Array, width: number): Float64Array {
     }
   }
   return g;
-}
-
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let r = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    r += b[i]! ** 2;
-  }
-  return Math.sqrt(d / r);
 }
 
 const cases: { name: string; channels: number; loss: LossName; labels: Int32Array }[] = [

@@ -6,10 +6,9 @@ import { initTfjs } from '../engine/tfjs/backend.ts';
 import { createGradientEvaluator } from '../engine/tfjs/gradient.ts';
 import { loadLayersModel } from '../engine/tfjs/load-model.ts';
 import { saveLayersModel } from '../engine/tfjs/save-model.ts';
-import { relativeError } from '../hessian/test-models.ts';
 import { resnet } from '../zoo/resnet.ts';
 import { createGradientEngine } from './index.ts';
-import { values } from './ops/gradient-check.ts';
+import { relativeError, values } from './ops/gradient-check.ts';
 
 /**
  * A tfjs Layers zoo model (ResNet-8 with projection shortcuts and BN) reaches the engine through

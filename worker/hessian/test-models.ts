@@ -22,14 +22,3 @@ export async function storedModel(built: tf.LayersModel): Promise<StoredModel> {
   const theta = new Float32Array(files['weights.bin'].slice().buffer);
   return { artifact, model, params, theta };
 }
-
-/** Relative error ‖a − b‖ / ‖b‖ in float64. */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let difference = 0;
-  let reference = 0;
-  for (let i = 0; i < b.length; i++) {
-    difference += (a[i]! - b[i]!) ** 2;
-    reference += b[i]! ** 2;
-  }
-  return Math.sqrt(difference / reference);
-}

@@ -190,6 +190,17 @@ export async function checkOp(spec: OpCheck): Promise<CheckResult> {
   return { gradient: Math.max(...gradientErrors), jvp, hvp: Math.max(...hvpErrors) };
 }
 
+/** Relative error ‖a − b‖ / ‖b‖ in float64. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let difference = 0;
+  let reference = 0;
+  for (let i = 0; i < b.length; i++) {
+    difference += (a[i]! - b[i]!) ** 2;
+    reference += b[i]! ** 2;
+  }
+  return Math.sqrt(difference / reference);
+}
+
 export function values(count: number, seed: number, scale = 1, offset = 0): Float64Array {
   const rnd = random(seed);
   return Float64Array.from({ length: count }, () => offset + scale * 2 * rnd());

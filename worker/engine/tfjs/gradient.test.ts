@@ -1,7 +1,8 @@
 import * as tf from './tf.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gaussianStream } from '../../numeric/rng.ts';
-import { relativeError, storedModel } from '../../hessian/test-models.ts';
+import { relativeError } from '../../autodiff/ops/gradient-check.ts';
+import { storedModel } from '../../hessian/test-models.ts';
 import type { EvalData } from '../evaluator.ts';
 import { initTfjs } from './backend.ts';
 import { TfjsEvaluator } from './evaluator.ts';
