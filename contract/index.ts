@@ -5,5 +5,6 @@ export * from './tfjs-layers.ts';
 export * from './datasets.ts';
 export * from './models.ts';
 export * from './surface.ts';
+export * from './refinement.ts';
 export * from './queue.ts';
 export * from './tenant.ts';

@@ -6,7 +6,7 @@ import type { LossName } from './losses.ts';
 import { HessianMapResult, HessianPoint } from './metrics/hessian.ts';
 import { SpectrumResult } from './metrics/spectrum.ts';
 import type { ModelRef } from './models.ts';
-import { ChunkValues, EngineInfo, SurfaceResult, type Axis, type Engine, type Progress, type ResolvedDirectionOptions, type Provenance, type SurfaceStatus, type Trajectory } from './surface.ts';
+import { ChunkValues, EngineInfo, SurfaceResult, type Axis, type Engine, type PreviewValues, type Progress, type ResolvedDirectionOptions, type Provenance, type SurfaceStatus, type Trajectory } from './surface.ts';
 import type { CheckpointInfo, EpochMetrics, ResolvedTrainingRequest, TrainingOutcome } from './training.ts';
 
 /**
@@ -273,6 +273,8 @@ export interface SurfacePlan {
   /** request.splits: row k of the 1D surface evaluates split k. */
   splits?: PlannedSplit[] | null;
   bnRecalibration?: PlannedBnRecalibration | null;
+  /** request.progressive resolved: coarse to fine (contract/refinement.ts); absent or null: row by row. */
+  progressive?: { previewSamples: number | null } | null;
   provenance: Provenance;
 }
 
@@ -284,9 +286,32 @@ export interface ChunkJobData {
   surfaceId: string;
   index: number;
   iy: number;
-  ix0: number;
-  /** Exclusive end column. */
-  ix1: number;
+  /** Columns of row iy, ascending. */
+  ix: number[];
+  /** Refinement level of the points (0 row by row). */
+  level: number;
+  /** Evaluate on this many of the surface's samples and send the values as a preview event only (request.progressive.previewSamples); null: the surface's own values. */
+  previewSamples: number | null;
+}
+
+/** Chunk jobs and values stored before progressive refinement hold a contiguous run from ix0 (a job to ix1, values as long as loss) and no level. */
+interface RowRun {
+  ix0?: number;
+  ix1?: number;
+}
+
+/** A chunk job as ChunkJobData, whatever version queued it. */
+export function chunkJob(data: ChunkJobData & RowRun): ChunkJobData {
+  if (data.ix) return data;
+  const { ix0, ix1, ...rest } = data;
+  return { ...rest, ix: Array.from({ length: ix1! - ix0! }, (_, k) => ix0! + k), level: 0, previewSamples: null };
+}
+
+function withColumns(value: unknown): unknown {
+  const stored = value as ({ ix?: unknown; loss?: unknown } & RowRun) | null;
+  if (!stored || stored.ix !== undefined || stored.ix0 === undefined || !Array.isArray(stored.loss)) return value;
+  const { ix0, ...rest } = stored;
+  return { ...rest, ix: stored.loss.map((_, k) => ix0 + k), level: 0 };
 }
 
 /** Deterministic job ids: re-adding the same surface or chunk is a no-op, never a duplicate. */
@@ -350,11 +375,13 @@ export const trainingState = hashCodec<TrainingState>({
  * Events of a surface: its Redis stream redisKeys(ns).surfaceEvents(id), relayed as server-sent
  * events (GET /api/v1/surfaces/{id}/events; each event's id is its stream id, so Last-Event-ID
  * resumes) and read by the viewer's EventSource. chunk and progress are appended by the worker's
- * chunk script (worker/surface-state.ts) in one step with the values.
+ * chunk script (worker/surface-state.ts) in one step with the values; preview (values on a subset of
+ * the samples, request.progressive.previewSamples) is appended alone: it is stored nowhere else.
  */
 export type SurfaceEvent =
   | { event: 'progress'; data: Progress }
   | { event: 'chunk'; data: ChunkValues }
+  | { event: 'preview'; data: PreviewValues }
   | { event: 'done'; data: { status: 'completed' } }
   | { event: 'failed'; data: JobError }
   | { event: 'cancelled'; data: Record<string, never> };
@@ -410,7 +437,7 @@ function withAnalysisFields(value: unknown): unknown {
 /** Codecs of every JSON value the API and the workers exchange through Redis (see redisKeys, hessianKeys, spectrumKeys). */
 export const storedValues = {
   /** redisKeys.surfaceChunks(id): chunk index → its values (written by the worker's chunk script). */
-  chunkValues: valueCodec('chunk values', ChunkValues),
+  chunkValues: valueCodec('chunk values', ChunkValues, withColumns),
   /** hessianKeys.points(surfaceId, jobId): `${iy},${ix}` → a finished point of a Hessian map. */
   hessianPoint: valueCodec('a Hessian map point', HessianPoint),
   /** redisKeys.surfaceResult(id). */

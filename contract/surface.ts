@@ -151,6 +151,36 @@ export const BootstrapOptions = Type.Object(
 );
 export type BootstrapOptions = Static<typeof BootstrapOptions>;
 
+export const ProgressiveOptions = Type.Object(
+  {
+    enabled: Type.Optional(
+      Type.Boolean({
+        description:
+          'true (default): coarse to fine. Each axis of n points is bisected: level 0 is its ends and middle, round(k·(n − 1)/2) for k = 0, 1, 2; ' +
+          'level j adds round(k·(n − 1)/2^(j+1)), k = 0 … 2^(j+1), not in an earlier level (round half up), until every index is in; a point is at the ' +
+          'larger of its column\'s and its row\'s level (a 1D line refines x only). Levels are queued in order, each cut into chunks that every worker ' +
+          'shares, so after level ℓ the points known form a coarse grid that holds the corners, edge midpoints and centre; the chunk events say ' +
+          'which level their values belong to (provenance.progressive has the levels and their sizes). Every point is computed once, with the same ' +
+          'numbers as row by row. false: row by row (one chunk per row; 16 segments of a 1D line).',
+      }),
+    ),
+    previewSamples: Type.Optional(
+      Type.Integer({
+        minimum: 2,
+        maximum: LIMITS.maxSamples,
+        description:
+          'A first pass over the points of levels 0 and 1 (at most 5×5) on this many of the surface\'s samples, before level 0 on all of them: the ' +
+          'first previewSamples indices of the same seeded choice (the samples a request with dataset.samples = previewSamples evaluates), so a ' +
+          'point costs about previewSamples/samples of a full one. Sent only as `preview` events (SSE), flagged with their sample count; never ' +
+          'stored, counted in progress or part of the result, and replaced by the full-sample values as they land. Fewer than dataset.samples; ' +
+          'needs enabled. Default: none.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Progressive refinement: the order in which the grid points are computed; it never changes their values' },
+);
+export type ProgressiveOptions = Static<typeof ProgressiveOptions>;
+
 export const Axis = Type.Object(
   {
     min: Type.Number({ minimum: -1e6, maximum: 1e6 }),
@@ -192,6 +222,7 @@ export const SurfaceRequest = Type.Object(
     bnRecalibration: Type.Optional(BnRecalibration),
     loss: Type.Optional(LossName),
     bootstrap: Type.Optional(BootstrapOptions),
+    progressive: Type.Optional(ProgressiveOptions),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxBatchSize, description: 'Evaluation batch size (default 128); does not change the numbers' })),
     engine: Type.Optional(
       Type.Union([Type.Literal('tfjs'), Type.Literal('onnx')], {
@@ -264,6 +295,19 @@ export const Provenance = Type.Object({
       variance: Type.Literal('biased', { description: 'Batch variances as averaged: biased (Σ (x − mean)² / m)' }),
       layers: Type.Integer({ description: 'BN layers recalibrated' }),
     }, { description: 'Present when BN statistics were recomputed at each point (request.bnRecalibration)' }),
+  ),
+  progressive: Type.Optional(
+    Type.Union(
+      [
+        Type.Object({
+          levels: Type.Integer({ description: 'Number of refinement levels (SurfaceRequest.progressive.enabled)' }),
+          levelPoints: Type.Array(Type.Integer(), { description: 'Grid points in each level, level 0 first; they sum to the grid' }),
+          previewSamples: Type.Union([Type.Integer(), Type.Null()], { description: 'Samples of the first pass over levels 0 and 1 (preview events only); null: none' }),
+        }),
+        Type.Null(),
+      ],
+      { description: 'How the points were ordered: coarse to fine (request.progressive), or null: row by row. Absent on surfaces computed before either existed (row by row)' },
+    ),
   ),
   loss: LossName,
   batchSize: Type.Integer(),
@@ -372,25 +416,35 @@ export const SurfaceResult = Type.Object({
 });
 export type SurfaceResult = Static<typeof SurfaceResult>;
 
-/** A finished chunk: a run of points of one grid row. Values are numbers, null for non-finite. */
-export const ChunkValues = Type.Object({
-  index: Type.Integer(),
+const chunkFields = {
+  index: Type.Integer({ description: 'The chunk job\'s position in the queue order' }),
   iy: Type.Integer(),
-  ix0: Type.Integer({ description: 'First column of the run' }),
+  ix: Type.Array(Type.Integer(), { description: 'Columns of the values, ascending: loss[k] is at (ix[k], iy)' }),
+  level: Type.Integer({ description: 'Refinement level of every value of the chunk (provenance.progressive); 0 for a surface computed row by row' }),
   loss: Type.Array(MaybeNumber),
   accuracy: Type.Union([Type.Array(MaybeNumber), Type.Null()]),
-  lossStdError: Type.Optional(Type.Array(MaybeNumber, { description: `Per point of the run. ${LOSS_STD_ERROR_FORMULA}` })),
+  lossStdError: Type.Optional(Type.Array(MaybeNumber, { description: `Per value, in the order of ix. ${LOSS_STD_ERROR_FORMULA}` })),
   lossBootstrap: Type.Optional(
     Type.Object(
       { low: Type.Array(MaybeNumber), high: Type.Array(MaybeNumber), stdError: Type.Array(MaybeNumber) },
-      { description: 'Per point of the run, when the request asked for a bootstrap (SurfaceResult.lossBootstrap)' },
+      { description: 'Per value, in the order of ix, when the request asked for a bootstrap (SurfaceResult.lossBootstrap); never in preview events' },
     ),
   ),
   nonFinite: Type.Array(Type.Object({ ix: Type.Integer(), value: Type.String() })),
   seconds: Type.Number({ description: 'Worker wall time for the chunk' }),
   engine: EngineInfo,
-});
+};
+
+/** A finished chunk: points of one grid row. Values are numbers, null for non-finite. */
+export const ChunkValues = Type.Object(chunkFields, { description: 'SSE event chunk: values of the surface, as in its result' });
 export type ChunkValues = Static<typeof ChunkValues>;
+
+/** A chunk of the first pass on a subset of the samples (request.progressive.previewSamples). */
+export const PreviewValues = Type.Object(
+  { ...chunkFields, samples: Type.Integer({ description: 'Samples these values were computed on (request.progressive.previewSamples), fewer than the surface\'s' }) },
+  { description: 'SSE event preview: values on a subset of the samples, never part of the result; the chunk event of the same points replaces them' },
+);
+export type PreviewValues = Static<typeof PreviewValues>;
 
 /** α of an interpolation whose request names no grid.x: the paper's batch-size figure, −0.5 … 1.5. */
 export const DEFAULT_INTERPOLATION_AXIS: Axis = { min: -0.5, max: 1.5, num: 41 };

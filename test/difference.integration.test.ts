@@ -60,7 +60,7 @@ describe('standard errors through the pipeline', () => {
     const events = await readEvents(`${stack.baseUrl}/api/v1/surfaces/${ids.a}/events`);
     const chunks = events.filter((e) => e.event === 'chunk').map((e) => JSON.parse(e.data) as ChunkValues);
     expect(chunks.length).toBeGreaterThan(0);
-    for (const chunk of chunks) chunk.lossStdError!.forEach((se, k) => expect(se).toBe(result.lossStdError![chunk.iy]![chunk.ix0 + k]));
+    for (const chunk of chunks) chunk.lossStdError!.forEach((se, k) => expect(se).toBe(result.lossStdError![chunk.iy]![chunk.ix[k]!]));
   });
 });
 

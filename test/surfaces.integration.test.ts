@@ -58,7 +58,7 @@ describe('surfaces end to end', () => {
     expect(result.axes.x).toHaveLength(6);
     expect(result.axes.y).toEqual([-0.5, -0.5 + 1 / 3, -0.5 + 2 / 3, 0.5]);
     for (const chunk of chunks) {
-      chunk.loss.forEach((value: number, k: number) => expect(result.loss[chunk.iy][chunk.ix0 + k]).toBe(value));
+      chunk.loss.forEach((value: number, k: number) => expect(result.loss[chunk.iy][chunk.ix[k]]).toBe(value));
     }
     const flat = result.loss.flat();
     expect(flat.every((v) => typeof v === 'number' && v > 0)).toBe(true);

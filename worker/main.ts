@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { HEARTBEAT_TTL_MS, QUEUES, redisKeys, storedValues, type ChunkJobData, type SurfaceJobData, type TrainingJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
+import { chunkJob, HEARTBEAT_TTL_MS, QUEUES, redisKeys, storedValues, type ChunkJobData, type SurfaceJobData, type TrainingJobData, type EngineInfo, type WorkerHeartbeat } from '../contract/index.ts';
 import { redactUrl, workerConfig } from './config.ts';
 import { engineFactories } from './engine/registry.ts';
 import { workerLog } from './log.ts';
@@ -47,7 +47,7 @@ enforceTimeLimits(
   chunks,
   async (job) => {
     const plan = state.plan(await state.read(job.data.surfaceId));
-    return chunkTimeLimitMs(config, { parameters: plan.provenance.model.parameterCount, samples: plan.dataset.samples, points: job.data.ix1 - job.data.ix0 });
+    return chunkTimeLimitMs(config, { parameters: plan.provenance.model.parameterCount, samples: plan.dataset.samples, points: chunkJob(job.data).ix.length });
   },
   async (job, limitMs) => {
     log.warn({ jobId: job.id, limitMs }, 'chunk exceeded its time limit; killing its sandbox');

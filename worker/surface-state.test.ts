@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ComparisonFixture } from '../contract/comparisons.ts';
-import { redisKeys, storedValues, StoredValueError, surfaceState, type ChunkValues, type WorkerHeartbeat } from '../contract/index.ts';
+import { chunkJob, redisKeys, storedValues, StoredValueError, surfaceState, type ChunkJobData, type ChunkValues, type WorkerHeartbeat } from '../contract/index.ts';
 import type { HessianPoint } from '../contract/metrics/hessian.ts';
 import type { SpectrumResult } from '../contract/metrics/spectrum.ts';
 import { deleteNamespace } from '../test/helpers/stack.ts';
@@ -43,7 +43,7 @@ describe('SurfaceState status transitions (real Redis)', () => {
 
 describe('stored values: every JSON value the API and workers exchange through Redis (real Redis)', () => {
   const engine = { name: 'onnx' as const, backend: 'onnxruntime-cpu', version: '1.0.0', crossEntropy: 'logits' as const };
-  const chunk: ChunkValues = { index: 2, iy: 1, ix0: 3, loss: [0.5, null], accuracy: [1, 0], nonFinite: [{ ix: 4, value: 'NaN' }], seconds: 0.25, engine };
+  const chunk: ChunkValues = { index: 2, iy: 1, ix: [3, 4], level: 0, loss: [0.5, null], accuracy: [1, 0], nonFinite: [{ ix: 4, value: 'NaN' }], seconds: 0.25, engine };
   const fixture = JSON.parse(readFileSync(new URL('../fixtures/comparisons/demo-skip-vs-depth/comparison.json', import.meta.url), 'utf8')) as ComparisonFixture;
   const point: HessianPoint = { ix: 0, iy: 2, x: -1, y: 1, lambdaMax: 3.5, lambdaMin: -0.25, ratio: -0.0714, absRatio: 0.0714, products: 40, converged: true };
   const spectrum: SpectrumResult = {
@@ -85,6 +85,13 @@ describe('stored values: every JSON value the API and workers exchange through R
     const { hessian: _hessian, gradientFlow: _gradientFlow, ...oldMember } = fixture.comparison.members[0]!;
     const old = JSON.stringify({ ...fixture.comparison, members: [oldMember] });
     expect(storedValues.comparison.read(old, 'old').members[0]).toEqual({ ...oldMember, hessian: null, gradientFlow: [] });
+  });
+
+  it('reads chunk values and chunk jobs stored before progressive refinement (a run from ix0, no level) as columns at level 0', () => {
+    const { ix: _ix, level: _level, ...run } = chunk;
+    expect(storedValues.chunkValues.read(JSON.stringify({ ...run, ix0: 3 }), 'old')).toEqual(chunk);
+    const oldJob = { surfaceId: 's', index: 2, iy: 1, ix0: 3, ix1: 5 } as unknown as ChunkJobData;
+    expect(chunkJob(oldJob)).toEqual({ surfaceId: 's', index: 2, iy: 1, ix: [3, 4], level: 0, previewSamples: null });
   });
 
   it('fails naming the key, the field and what is wrong when a stored value is malformed', async () => {

@@ -2,7 +2,7 @@ import { QueueEvents, type Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { QUEUES, type ChunkJobData } from '../../contract/index.ts';
+import { chunkJob, QUEUES, type ChunkJobData } from '../../contract/index.ts';
 import { liveWorkers } from '../services/workers.ts';
 import { queueHandles } from './queue-handles.ts';
 
@@ -64,9 +64,10 @@ async function metrics(app: FastifyInstance): Promise<void> {
 
   const listeners = queues.map((queue) => watchEndings(app, queue, (outcome, job) => {
     if (job.processedOn && job.finishedOn) jobDuration.observe({ queue: queue.name, outcome }, (job.finishedOn - job.processedOn) / 1000);
+    // A preview pass (request.progressive.previewSamples) evaluates no grid point of the result.
     if (queue.name === QUEUES.chunks && outcome === 'completed') {
-      const { ix0, ix1 } = job.data as ChunkJobData;
-      points.inc(ix1 - ix0);
+      const chunk = chunkJob(job.data as ChunkJobData);
+      if (chunk.previewSamples === null) points.inc(chunk.ix.length);
     }
   }));
   app.addHook('onClose', async () => {

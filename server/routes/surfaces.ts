@@ -1,9 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { SurfaceRecord, SurfaceRequest, SurfaceResult, type SurfaceEvent } from '../../contract/index.ts';
+import { ChunkValues, PreviewValues, Progress, SurfaceRecord, SurfaceRequest, SurfaceResult, type SurfaceEvent } from '../../contract/index.ts';
 import { relayEvents } from '../sse.ts';
 import { gridPoints } from '../services/quotas.ts';
 import { acceptedSurface, errorResponses, EventsQuery, IdParams, SurfaceAccepted } from './schemas.ts';
+
+/** What GET /surfaces/{id}/events sends: each event's name (its `event:` line) with its data (the JSON of its `data:` line). */
+const SurfaceEventStream = Type.Union([
+  Type.Object({ event: Type.Literal('progress'), data: Progress }),
+  Type.Object({ event: Type.Literal('chunk'), data: ChunkValues }),
+  Type.Object({ event: Type.Literal('preview'), data: PreviewValues }),
+  Type.Object({ event: Type.Literal('done'), data: Type.Object({ status: Type.Literal('completed') }) }),
+  Type.Object({ event: Type.Literal('failed'), data: Type.Object({ code: Type.String(), message: Type.String() }) }),
+  Type.Object({ event: Type.Literal('cancelled'), data: Type.Object({}) }),
+]);
 
 const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { surfaces, quotas, redis, keys } = app.services;
@@ -81,9 +91,13 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Server-sent events: progress, chunk values, done / failed / cancelled',
         description:
           'Each event id is a Redis stream id; reconnect with Last-Event-ID (or ?lastEventId=) to resume after it. A new client gets the whole history first. ' +
-          'Events: progress {done,total}; chunk {index, iy, ix0, loss[], accuracy[]|null, lossStdError[] (standard errors of loss, see SurfaceResult.lossStdError), nonFinite, seconds, engine}; done {status}; failed {code,message}; cancelled {}.',
+          'Events: progress {done,total} (grid points of the result computed); chunk {index, iy, ix[], level, loss[], accuracy[]|null, lossStdError[] (standard errors of loss, see SurfaceResult.lossStdError), nonFinite, seconds, engine}: ' +
+          'values of the result at (ix[k], iy), from refinement level `level` (request.progressive; provenance.progressive has each level\'s size, so a client knows when a level is complete); ' +
+          'preview {…chunk fields, samples}: only with request.progressive.previewSamples, values of levels 0 and 1 on a subset of the samples, never part of the result (the chunk event of the same points replaces them); ' +
+          'done {status}; failed {code,message}; cancelled {}.',
         params: IdParams,
         querystring: EventsQuery,
+        response: { 200: { description: 'text/event-stream of the events below until done, failed or cancelled', content: { 'text/event-stream': { schema: SurfaceEventStream } } } },
       },
     },
     async (request, reply) => {

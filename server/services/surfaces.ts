@@ -30,6 +30,7 @@ import {
   type PlannedSplit,
   type Tenant,
   evaluationRows,
+  gridLevels,
   requestAxes,
   randomDirectionOptions,
 } from '../../contract/index.ts';
@@ -194,6 +195,8 @@ export class SurfaceService {
     const sampleSeed = request.dataset.sampleSeed ?? DEFAULTS.sampleSeed;
     const engine = request.engine ?? this.o.defaultEngine;
     const bnRecalibration = request.bnRecalibration ? this.planBnRecalibration(request.bnRecalibration, engine, model, dataset, batchSize) : null;
+    const progressive = planProgressive(request.progressive, splits?.map((s) => s.samples) ?? [samples]);
+    const levels = progressive && gridLevels(x.num, evaluationRows({ grid: { x, y }, splits }), y !== null);
     return {
       surfaceId: id,
       model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
@@ -208,6 +211,7 @@ export class SurfaceService {
       engineFallback: request.engine || this.o.defaultEngine === 'tfjs' || bnRecalibration ? null : 'tfjs',
       splits,
       bnRecalibration,
+      progressive,
       provenance: {
         model: { id: model.id, name: model.name, hash: model.hash, parameterCount: model.parameterCount },
         dataset: { id: dataset.id, hash: dataset.hash, split, samples, sampleSeed, indicesHash: null },
@@ -223,6 +227,7 @@ export class SurfaceService {
               },
             }
           : {}),
+        progressive: progressive && levels && { levels: levels.count, levelPoints: levels.points, previewSamples: progressive.previewSamples },
         loss,
         batchSize,
         engine: null,
@@ -484,6 +489,20 @@ export class SurfaceService {
   isFinal(status: string): boolean {
     return FINAL.has(status);
   }
+}
+
+/** request.progressive resolved against the sample count of each evaluated split; 400 naming the field it cannot take. */
+function planProgressive(options: SurfaceRequest['progressive'], samples: number[]): NonNullable<SurfacePlan['progressive']> | null {
+  const previewSamples = options?.previewSamples ?? null;
+  if (options?.enabled === false) {
+    if (previewSamples !== null) throw badRequest('UNSUPPORTED_OPTION', 'progressive.previewSamples is a first pass of progressive refinement: leave it out or leave progressive.enabled true', 'progressive.previewSamples');
+    return null;
+  }
+  const fewest = Math.min(...samples);
+  if (previewSamples !== null && previewSamples >= fewest) {
+    throw badRequest('TOO_MANY_SAMPLES', `progressive.previewSamples is ${previewSamples}, but a preview takes fewer samples than the surface's ${fewest}`, 'progressive.previewSamples');
+  }
+  return { previewSamples };
 }
 
 /** The models a surface's directions end at (interpolation, models). */

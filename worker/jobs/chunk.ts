@@ -2,7 +2,7 @@ import './sandbox.ts';
 import { createHash } from 'node:crypto';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ContractError, evaluationRows, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
+import { chunkJob, ContractError, evaluationRows, linspace, lossHasAccuracy, redisKeys, type ChunkJobData, type ChunkValues, type Engine, type SurfacePlan } from '../../contract/index.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { workerConfig } from '../config.ts';
@@ -17,7 +17,7 @@ import { SurfaceStateStore } from '../surface-state.ts';
 
 /**
  * Sandboxed processor (its own process, so CPU-bound evaluation never stalls the parent's lock
- * renewal). Evaluates one run of grid points. Engines, models, samples and directions are cached
+ * renewal). Evaluates one chunk: some points of one grid row. Engines, models, samples and directions are cached
  * across chunks: a process typically serves every chunk of a surface.
  */
 const config = workerConfig();
@@ -44,10 +44,15 @@ let recalibration: { key: string; recalibrator: BnRecalibrator } | null = null;
 /** Models an engine refused (engine:hash), so a fallback is taken at once for later chunks. */
 const refused = new Set<string>();
 
-/** The dataset selection of row iy: with request.splits, row k evaluates split k. */
-function rowDataset(plan: SurfacePlan, iy: number): SurfacePlan['dataset'] {
+/**
+ * The dataset selection of row iy: with request.splits, row k evaluates split k. A preview pass takes
+ * the first previewSamples of the same seeded choice (selectSamples is a partial shuffle: a shorter
+ * choice is a prefix of a longer one).
+ */
+function rowDataset(plan: SurfacePlan, iy: number, previewSamples: number | null): SurfacePlan['dataset'] {
   const split = plan.splits?.[iy];
-  return split ? { ...plan.dataset, split: split.split, samples: split.samples } : plan.dataset;
+  const selection = split ? { ...plan.dataset, split: split.split, samples: split.samples } : plan.dataset;
+  return previewSamples === null ? selection : { ...selection, samples: previewSamples };
 }
 
 /** The BN recalibrator of the plan's model and calibration samples (request.bnRecalibration), cached across chunks. */
@@ -65,22 +70,23 @@ async function recalibratorFor(plan: SurfacePlan): Promise<BnRecalibrator | null
   return recalibration.recalibrator;
 }
 
-async function evaluatorFor(plan: SurfacePlan, surfaceId: string, iy: number): Promise<Loaded> {
+/** The engine loaded with the model and the samples of row iy (a preview's subset of them). */
+async function evaluatorFor(plan: SurfacePlan, surfaceId: string, iy: number, previewSamples: number | null): Promise<Loaded> {
   // Only an engine that evaluates the format is a fallback: otherwise its refusal ("not a tfjs
   // Layers model") would hide the real error of the engine the format needs.
   const fallback = plan.engineFallback && modelFormat(plan.model.format).capabilities.engines.includes(plan.engineFallback) ? plan.engineFallback : null;
   if (!fallback || !refused.has(`${plan.engine}:${plan.model.hash}`)) {
     try {
-      return await evaluatorOn(plan.engine, plan, surfaceId, iy);
+      return await evaluatorOn(plan.engine, plan, surfaceId, iy, previewSamples);
     } catch (err) {
       if (!(err instanceof ContractError) || !fallback) throw err;
       refused.add(`${plan.engine}:${plan.model.hash}`);
     }
   }
-  return evaluatorOn(fallback, plan, surfaceId, iy);
+  return evaluatorOn(fallback, plan, surfaceId, iy, previewSamples);
 }
 
-async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string, iy: number): Promise<Loaded> {
+async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string, iy: number, previewSamples: number | null): Promise<Loaded> {
   let entry = loaded.get(engine);
   if (!entry) {
     entry = { evaluator: await createEvaluator(engine, engineSettings), modelKey: '', dataKey: '', indicesHash: '', theta: new Float32Array(0) };
@@ -94,7 +100,7 @@ async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string,
     entry.modelKey = plan.model.hash;
     entry.dataKey = '';
   }
-  const d = rowDataset(plan, iy);
+  const d = rowDataset(plan, iy, previewSamples);
   const dataKey = `${d.id}:${d.hash}:${d.split}:${d.samples}:${d.sampleSeed}`;
   if (entry.dataKey !== dataKey) {
     const { data, indices } = evaluationData(await artifacts.dataset(d), d.split, d.samples, d.sampleSeed);
@@ -102,8 +108,8 @@ async function evaluatorOn(engine: Engine, plan: SurfacePlan, surfaceId: string,
     entry.dataKey = dataKey;
     entry.indicesHash = createHash('sha256').update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
   }
-  // The surface's samples are its first split's (side-by-side splits record their sample counts only).
-  if (!plan.splits || iy === 0) await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', entry.indicesHash);
+  // The surface's samples are its first split's (side-by-side splits record their sample counts only); a preview's are not the surface's.
+  if ((!plan.splits || iy === 0) && previewSamples === null) await redis.hsetnx(keys.surface(surfaceId), 'indicesHash', entry.indicesHash);
   return entry;
 }
 
@@ -116,8 +122,8 @@ async function directionsFor(hash: string, parameterCount: number) {
   return directionsCache;
 }
 
-export default async function processChunk(job: SandboxedJob<ChunkJobData>): Promise<{ points: number; cancelled?: boolean }> {
-  const { surfaceId, index, iy, ix0, ix1 } = job.data;
+export default async function processChunk(job: SandboxedJob<ChunkJobData>): Promise<{ points: number; preview?: boolean; cancelled?: boolean }> {
+  const { surfaceId, index, iy, ix: columns, level, previewSamples } = chunkJob(job.data);
   try {
     const current = await state.read(surfaceId);
     // A failed surface (another chunk's error or time limit) needs none of its other chunks.
@@ -126,19 +132,20 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
     if (!current.directions) throw new Error('the surface has no directions yet');
     const { hash } = current.directions;
     const started = performance.now();
-    const { evaluator, theta } = await evaluatorFor(plan, surfaceId, iy);
+    const { evaluator, theta } = await evaluatorFor(plan, surfaceId, iy, previewSamples);
     const recalibrator = await recalibratorFor(plan);
     const directions = await directionsFor(hash, theta.length);
     const x = linspace(plan.grid.x);
     const beta = plan.grid.y ? linspace(plan.grid.y)[iy]! : 0;
     const point = new Float32Array(theta.length);
     const withAccuracy = lossHasAccuracy(plan.loss);
-    const values: ChunkValues = { index, iy, ix0, loss: [], accuracy: withAccuracy ? [] : null, lossStdError: [], nonFinite: [], seconds: 0, engine: evaluator.info };
-    const bootstrap = plan.bootstrap ?? null;
+    const values: ChunkValues = { index, iy, ix: columns, level, loss: [], accuracy: withAccuracy ? [] : null, lossStdError: [], nonFinite: [], seconds: 0, engine: evaluator.info };
+    // A preview is the loss on a subset, for the eye: no bootstrap of it.
+    const bootstrap = previewSamples === null ? (plan.bootstrap ?? null) : null;
     const perSampleLosses = bootstrap ? new Float64Array(plan.dataset.samples) : undefined;
     if (bootstrap) values.lossBootstrap = { low: [], high: [], stdError: [] };
-    for (let ix = ix0; ix < ix1; ix++) {
-      if (ix > ix0 && (await state.isCancelled(surfaceId))) return { points: ix - ix0, cancelled: true };
+    for (const [k, ix] of columns.entries()) {
+      if (k > 0 && (await state.isCancelled(surfaceId))) return { points: k, cancelled: true };
       perturb(theta, directions.x, x[ix]!, directions.y, beta, point);
       await recalibrator?.recalibrate(point);
       await evaluator.setParameters(point);
@@ -154,12 +161,17 @@ export default async function processChunk(job: SandboxedJob<ChunkJobData>): Pro
         values.lossBootstrap!.high.push(summary?.high ?? null);
         values.lossBootstrap!.stdError.push(summary?.stdError ?? null);
       }
-      await job.updateProgress(Math.round((100 * (ix - ix0 + 1)) / (ix1 - ix0)));
+      await job.updateProgress(Math.round((100 * (k + 1)) / columns.length));
     }
     values.seconds = (performance.now() - started) / 1000;
+    if (previewSamples !== null) {
+      // Stored nowhere, counted nowhere: the event is all there is of it.
+      await state.event(surfaceId, { event: 'preview', data: { ...values, samples: previewSamples } });
+      return { points: columns.length, preview: true };
+    }
     const total = plan.grid.x.num * evaluationRows(plan);
     await state.recordChunk(surfaceId, values, total);
-    return { points: ix1 - ix0 };
+    return { points: columns.length };
   } catch (err) {
     // Bad input never gets better by retrying.
     if (err instanceof ContractError) throw new UnrecoverableError(err.message);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Queue, WaitingChildrenError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { evaluationRows, JOB_OPTIONS, jobIds, linspace, storedValues, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
+import { evaluationRows, gridLevels, JOB_OPTIONS, jobIds, linspace, storedValues, type ChunkJobData, type RedisKeys, type SurfaceJobData, type SurfaceResult } from '../../contract/index.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { generateDirections } from '../directions/kinds.ts';
-import { planChunks } from '../numeric/chunks.ts';
+import { planChunks, planRefinement } from '../numeric/chunks.ts';
 import { cosine } from '../numeric/vector.ts';
 import { SurfaceStateStore } from '../surface-state.ts';
 
@@ -19,8 +19,9 @@ export interface SurfaceProcessorContext {
 
 /**
  * The parent job of a surface, in two steps (BullMQ's step-job pattern): plan — generate and
- * store the directions once, queue one child job per chunk with deterministic ids, wait for the
- * children — then assemble the stored chunk values into the result.
+ * store the directions once, queue one child job per chunk with deterministic ids (row by row, or
+ * coarse to fine: worker/numeric/chunks.ts), wait for the children — then assemble the stored chunk
+ * values into the result (a preview pass stores none).
  */
 export function surfaceProcessor(ctx: SurfaceProcessorContext) {
   const state = new SurfaceStateStore(ctx.redis, ctx.keys);
@@ -37,7 +38,10 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const bytes = concatFloat32(directions.x, directions.y);
     const hash = createHash('sha256').update(bytes).digest('hex');
     await ctx.redis.set(ctx.keys.blob(hash), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    const chunks = planChunks(surfacePlan.grid.x.num, evaluationRows(surfacePlan));
+    const rows = evaluationRows(surfacePlan);
+    const chunks = surfacePlan.progressive
+      ? planRefinement(gridLevels(surfacePlan.grid.x.num, rows, surfacePlan.grid.y !== null), surfacePlan.progressive.previewSamples)
+      : planChunks(surfacePlan.grid.x.num, rows);
     // 'running' too: a retried plan step (its worker died after this point) starts the same way.
     const started = await state.transition(id, ['queued', 'running'], 'running', {
       directions: { hash, cosine: directions.y ? cosine(directions.x, directions.y) : null, rng: directions.rng, ...(directions.pca ? { pca: directions.pca } : {}) },
@@ -45,10 +49,11 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
       startedAt: new Date().toISOString(),
     });
     if (!started) return false;
+    // Queued in plan order, which workers keep (first in, first out): coarse levels first when refining progressively.
     await ctx.chunkQueue.addBulk(
       chunks.map((chunk) => ({
         name: 'chunk',
-        data: { surfaceId: id, index: chunk.index, iy: chunk.iy, ix0: chunk.ix0, ix1: chunk.ix1 },
+        data: { surfaceId: id, ...chunk },
         opts: {
           jobId: jobIds.chunk(id, chunk.index),
           parent: { id: job.id!, queue: job.queueQualifiedName },
@@ -82,14 +87,15 @@ export function surfaceProcessor(ctx: SurfaceProcessorContext) {
     const nonFinite: SurfaceResult['nonFinite'] = [];
     for (const chunk of chunks) {
       chunk.loss.forEach((value, k) => {
-        loss[chunk.iy]![chunk.ix0 + k] = value;
-        filled[chunk.iy]![chunk.ix0 + k] = true;
-        if (accuracy && chunk.accuracy) accuracy[chunk.iy]![chunk.ix0 + k] = chunk.accuracy[k]!;
-        if (lossStdError) lossStdError[chunk.iy]![chunk.ix0 + k] = chunk.lossStdError![k]!;
+        const ix = chunk.ix[k]!;
+        loss[chunk.iy]![ix] = value;
+        filled[chunk.iy]![ix] = true;
+        if (accuracy && chunk.accuracy) accuracy[chunk.iy]![ix] = chunk.accuracy[k]!;
+        if (lossStdError) lossStdError[chunk.iy]![ix] = chunk.lossStdError![k]!;
         if (lossBootstrap && chunk.lossBootstrap) {
-          lossBootstrap.low[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.low[k]!;
-          lossBootstrap.high[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.high[k]!;
-          lossBootstrap.stdError[chunk.iy]![chunk.ix0 + k] = chunk.lossBootstrap.stdError[k]!;
+          lossBootstrap.low[chunk.iy]![ix] = chunk.lossBootstrap.low[k]!;
+          lossBootstrap.high[chunk.iy]![ix] = chunk.lossBootstrap.high[k]!;
+          lossBootstrap.stdError[chunk.iy]![ix] = chunk.lossBootstrap.stdError[k]!;
         }
       });
       for (const point of chunk.nonFinite) nonFinite.push({ ix: point.ix, iy: chunk.iy, value: point.value as 'NaN' | 'Infinity' | '-Infinity' });
