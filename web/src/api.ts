@@ -1,4 +1,4 @@
-import type { ChunkValues, DatasetInfo, ModelRecord, Progress, SurfaceEventName, SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
+import type { ChunkValues, DatasetInfo, ModelRecord, PreviewValues, Progress, SurfaceEventName, SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { StoredComparison } from '../../contract/comparisons.ts';
 import type { SurfaceDifference } from '../../contract/metrics/difference.ts';
 
@@ -69,6 +69,8 @@ export const api = {
 export interface SurfaceEventHandlers {
   progress(progress: Progress): void;
   chunk(chunk: ChunkValues): void;
+  /** Values on a subset of the samples (request.progressive.previewSamples): for the eye only, replaced by the chunk of the same points. */
+  preview(values: PreviewValues): void;
   done(): void;
   failed(error: { code: string; message: string }): void;
   cancelled(): void;
@@ -90,6 +92,7 @@ export function followSurface(id: string, handlers: SurfaceEventHandlers): () =>
     });
   on<Progress>('progress', (data) => handlers.progress(data));
   on<ChunkValues>('chunk', (data) => handlers.chunk(data));
+  on<PreviewValues>('preview', (data) => handlers.preview(data));
   on('done', () => handlers.done(), true);
   on<{ code: string; message: string }>('failed', (data) => handlers.failed(data), true);
   on('cancelled', () => handlers.cancelled(), true);

@@ -6,7 +6,7 @@ const engine = { name: 'tfjs' as const, backend: 'wasm', version: '1' };
 
 describe('export', () => {
   const grid = createGrid({ min: 0, max: 1, num: 2 }, { min: -1, max: 1, num: 2 }, true);
-  applyChunk(grid, { index: 0, iy: 0, ix0: 0, loss: [0.5, null], accuracy: [1, null], nonFinite: [], seconds: 0, engine });
+  applyChunk(grid, { index: 0, iy: 0, ix: [0, 1], level: 0, loss: [0.5, null], accuracy: [1, null], nonFinite: [], seconds: 0, engine });
 
   it('CSV has one row per point in [iy][ix] order with empty cells for missing values', () => {
     const lines = surfaceToCsv(grid).trim().split('\n');

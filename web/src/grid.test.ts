@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ChunkValues, SurfaceResult } from '../../contract/index.ts';
-import { FINITE, NON_FINITE, PENDING, applyChunk, createGrid, gridFromResult, linspace, nearestIndex, readPoint } from './grid.ts';
+import { FINITE, NON_FINITE, PENDING, PREVIEW, applyChunk, createGrid, gridFromResult, linspace, nearestIndex, previewGrid, readPoint } from './grid.ts';
 
 const engine = { name: 'tfjs' as const, backend: 'wasm', version: '4.22.0' };
 const chunk = (iy: number, ix0: number, loss: (number | null)[], accuracy: (number | null)[] | null = null): ChunkValues => ({
-  index: 0, iy, ix0, loss, accuracy, nonFinite: [], seconds: 0.1, engine,
+  index: 0, iy, ix: loss.map((_, k) => ix0 + k), level: 0, loss, accuracy, nonFinite: [], seconds: 0.1, engine,
 });
 
 describe('grid', () => {
@@ -47,6 +47,41 @@ describe('grid', () => {
     expect(grid.kind).toBe('1d');
     expect(() => applyChunk(grid, chunk(0, 2, [1, 2, 3]))).toThrow(/outside/);
     expect(() => applyChunk(grid, chunk(1, 0, [1]))).toThrow(/outside/);
+  });
+
+  it('previews the points not computed yet bilinearly between the computed ones, without touching the grid', () => {
+    // Level 0 of a 5×3 grid: columns 0, 2, 4 of rows 0 and 2 hold f = ix + 10·iy (linear, so its bilinear interpolation is exact).
+    const grid = createGrid({ min: -1, max: 1, num: 5 }, { min: -1, max: 1, num: 3 }, true);
+    for (const iy of [0, 2]) applyChunk(grid, { ...chunk(iy, 0, [0, 2, 4].map((ix) => ix + 10 * iy), [0.5, 0.5, 0.5]), ix: [0, 2, 4] });
+    const shown = previewGrid(grid, null);
+    expect(Array.from(shown.loss)).toEqual([0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24]);
+    expect(Array.from(shown.state)).toEqual([1, 3, 1, 3, 1, 3, 3, 3, 3, 3, 1, 3, 1, 3, 1].map((s) => (s === 1 ? FINITE : PREVIEW)));
+    expect(shown.accuracy![7]).toBe(0.5);
+    expect(grid.state[7]).toBe(PENDING);
+    expect(Number.isNaN(grid.loss[7])).toBe(true);
+    expect(readPoint(shown, 2, 1)).toMatchObject({ state: PREVIEW, loss: 12 });
+  });
+
+  it('holds the outermost value beyond the last computed point, skips holes, and draws nothing before anything is computed', () => {
+    const grid = createGrid({ min: -1, max: 1, num: 5 }, null, false);
+    expect(previewGrid(grid, null)).toBe(grid);
+    applyChunk(grid, chunk(0, 1, [2, null, 6]));
+    const shown = previewGrid(grid, null);
+    // Column 2 is not finite: a hole, and no anchor for column 0 or 4.
+    expect(shown.state[2]).toBe(NON_FINITE);
+    expect([shown.loss[0], shown.loss[4]]).toEqual([2, 6]);
+    expect(Number.isNaN(shown.loss[2])).toBe(true);
+  });
+
+  it('draws a sample-subset preview where nothing is computed, and the computed value where one is', () => {
+    const grid = createGrid({ min: -1, max: 1, num: 3 }, null, true);
+    const subset = createGrid({ min: -1, max: 1, num: 3 }, null, true);
+    applyChunk(subset, chunk(0, 0, [1, 5, 3], [0.1, 0.2, 0.3]));
+    applyChunk(grid, chunk(0, 1, [4], [0.9]));
+    const shown = previewGrid(grid, subset);
+    expect(Array.from(shown.loss)).toEqual([1, 4, 3]);
+    expect(Array.from(shown.accuracy!)).toEqual([0.1, 0.9, 0.3]);
+    expect(Array.from(shown.state)).toEqual([PREVIEW, FINITE, PREVIEW]);
   });
 
   it('reads a result with nx ≠ ny in [iy][ix] order', () => {

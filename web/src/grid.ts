@@ -4,6 +4,13 @@ import type { Axis, ChunkValues, SurfaceRecord, SurfaceResult } from '../../cont
 export const PENDING = 0;
 export const FINITE = 1;
 export const NON_FINITE = 2;
+/**
+ * Not computed yet, but drawn while a surface refines progressively: interpolated between the
+ * points computed so far, or a preview on a subset of the samples (previewGrid). Never exported.
+ */
+export const PREVIEW = 3;
+/** Share of the pending grey mixed into a PREVIEW point's colour, so what is not computed yet looks washed out. */
+export const PREVIEW_WASH = 0.55;
 
 /**
  * A surface as the viewer holds it: row-major Float64 grids (exactly the API's numbers) (`loss[iy * nx + ix]`), NaN wherever a
@@ -58,15 +65,14 @@ export function createGrid(xAxis: Axis, yAxis: Axis | undefined | null, hasAccur
   };
 }
 
-/** Writes one SSE chunk (a run of row iy from column ix0) into the grid; returns the points newly filled. */
+/** Writes one SSE chunk (values at columns ix of row iy) into the grid; returns the points newly filled. */
 export function applyChunk(grid: SurfaceGrid, chunk: ChunkValues): number {
-  if (chunk.iy < 0 || chunk.iy >= grid.ny || chunk.ix0 < 0 || chunk.ix0 + chunk.loss.length > grid.nx) {
-    throw new RangeError(`chunk ${chunk.index} (row ${chunk.iy}, from column ${chunk.ix0}, ${chunk.loss.length} points) lies outside the ${grid.ny}×${grid.nx} grid`);
+  if (chunk.iy < 0 || chunk.iy >= grid.ny || chunk.ix.length !== chunk.loss.length || chunk.ix.some((ix) => ix < 0 || ix >= grid.nx)) {
+    throw new RangeError(`chunk ${chunk.index} (row ${chunk.iy}, columns ${chunk.ix.join(',')}, ${chunk.loss.length} values) lies outside the ${grid.ny}×${grid.nx} grid`);
   }
   let filled = 0;
-  const rowStart = chunk.iy * grid.nx + chunk.ix0;
   for (let k = 0; k < chunk.loss.length; k++) {
-    const at = rowStart + k;
+    const at = chunk.iy * grid.nx + chunk.ix[k];
     if (grid.state[at] === PENDING) filled++;
     const loss = chunk.loss[k];
     grid.loss[at] = loss ?? NaN;
@@ -76,6 +82,67 @@ export function applyChunk(grid: SurfaceGrid, chunk: ChunkValues): number {
   }
   grid.computed += filled;
   return filled;
+}
+
+/**
+ * What to draw of a surface still refining progressively: its computed values as they are, and at
+ * every point not computed yet (PREVIEW) the value of the sample-subset preview there, if any, else
+ * one interpolated between the points that have a value — linearly along each row between its
+ * nearest ones, then along each column between the nearest rows that have any (constant beyond the
+ * outermost). On the coarse grids of the refinement levels (all pairs of some columns and some
+ * rows) that is bilinear interpolation. Non-finite points stay holes and are no anchors.
+ */
+export function previewGrid(grid: SurfaceGrid, subset: SurfaceGrid | null): SurfaceGrid {
+  const size = grid.nx * grid.ny;
+  const state = grid.state.slice();
+  const anchor = new Uint8Array(size);
+  const loss = grid.loss.slice();
+  const accuracy = grid.accuracy?.slice() ?? null;
+  for (let at = 0; at < size; at++) {
+    if (state[at] === FINITE) anchor[at] = 1;
+    else if (state[at] === PENDING) {
+      state[at] = PREVIEW;
+      if (subset?.state[at] === FINITE) {
+        anchor[at] = 1;
+        loss[at] = subset.loss[at];
+        if (accuracy) accuracy[at] = subset.accuracy?.[at] ?? NaN;
+      }
+    }
+  }
+  // Nothing to draw from yet: the pending grid as it is (flat and grey).
+  if (!anchor.includes(1)) return grid;
+  for (const values of accuracy ? [loss, accuracy] : [loss]) interpolate(values, anchor, state, grid.nx, grid.ny);
+  return { ...grid, state, loss, accuracy };
+}
+
+/**
+ * Linear interpolation along one line of `values` (count positions from `start`, `step` apart): each
+ * position to `fill` between two `anchored` ones gets the value on the segment between them; before
+ * the first and after the last anchored one, that one's value. At least one position is anchored.
+ */
+function fillLine(values: Float64Array, start: number, step: number, count: number, anchored: (k: number) => boolean, fill: (k: number) => boolean): void {
+  const at = (k: number) => start + k * step;
+  let previous = -1;
+  for (let k = 0; k <= count; k++) {
+    if (k < count && !anchored(k)) continue;
+    for (let j = previous + 1; j < k; j++) {
+      if (!fill(j)) continue;
+      if (previous < 0) values[at(j)] = values[at(k)];
+      else if (k === count) values[at(j)] = values[at(previous)];
+      else values[at(j)] = values[at(previous)] + ((values[at(k)] - values[at(previous)]) * (j - previous)) / (k - previous);
+    }
+    previous = k;
+  }
+}
+
+/** Fills the PREVIEW points of `values` (row-major nx × ny) from the anchors: along the rows that have any, then along the columns between those rows. */
+function interpolate(values: Float64Array, anchor: Uint8Array, state: Uint8Array, nx: number, ny: number): void {
+  const rowAnchored = new Uint8Array(ny);
+  for (let iy = 0; iy < ny; iy++) {
+    for (let ix = 0; ix < nx; ix++) if (anchor[iy * nx + ix]) rowAnchored[iy] = 1;
+    if (rowAnchored[iy]) fillLine(values, iy * nx, 1, nx, (ix) => anchor[iy * nx + ix] === 1, (ix) => state[iy * nx + ix] === PREVIEW);
+  }
+  for (let ix = 0; ix < nx; ix++) fillLine(values, ix, nx, ny, (iy) => rowAnchored[iy] === 1, (iy) => state[iy * nx + ix] === PREVIEW);
 }
 
 /** A finished grid: a surface's result, or anything with its layout (a difference surface). */

@@ -2,7 +2,7 @@ import { contours as d3Contours } from 'd3-contour';
 import { ticks } from 'd3-array';
 import { colormapTable, writeColor } from './colormap.ts';
 import { autoLevels, isolines, specLevels } from './contours.ts';
-import { FINITE, NON_FINITE, nearestIndex, type SurfaceGrid } from './grid.ts';
+import { FINITE, NON_FINITE, nearestIndex, PREVIEW, PREVIEW_WASH, type SurfaceGrid } from './grid.ts';
 import { formatNumber } from './format.ts';
 import { finiteRange, normalize, transformGrid, transformValue, type ValueRange } from './scale.ts';
 import type { GridCursor, SurfaceStyle } from './surface-view.ts';
@@ -188,9 +188,10 @@ export class HeatmapView {
       for (let ix = 0; ix < grid.nx; ix++) {
         const at = iy * grid.nx + ix;
         const pixel = ((grid.ny - 1 - iy) * grid.nx + ix) * 4;
-        if (grid.state[at] === FINITE && !Number.isNaN(displayed[at])) {
+        if ((grid.state[at] === FINITE || grid.state[at] === PREVIEW) && !Number.isNaN(displayed[at])) {
           writeColor(table, normalize(displayed[at], range), cells.data, pixel, 255);
           cells.data[pixel + 3] = 255;
+          if (grid.state[at] === PREVIEW) for (let c = 0; c < 3; c++) cells.data[pixel + c] += (PENDING_RGB[c] - cells.data[pixel + c]) * PREVIEW_WASH;
         } else if (grid.state[at] !== NON_FINITE) {
           cells.data.set(PENDING_RGB, pixel);
           cells.data[pixel + 3] = 255;
@@ -242,7 +243,8 @@ export class HeatmapView {
       if (grid.state[at] === FINITE) continue;
       const ix = at % grid.nx;
       const iy = Math.floor(at / grid.nx);
-      context.fillStyle = grid.state[at] === NON_FINITE ? this.theme.background : `rgb(${PENDING_RGB.join(',')})`;
+      const pending = grid.state[at] === PREVIEW ? `rgba(${PENDING_RGB.join(',')}, ${PREVIEW_WASH})` : `rgb(${PENDING_RGB.join(',')})`;
+      context.fillStyle = grid.state[at] === NON_FINITE ? this.theme.background : pending;
       context.fillRect(toX(ix), toY(iy + 1), cellWidth + 0.5, cellHeight + 0.5);
     }
   }

@@ -1,4 +1,4 @@
-import { FINITE, PENDING, type SurfaceGrid } from './grid.ts';
+import { FINITE, PENDING, PREVIEW, PREVIEW_WASH, type SurfaceGrid } from './grid.ts';
 import { writeColor } from './colormap.ts';
 import { normalize, type ValueRange } from './scale.ts';
 
@@ -10,6 +10,11 @@ import { normalize, type ValueRange } from './scale.ts';
 export const SURFACE_HEIGHT = 1;
 /** Grey of points not computed yet. */
 export const PENDING_GREY = 0.62;
+
+/** Whether a point has a height to draw: computed and finite, or a preview value (grid.ts previewGrid). */
+function drawable(grid: SurfaceGrid, displayed: ArrayLike<number>, at: number): boolean {
+  return (grid.state[at] === FINITE || grid.state[at] === PREVIEW) && !Number.isNaN(displayed[at]);
+}
 
 export function indexToWorld(index: number, count: number): number {
   return count > 1 ? -1 + (2 * index) / (count - 1) : 0;
@@ -63,17 +68,20 @@ export function buildHeightfield(
     for (let ix = 0; ix < nx; ix++) {
       const at = iy * nx + ix;
       const value = displayed[at];
-      const finite = grid.state[at] === FINITE && !Number.isNaN(value);
+      const finite = drawable(grid, displayed, at);
       positions[at * 3] = indexToWorld(ix, nx);
       positions[at * 3 + 1] = indexToWorld(iy, ny);
       positions[at * 3 + 2] = finite ? heightOf(value, range) : 0;
       if (finite) writeColor(colormap, normalize(value, range), colors, at * 3);
       else colors.fill(PENDING_GREY, at * 3, at * 3 + 3);
+      if (finite && grid.state[at] === PREVIEW) {
+        for (let c = at * 3; c < at * 3 + 3; c++) colors[c] += (PENDING_GREY - colors[c]) * PREVIEW_WASH;
+      }
     }
   }
   let surfaceIndexCount = 0;
   let pendingIndexCount = 0;
-  const isFinite = (at: number) => grid.state[at] === FINITE && !Number.isNaN(displayed[at]);
+  const isFinite = (at: number) => drawable(grid, displayed, at);
   for (let iy = 0; iy < ny - 1; iy++) {
     for (let ix = 0; ix < nx - 1; ix++) {
       const a = iy * nx + ix;
@@ -158,7 +166,7 @@ export function coarseIndex(grid: SurfaceGrid, displayed: ArrayLike<number>, str
   const ys = steps(ny);
   const capacity = xs.length * ys.length * 6;
   const index = reuse && reuse.length === capacity ? reuse : new Uint32Array(capacity);
-  const isFinite = (at: number) => grid.state[at] === FINITE && !Number.isNaN(displayed[at]);
+  const isFinite = (at: number) => drawable(grid, displayed, at);
   let count = 0;
   for (const iy of ys) {
     const iyNext = Math.min(iy + stride, ny - 1);

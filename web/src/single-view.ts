@@ -6,7 +6,7 @@ import { drawColorbar } from './colorbar.ts';
 import { DIVERGING_COLORMAP } from './colormap.ts';
 import { SurfaceFeed } from './feed.ts';
 import { formatCoordinate, formatNumber, formatPercent } from './format.ts';
-import { FINITE, gridFromResult, NON_FINITE, readPoint, type SurfaceGrid } from './grid.ts';
+import { FINITE, gridFromResult, NON_FINITE, PREVIEW, readPoint, type SurfaceGrid } from './grid.ts';
 import { HeatmapView, type MapMode } from './heatmap.ts';
 import { LineChart } from './line-chart.ts';
 import { progressLine, surfaceCaption } from './surface-caption.ts';
@@ -180,9 +180,9 @@ export class SingleView {
     for (const chart of [this.chart1d, this.sliceAlpha, this.sliceBeta]) chart.setLog(style.scale.scale === 'log');
   }
 
-  /** The grid shown: the surface's, or the difference's. */
+  /** The grid shown: the surface's (with its preview while it refines progressively), or the difference's. */
   private get grid(): SurfaceGrid | null {
-    return this.feed?.grid ?? this.difference?.grid ?? null;
+    return this.feed?.shown ?? this.difference?.grid ?? null;
   }
 
   setTheme(theme: ThemeColors): void {
@@ -274,8 +274,17 @@ export class SingleView {
       drawColorbar(element<HTMLCanvasElement>('colorbar'), style.colormap, this.surfaceView.displayedRange(), style.scale, this.theme, style.quantity);
       this.updateSlices();
     }
+    this.showPreview();
     this.events.drawn(grid.computed);
     if (this.cursor) this.setCursor(this.cursor);
+  }
+
+  /** The badge that says the surface drawn is a preview: the level landing, and the samples of a subset preview still drawn. */
+  private showPreview(): void {
+    const preview = this.difference ? null : (this.feed?.preview ?? null);
+    const badge = element('preview-badge');
+    badge.hidden = preview === null;
+    if (preview) badge.textContent = `preview · level ${preview.level + 1}/${preview.levels}${preview.samples === null ? '' : ` · ${preview.samples} samples`}`;
   }
 
   private showStatus(): void {
@@ -303,6 +312,7 @@ export class SingleView {
     element<HTMLButtonElement>('cancel-job').hidden = !line.cancellable;
     if (feed.status === 'failed' && feed.error) this.events.error(new ApiError(500, feed.error.code, `Surface ${feed.id} failed: ${feed.error.message}`, null));
     if (feed.status === 'completed') this.describe();
+    this.showPreview();
   }
 
   private describe(): void {
@@ -346,7 +356,9 @@ export class SingleView {
       point.state !== FINITE
         ? point.state === NON_FINITE
           ? this.difference ? 'a loss is not finite here (drawn as a hole)' : 'loss is not finite (drawn as a hole)'
-          : 'not computed yet'
+          : point.state === PREVIEW && point.loss !== null
+            ? `not computed yet · preview loss ≈ ${formatNumber(point.loss, 4)}`
+            : 'not computed yet'
         : this.difference
           ? `${DIFFERENCE_QUANTITY} = ${formatNumber(point.loss, 6)}${plusMinus}, ` +
             `accuracy difference = ${point.accuracy === null ? '—' : `${formatNumber(100 * point.accuracy, 4)} points`}`
@@ -357,8 +369,9 @@ export class SingleView {
       iy: String(point.iy),
       alpha: String(point.alpha),
       beta: String(point.beta ?? ''),
-      loss: String(point.loss ?? ''),
-      accuracy: String(point.accuracy ?? ''),
+      // A preview value is no value of the surface.
+      loss: point.state === PREVIEW ? '' : String(point.loss ?? ''),
+      accuracy: point.state === PREVIEW ? '' : String(point.accuracy ?? ''),
       stdError: String(point.lossStdError ?? ''),
     });
     if (grid.kind === '2d') {
