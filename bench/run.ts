@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
 import type { GradientDoneMessage, GradientStartMessage } from './gradient-worker.ts';
 import { benchHessian, type HessianBenchRow } from './hessian.ts';
+import { benchProgressive, printProgressiveTable, type ProgressiveBenchMode, type ProgressiveBenchRow } from './progressive.ts';
 import { benchTraining, printTrainingTable, type TrainingBenchEngine, type TrainingBenchRow } from './training.ts';
 import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
 
@@ -28,6 +29,10 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * --training 1,0.25 (zoo ResNet-20 widths whose training throughput is measured, MNIST shape, batch
  * 128: onnxruntime autodiff at 1 and 2 threads and tfjs; none = skip, the default),
  * --training-steps 4 (timed steps per onnxruntime run; tfjs runs half as many).
+ * --progressive 51 (side of a W1 surface computed on the real stack, API and workers, row by row and
+ * coarse to fine: seconds from submission to each refinement level and to the end, worker CPU; none =
+ * skip, the default), --progressive-modes plain,progressive,preview (preview: a first pass on
+ * --progressive-preview-samples 100 samples), --progressive-workers 2.
  * --workloads none runs only the soak.
  */
 
@@ -48,6 +53,10 @@ const { values: flags } = parseArgs({
     'hessian-map': { type: 'string', default: '5' },
     training: { type: 'string', default: 'none' },
     'training-steps': { type: 'string', default: '4' },
+    progressive: { type: 'string', default: 'none' },
+    'progressive-modes': { type: 'string', default: 'plain,progressive,preview' },
+    'progressive-workers': { type: 'string', default: '2' },
+    'progressive-preview-samples': { type: 'string', default: '100' },
   },
 });
 
@@ -273,7 +282,18 @@ for (const width of flags.training === 'none' ? [] : flags.training.split(',').m
 }
 if (trainingRows.length > 0) printTrainingTable(trainingRows);
 
-const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, training: trainingRows };
+const progressiveRows: ProgressiveBenchRow[] = [];
+if (flags.progressive !== 'none') {
+  for (const mode of flags['progressive-modes'].split(',') as ProgressiveBenchMode[]) {
+    const row = await benchProgressive(mode, Number(flags.progressive), Number(flags['progressive-workers']), Number(flags['progressive-preview-samples']), `${resultsDir}/cache/W1`);
+    progressiveRows.push(row);
+    printProgressiveTable([row]);
+  }
+  console.log('');
+  printProgressiveTable(progressiveRows);
+}
+
+const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, training: trainingRows, progressive: progressiveRows };
 const file = `${resultsDir}/bench-${startedAt.replace(/[:.]/g, '-')}.json`;
 await writeFile(file, JSON.stringify(report, null, 2));
 await writeFile(`${resultsDir}/latest.json`, JSON.stringify(report, null, 2));

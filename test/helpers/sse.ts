@@ -2,6 +2,8 @@ export interface SseEvent {
   id: string;
   event: string;
   data: string;
+  /** performance.now() when the event was read (bench/progressive.ts times the levels by it). */
+  at: number;
 }
 
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
@@ -35,7 +37,7 @@ export async function readEventStream(response: Response): Promise<SseEvent[]> {
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const event: SseEvent = { id: '', event: 'message', data: '' };
+        const event: SseEvent = { id: '', event: 'message', data: '', at: performance.now() };
         let hasData = false;
         for (const line of block.split('\n')) {
           const colon = line.indexOf(':');
