@@ -294,21 +294,25 @@ export interface ChunkJobData {
   previewSamples: number | null;
 }
 
-/** Chunk jobs and values stored before progressive refinement hold a contiguous run from ix0 (a job to ix1, values as long as loss) and no level. */
-interface RowRun {
-  ix0?: number;
-  ix1?: number;
+/** A chunk job queued before progressive refinement: the contiguous run [ix0, ix1) of row iy. */
+interface RowRunJob {
+  surfaceId: string;
+  index: number;
+  iy: number;
+  ix0: number;
+  ix1: number;
 }
 
-/** A chunk job as ChunkJobData, whatever version queued it. */
-export function chunkJob(data: ChunkJobData & RowRun): ChunkJobData {
-  if (data.ix) return data;
-  const { ix0, ix1, ...rest } = data;
-  return { ...rest, ix: Array.from({ length: ix1! - ix0! }, (_, k) => ix0! + k), level: 0, previewSamples: null };
+/** A chunk job as ChunkJobData, whichever version queued it. */
+export function chunkJob(data: ChunkJobData | RowRunJob): ChunkJobData {
+  if ('ix' in data) return data;
+  const { surfaceId, index, iy, ix0, ix1 } = data;
+  return { surfaceId, index, iy, ix: Array.from({ length: ix1 - ix0 }, (_, k) => ix0 + k), level: 0, previewSamples: null };
 }
 
+/** Chunk values stored before progressive refinement: a run from column ix0, as long as loss, and no level. */
 function withColumns(value: unknown): unknown {
-  const stored = value as ({ ix?: unknown; loss?: unknown } & RowRun) | null;
+  const stored = value as { ix?: unknown; ix0?: number; loss?: unknown } | null;
   if (!stored || stored.ix !== undefined || stored.ix0 === undefined || !Array.isArray(stored.loss)) return value;
   const { ix0, ...rest } = stored;
   return { ...rest, ix: stored.loss.map((_, k) => ix0 + k), level: 0 };

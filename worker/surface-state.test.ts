@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ComparisonFixture } from '../contract/comparisons.ts';
-import { chunkJob, redisKeys, storedValues, StoredValueError, surfaceState, type ChunkJobData, type ChunkValues, type WorkerHeartbeat } from '../contract/index.ts';
+import { chunkJob, redisKeys, storedValues, StoredValueError, surfaceState, type ChunkValues, type WorkerHeartbeat } from '../contract/index.ts';
 import type { HessianPoint } from '../contract/metrics/hessian.ts';
 import type { SpectrumResult } from '../contract/metrics/spectrum.ts';
 import { deleteNamespace } from '../test/helpers/stack.ts';
@@ -90,8 +90,7 @@ describe('stored values: every JSON value the API and workers exchange through R
   it('reads chunk values and chunk jobs stored before progressive refinement (a run from ix0, no level) as columns at level 0', () => {
     const { ix: _ix, level: _level, ...run } = chunk;
     expect(storedValues.chunkValues.read(JSON.stringify({ ...run, ix0: 3 }), 'old')).toEqual(chunk);
-    const oldJob = { surfaceId: 's', index: 2, iy: 1, ix0: 3, ix1: 5 } as unknown as ChunkJobData;
-    expect(chunkJob(oldJob)).toEqual({ surfaceId: 's', index: 2, iy: 1, ix: [3, 4], level: 0, previewSamples: null });
+    expect(chunkJob({ surfaceId: 's', index: 2, iy: 1, ix0: 3, ix1: 5 })).toEqual({ surfaceId: 's', index: 2, iy: 1, ix: [3, 4], level: 0, previewSamples: null });
   });
 
   it('fails naming the key, the field and what is wrong when a stored value is malformed', async () => {
