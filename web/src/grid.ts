@@ -10,7 +10,7 @@ export const NON_FINITE = 2;
  */
 export const PREVIEW = 3;
 /** Share of the pending grey mixed into a PREVIEW point's colour, so what is not computed yet looks washed out. */
-export const PREVIEW_WASH = 0.55;
+export const PREVIEW_WASH = 0.45;
 
 /**
  * A surface as the viewer holds it: row-major Float64 grids (exactly the API's numbers) (`loss[iy * nx + ix]`), NaN wherever a
