@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
 import type { GradientDoneMessage, GradientStartMessage } from './gradient-worker.ts';
+import { benchEnsemble, type EnsembleBenchRow } from './ensemble.ts';
 import { benchHessian, type HessianBenchRow } from './hessian.ts';
 import { benchTraining, printTrainingTable, type TrainingBenchEngine, type TrainingBenchRow } from './training.ts';
 import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
@@ -27,7 +28,9 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * largest --gradient-threads; 0 = skip),
  * --training 1,0.25 (zoo ResNet-20 widths whose training throughput is measured, MNIST shape, batch
  * 128: onnxruntime autodiff at 1 and 2 threads and tfjs; none = skip, the default),
- * --training-steps 4 (timed steps per onnxruntime run; tfjs runs half as many).
+ * --training-steps 4 (timed steps per onnxruntime run; tfjs runs half as many),
+ * --ensemble 5 (k of a direction ensemble timed against one surface on the real service, needs Redis:
+ * bench/ensemble.ts; none = skip, the default), --ensemble-grid 21, --ensemble-rounds 2, --ensemble-workers 2.
  * --workloads none runs only the soak.
  */
 
@@ -48,6 +51,10 @@ const { values: flags } = parseArgs({
     'hessian-map': { type: 'string', default: '5' },
     training: { type: 'string', default: 'none' },
     'training-steps': { type: 'string', default: '4' },
+    ensemble: { type: 'string', default: 'none' },
+    'ensemble-grid': { type: 'string', default: '21' },
+    'ensemble-rounds': { type: 'string', default: '2' },
+    'ensemble-workers': { type: 'string', default: '2' },
   },
 });
 
@@ -273,7 +280,10 @@ for (const width of flags.training === 'none' ? [] : flags.training.split(',').m
 }
 if (trainingRows.length > 0) printTrainingTable(trainingRows);
 
-const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, training: trainingRows };
+const ensembleRows: EnsembleBenchRow[] =
+  flags.ensemble === 'none' ? [] : await benchEnsemble(Number(flags.ensemble), Number(flags['ensemble-grid']), Number(flags['ensemble-rounds']), Number(flags['ensemble-workers']));
+
+const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, training: trainingRows, ensemble: ensembleRows };
 const file = `${resultsDir}/bench-${startedAt.replace(/[:.]/g, '-')}.json`;
 await writeFile(file, JSON.stringify(report, null, 2));
 await writeFile(`${resultsDir}/latest.json`, JSON.stringify(report, null, 2));
