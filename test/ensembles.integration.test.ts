@@ -145,6 +145,18 @@ describe('POST /api/v1/surfaces with directions.ensemble', () => {
   });
 });
 
+describe('DELETE /api/v1/ensembles/{id}', () => {
+  it('cancels every member', async () => {
+    const big = { x: { min: -1, max: 1, num: 41 }, y: { min: -1, max: 1, num: 41 } };
+    const { body } = await stack.api<{ id: string }>('/api/v1/surfaces', { method: 'POST', json: { model: modelId, dataset, grid: big, directions: { ensemble: 2 } } });
+    const cancelled = await stack.api<EnsembleRecord>(`/api/v1/ensembles/${body.id}`, { method: 'DELETE' });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(cancelled.body.members.map((m) => m.status)).toEqual(['cancelled', 'cancelled']);
+    expect((await stack.api<{ code: string }>(`/api/v1/ensembles/${body.id}/statistics`)).body.code).toBe('ENSEMBLE_NOT_READY');
+  });
+});
+
 describe('bad k', () => {
   const post = (ensemble: unknown, extra: Record<string, unknown> = {}) =>
     stack.api<{ code: string; field: string; message: string }>('/api/v1/surfaces', { method: 'POST', json: { model: modelId, dataset, grid, directions: { ensemble }, ...extra } });

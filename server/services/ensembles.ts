@@ -5,12 +5,12 @@ import { ENSEMBLE_SEED_RULE } from '../../contract/surface.ts';
 import { ensembleMemberRequest, ensembleSize, ensembleStatus, type EnsembleRecord, type StoredEnsemble } from '../../contract/ensembles.ts';
 import { ensembleStatistics, type EnsembleStatistics } from '../../contract/metrics/ensemble.ts';
 import { badRequest, HttpError } from '../errors.ts';
-import { readJsonDir, writeAtomic } from '../stores/files.ts';
+import { readJsonDir, readJsonOrNull, writeAtomic } from '../stores/files.ts';
 import { canRead, ownerOf, readable, SYSTEM_PRINCIPAL, writable, type Principal } from '../tenancy.ts';
 import { DEFAULTS, type SurfaceService } from './surfaces.ts';
 
 export interface EnsembleServiceOptions {
-  /** Each ensemble's stored record (<id>.json), written once at submission. */
+  /** Each ensemble's stored record (<id>.json), written once at submission, and its statistics once computed (statistics/<id>.json). */
   dataDir: string;
   surfaces: SurfaceService;
 }
@@ -19,12 +19,11 @@ export interface EnsembleServiceOptions {
  * Direction ensembles over the surface pipeline: an ensemble is k plain surfaces submitted
  * together (member j with seed_j, ENSEMBLE_SEED_RULE), so the surfaces' queueing, persistence,
  * restart recovery and SSE serve each member unchanged. Its status and progress are read from the
- * members; its statistics are computed from their results when asked (and kept: finished members
- * never change).
+ * members; its statistics are computed from their results when first asked and kept on disk
+ * (finished members never change).
  */
 export class EnsembleService {
   private readonly records = new Map<string, StoredEnsemble>();
-  private readonly statisticsCache = new Map<string, EnsembleStatistics>();
 
   constructor(private readonly o: EnsembleServiceOptions) {}
 
@@ -33,18 +32,19 @@ export class EnsembleService {
   }
 
   /**
-   * The members differ only in their seed, so member 0's request, checked as a surface, checks
-   * them all (4xx naming the request's field) before any is queued.
+   * Checks an ensemble request without queueing it (a comparison's members): the members differ
+   * only in their seed, so member 0's request, checked as a surface, checks them all (4xx naming
+   * the request's field).
    */
   check(request: SurfaceRequest, viewer: Principal): void {
     this.o.surfaces.plan(ensembleMemberRequest(request, 0, DEFAULTS.seed), 'validation', viewer);
   }
 
-  /** Queues the k members for the viewer; none stays queued when one cannot be. */
+  /** Queues the k members for the viewer; none stays queued when one cannot be (a bad request fails at member 0). */
   async submit(request: SurfaceRequest, viewer: Principal): Promise<EnsembleRecord> {
     const k = ensembleSize(request);
     if (k < 2) throw badRequest('NOT_AN_ENSEMBLE', `directions.ensemble is ${k}: an ensemble has at least 2 members`, 'directions.ensemble');
-    this.check(request, viewer);
+    // Member 0's surface checks the request (every member differs only in its seed) before any other is queued.
     const members: SurfaceRecord[] = [];
     try {
       for (let j = 0; j < k; j++) members.push(await this.o.surfaces.submit(ensembleMemberRequest(request, j, DEFAULTS.seed), viewer));
@@ -103,14 +103,15 @@ export class EnsembleService {
   /** Point-wise and metric statistics of a completed ensemble; 409 ENSEMBLE_NOT_READY before. */
   async statistics(id: string, viewer: Principal): Promise<EnsembleStatistics> {
     const record = await this.get(id, viewer);
-    const cached = this.statisticsCache.get(id);
-    if (cached) return cached;
+    const path = join(this.o.dataDir, 'statistics', `${id}.json`);
+    const stored = await readJsonOrNull<EnsembleStatistics>(path);
+    if (stored) return stored;
     if (record.status !== 'completed') {
       throw new HttpError(409, 'ENSEMBLE_NOT_READY', `ensemble ${id} is ${record.status}; its statistics exist once every member is completed`);
     }
     const results = await Promise.all(record.members.map((m) => this.o.surfaces.result(m.surfaceId, SYSTEM_PRINCIPAL)));
     const statistics = ensembleStatistics(id, this.records.get(id)!.members, results);
-    this.statisticsCache.set(id, statistics);
+    await writeAtomic(path, JSON.stringify(statistics));
     return statistics;
   }
 
