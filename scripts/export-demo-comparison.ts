@@ -1,20 +1,24 @@
 /**
- * Computes the demo comparison (ZOO_DEMO_COMPARISON: ResNet-20/56 with and without shortcuts on
- * MNIST, one grid, one direction seed) on a running stack and writes it, with its members'
- * surfaces and Hessian maps, to fixtures/comparisons/<id>/comparison.json, which the API lists at boot.
+ * Computes a demo comparison of scripts/train-zoo-demo.ts (DEMOS: its members on one grid with one
+ * direction seed) on a running stack and writes it, with its members' surfaces and Hessian maps, to
+ * fixtures/comparisons/<demo-id>/comparison.json, which the API lists at boot. The stack's own
+ * durability resumes an interrupted export: rerun the command and the comparison (same request,
+ * same deterministic jobs) continues where it stopped.
  *
  *   npm start   # then, in another shell:
- *   npx tsx scripts/export-demo-comparison.ts http://127.0.0.1:8080
+ *   npx tsx scripts/export-demo-comparison.ts demo-resnets-fashion [http://127.0.0.1:8080]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import type { ComparisonFixture, ComparisonRecord } from '../contract/comparisons.ts';
 import type { HessianMapResult } from '../contract/metrics/hessian.ts';
-import { ZOO_DEMO_COMPARISON } from './train-zoo-demo.ts';
+import { DEMOS } from './train-zoo-demo.ts';
 
-const DEMO_ID = 'demo-skip-vs-depth';
-const baseUrl = process.argv[2] ?? 'http://127.0.0.1:8080';
+const demo = DEMOS.find((d) => d.id === process.argv[2]);
+if (!demo) throw new Error(`name a demo: ${DEMOS.map((d) => d.id).join(', ')}`);
+const DEMO_ID = demo.id;
+const baseUrl = process.argv[3] ?? 'http://127.0.0.1:8080';
 
 async function json<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(`${baseUrl}${path}`, init);
@@ -22,7 +26,7 @@ async function json<T>(path: string, init?: RequestInit): Promise<T> {
   return (await response.json()) as T;
 }
 
-const submitted = await json<{ id: string }>('/api/v1/comparisons', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ZOO_DEMO_COMPARISON) });
+const submitted = await json<{ id: string }>('/api/v1/comparisons', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(demo.comparison) });
 let record: ComparisonRecord;
 for (;;) {
   record = await json<ComparisonRecord>(`/api/v1/comparisons/${submitted.id}`);
