@@ -16,6 +16,8 @@ import { startStack, type Stack } from './helpers/stack.ts';
 let stack: Stack;
 let modelId: string;
 let otherModelId: string;
+/** Tests that wait for several surfaces: generous, since a loaded machine may take minutes. */
+const HEAVY_MS = 600_000;
 const SEED = 5;
 const STRIDE = 506_952_113;
 // Steps of 0.25 in α, 0.2 in β: points within the sharpness radius r = 0.25 of θ*.
@@ -38,7 +40,7 @@ beforeAll(async () => {
   location = response.headers.get('location');
   accepted = (await response.json()) as typeof accepted;
   statisticsBeforeDone = await stack.api(accepted.links.statistics);
-}, 300_000);
+}, HEAVY_MS);
 
 afterAll(async () => {
   await stack?.stop();
@@ -101,7 +103,7 @@ describe('POST /api/v1/surfaces with directions.ensemble', () => {
     // Independent pairs: the members' surfaces differ.
     const [first, second] = await Promise.all(ensemble.members.slice(0, 2).map((m) => surfaceDone(m.surfaceId)));
     expect(first!.loss).not.toEqual(second!.loss);
-  });
+  }, HEAVY_MS);
 
   it('serves statistics equal to the median, quartiles and extremes of the members, point by point and metric by metric', async () => {
     const ensemble = await ensembleDone(accepted.id);
@@ -211,5 +213,5 @@ describe('a comparison over direction ensembles', () => {
     expect(record.finding).toContain('3 vs 3 direction pairs');
     expect(record.finding).toContain(overlap ? 'the interquartile ranges overlap' : 'the interquartile ranges do not overlap');
     if (overlap) expect(record.finding).toContain('does not exceed the spread');
-  });
+  }, HEAVY_MS);
 });

@@ -31,7 +31,8 @@ beforeAll(async () => {
   }
   browser = await openBrowser(pageErrors);
   page = browser.page;
-}, 180_000);
+  // Generous: on a loaded machine the three members may take minutes.
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
