@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
 import type { GradientDoneMessage, GradientStartMessage } from './gradient-worker.ts';
+import { benchEnsemble, type EnsembleBenchRow } from './ensemble.ts';
 import { benchHessian, type HessianBenchRow } from './hessian.ts';
 import { benchProgressive, printProgressiveTable, type ProgressiveBenchMode, type ProgressiveBenchRow } from './progressive.ts';
 import { benchTraining, printTrainingTable, type TrainingBenchEngine, type TrainingBenchRow } from './training.ts';
@@ -28,11 +29,13 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * largest --gradient-threads; 0 = skip),
  * --training 1,0.25 (zoo ResNet-20 widths whose training throughput is measured, MNIST shape, batch
  * 128: onnxruntime autodiff at 1 and 2 threads and tfjs; none = skip, the default),
- * --training-steps 4 (timed steps per onnxruntime run; tfjs runs half as many).
+ * --training-steps 4 (timed steps per onnxruntime run; tfjs runs half as many),
  * --progressive 51 (side of a W1 surface computed on the real stack, API and workers, row by row and
  * coarse to fine: seconds from submission to each refinement level and to the end, worker CPU; none =
  * skip, the default), --progressive-modes plain,progressive,preview (preview: a first pass on
- * --progressive-preview-samples 100 samples), --progressive-workers 2.
+ * --progressive-preview-samples 100 samples), --progressive-workers 2,
+ * --ensemble 5 (k of a direction ensemble timed against one surface on the real service, needs Redis:
+ * bench/ensemble.ts; none = skip, the default), --ensemble-grid 21, --ensemble-rounds 2, --ensemble-workers 2.
  * --workloads none runs only the soak.
  */
 
@@ -57,6 +60,10 @@ const { values: flags } = parseArgs({
     'progressive-modes': { type: 'string', default: 'plain,progressive,preview' },
     'progressive-workers': { type: 'string', default: '2' },
     'progressive-preview-samples': { type: 'string', default: '100' },
+    ensemble: { type: 'string', default: 'none' },
+    'ensemble-grid': { type: 'string', default: '21' },
+    'ensemble-rounds': { type: 'string', default: '2' },
+    'ensemble-workers': { type: 'string', default: '2' },
   },
 });
 
@@ -293,7 +300,10 @@ if (flags.progressive !== 'none') {
   printProgressiveTable(progressiveRows);
 }
 
-const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, training: trainingRows, progressive: progressiveRows };
+const ensembleRows: EnsembleBenchRow[] =
+  flags.ensemble === 'none' ? [] : await benchEnsemble(Number(flags.ensemble), Number(flags['ensemble-grid']), Number(flags['ensemble-rounds']), Number(flags['ensemble-workers']));
+
+const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, training: trainingRows, progressive: progressiveRows, ensemble: ensembleRows };
 const file = `${resultsDir}/bench-${startedAt.replace(/[:.]/g, '-')}.json`;
 await writeFile(file, JSON.stringify(report, null, 2));
 await writeFile(`${resultsDir}/latest.json`, JSON.stringify(report, null, 2));

@@ -6,6 +6,7 @@ import { LossName } from './losses.ts';
 import { SurfaceMetrics } from './metrics/surface-metrics.ts';
 import { HessianMapRequest, HessianSummary, type HessianMapResult } from './metrics/hessian.ts';
 import { GradientFlow } from './metrics/gradient-flow.ts';
+import { MetricSpread } from './metrics/ensemble.ts';
 import { Axis, DirectionOptions, SurfaceResult, type SurfaceRecord } from './surface.ts';
 import { TrainingRequest } from './training.ts';
 
@@ -49,7 +50,12 @@ export const ComparisonRequest = Type.Object(
           description: 'Full-Hessian |λmin/λmax| map of every member\'s surface, run after its surface with these settings (fields left out take COMPARISON_HESSIAN_DEFAULTS: 3×3 points, 64 samples, then the HessianMapRequest defaults; each point costs up to maxSteps exact Hessian-vector products); false skips it',
         })),
       },
-      { additionalProperties: false, description: 'Identical for every member: samples, grid, direction seed and normalization' },
+      {
+        additionalProperties: false,
+        description:
+          'Identical for every member: samples, grid, direction seed and normalization; with directions.ensemble = k ≥ 2 every member is mapped over the same k ' +
+          'seeded direction pairs and the finding compares medians and states whether a difference exceeds their spread',
+      },
     ),
     training: Type.Optional(MemberTraining),
   },
@@ -74,15 +80,24 @@ export const MemberHessian = Type.Object({
 });
 export type MemberHessian = Static<typeof MemberHessian>;
 
+/** The member's direction ensemble (shared.directions.ensemble ≥ 2). */
+export const MemberEnsemble = Type.Object({
+  id: Type.String({ description: 'GET /api/v1/ensembles/{id}' }),
+  k: Type.Integer(),
+  metrics: Type.Union([Type.Record(Type.String(), MetricSpread), Type.Null()], { description: 'EnsembleStatistics.metrics once every member is completed' }),
+});
+export type MemberEnsemble = Static<typeof MemberEnsemble>;
+
 export const ComparisonMemberState = Type.Object({
   label: Type.String(),
   architecture: Type.Union([Type.Object({ id: Type.String(), width: Type.Number() }), Type.Null()]),
   status: MemberStatus,
   trainingId: Type.Union([Type.String(), Type.Null()], { description: 'The training run, when the member had no weights yet' }),
   modelId: Type.Union([Type.String(), Type.Null()]),
-  surfaceId: Type.Union([Type.String(), Type.Null()]),
+  surfaceId: Type.Union([Type.String(), Type.Null()], { description: 'The member\'s surface; with an ensemble, its member 0 (the shared directions seed)' }),
   surface: Type.Union([SurfaceResult, Type.Null()], { description: 'The finished surface' }),
-  metrics: Type.Union([SurfaceMetrics, Type.Null()]),
+  metrics: Type.Union([SurfaceMetrics, Type.Null()], { description: 'surfaceMetrics of that surface' }),
+  ensemble: Type.Optional(Type.Union([MemberEnsemble, Type.Null()], { description: 'With shared.directions.ensemble ≥ 2: the member\'s ensemble, whose spreads the finding uses' })),
   hessian: Type.Union([MemberHessian, Type.Null()], { description: 'null until the surface is done, or when shared.hessian is false' }),
   gradientFlow: Type.Array(GradientFlow, {
     description: 'Per-layer gradient norms on the surface\'s samples: "initialisation" (the architecture rebuilt from the model\'s training recipe and seed; zoo-trained models only) and "trained"',

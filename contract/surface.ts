@@ -28,10 +28,41 @@ export const Normalization = Type.Union(
 );
 export type Normalization = Static<typeof Normalization>;
 
+/**
+ * At most this many direction pairs in an ensemble. Each member is a whole surface (k× the points,
+ * k queued surface jobs, counted so by the quotas): 16 keeps an ensemble of 16 plus a few other jobs
+ * within the default job quota (LA_QUOTA_JOBS 20), and by then the quartiles rest on 4 members on
+ * each side, while their sampling error only shrinks as 1/√k beyond it.
+ */
+export const MAX_ENSEMBLE_MEMBERS = 16;
+/**
+ * The stride between ensemble members' seeds: Knuth's multiplicative-hash constant 2654435761
+ * reduced mod 2^31. Odd, so j ↦ seed_j is one-to-one; large, so ensembles of nearby request seeds
+ * (0, 1, 2, …) share no member.
+ */
+export const ENSEMBLE_SEED_STRIDE = 506_952_113;
+export const ENSEMBLE_SEED_RULE = `seed_j = (seed + j·${ENSEMBLE_SEED_STRIDE}) mod 2^31 for members j = 0 … k − 1 (member 0 has the request's seed)`;
+
+/** The direction seed of ensemble member j (0-based) of a request whose directions seed is `seed`. */
+export function ensembleMemberSeed(seed: number, j: number): number {
+  // Exact in float64: seed < 2^31 and j·stride < 2^35.
+  return (seed + j * ENSEMBLE_SEED_STRIDE) % 2 ** 31;
+}
+
 export const DirectionOptions = Type.Object(
   {
     kind: Type.Optional(Type.Literal('random', { description: 'random (default): seeded Gaussian directions, normalized' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seed of the Gaussian directions (default 0); y uses the stream after x' })),
+    ensemble: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_ENSEMBLE_MEMBERS,
+        description:
+          `k independent direction pairs (default 1: one surface). k ≥ 2: the same grid, samples and settings over k seeded pairs, one surface each, with ${ENSEMBLE_SEED_RULE}; ` +
+          'POST /api/v1/surfaces then answers 202 with an ensemble (GET /api/v1/ensembles/{id}) whose statistics are the point-wise median, quartiles and min/max ' +
+          `and every metric's median with its spread. At most ${MAX_ENSEMBLE_MEMBERS} (k surfaces: k× the grid's points and k jobs against the quotas).`,
+      }),
+    ),
     normalization: Type.Optional(Normalization),
     ignore: Type.Optional(
       Type.Union([Type.Literal('biasbn'), Type.Literal('none')], {
@@ -47,7 +78,7 @@ export const DirectionOptions = Type.Object(
   { additionalProperties: false, title: 'RandomDirections' },
 );
 export type DirectionOptions = Static<typeof DirectionOptions>;
-export type ResolvedDirectionOptions = Required<Omit<DirectionOptions, 'kind'>>;
+export type ResolvedDirectionOptions = Required<Omit<DirectionOptions, 'kind' | 'ensemble'>>;
 
 const DirectionMode = Type.Union([Type.Literal('weights'), Type.Literal('states')], {
   description: 'weights (default): the trainable tensors differ, BN moving mean/variance stay those of the surface model; states: every tensor',

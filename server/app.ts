@@ -19,7 +19,7 @@ import rateLimits from './plugins/rate-limits.ts';
 import { BlobStore } from './stores/blobs.ts';
 import { DatasetStore } from './stores/datasets.ts';
 import { ModelStore } from './stores/models.ts';
-import { ComparisonService, HessianMapService, QuotaService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
+import { ComparisonService, EnsembleService, HessianMapService, QuotaService, SpectrumService, SurfaceService, TrainingService, type AppServices } from './services/index.ts';
 import { SYSTEM_PRINCIPAL } from './tenancy.ts';
 import { VERSION } from './version.ts';
 import { FIELD_MAX_BYTES } from './routes/multipart.ts';
@@ -27,6 +27,7 @@ import healthRoutes from './routes/health.ts';
 import modelRoutes from './routes/models.ts';
 import datasetRoutes from './routes/datasets.ts';
 import surfaceRoutes from './routes/surfaces.ts';
+import ensembleRoutes from './routes/ensembles.ts';
 import analysisRoutes from './routes/analysis.ts';
 import spectrumRoutes from './routes/spectra.ts';
 import trainingRoutes from './routes/trainings.ts';
@@ -102,13 +103,14 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const surfaces = new SurfaceService({
     dataDir: join(dataDir, 'surfaces'), redis, keys, blobs, models, datasets, defaultEngine: config.LA_ENGINE, training: (id, viewer) => trainings.get(id, viewer),
   });
+  const ensembles = new EnsembleService({ dataDir: join(dataDir, 'ensembles'), surfaces });
   const hessians = new HessianMapService({ dataDir: join(dataDir, 'hessian'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
   const spectra = new SpectrumService({ dataDir: join(dataDir, 'spectra'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
   const comparisons = new ComparisonService({
-    dataDir: join(dataDir, 'comparisons'), fixturesDir: resolve(config.COMPARISON_FIXTURES_DIR), redis, keys, blobs, models, datasets, surfaces, hessians, trainings,
+    dataDir: join(dataDir, 'comparisons'), fixturesDir: resolve(config.COMPARISON_FIXTURES_DIR), redis, keys, blobs, models, datasets, surfaces, ensembles, hessians, trainings,
   });
   const quotas = new QuotaService({ surfaces, trainings, comparisons, limits: { jobs: config.LA_QUOTA_JOBS, points: config.LA_QUOTA_POINTS }, enabled: apiKeys.length > 0 });
-  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, hessians, spectra, trainings, comparisons, quotas };
+  const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, ensembles, hessians, spectra, trainings, comparisons, quotas };
   await app.register(rateLimits, { config, redis, keyed: apiKeys.length > 0 });
   app.decorate('services', services);
   await app.register(metrics);
@@ -122,6 +124,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   });
   // Each reconciles what finished or was lost while the API was down (comparisons last: they use the others).
   await surfaces.start();
+  await ensembles.start();
   await hessians.start(surfaces.list(SYSTEM_PRINCIPAL).filter((s) => s.status === 'completed').map((s) => s.id));
   await spectra.start();
   await trainings.start();
@@ -176,6 +179,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(modelRoutes, { prefix: '/api/v1' });
   await app.register(datasetRoutes, { prefix: '/api/v1' });
   await app.register(surfaceRoutes, { prefix: '/api/v1' });
+  await app.register(ensembleRoutes, { prefix: '/api/v1' });
   await app.register(analysisRoutes, { prefix: '/api/v1' });
   await app.register(spectrumRoutes, { prefix: '/api/v1' });
   await app.register(trainingRoutes, { prefix: '/api/v1' });

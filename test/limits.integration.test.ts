@@ -7,6 +7,7 @@ const rate = newApiKey('rate', 'user');
 const other = newApiKey('other', 'user');
 const jobs = newApiKey('jobs', 'user');
 const points = newApiKey('points', 'user');
+const ensemble = newApiKey('ensemble', 'user');
 const RATE_LIMIT = 15;
 
 let stack: Stack;
@@ -15,7 +16,7 @@ beforeAll(async () => {
     workers: 0,
     fixtures: null,
     env: {
-      LA_API_KEYS: JSON.stringify([rate.entry, other.entry, jobs.entry, points.entry]),
+      LA_API_KEYS: JSON.stringify([rate.entry, other.entry, jobs.entry, points.entry, ensemble.entry]),
       LA_RATE_LIMIT_MAX: String(RATE_LIMIT),
       LA_QUOTA_JOBS: '2',
       LA_QUOTA_POINTS: '30',
@@ -62,6 +63,24 @@ describe('quotas', () => {
     expect(tooMany.body.message).toContain('LA_QUOTA_POINTS');
     // Within the quota the request goes on to its own checks.
     expect((await stack.api('/api/v1/surfaces', { method: 'POST', key: points.key, json: surface(5) })).body).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+  });
+});
+
+describe('quotas of direction ensembles', () => {
+  const ensembleOf = (k: number, num: number) => ({ ...surface(num), directions: { ensemble: k } });
+
+  it('count k× the grid\'s points: an ensemble of 2 on 4×4 (32 points) passes the 30 points a single 4×4 surface is within', async () => {
+    const tooMany = await stack.api<{ message: string }>('/api/v1/surfaces', { method: 'POST', key: ensemble.key, json: ensembleOf(2, 4) });
+    expect(tooMany).toMatchObject({ status: 429, body: { code: 'QUOTA_EXCEEDED', field: 'grid' } });
+    expect(tooMany.body.message).toContain('32 more would pass the limit (LA_QUOTA_POINTS) of 30');
+    expect((await stack.api('/api/v1/surfaces', { method: 'POST', key: ensemble.key, json: surface(4) })).body).toMatchObject({ code: 'MODEL_NOT_FOUND' });
+  });
+
+  it('count k jobs: an ensemble of 3 passes LA_QUOTA_JOBS = 2, one of 2 is within it', async () => {
+    const tooMany = await stack.api<{ message: string }>('/api/v1/surfaces', { method: 'POST', key: ensemble.key, json: ensembleOf(3, 2) });
+    expect(tooMany).toMatchObject({ status: 429, body: { code: 'QUOTA_EXCEEDED' } });
+    expect(tooMany.body.message).toContain('LA_QUOTA_JOBS) is 2, 3 more would pass it');
+    expect((await stack.api('/api/v1/surfaces', { method: 'POST', key: ensemble.key, json: ensembleOf(2, 2) })).body).toMatchObject({ code: 'MODEL_NOT_FOUND', field: 'model' });
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linspace, type SurfaceResult } from '../surface.ts';
+import { metricSpreads } from './ensemble.ts';
 import { comparisonFinding, type FindingEntry } from './finding.ts';
 import type { GradientFlow } from './gradient-flow.ts';
 import { surfaceMetrics } from './surface-metrics.ts';
@@ -78,5 +79,43 @@ describe('comparisonFinding with standard errors', () => {
     const text = comparisonFinding([noisy('A', 2, 1e-4), noisy('B', 1, 1e-4)]);
     expect(text).toMatch(/^A is 2× sharper than B near θ\*/);
     expect(text).toContain('beyond the sampling noise (difference');
+  });
+});
+
+describe('comparisonFinding over direction ensembles', () => {
+  /** A member mapped over one direction pair per curvature: bowls a·(α² + β²), whose mean rise within r = 0.25 is 0.034·a. */
+  function ensembleEntry(label: string, curvatures: number[]): FindingEntry {
+    const xs = linspace(axis);
+    const results = curvatures.map((a) => ({
+      id: `${label}${a}`, kind: '2d', axes: { x: xs, y: xs }, shape: [21, 21],
+      loss: xs.map((y) => xs.map((x) => a * (x * x + y * y))), accuracy: null, nonFinite: [], provenance: {},
+    }) as unknown as SurfaceResult);
+    return { label, metrics: surfaceMetrics(results[0]!), ensemble: metricSpreads(results) };
+  }
+
+  it('compares the medians and says a difference beyond the spread is (the interquartile ranges do not overlap)', () => {
+    // Medians 0.068 and 0.034; IQRs 0.0663 to 0.0697 and 0.0323 to 0.0357.
+    const text = comparisonFinding([ensembleEntry('A', [2, 1.9, 2.1]), ensembleEntry('B', [1, 0.9, 1.1])]);
+    expect(text).toMatch(/^A is 2× sharper than B near θ\* \(median mean loss rise within r = 0.25: 0.068 vs 0.034\), beyond the spread over random directions/);
+    expect(text).toContain('(3 vs 3 direction pairs, IQR 0.0663 to 0.0697 vs IQR 0.0323 to 0.0357: the interquartile ranges do not overlap)');
+  });
+
+  it('reports a difference of medians that does not exceed the spread as such', () => {
+    // Medians 0.068 (IQR 0.051 to 0.0935) and 0.034 (IQR 0.0255 to 0.0595): twice as sharp by the medians, but the ranges overlap.
+    const text = comparisonFinding([ensembleEntry('A', [1, 2, 3.5]), ensembleEntry('B', [0.5, 1, 2.5])]);
+    expect(text).toBe(
+      'A and B are equally sharp near θ* within the spread over random directions: the difference of the median mean loss rises within r = 0.25, ' +
+        '0.068 vs 0.034, does not exceed the spread (3 vs 3 direction pairs, IQR 0.051 to 0.0935 vs IQR 0.0255 to 0.0595: the interquartile ranges overlap).',
+    );
+  });
+
+  it('calls near-equal medians similar and still states the spread', () => {
+    const text = comparisonFinding([ensembleEntry('A', [1, 1.1, 1.2]), ensembleEntry('B', [0.95, 1, 1.05])]);
+    expect(text).toMatch(/^All 2 surfaces are similarly sharp near θ\* \(median mean loss rise within r = 0.25 between 0.034 and 0.0374; 3 vs 3 direction pairs, /);
+    expect(text).toContain('the interquartile ranges do not overlap).');
+  });
+
+  it('states the spread of a single member', () => {
+    expect(comparisonFinding([ensembleEntry('A', [1, 2, 3])])).toMatch(/^A has a mean loss rise of 0.068 \(median over 3 direction pairs, IQR 0.051 to 0.085\) within r = 0.25/);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ComparisonRecord, ComparisonRequest } from '../../contract/comparisons.ts';
+import { ensembleSize } from '../../contract/ensembles.ts';
 import { gridPoints } from '../services/quotas.ts';
 import { errorResponses, IdParams } from './schemas.ts';
 
@@ -22,7 +23,7 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const points = request.body.members.length * gridPoints(request.body.shared.grid);
+      const points = request.body.members.length * gridPoints(request.body.shared.grid) * ensembleSize(request.body.shared);
       const record = await quotas.admit(request.principal, points, () => comparisons.submit(request.body, request.principal), 'shared.grid');
       return reply.status(202).header('location', record.links.self).send(record);
     },

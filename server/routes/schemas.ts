@@ -42,3 +42,17 @@ export function acceptedSurface(reply: FastifyReply, record: { id: string; statu
     .header('location', self)
     .send({ id: record.id, status: record.status, links: { self, events: `${self}/events`, result: `${self}/result` } });
 }
+
+/** 202 of a queued direction ensemble (POST /api/v1/surfaces with directions.ensemble ≥ 2). */
+export const EnsembleAccepted = Type.Object({
+  id: Type.String(),
+  kind: Type.Literal('ensemble'),
+  status: Type.String(),
+  k: Type.Integer(),
+  links: Type.Object({ self: Type.String(), statistics: Type.String(), members: Type.Array(Type.String({ description: "A member's surface" })) }),
+});
+
+/** Answers 202 with the ensemble's links and its Location. */
+export function acceptedEnsemble(reply: FastifyReply, record: { id: string; status: string; k: number; links: { self: string; statistics: string; members: string[] } }) {
+  return reply.status(202).header('location', record.links.self).send({ id: record.id, kind: 'ensemble', status: record.status, k: record.k, links: record.links });
+}

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import { ChunkValues, PreviewValues, Progress, SurfaceRecord, SurfaceRequest, SurfaceResult, type SurfaceEvent } from '../../contract/index.ts';
 import { relayEvents } from '../sse.ts';
 import { gridPoints } from '../services/quotas.ts';
-import { acceptedSurface, errorResponses, EventsQuery, IdParams, SurfaceAccepted } from './schemas.ts';
+import { ensembleSize } from '../../contract/ensembles.ts';
+import { acceptedEnsemble, acceptedSurface, EnsembleAccepted, errorResponses, EventsQuery, IdParams, SurfaceAccepted } from './schemas.ts';
 
 /** What GET /surfaces/{id}/events sends: each event's name (its `event:` line) with its data (the JSON of its `data:` line). */
 const SurfaceEventStream = Type.Union([
@@ -16,7 +17,7 @@ const SurfaceEventStream = Type.Union([
 ]);
 
 const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { surfaces, quotas, redis, keys } = app.services;
+  const { surfaces, ensembles, quotas, redis, keys } = app.services;
 
   app.post(
     '/surfaces',
@@ -27,13 +28,21 @@ const surfaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'f(α) = L(θ* + αδ) (grid.x only) or f(α, β) = L(θ* + αδ + βη) (grid.x and grid.y) over linspace grids, with seeded random directions ' +
           'normalized per filter (Li et al. 2018) by default. L is the mean per-sample loss over the chosen samples; BN runs in inference mode. ' +
-          'Returns 202 at once; follow progress at links.events (SSE) and fetch links.result when done.',
+          'Returns 202 at once; follow progress at links.events (SSE) and fetch links.result when done. ' +
+          'With directions.ensemble = k ≥ 2: k surfaces over k seeded direction pairs, and the 202 is the ensemble\'s (kind "ensemble", links.self = ' +
+          'GET /api/v1/ensembles/{id}, links.statistics, links.members); it counts k× the grid\'s points and k jobs against the quotas.',
         body: SurfaceRequest,
-        response: { 202: SurfaceAccepted, ...errorResponses },
+        response: { 202: Type.Union([SurfaceAccepted, EnsembleAccepted]), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const record = await quotas.admit(request.principal, gridPoints(request.body.grid), () => surfaces.submit(request.body, request.principal));
+      const k = ensembleSize(request.body);
+      const points = gridPoints(request.body.grid);
+      if (k > 1) {
+        const ensemble = await quotas.admit(request.principal, k * points, () => ensembles.submit(request.body, request.principal), 'grid', k);
+        return acceptedEnsemble(reply, ensemble);
+      }
+      const record = await quotas.admit(request.principal, points, () => surfaces.submit(request.body, request.principal));
       return acceptedSurface(reply, record);
     },
   );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ContractError, JOB_OPTIONS, QUEUES, storedValues, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
+import { ensembleSize } from '../../contract/ensembles.ts';
 import { architectureById } from '../../contract/architectures.ts';
 import {
   COMPARISON_HESSIAN_DEFAULTS, type ComparisonFixture, type ComparisonMemberState, type ComparisonRecord, type ComparisonRequest, type MemberHessian, type StoredComparison,
@@ -19,6 +20,7 @@ import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
 import { fixtureFolders, readJsonDir, writeAtomic } from '../stores/files.ts';
+import type { EnsembleService } from './ensembles.ts';
 import type { HessianMapService, HessianState } from './hessian-maps.ts';
 import type { SurfaceService } from './surfaces.ts';
 import type { TrainingService } from './trainings.ts';
@@ -35,6 +37,7 @@ export interface ComparisonServiceOptions {
   models: ModelStore;
   datasets: DatasetStore;
   surfaces: SurfaceService;
+  ensembles: EnsembleService;
   hessians: HessianMapService;
   trainings: TrainingService;
 }
@@ -199,6 +202,7 @@ export class ComparisonService {
         modelId: stored?.id ?? null,
         surfaceId: null,
         metrics: null,
+        ensemble: null,
         hessian: null,
         gradientFlow: [],
         error: null,
@@ -214,7 +218,8 @@ export class ComparisonService {
     // Every member's surface is checked (dataset, samples, loss, grid; model vs dataset shapes) before anything is stored or trained.
     members.forEach((member, index) => {
       try {
-        if (member.modelId) this.s.surfaces.plan(this.surfaceRequest(state, member), 'validation', viewer);
+        if (member.modelId && ensembleSize(request.shared) > 1) this.s.ensembles.check(this.surfaceRequest(state, member), viewer);
+        else if (member.modelId) this.s.surfaces.plan(this.surfaceRequest(state, member), 'validation', viewer);
         else this.s.surfaces.checkSettings(sharedSurfaceSettings(request), viewer);
       } catch (err) {
         throw asComparisonField(err, index);
@@ -242,7 +247,9 @@ export class ComparisonService {
     const completed = [];
     for (const member of state.members) {
       const initial = member.gradientFlow.find((f) => f.label === 'initialisation') ?? null;
-      if (member.metrics) completed.push({ label: member.label, metrics: member.metrics, hessian: member.hessian?.summary ?? null, gradientFlow: initial });
+      if (member.metrics) {
+        completed.push({ label: member.label, metrics: member.metrics, hessian: member.hessian?.summary ?? null, gradientFlow: initial, ensemble: member.ensemble?.metrics ?? null });
+      }
     }
     state.finding = completed.length > 0 ? comparisonFinding(completed) : null;
     state.status = state.members.every((m) => m.status === 'completed') ? 'completed' : 'failed';
@@ -274,9 +281,22 @@ export class ComparisonService {
       await this.save(state);
     }
     if (!member.surfaceId) {
-      member.surfaceId = (await this.s.surfaces.submit(this.surfaceRequest(state, member), owner)).id;
+      const request = this.surfaceRequest(state, member);
+      if (ensembleSize(request) > 1) {
+        // The Hessian map, gradient flows and the compare view use member 0, the surface of the shared seed.
+        const ensemble = await this.s.ensembles.submit(request, owner);
+        member.ensemble = { id: ensemble.id, k: ensemble.k, metrics: null };
+        member.surfaceId = ensemble.members[0]!.surfaceId;
+      } else {
+        member.surfaceId = (await this.s.surfaces.submit(request, owner)).id;
+      }
       member.status = 'mapping';
       await this.save(state);
+    }
+    if (member.ensemble && !member.ensemble.metrics) {
+      const ensemble = await this.s.ensembles.whenFinal(member.ensemble.id);
+      if (ensemble.status !== 'completed') throw new Error(`ensemble ${ensemble.id} ${ensemble.status}${ensemble.error ? `: ${ensemble.error.message}` : ''}`);
+      member.ensemble.metrics = (await this.s.ensembles.statistics(ensemble.id, SYSTEM_PRINCIPAL)).metrics;
     }
     const surfaceId = member.surfaceId;
     const surface = await this.s.surfaces.whenFinal(surfaceId);

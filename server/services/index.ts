@@ -5,6 +5,7 @@ import type { BlobStore } from '../stores/blobs.ts';
 import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
 import type { ComparisonService } from './comparisons.ts';
+import type { EnsembleService } from './ensembles.ts';
 import type { HessianMapService } from './hessian-maps.ts';
 import type { QuotaService } from './quotas.ts';
 import type { SpectrumService } from './spectra.ts';
@@ -20,6 +21,7 @@ export interface AppServices {
   models: ModelStore;
   datasets: DatasetStore;
   surfaces: SurfaceService;
+  ensembles: EnsembleService;
   hessians: HessianMapService;
   spectra: SpectrumService;
   trainings: TrainingService;
@@ -34,6 +36,7 @@ declare module 'fastify' {
 }
 
 export { ComparisonService } from './comparisons.ts';
+export { EnsembleService } from './ensembles.ts';
 export { HessianMapService } from './hessian-maps.ts';
 export { QuotaService } from './quotas.ts';
 export { SpectrumService } from './spectra.ts';

@@ -1,5 +1,6 @@
 import type { ComparisonRequest } from '../../contract/comparisons.ts';
 import { requestAxes, type SurfaceRequest } from '../../contract/index.ts';
+import { ensembleSize } from '../../contract/ensembles.ts';
 import { HttpError } from '../errors.ts';
 import { ownerOf, type Principal } from '../tenancy.ts';
 import type { ComparisonService } from './comparisons.ts';
@@ -37,7 +38,10 @@ export class QuotaService {
     const surfaces = this.o.surfaces.inFlight().filter((s) => ownerOf(s) === tenant);
     const trainings = (await this.o.trainings.inFlight()).filter((t) => t.tenant === tenant);
     const comparisons = (await this.o.comparisons.inFlight()).filter((c) => ownerOf(c) === tenant);
-    const unmapped = comparisons.reduce((sum, c) => sum + c.members.filter((m) => !m.surfaceId).length * gridPoints((c.request as ComparisonRequest).shared.grid), 0);
+    const unmapped = comparisons.reduce((sum, c) => {
+      const { shared } = c.request as ComparisonRequest;
+      return sum + c.members.filter((m) => !m.surfaceId).length * gridPoints(shared.grid) * ensembleSize(shared);
+    }, 0);
     return {
       jobs: surfaces.length + trainings.length + comparisons.length,
       points: surfaces.reduce((sum, s) => sum + s.progress.total, 0) + unmapped,
@@ -45,13 +49,14 @@ export class QuotaService {
   }
 
   /**
-   * Submits a job of `points` grid points for the viewer (`submit` must leave it queued before it
-   * resolves) unless that would pass a quota of its tenant: then 429 QUOTA_EXCEEDED naming the limit.
+   * Submits `jobs` jobs of `points` grid points in all for the viewer (`submit` must leave them
+   * queued before it resolves; an ensemble is k surface jobs) unless that would pass a quota of its
+   * tenant: then 429 QUOTA_EXCEEDED naming the limit.
    */
-  async admit<T>(viewer: Principal, points: number, submit: () => Promise<T>, field = 'grid'): Promise<T> {
+  async admit<T>(viewer: Principal, points: number, submit: () => Promise<T>, field = 'grid', jobs = 1): Promise<T> {
     if (!this.o.enabled) return submit();
     const turn = (this.turns.get(viewer.tenant) ?? Promise.resolve()).catch(() => undefined).then(async () => {
-      await this.check(viewer, points, field);
+      await this.check(viewer, points, field, jobs);
       return submit();
     });
     this.turns.set(viewer.tenant, turn);
@@ -62,11 +67,12 @@ export class QuotaService {
     }
   }
 
-  private async check(viewer: Principal, points: number, field: string): Promise<void> {
+  private async check(viewer: Principal, points: number, field: string, newJobs: number): Promise<void> {
     const { jobs, points: busy } = await this.inFlight(viewer.tenant);
     const { limits } = this.o;
-    if (jobs + 1 > limits.jobs) {
-      throw new HttpError(429, 'QUOTA_EXCEEDED', `tenant ${viewer.tenant} has ${jobs} queued or running jobs, the limit (LA_QUOTA_JOBS) is ${limits.jobs}; retry when one ends`);
+    if (jobs + newJobs > limits.jobs) {
+      const asked = newJobs === 1 ? '' : `, ${newJobs} more would pass it`;
+      throw new HttpError(429, 'QUOTA_EXCEEDED', `tenant ${viewer.tenant} has ${jobs} queued or running jobs, the limit (LA_QUOTA_JOBS) is ${limits.jobs}${asked}; retry when one ends`);
     }
     if (busy + points > limits.points) {
       throw new HttpError(

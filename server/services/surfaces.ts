@@ -181,6 +181,9 @@ export class SurfaceService {
     const model = this.o.models.readable(request.model, viewer, 'model');
     const { dataset, split, samples, splits, loss, x, y } = this.checkSettings(request, viewer, model);
     const randomOptions = randomDirectionOptions(request.directions);
+    if ((randomOptions.ensemble ?? 1) > 1) {
+      throw badRequest('ENSEMBLE_NOT_HERE', `directions.ensemble = ${randomOptions.ensemble} asks for that many surfaces: only POST /api/v1/surfaces makes ensembles`, 'directions.ensemble');
+    }
     const directions = {
       seed: randomOptions.seed ?? DEFAULTS.seed,
       normalization: randomOptions.normalization ?? DEFAULTS.normalization,

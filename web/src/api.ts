@@ -1,5 +1,7 @@
 import type { ChunkValues, DatasetInfo, ModelRecord, PreviewValues, Progress, SurfaceEventName, SurfaceRecord, SurfaceRequest, SurfaceResult } from '../../contract/index.ts';
 import type { StoredComparison } from '../../contract/comparisons.ts';
+import type { EnsembleRecord } from '../../contract/ensembles.ts';
+import type { EnsembleStatistics } from '../../contract/metrics/ensemble.ts';
 import type { SurfaceDifference } from '../../contract/metrics/difference.ts';
 
 /** An API answer other than 2xx, with the server's code, message and the request field it blames. */
@@ -55,8 +57,11 @@ export const api = {
   surface: (id: string) => request<SurfaceRecord>('GET', `/api/v1/surfaces/${encodeURIComponent(id)}`),
   result: (id: string) => request<SurfaceResult>('GET', `/api/v1/surfaces/${encodeURIComponent(id)}/result`),
   difference: (a: string, b: string) => request<SurfaceDifference>('GET', `/api/v1/surfaces/${encodeURIComponent(a)}/difference/${encodeURIComponent(b)}`),
+  /** A surface, or with directions.ensemble ≥ 2 an ensemble (kind 'ensemble'). */
   createSurface: (body: SurfaceRequest) =>
-    request<{ id: string; status: string }>('POST', '/api/v1/surfaces', json(body), { 'content-type': 'application/json' }),
+    request<{ id: string; status: string; kind?: 'ensemble' }>('POST', '/api/v1/surfaces', json(body), { 'content-type': 'application/json' }),
+  ensemble: (id: string) => request<EnsembleRecord>('GET', `/api/v1/ensembles/${encodeURIComponent(id)}`),
+  ensembleStatistics: (id: string) => request<EnsembleStatistics>('GET', `/api/v1/ensembles/${encodeURIComponent(id)}/statistics`),
   cancelSurface: (id: string) => request<{ id: string; status: string }>('DELETE', `/api/v1/surfaces/${encodeURIComponent(id)}`),
   uploadModel: (form: FormData) => request<ModelRecord>('POST', '/api/v1/models', form),
   comparisons: () => request<{ items: StoredComparison[] }>('GET', '/api/v1/comparisons').then((r) => r.items),

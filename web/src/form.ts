@@ -108,6 +108,8 @@ export class JobForm {
         ignore: value('directions.ignore') as 'biasbn' | 'none',
         mode: value('directions.mode') as 'weights' | 'states',
         seed: number('directions.seed'),
+        // Absent is one pair, a plain surface.
+        ...(number('directions.ensemble') > 1 ? { ensemble: number('directions.ensemble') } : {}),
       },
       grid: twoD ? { x: axis('x'), y: axis('y') } : { x: axis('x') },
     };

@@ -46,9 +46,19 @@ export function indexCapacity(nx: number, ny: number): number {
   return Math.max(0, (nx - 1) * (ny - 1) * 6);
 }
 
+/** Another quantity than the heights to color a heightfield by (an ensemble's spread over its median surface). */
+export interface ColorField {
+  /** One value per grid point, row-major like the grid; NaN: grey. */
+  values: ArrayLike<number>;
+  range: ValueRange;
+  /** What the colors show, for the color bar. */
+  quantity: string;
+}
+
 /**
- * Fills (or allocates) the buffers of a heightfield from a displayed grid (see scale.ts). Passing
- * the previous buffers reuses their memory, so a surface growing row by row does not reallocate.
+ * Fills (or allocates) the buffers of a heightfield from a displayed grid (see scale.ts), colored
+ * by the displayed values or by `colorBy`. Passing the previous buffers reuses their memory, so a
+ * surface growing row by row does not reallocate.
  */
 export function buildHeightfield(
   grid: SurfaceGrid,
@@ -56,6 +66,7 @@ export function buildHeightfield(
   range: ValueRange,
   colormap: Float32Array,
   reuse?: HeightfieldBuffers,
+  colorBy?: ColorField,
 ): HeightfieldBuffers {
   const { nx, ny } = grid;
   const points = nx * ny;
@@ -72,7 +83,8 @@ export function buildHeightfield(
       positions[at * 3] = indexToWorld(ix, nx);
       positions[at * 3 + 1] = indexToWorld(iy, ny);
       positions[at * 3 + 2] = finite ? heightOf(value, range) : 0;
-      if (finite) writeColor(colormap, normalize(value, range), colors, at * 3);
+      const color = colorBy ? colorBy.values[at] : value;
+      if (finite && !Number.isNaN(color)) writeColor(colormap, normalize(color, colorBy?.range ?? range), colors, at * 3);
       else colors.fill(PENDING_GREY, at * 3, at * 3 + 3);
       if (finite && grid.state[at] === PREVIEW) {
         for (let c = at * 3; c < at * 3 + 3; c++) colors[c] += (PENDING_GREY - colors[c]) * PREVIEW_WASH;

@@ -7,6 +7,7 @@ import { parseLevelSpec, type LevelSpec } from './contours.ts';
 import { createControls, type ViewSettings } from './controls.ts';
 import { demoComparison } from './demo-comparison.ts';
 import { DifferencePicker } from './difference-picker.ts';
+import { EnsembleView } from './ensemble-view.ts';
 import { Exporter, type ExportSource } from './exporter.ts';
 import { JobForm } from './form.ts';
 import { Messages } from './messages.ts';
@@ -29,6 +30,8 @@ export interface LossAtlasHooks {
   currentSurface(): string | null;
   /** [A, B] of the difference view shown, or null. */
   currentDifference(): [string, string] | null;
+  /** Whether an ensemble's median is shown. */
+  ensembleMedianShown(): boolean;
   timeline: { submittedAt: number | null; firstRowsDrawnAt: number | null };
 }
 
@@ -56,6 +59,7 @@ class App {
   private readonly surfaceList: SurfaceList;
   private readonly comparisonList: ComparisonList;
   private readonly differencePicker: DifferencePicker;
+  private readonly ensemble: EnsembleView;
   private readonly timeline: LossAtlasHooks['timeline'] = { submittedAt: null, firstRowsDrawnAt: null };
 
   constructor() {
@@ -107,6 +111,10 @@ class App {
       pick: (a, b) => this.router.navigate({ difference: [a, b], surface: null, compare: [] }),
       error: showError,
     });
+    this.ensemble = new EnsembleView(element('difference-picker'), this.single, {
+      step: (member) => this.router.navigate({ member }),
+      error: showError,
+    });
     this.form = new JobForm(element<HTMLFormElement>('job-form'), (request) => this.submit(request), showError);
 
     element('theme-toggle').addEventListener('click', () => this.toggleTheme());
@@ -115,7 +123,7 @@ class App {
     element('compare-demo').addEventListener('click', () => void this.compareDemoNets());
     element('home-link').addEventListener('click', (event) => {
       event.preventDefault();
-      this.router.navigate({ surface: null, compare: [], difference: null, camera: null });
+      this.router.navigate({ surface: null, compare: [], difference: null, ensemble: null, camera: null });
     });
     this.updateThemeButton();
 
@@ -125,6 +133,7 @@ class App {
       projectComparePoint: (panel, ix, iy) => this.compare?.projectGridPoint(panel, ix, iy) ?? null,
       currentSurface: () => this.single.id,
       currentDifference: () => this.single.differenceShown,
+      ensembleMedianShown: () => this.single.staticShown,
       timeline: this.timeline,
     };
   }
@@ -161,10 +170,11 @@ class App {
     const state: ViewState = this.router.state;
     const { page, problem } = pageOf(state);
     element('intro').hidden = page !== 'intro';
-    element('single').hidden = page !== 'single' && page !== 'difference';
+    element('single').hidden = page !== 'single' && page !== 'difference' && page !== 'ensemble';
     element('compare').hidden = page !== 'compare';
     this.compare?.dispose();
     this.compare = null;
+    if (page !== 'ensemble') this.ensemble.close();
     if (page === 'compare') {
       this.single.close();
       this.compare = new CompareView(element('compare-panels'), element<HTMLCanvasElement>('compare-colorbar'), this.style(), THEMES[this.theme], {
@@ -172,6 +182,12 @@ class App {
         error: (error) => this.messages.error(error),
       });
       await this.compare.open(state.compare, state.camera);
+      return;
+    }
+    if (page === 'ensemble') {
+      void this.differencePicker.offer(null);
+      this.surfaceList.highlight(null);
+      await this.ensemble.open(state.ensemble!, state.member);
       return;
     }
     if (page === 'difference') {
@@ -206,7 +222,8 @@ class App {
     const created = await api.createSurface(request);
     this.messages.clear();
     void this.refreshLists();
-    this.router.navigate({ surface: created.id, compare: [], difference: null });
+    if (created.kind === 'ensemble') this.router.navigate({ ensemble: created.id, member: null, surface: null, compare: [], difference: null });
+    else this.router.navigate({ surface: created.id, compare: [], difference: null });
   }
 
   /** Opens the skip vs no-skip comparison of the demo nets, starting both surfaces when none exist. */

@@ -8,6 +8,8 @@ describe('pageOf', () => {
     expect(pageOf({ ...DEFAULT_VIEW_STATE, surface: 'a' })).toEqual({ page: 'single', problem: null });
     expect(pageOf({ ...DEFAULT_VIEW_STATE, surface: 'a', compare: ['b', 'c'] })).toEqual({ page: 'compare', problem: null });
     expect(pageOf({ ...DEFAULT_VIEW_STATE, difference: ['a', 'b'] })).toEqual({ page: 'difference', problem: null });
+    expect(pageOf({ ...DEFAULT_VIEW_STATE, ensemble: 'e', member: 2 })).toEqual({ page: 'ensemble', problem: null });
+    expect(pageOf({ ...DEFAULT_VIEW_STATE, ensemble: 'e', surface: 'a' }).page).toBe('single');
   });
 
   it('reports a comparison of one surface and shows the page without it', () => {

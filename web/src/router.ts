@@ -1,11 +1,12 @@
 import { parseViewState, serializeViewState, type ViewState } from './url-state.ts';
 
-export type Page = 'intro' | 'single' | 'compare' | 'difference';
+export type Page = 'intro' | 'single' | 'compare' | 'difference' | 'ensemble';
 
 /** The page a view state opens, and what to tell the user when the link asks for something that cannot be shown. */
 export function pageOf(state: ViewState): { page: Page; problem: string | null } {
   if (state.compare.length >= 2) return { page: 'compare', problem: null };
   if (state.difference) return { page: 'difference', problem: null };
+  if (state.ensemble && state.surface === null) return { page: 'ensemble', problem: null };
   const problem = state.compare.length === 1 ? 'A comparison needs 2 to 6 surfaces.' : null;
   return { page: state.surface === null ? 'intro' : 'single', problem };
 }

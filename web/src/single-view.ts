@@ -7,6 +7,7 @@ import { DIVERGING_COLORMAP } from './colormap.ts';
 import { SurfaceFeed } from './feed.ts';
 import { formatCoordinate, formatNumber, formatPercent } from './format.ts';
 import { FINITE, gridFromResult, NON_FINITE, PREVIEW, readPoint, type SurfaceGrid } from './grid.ts';
+import type { ColorField } from './heightfield.ts';
 import { HeatmapView, type MapMode } from './heatmap.ts';
 import { LineChart } from './line-chart.ts';
 import { progressLine, surfaceCaption } from './surface-caption.ts';
@@ -29,6 +30,25 @@ interface ShownDifference {
 
 const DIFFERENCE_QUANTITY = 'L_A − L_B';
 
+/** A finished grid drawn without a feed of its own: an ensemble's median (ensemble-view.ts). */
+export interface StaticSurface {
+  title: string;
+  /** What the heights show (the z axis title). */
+  quantity: string;
+  /** Heights and the readout's loss and accuracy. */
+  grid: SurfaceGrid;
+  /** Colors of the 3D surface instead of its heights (the spread over the members), also drawn as the 2D map and on the color bar. */
+  color: ColorField;
+  /** color.values as a grid, for the 2D map. */
+  map: SurfaceGrid;
+  /** Further loss curves over the grid in the slices and the 1D chart (the quartiles), row-major like the grid. */
+  bands: { name: string; values: Float64Array }[];
+  status: string;
+  caption: string;
+  /** More readout text at a grid point. */
+  readout(ix: number, iy: number): string;
+}
+
 export interface SingleViewEvents {
   camera(state: CameraState): void;
   error(error: unknown): void;
@@ -48,6 +68,7 @@ export interface SingleViewEvents {
 export class SingleView {
   private feed: SurfaceFeed | null = null;
   private difference: ShownDifference | null = null;
+  private shown: StaticSurface | null = null;
   private cursor: GridCursor | null = null;
   private readonly surfaceView: SurfaceView;
   private readonly heatmap: HeatmapView;
@@ -79,6 +100,11 @@ export class SingleView {
   /** The record of the surface shown, or null. */
   get record(): SurfaceRecord | null {
     return this.feed?.record ?? null;
+  }
+
+  /** Whether a static surface (an ensemble's median) is shown. */
+  get staticShown(): boolean {
+    return this.shown !== null;
   }
 
   /** [A, B] of the difference shown, or null. */
@@ -136,11 +162,24 @@ export class SingleView {
     this.refresh();
   }
 
+  /** A finished grid of its own (an ensemble's median), colored by another quantity. */
+  showStatic(surface: StaticSurface): void {
+    this.close();
+    this.shown = surface;
+    this.surfaceView.setColorField(surface.color);
+    this.applyViewStyle();
+    this.describe();
+    this.showStatus();
+    this.refresh();
+  }
+
   /** Stops following the surface (the views keep their last image until the next one opens). */
   close(): void {
     this.feed?.close();
     this.feed = null;
     this.difference = null;
+    if (this.shown) this.surfaceView.setColorField(null);
+    this.shown = null;
     this.cursor = null;
   }
 
@@ -164,6 +203,8 @@ export class SingleView {
    * diverging colormap on a linear, unclipped scale (its values are signed).
    */
   private viewStyle(): SingleViewStyle {
+    // Heights and colors of a static surface are different quantities: both drawn linear.
+    if (this.shown) return { ...this.style, scale: { ...this.style.scale, scale: 'linear', clip: null }, quantity: this.shown.quantity };
     if (!this.difference) return this.style;
     return { ...this.style, colormap: DIVERGING_COLORMAP, scale: { ...this.style.scale, scale: 'linear', clip: null }, quantity: DIFFERENCE_QUANTITY };
   }
@@ -182,7 +223,7 @@ export class SingleView {
 
   /** The grid shown: the surface's (with its preview while it refines progressively), or the difference's. */
   private get grid(): SurfaceGrid | null {
-    return this.feed?.shown ?? this.difference?.grid ?? null;
+    return this.feed?.shown ?? this.difference?.grid ?? this.shown?.grid ?? null;
   }
 
   setTheme(theme: ThemeColors): void {
@@ -261,17 +302,19 @@ export class SingleView {
     if (oneD) {
       const values = (row: (number | null)[] | null) => (row ? Float64Array.from(row, (v) => v ?? NaN) : null);
       const [first, ...others] = feed?.splits ?? [];
+      const bands = (this.shown?.bands ?? []).map((band) => ({ name: band.name, loss: band.values, accuracy: null }));
       this.chart1d.setData(
-        { x: grid.x, loss: grid.loss, accuracy: grid.accuracy, name: first?.split, more: others.map((s) => ({ name: s.split, loss: values(s.loss)!, accuracy: values(s.accuracy) })) },
+        { x: grid.x, loss: grid.loss, accuracy: grid.accuracy, name: first?.split ?? (this.shown ? 'median' : undefined), more: [...others.map((s) => ({ name: s.split, loss: values(s.loss)!, accuracy: values(s.accuracy) })), ...bands] },
         this.cursor ? grid.x[this.cursor.ix] : null,
       );
     } else {
       this.surfaceView.setGrid(grid);
-      this.heatmap.setGrid(grid);
+      this.heatmap.setGrid(this.shown?.map ?? grid);
       this.surfaceView.setTrajectory(feed?.trajectory ?? null);
       this.heatmap.setTrajectory(feed?.trajectory ?? null);
       const style = this.viewStyle();
-      drawColorbar(element<HTMLCanvasElement>('colorbar'), style.colormap, this.surfaceView.displayedRange(), style.scale, this.theme, style.quantity);
+      const color = this.shown?.color;
+      drawColorbar(element<HTMLCanvasElement>('colorbar'), style.colormap, color?.range ?? this.surfaceView.displayedRange(), style.scale, this.theme, color?.quantity ?? style.quantity);
       this.updateSlices();
     }
     this.showPreview();
@@ -288,6 +331,16 @@ export class SingleView {
   }
 
   private showStatus(): void {
+    if (this.shown) {
+      const progress = element<HTMLProgressElement>('job-progress');
+      progress.max = 1;
+      progress.value = 1;
+      progress.dataset.percent = '100';
+      element('progress-text').classList.remove('failed');
+      element('progress-text').textContent = this.shown.status;
+      element<HTMLButtonElement>('cancel-job').hidden = true;
+      return;
+    }
     if (this.difference) {
       const progress = element<HTMLProgressElement>('job-progress');
       progress.max = 1;
@@ -316,6 +369,11 @@ export class SingleView {
   }
 
   private describe(): void {
+    if (this.shown) {
+      element('surface-title').textContent = this.shown.title;
+      element('provenance').textContent = this.shown.caption;
+      return;
+    }
     if (this.difference) {
       this.describeDifference(this.difference.result);
       return;
@@ -362,7 +420,8 @@ export class SingleView {
         : this.difference
           ? `${DIFFERENCE_QUANTITY} = ${formatNumber(point.loss, 6)}${plusMinus}, ` +
             `accuracy difference = ${point.accuracy === null ? '—' : `${formatNumber(100 * point.accuracy, 4)} points`}`
-          : `loss = ${formatNumber(point.loss, 6)}${plusMinus}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`;
+          : `${this.shown ? 'median loss' : 'loss'} = ${formatNumber(point.loss, 6)}${plusMinus}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}` +
+            (this.shown ? `, ${this.shown.readout(point.ix, point.iy)}` : '');
     readout.textContent = `${where} · ${what}`;
     Object.assign(readout.dataset, {
       ix: String(point.ix),
@@ -389,8 +448,9 @@ export class SingleView {
     const { ix, iy } = this.cursor ?? { ix: Math.floor(grid.nx / 2), iy: Math.floor(grid.ny / 2) };
     const row = (values: Float64Array | null) => (values ? values.subarray(iy * grid.nx, (iy + 1) * grid.nx) : null);
     const column = (values: Float64Array | null) => (values ? Float64Array.from({ length: grid.ny }, (_, j) => values[j * grid.nx + ix]) : null);
-    this.sliceAlpha.setData({ x: grid.x, loss: row(grid.loss)!, accuracy: row(grid.accuracy) }, grid.x[ix]);
-    this.sliceBeta.setData({ x: grid.y, loss: column(grid.loss)!, accuracy: column(grid.accuracy) }, grid.y[iy]);
+    const bands = this.shown?.bands ?? [];
+    this.sliceAlpha.setData({ x: grid.x, loss: row(grid.loss)!, accuracy: row(grid.accuracy), more: bands.map((b) => ({ name: b.name, loss: row(b.values)!, accuracy: null })) }, grid.x[ix]);
+    this.sliceBeta.setData({ x: grid.y, loss: column(grid.loss)!, accuracy: column(grid.accuracy), more: bands.map((b) => ({ name: b.name, loss: column(b.values)!, accuracy: null })) }, grid.y[iy]);
     this.sliceAlpha.setTitle(`loss (—) and accuracy % (- -) along α at β = ${formatCoordinate(grid.y[iy])}`);
     this.sliceBeta.setTitle(`along β at α = ${formatCoordinate(grid.x[ix])}`);
   }

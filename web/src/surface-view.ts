@@ -4,7 +4,7 @@ import { ticks } from 'd3-array';
 import { colormapTable, linearTable, writeColor, type ColormapName } from './colormap.ts';
 import { autoLevels, isolines, specLevels, type LevelSpec } from './contours.ts';
 import { FINITE, nearestIndex, type SurfaceGrid } from './grid.ts';
-import { SURFACE_HEIGHT, buildHeightfield, coarseIndex, flatPositions, heightOf, isolinePositions, worldToIndex, type HeightfieldBuffers } from './heightfield.ts';
+import { SURFACE_HEIGHT, buildHeightfield, coarseIndex, flatPositions, heightOf, isolinePositions, worldToIndex, type ColorField, type HeightfieldBuffers } from './heightfield.ts';
 import { disposeTree, makeLabel } from './labels.ts';
 import { finiteRange, lossTicks, normalize, transformGrid, transformValue, type ScaleOptions, type ValueRange } from './scale.ts';
 import { formatNumber } from './format.ts';
@@ -100,6 +100,7 @@ export class SurfaceView {
   private displayed: Float32Array | null = null;
   private range: ValueRange | null = null;
   private sharedRange: ValueRange | null = null;
+  private colorField: ColorField | null = null;
   private style: SurfaceStyle;
   private theme: ThemeColors;
   private colormapGpu: Float32Array;
@@ -183,13 +184,19 @@ export class SurfaceView {
     }
     this.displayed = transformGrid(grid.loss, this.style.scale);
     this.range = this.sharedRange ?? finiteRange([this.displayed]) ?? { min: 0, max: 1 };
-    this.buffers = buildHeightfield(grid, this.displayed, this.range, this.colormapGpu, this.buffers ?? undefined);
+    this.buffers = buildHeightfield(grid, this.displayed, this.range, this.colormapGpu, this.buffers ?? undefined, this.colorField ?? undefined);
     this.syncGeometry(grid, this.buffers);
     this.rebuildIsolines(grid);
     this.rebuildMarkers(grid);
     this.rebuildPath(grid);
     this.rebuildAxes(grid);
     this.requestRender();
+  }
+
+  /** Colors the surface by another quantity than its heights (null: by the heights). */
+  setColorField(field: ColorField | null): void {
+    this.colorField = field;
+    this.update();
   }
 
   /** A PCA surface's training path, drawn on the surface with its epochs (null: none). */

@@ -33,6 +33,14 @@ describe('url state', () => {
     expect(parseViewState('?difference=a1,<b>').difference).toBeNull();
   });
 
+  it('carries an ensemble as ?ensemble=id, with &member=j when a member is shown', () => {
+    const state = { ...DEFAULT_VIEW_STATE, ensemble: 'e1', member: 2 };
+    expect(serializeViewState(state)).toBe('?ensemble=e1&member=2');
+    expect(parseViewState('?ensemble=e1&member=2')).toEqual(state);
+    expect(serializeViewState({ ...state, member: null })).toBe('?ensemble=e1');
+    expect(parseViewState('?ensemble=e1&member=0').member).toBeNull();
+  });
+
   it('a malformed link falls back to defaults instead of failing', () => {
     const state = parseViewState('?compare=a,a,b,<x>,c,d,e,f,g&cmap=rainbow&clip=-3&cam=1,2&scale=ln');
     expect(state.compare).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);

@@ -8,6 +8,10 @@ export interface ViewState {
   compare: string[];
   /** [A, B] of the difference view L_A − L_B (`?difference=A,B`); null when not shown. */
   difference: [string, string] | null;
+  /** The direction ensemble shown (`?ensemble=id`); null when none. */
+  ensemble: string | null;
+  /** Its member shown, 1 … k (`&member=j`); null: the median. */
+  member: number | null;
   camera: { position: [number, number, number]; target: [number, number, number] } | null;
   colormap: ColormapName;
   scale: 'linear' | 'log';
@@ -25,6 +29,8 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   surface: null,
   compare: [],
   difference: null,
+  ensemble: null,
+  member: null,
   camera: null,
   colormap: 'viridis',
   scale: 'linear',
@@ -56,10 +62,14 @@ export function parseViewState(search: string): ViewState {
   const target = parseVector(params.get('target')) ?? [0, 0, 0];
   const colormap = params.get('cmap') ?? '';
   const clip = Number(params.get('clip'));
+  const ensemble = params.get('ensemble');
+  const member = Number(params.get('member'));
   return {
     surface: surface && ID_PATTERN.test(surface) ? surface : null,
     compare,
     difference,
+    ensemble: ensemble && ID_PATTERN.test(ensemble) ? ensemble : null,
+    member: Number.isInteger(member) && member >= 1 ? member : null,
     camera: position ? { position, target } : null,
     colormap: isColormapName(colormap) ? colormap : DEFAULT_VIEW_STATE.colormap,
     scale: params.get('scale') === 'log' ? 'log' : 'linear',
@@ -78,6 +88,10 @@ export function serializeViewState(state: ViewState): string {
   if (state.compare.length > 0) params.set('compare', state.compare.join(','));
   else if (state.difference) params.set('difference', state.difference.join(','));
   else if (state.surface) params.set('surface', state.surface);
+  else if (state.ensemble) {
+    params.set('ensemble', state.ensemble);
+    if (state.member !== null) params.set('member', String(state.member));
+  }
   if (state.camera) {
     params.set('cam', state.camera.position.map(round).join(','));
     if (state.camera.target.some((v) => round(v) !== 0)) params.set('target', state.camera.target.map(round).join(','));

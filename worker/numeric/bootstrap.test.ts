@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMeans, bootstrapSummary, percentile } from './bootstrap.ts';
+import { percentile } from '../../contract/metrics/percentile.ts';
+import { bootstrapMeans, bootstrapSummary } from './bootstrap.ts';
 import { gaussianStream } from './rng.ts';
 
 describe('bootstrap of a mean loss', () => {

@@ -1,3 +1,4 @@
+import { percentile } from '../../contract/metrics/percentile.ts';
 import { uniformStream } from './rng.ts';
 
 export interface BootstrapSummary {
@@ -23,14 +24,6 @@ export function bootstrapMeans(losses: Float64Array, resamples: number, seed: nu
     means[b] = sum / n;
   }
   return means;
-}
-
-/** Percentile q ∈ [0, 1] of sorted values by linear interpolation between closest ranks (numpy's default). */
-export function percentile(sorted: Float64Array, q: number): number {
-  const position = q * (sorted.length - 1);
-  const below = Math.floor(position);
-  const above = Math.min(below + 1, sorted.length - 1);
-  return sorted[below]! + (position - below) * (sorted[above]! - sorted[below]!);
 }
 
 /** The 95 % percentile interval and standard error of the bootstrap means of `losses`. */
