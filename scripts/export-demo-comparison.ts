@@ -1,7 +1,8 @@
 /**
  * Computes the demo comparison (ZOO_DEMO_COMPARISON: ResNet-20/56 with and without shortcuts on
  * MNIST, one grid, one direction seed) on a running stack and writes it, with its members'
- * surfaces and Hessian maps, to fixtures/comparisons/<id>/comparison.json, which the API lists at boot.
+ * surfaces, Hessian maps and Hessian spectra (where one was computed: the surface's latest), to
+ * fixtures/comparisons/<id>/comparison.json, which the API lists at boot.
  *
  *   npm start   # then, in another shell:
  *   npx tsx scripts/export-demo-comparison.ts http://127.0.0.1:8080
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import type { ComparisonFixture, ComparisonRecord } from '../contract/comparisons.ts';
 import type { HessianMapResult } from '../contract/metrics/hessian.ts';
+import type { SpectrumResult } from '../contract/metrics/spectrum.ts';
 import { ZOO_DEMO_COMPARISON } from './train-zoo-demo.ts';
 
 const DEMO_ID = 'demo-skip-vs-depth';
@@ -20,6 +22,14 @@ async function json<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(`${baseUrl}${path}`, init);
   if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: HTTP ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/** The surface's latest spectrum when it is finished (200); none while it runs (202) or when none was requested (404). */
+async function finishedSpectra(surfaceId: string): Promise<SpectrumResult[]> {
+  const response = await fetch(`${baseUrl}/api/v1/surfaces/${surfaceId}/spectrum`);
+  if (response.status === 200) return [(await response.json()) as SpectrumResult];
+  if (response.status === 202 || response.status === 404) return [];
+  throw new Error(`GET /api/v1/surfaces/${surfaceId}/spectrum: HTTP ${response.status} ${await response.text()}`);
 }
 
 const submitted = await json<{ id: string }>('/api/v1/comparisons', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ZOO_DEMO_COMPARISON) });
@@ -39,6 +49,7 @@ for (const member of record.members) {
     record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`),
     result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`),
     hessian: member.hessian?.status === 'completed' ? await json<HessianMapResult>(`/api/v1/surfaces/${id}/hessian`) : null,
+    spectra: await finishedSpectra(id),
   });
 }
 const fixture: ComparisonFixture = {

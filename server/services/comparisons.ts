@@ -20,6 +20,7 @@ import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
 import { fixtureFolders, readJsonDir, writeAtomic } from '../stores/files.ts';
 import type { HessianMapService, HessianState } from './hessian-maps.ts';
+import type { SpectrumService } from './spectra.ts';
 import type { SurfaceService } from './surfaces.ts';
 import type { TrainingService } from './trainings.ts';
 import { canRead, ownerOf, ownerPrincipal, readable, SYSTEM_PRINCIPAL, type Principal } from '../tenancy.ts';
@@ -36,6 +37,7 @@ export interface ComparisonServiceOptions {
   datasets: DatasetStore;
   surfaces: SurfaceService;
   hessians: HessianMapService;
+  spectra: SpectrumService;
   trainings: TrainingService;
 }
 
@@ -109,9 +111,10 @@ export class ComparisonService {
   async importFixtures(dir: string): Promise<void> {
     for (const folder of await fixtureFolders(dir)) {
       const fixture = JSON.parse(await readFile(join(dir, folder, 'comparison.json'), 'utf8')) as ComparisonFixture;
-      for (const { record, result, hessian } of fixture.surfaces) {
+      for (const { record, result, hessian, spectra = [] } of fixture.surfaces) {
         await this.s.surfaces.importFinished(record, result, null);
         if (hessian) await this.s.hessians.importFinished(hessian);
+        for (const spectrum of spectra) await this.s.spectra.importFinished(spectrum);
       }
       // The fixture is the truth for its id (a re-exported demo replaces the old one); never copied to disk. Public: tenant null.
       const comparison: StoredComparison = { ...fixture.comparison, tenant: null };

@@ -110,6 +110,18 @@ export class SpectrumService {
     return { id, surfaceId, status: 'queued', progress: { done: 0, total: plannedProducts(settings) }, error: null };
   }
 
+  /**
+   * A finished spectrum shipped with the project (a fixture comparison's member): stored under the
+   * id its settings give, and the surface's latest unless one was requested since.
+   */
+  async importFinished(result: SpectrumResult): Promise<void> {
+    const { samples, parameters, seed, topK, tolerance, maxSteps, traceSamples, densitySteps, densityVectors, bins } = result.settings;
+    const point = result.point.ix === null ? null : { ix: result.point.ix, iy: result.point.iy ?? 0 };
+    const id = spectrumJobId(result.surfaceId, { point, samples, parameters, seed, topK, tolerance, maxSteps, traceSamples, densitySteps, densityVectors, bins });
+    if (!(await readJsonOrNull(this.path(id)))) await writeAtomic(this.path(id), JSON.stringify(result));
+    await this.o.redis.set(this.stored.latest(result.surfaceId), id, 'NX');
+  }
+
   /** The surface's latest requested spectrum id, or null. */
   latest(surfaceId: string): Promise<string | null> {
     return this.o.redis.get(this.stored.latest(surfaceId));
