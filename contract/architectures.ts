@@ -80,7 +80,8 @@ export const ArchitectureInfo = Type.Object({
 export type ArchitectureInfo = Static<typeof ArchitectureInfo>;
 
 export interface ResnetShape { family: 'resnet'; depth: number; skip: boolean }
-export interface DensenetShape { family: 'densenet'; growth: number; layersPerBlock: number; blocks: number; compression: number }
+/** dense false = the plain chain of the same depth: every concatenation removed, each conv fed its predecessor's output only. */
+export interface DensenetShape { family: 'densenet'; growth: number; layersPerBlock: number; blocks: number; compression: number; dense: boolean }
 export interface PlainCnnShape { family: 'plain-cnn' }
 export interface MlpShape { family: 'mlp'; blocks: number; units: number; residual: boolean }
 /** depth = levels (downsamplings); the bottleneck is level `depth`. */
@@ -141,20 +142,25 @@ export function parameterCount(shape: ArchitectureShape, inputShape: number[], c
     });
     count = add(count, weights(cin * classes + classes));
   } else if (shape.family === 'densenet') {
+    // c: the dense net's channels at this point (it fixes the transitions' widths in both variants);
+    // fed: the channels the next layer actually sees (c with concatenations, else its predecessor's output).
     let c = 2 * shape.growth;
+    let fed = c;
     count = weights(9 * inChannels * c);
     for (let block = 0; block < shape.blocks; block++) {
       for (let layer = 0; layer < shape.layersPerBlock; layer++) {
-        count = add(count, batchNormCount(c), weights(9 * c * shape.growth));
+        count = add(count, batchNormCount(fed), weights(9 * fed * shape.growth));
         c += shape.growth;
+        fed = shape.dense ? c : shape.growth;
       }
       if (block < shape.blocks - 1) {
         const reduced = Math.floor(c * shape.compression);
-        count = add(count, batchNormCount(c), weights(c * reduced));
+        count = add(count, batchNormCount(fed), weights(fed * reduced));
         c = reduced;
+        fed = reduced;
       }
     }
-    count = add(count, batchNormCount(c), weights(c * classes + classes));
+    count = add(count, batchNormCount(fed), weights(fed * classes + classes));
   } else if (shape.family === 'plain-cnn') {
     let cin = inChannels;
     count = weights(0);
@@ -234,7 +240,8 @@ function resnetEntries(): CatalogEntry[] {
   );
 }
 
-const DENSENET_SMALL: DensenetShape = { family: 'densenet', growth: 12, layersPerBlock: 4, blocks: 3, compression: 0.5 };
+const DENSENET_SMALL: DensenetShape = { family: 'densenet', growth: 12, layersPerBlock: 4, blocks: 3, compression: 0.5, dense: true };
+const DENSENET_SMALL_DEPTH = 1 + DENSENET_SMALL.blocks * DENSENET_SMALL.layersPerBlock + (DENSENET_SMALL.blocks - 1) + 1;
 const MLP_BLOCKS = 3;
 const MLP_UNITS = 32;
 
@@ -245,8 +252,20 @@ const ENTRIES: CatalogEntry[] = [
     info: {
       id: 'densenet-small', name: 'Small DenseNet', family: 'densenet',
       description: 'DenseNet-BC style: conv3×3(24) stem, 3 dense blocks of 4 BN-ReLU-conv3×3(12) layers each fed the concatenation of all earlier maps, BN-ReLU-conv1×1 (compression 0.5) + avg-pool transitions, BN-ReLU, global average pool, dense softmax',
-      depth: 1 + DENSENET_SMALL.blocks * DENSENET_SMALL.layersPerBlock + (DENSENET_SMALL.blocks - 1) + 1,
-      skip: true, skipKind: 'dense', pairedWith: null, input: 'image', task: 'classification', datasets: IMAGE_DATASETS,
+      depth: DENSENET_SMALL_DEPTH,
+      skip: true, skipKind: 'dense', pairedWith: 'densenet-small-noskip', input: 'image', task: 'classification', datasets: IMAGE_DATASETS,
+    },
+  },
+  {
+    shape: { ...DENSENET_SMALL, dense: false },
+    info: {
+      id: 'densenet-small-noskip', name: 'Small DenseNet without concatenations (plain, equal depth)', family: 'densenet',
+      description:
+        'densenet-small with every concatenation removed and nothing else changed: the same layers in the same order, each BN-ReLU-conv3×3(12) fed only ' +
+        'its predecessor\'s output, so a conv\'s input channels are 12 where the dense net\'s grow (24 + 12·k); the transitions keep the dense net\'s output ' +
+        'widths (36, 42). A plain chain of the same depth, for the dense-vs-plain comparison',
+      depth: DENSENET_SMALL_DEPTH,
+      skip: false, skipKind: 'none', pairedWith: 'densenet-small', input: 'image', task: 'classification', datasets: IMAGE_DATASETS,
     },
   },
   {

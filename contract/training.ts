@@ -64,7 +64,21 @@ export type TrainingEngine = Static<typeof TrainingEngine>;
 export const TrainingRequest = Type.Object(
   {
     architecture: ArchitectureSpec,
-    dataset: Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false, description: 'Trained on its train split' }),
+    dataset: Type.Object(
+      {
+        id: Type.String({ minLength: 1 }),
+        samples: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            description:
+              'Train on this many samples of the train split, chosen by sampleSeed as surfaces choose theirs (a seeded partial Fisher–Yates, kept in index order); ' +
+              'the test split is always whole. Default: the whole train split. More than the split holds is a 400',
+          }),
+        ),
+        sampleSeed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seed of the train subset (default 0)' })),
+      },
+      { additionalProperties: false, description: 'Trained on its train split (or a seeded subset of it)' },
+    ),
     epochs: Type.Integer({ minimum: 1, maximum: 500 }),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Default 128; the last batch of an epoch may be short' })),
     optimizer: Type.Optional(OptimizerSpec),
@@ -86,7 +100,8 @@ export type TrainingRequest = Static<typeof TrainingRequest>;
 export interface ResolvedTrainingRequest {
   /** Every option filled in (unet: depth and skips too). */
   architecture: ArchitectureSpec & { width: number };
-  dataset: { id: string };
+  /** samples null = the whole train split (records stored before the option lack both fields: read them as null and 0). */
+  dataset: { id: string; samples: number | null; sampleSeed: number };
   epochs: number;
   batchSize: number;
   optimizer: ResolvedOptimizer;
@@ -124,7 +139,7 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
   const seed = request.seed ?? 0;
   return {
     architecture,
-    dataset: { id: request.dataset.id },
+    dataset: { id: request.dataset.id, samples: request.dataset.samples ?? null, sampleSeed: request.dataset.sampleSeed ?? 0 },
     epochs: request.epochs,
     batchSize: request.batchSize ?? 128,
     optimizer,

@@ -138,6 +138,9 @@ describe('POST /api/v1/trainings', () => {
     const unknown = await post('/api/v1/trainings', { ...request, dataset: { id: 'nope' } });
     expect(unknown.status).toBe(400);
     expect(unknown.body.field).toBe('dataset.id');
+    const subset = await post('/api/v1/trainings', { ...request, dataset: { id: 'spirals', samples: 1_000_000 } });
+    expect(subset.status).toBe(400);
+    expect(subset.body).toMatchObject({ code: 'TOO_MANY_SAMPLES', field: 'dataset.samples' });
     const milestone = await post('/api/v1/trainings', { ...request, epochs: 2 });
     expect(milestone.status).toBe(400);
     expect(milestone.body.field).toBe('schedule.milestones');

@@ -3,6 +3,7 @@ import { ARCHITECTURES } from '../contract/architectures.ts';
 import { resolveTrainingRequest, type TrainingRequest } from '../contract/training.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { initTfjs } from '../worker/engine/tfjs/backend.ts';
+import { selectSamples } from '../worker/numeric/samples.ts';
 import { runTraining } from '../worker/training/run.ts';
 
 beforeAll(async () => {
@@ -60,4 +61,30 @@ describe('every zoo architecture trains on the onnxruntime engine', () => {
       for (const h of run.history) expect(Number.isFinite(h.loss)).toBe(true);
     }, 300_000);
   }
+});
+
+describe('dataset.samples', () => {
+  it('trains on the seeded subset of the train split that selectSamples picks, and the seed matters', async () => {
+    await initTfjs();
+    const spirals = builtinDataset('spirals');
+    const base = { architecture: { id: 'mlp', width: 0.5 }, epochs: 2, batchSize: 16, seed: 4, checkpointEvery: 0 } as const;
+    const weightsOf = async (request: TrainingRequest, dataset = spirals) =>
+      Buffer.from((await runTraining(resolveTrainingRequest(request), dataset, { measureTrainSplit: false })).files['weights.bin']);
+
+    // The subset gathered by hand: rows selectSamples(n, 40, 3) of the train split, in index order.
+    const rows = Array.from(selectSamples(spirals.train.n, 40, 3));
+    const features = spirals.inputShape[0]!;
+    const handPicked = {
+      ...spirals,
+      train: {
+        x: Float32Array.from(rows.flatMap((r) => Array.from(spirals.train.x.subarray(r * features, (r + 1) * features)))),
+        y: Int32Array.from(rows.map((r) => spirals.train.y[r]!)),
+        n: rows.length,
+      },
+    };
+    const subset = await weightsOf({ ...base, dataset: { id: 'spirals', samples: 40, sampleSeed: 3 } });
+    expect(subset.equals(await weightsOf({ ...base, dataset: { id: 'spirals' } }, handPicked))).toBe(true);
+    expect(subset.equals(await weightsOf({ ...base, dataset: { id: 'spirals', samples: 40, sampleSeed: 5 } }))).toBe(false);
+    await expect(weightsOf({ ...base, dataset: { id: 'spirals', samples: spirals.train.n + 1 } })).rejects.toThrow(/dataset\.samples/);
+  }, 120_000);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetInfo, SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import type { HessianPoint } from '../contract/metrics/hessian.ts';
 import type { ArchitectureInfo } from '../contract/architectures.ts';
+import type { ComparisonRecord } from '../contract/comparisons.ts';
 import { builtinInstalled } from '../worker/datasets/fashion-mnist.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { evaluationData } from '../worker/datasets/select.ts';
@@ -116,4 +117,39 @@ describe('U-Net through the API', () => {
       expect(point.lambdaMin).toBeLessThanOrEqual(point.lambdaMax!);
     }
   }, 400_000);
+
+  it('compares a U-Net with and without its long skips: trains both, maps them on one grid, runs their Hessian maps and gradient flows', async () => {
+    const submitted = await post('/api/v1/comparisons', {
+      name: 'long skips',
+      members: [
+        { architecture: { id: 'unet', depth: 1, width: 0.25, skips: 'concat' }, label: 'concat' },
+        { architecture: { id: 'unet', depth: 1, width: 0.25, skips: 'none' }, label: 'none' },
+      ],
+      shared: { dataset: { id: 'shapes', split: 'test', samples: 16 }, grid: { x: { min: -1, max: 1, num: 3 }, y: { min: -1, max: 1, num: 3 } }, directions: { seed: 1 }, hessian: { points: 2, samples: 8 } },
+      training: { epochs: 1, batchSize: 64, seed: 2 },
+    });
+    expect(submitted.status).toBe(202);
+    const id = (submitted.body as { id: string }).id;
+    const deadline = Date.now() + 600_000;
+    let record: ComparisonRecord;
+    for (;;) {
+      record = (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${id}`)).body;
+      if (record.status !== 'running' || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(record.status).toBe('completed');
+    expect(typeof record.finding).toBe('string');
+    for (const member of record.members) {
+      expect(member.status).toBe('completed');
+      expect(member.surface!.shape).toEqual([3, 3]);
+      // Accuracy of a segmenter is its mean IoU, a fraction.
+      expect(member.metrics!.center.accuracy).toBeGreaterThanOrEqual(0);
+      expect(member.metrics!.center.accuracy).toBeLessThanOrEqual(1);
+      expect(member.hessian).toMatchObject({ status: 'completed', progress: { done: 4, total: 4 } });
+      expect(member.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
+    }
+    // Removing the long skips changes only the first decoder conv's input channels: fewer weights, nothing else.
+    const [withSkips, without] = await Promise.all(record.members.map(async (m) => (await stack.api<{ parameterCount: number }>(`/api/v1/models/${m.modelId}`)).body));
+    expect(without!.parameterCount).toBeLessThan(withSkips!.parameterCount);
+  }, 700_000);
 });

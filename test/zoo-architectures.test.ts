@@ -127,6 +127,34 @@ describe('architecture catalog', () => {
     }
   });
 
+  it('densenet-small-noskip is densenet-small without its concatenations: same layers in the same order, each conv fed 12 channels', () => {
+    const dense = buildArchitecture({ id: 'densenet-small' }, { inputShape: [28, 28, 1], classes: 10, seed: 1 });
+    const plain = buildArchitecture({ id: 'densenet-small-noskip' }, { inputShape: [28, 28, 1], classes: 10, seed: 1 });
+    try {
+      const concatenations = dense.layers.filter((l) => l.getClassName() === 'Concatenate');
+      expect(concatenations).toHaveLength(12);
+      expect(plain.layers.map((l) => [l.name, l.getClassName()])).toEqual(
+        dense.layers.filter((l) => !concatenations.includes(l)).map((l) => [l.name, l.getClassName()]),
+      );
+      const inputChannels = (model: tf.LayersModel, name: string) => model.getLayer(name).getWeights()[0]!.shape[2];
+      // The dense net's block-1 layer 3 sees the stem's 24 channels plus two layers' 12; the plain chain sees its predecessor's 12.
+      expect(inputChannels(dense, 'block1_layer3_conv')).toBe(24 + 2 * 12);
+      expect(inputChannels(plain, 'block1_layer3_conv')).toBe(12);
+      // Transitions keep the dense net's output widths: ⌊(24 + 4·12)·0.5⌋ = 36, then ⌊(36 + 48)·0.5⌋ = 42.
+      for (const model of [dense, plain]) {
+        expect(model.getLayer('transition1_conv').getWeights()[0]!.shape[3]).toBe(36);
+        expect(model.getLayer('transition2_conv').getWeights()[0]!.shape[3]).toBe(42);
+      }
+      // Same seed: the layers whose shapes agree start from the same weights.
+      expect(Array.from(plain.getLayer('block1_layer1_conv').getWeights()[0]!.dataSync())).toEqual(
+        Array.from(dense.getLayer('block1_layer1_conv').getWeights()[0]!.dataSync()),
+      );
+    } finally {
+      dense.dispose();
+      plain.dispose();
+    }
+  });
+
   it('rejects unknown ids and mismatched inputs naming the field', () => {
     expect(() => buildArchitecture({ id: 'vgg' }, { inputShape: [2], classes: 2 })).toThrow(/architecture\.id/);
     expect(() => buildArchitecture({ id: 'resnet20' }, { inputShape: [2], classes: 2 })).toThrow(/image samples/);

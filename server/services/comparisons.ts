@@ -56,8 +56,9 @@ function canonical(value: unknown): string {
 }
 
 function recipeKey(request: ResolvedTrainingRequest): string {
-  const { name: _name, ...recipe } = request;
-  return canonical(recipe);
+  const { name: _name, dataset, ...recipe } = request;
+  // Recipes stored before the train-subset option lack its fields: they trained on the whole split.
+  return canonical({ ...recipe, dataset: { id: dataset.id, samples: dataset.samples ?? null, sampleSeed: dataset.sampleSeed ?? 0 } });
 }
 
 /** What every member's surface shares: the comparison's `shared`, as a surface request without its model. */
@@ -265,8 +266,9 @@ export class ComparisonService {
         member.modelId = trained.id;
       } else {
         if (!member.trainingId) {
-          const { name: _name, ...body } = training;
-          member.trainingId = (await this.s.trainings.submit({ ...body, name: `${state.name ?? 'comparison'}: ${member.label}` }, owner)).id;
+          const { name: _name, dataset: { samples, sampleSeed, id }, ...body } = training;
+          const dataset = samples === null ? { id } : { id, samples, sampleSeed };
+          member.trainingId = (await this.s.trainings.submit({ ...body, dataset, name: `${state.name ?? 'comparison'}: ${member.label}` }, owner)).id;
           member.status = 'training';
           await this.save(state);
         }

@@ -110,6 +110,10 @@ export class TrainingService {
     if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers and segmenters`, fields.dataset);
     checkArchitectureTask(body.architecture, dataset, fields.architecture);
     if (dataset.splits.train === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no train samples`, fields.dataset);
+    const samplesField = fields.dataset.replace(/id$/, 'samples');
+    if ((body.dataset.samples ?? 0) > dataset.splits.train) {
+      throw badRequest('TOO_MANY_SAMPLES', `dataset "${dataset.id}" has ${dataset.splits.train} train samples; ${body.dataset.samples} requested`, samplesField);
+    }
     checkArchitectureInput(body.architecture, dataset.inputShape, fields.architecture);
     return dataset;
   }

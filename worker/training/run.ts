@@ -2,8 +2,9 @@ import * as ort from 'onnxruntime-node';
 import * as tf from '../engine/tfjs/tf.ts';
 import { ContractError } from '../../contract/errors.ts';
 import { checkArchitectureTask } from '../../contract/architectures.ts';
-import type { DatasetArrays } from '../../contract/dataset-codec.ts';
+import type { DatasetArrays, DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { EpochMetrics, ResolvedTrainingRequest, TrainingEngine, TrainingOutcome } from '../../contract/training.ts';
+import { evaluationData } from '../datasets/select.ts';
 import { layersModelArtifact } from '../engine/tfjs/artifact.ts';
 import { saveLayersModel, WEIGHTS_FILE, type LayersModelFiles } from '../engine/tfjs/save-model.ts';
 import { buildArchitecture } from '../zoo/index.ts';
@@ -55,6 +56,14 @@ export const TRAINING_ENGINES: Record<TrainingEngine, EngineFactory> = {
   },
 };
 
+/** The samples a request trains on: the whole train split, or its seeded subset (selected as surfaces select theirs). */
+function trainSplit(dataset: DatasetArrays, { samples, sampleSeed = 0 }: ResolvedTrainingRequest['dataset']): DatasetSplitArrays {
+  if (samples == null) return dataset.train;
+  if (samples > dataset.train.n) throw new ContractError('dataset.samples', `the train split has ${dataset.train.n} samples; ${samples} requested`);
+  const { x, y, n } = evaluationData(dataset, 'train', samples, sampleSeed).data;
+  return { x, y, n };
+}
+
 /**
  * Build the architecture from the request's seed, train it on the dataset's train split with the
  * request's engine (the request's seed also drives the shuffling), measure it and serialize it:
@@ -74,7 +83,7 @@ export async function runTraining(request: ResolvedTrainingRequest, dataset: Dat
   try {
     const objective = trainingObjective(dataset);
     session = await TRAINING_ENGINES[request.engine](model, request, { inputShape: dataset.inputShape, objective }, hooks.threads);
-    const data: TrainingData = { train: dataset.train, test: dataset.test, inputShape: dataset.inputShape };
+    const data: TrainingData = { train: trainSplit(dataset, request.dataset), test: dataset.test, inputShape: dataset.inputShape };
     const { measureTrainSplit = true, threads: _threads, ...callbacks } = hooks;
     const loop: LoopOptions = {
       epochs: request.epochs,
@@ -88,7 +97,7 @@ export async function runTraining(request: ResolvedTrainingRequest, dataset: Dat
     const history = await runEpochs(session.stepper, data, loop);
     const last = history[history.length - 1]!;
     const finalTest = await session.stepper.evaluate(dataset.test);
-    const finalTrain = measureTrainSplit || last.accuracy === null ? await session.stepper.evaluate(dataset.train) : { loss: last.loss, accuracy: last.accuracy };
+    const finalTrain = measureTrainSplit || last.accuracy === null ? await session.stepper.evaluate(data.train) : { loss: last.loss, accuracy: last.accuracy };
     const files = await saveLayersModel(model);
     const theta = await session.stepper.parameters();
     files[WEIGHTS_FILE] = new Uint8Array(Float32Array.from(theta).buffer);

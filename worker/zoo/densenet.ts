@@ -14,12 +14,14 @@ export interface DensenetOptions extends Omit<DensenetShape, 'family'> {
  * DenseNet-BC style net with concatenation skips: conv3×3(2·growth) stem; `blocks` dense blocks in
  * which each layer BN → ReLU → conv3×3(growth) sees the concatenation of the block input and all
  * earlier layer outputs; between blocks a transition BN → ReLU → conv1×1(⌊c·compression⌋) → 2×2
- * avg-pool; then BN → ReLU → global average pool → dense softmax.
+ * avg-pool; then BN → ReLU → global average pool → dense softmax. dense false removes every
+ * concatenation (each layer sees only its predecessor's output; the transitions keep their widths):
+ * the plain chain of equal depth.
  * Layer names: stem_conv, block{b}_layer{l}_{bn,relu,conv,concat}, transition{b}_{bn,relu,conv,pool},
  * final_bn, final_relu, pool, classifier.
  */
 export function densenet(options: DensenetOptions): tf.LayersModel {
-  const { growth, layersPerBlock, blocks, compression, inputShape, classes, seed = 0 } = options;
+  const { growth, layersPerBlock, blocks, compression, dense, inputShape, classes, seed = 0 } = options;
   if (!(compression > 0 && compression <= 1)) throw new ContractError('architecture.compression', `must be in (0, 1], got ${compression}`);
   const conv = (name: string, filters: number, kernelSize: number) =>
     tf.layers.conv2d({ name, filters, kernelSize, padding: 'same', useBias: false, kernelInitializer: heNormal(seed, name) });
@@ -33,7 +35,7 @@ export function densenet(options: DensenetOptions): tf.LayersModel {
       let f = applyTo(batchNorm(`${prefix}_bn`), h);
       f = applyTo(tf.layers.reLU({ name: `${prefix}_relu` }), f);
       f = applyTo(conv(`${prefix}_conv`, growth, 3), f);
-      h = applyTo(tf.layers.concatenate({ name: `${prefix}_concat`, axis: -1 }), [h, f]);
+      h = dense ? applyTo(tf.layers.concatenate({ name: `${prefix}_concat`, axis: -1 }), [h, f]) : f;
       channels += growth;
     }
     if (block < blocks) {
