@@ -83,7 +83,8 @@ beforeAll(async () => {
   browser = await openBrowser(pageErrors);
   page = browser.page;
   await page.setViewportSize({ width: 1400, height: 900 });
-});
+  // A real worker and chromium start slowly on a loaded 2-core machine.
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();

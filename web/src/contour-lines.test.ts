@@ -47,16 +47,21 @@ describe('contour lines (marching squares on the bilinear interpolant)', () => {
     expect(Array.from(fine.values)).toEqual([0, 1, 2, 2, 4, 6, 4, 7, 10]);
   });
 
-  it('resolves a saddle by the cell centre, so the branches of f = (x − 1)(y − 1) never cross', () => {
-    const values = sample(3, 3, (ix, iy) => (ix - 1) * (iy - 1));
-    // Centre value (bilinear at the middle of each cell) of the cells is ±0.25; the level 0.1 separates.
-    const lines = traceLevel(values, 3, 3, 0.1);
-    expect(lines).toHaveLength(2);
-    for (const line of lines) {
-      const points = pointsOf(line.points);
-      // Each branch stays in one quadrant pair where (x − 1)(y − 1) > 0: both coordinates on one side of 1.
-      const sides = new Set(points.map(([x, y]) => Math.sign(x - 1) * Math.sign(y - 1)));
-      expect([...sides].every((side) => side >= 0)).toBe(true);
+  it('resolves a saddle cell by its centre value, so each branch stays on its side of the hyperbola', () => {
+    // One cell, corners 1 (bottom left), 0, 0, 1 (top right): the bilinear interpolant is f = 1 − x − y + 2xy, whose level
+    // set f = c is the hyperbola (2x − 1)(2y − 1) = 2c − 1. Above the centre value (½) the branches cut off the corners
+    // at 1, below it those at 0: a chord of the wrong pairing would cross to the other side.
+    for (const values of [Float64Array.of(1, 0, 0, 1), Float64Array.of(0, 1, 1, 0)]) {
+      const sign = values[0] === 1 ? 1 : -1; // f(1 − x, y) swaps the corners: the sign of the right side flips
+      for (const level of [0.4, 0.6]) {
+        const lines = traceLevel(values, 2, 2, level);
+        expect(lines).toHaveLength(2);
+        for (const line of lines) {
+          const [[x0, y0], [x1, y1]] = pointsOf(line.points);
+          const [mx, my] = [(x0! + x1!) / 2, (y0! + y1!) / 2];
+          expect(Math.sign((2 * mx - 1) * (2 * my - 1))).toBe(Math.sign(sign * (2 * level - 1)));
+        }
+      }
     }
   });
 
