@@ -7,6 +7,7 @@ import { SurfaceMetrics } from './metrics/surface-metrics.ts';
 import { HessianMapRequest, HessianSummary, type HessianMapResult } from './metrics/hessian.ts';
 import { GradientFlow } from './metrics/gradient-flow.ts';
 import { MetricSpread } from './metrics/ensemble.ts';
+import type { SpectrumResult } from './metrics/spectrum.ts';
 import { Axis, DirectionOptions, SurfaceResult, type SurfaceRecord } from './surface.ts';
 import { TrainingRequest } from './training.ts';
 
@@ -130,8 +131,12 @@ export const StoredComparison = Type.Object({
 });
 export type StoredComparison = Static<typeof StoredComparison>;
 
-/** A finished comparison shipped with the project (fixtures/comparisons/<id>/comparison.json), with its members' surfaces and Hessian maps. */
+/**
+ * A finished comparison shipped with the project (fixtures/comparisons/<id>/comparison.json), with
+ * its members' surfaces, Hessian maps and, where they were computed, Hessian spectra (served by
+ * GET /api/v1/surfaces/{id}/spectrum like computed ones; absent in fixtures exported before them).
+ */
 export interface ComparisonFixture {
   comparison: StoredComparison;
-  surfaces: { record: SurfaceRecord; result: SurfaceResult; hessian: HessianMapResult | null }[];
+  surfaces: { record: SurfaceRecord; result: SurfaceResult; hessian: HessianMapResult | null; spectra?: SpectrumResult[] }[];
 }

@@ -1,6 +1,7 @@
 /**
  * Computes a demo comparison of scripts/train-zoo-demo.ts (DEMOS: its members on one grid with one
- * direction seed) on a running stack and writes it, with its members' surfaces and Hessian maps, to
+ * direction seed) on a running stack and writes it, with its members' surfaces, Hessian maps and
+ * Hessian spectra (those computed by then), to
  * fixtures/comparisons/<demo-id>/comparison.json, which the API lists at boot. The comparison runs
  * in the stack, which keeps it through restarts; the script waits out a stack restart, and if the
  * script itself was stopped, rerunning it with the comparison's id attaches to the running one.
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import type { ComparisonFixture, ComparisonRecord } from '../contract/comparisons.ts';
 import type { HessianMapResult } from '../contract/metrics/hessian.ts';
+import type { SpectrumListItem, SpectrumResult } from '../contract/metrics/spectrum.ts';
 import { DEMOS } from './train-zoo-demo.ts';
 
 const demo = DEMOS.find((d) => d.id === process.argv[2]);
@@ -24,6 +26,12 @@ async function json<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(`${baseUrl}${path}`, init);
   if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: HTTP ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/** The surface's finished spectra (none when none was requested or one is still running). */
+async function finishedSpectra(surfaceId: string): Promise<SpectrumResult[]> {
+  const { items } = await json<{ items: SpectrumListItem[] }>(`/api/v1/surfaces/${surfaceId}/spectra`);
+  return items.flatMap((item) => (item.result ? [item.result] : []));
 }
 
 // A comparison id as the fourth argument attaches to a comparison already running (e.g. after this script was stopped).
@@ -53,6 +61,7 @@ for (const member of record.members) {
     record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`),
     result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`),
     hessian: member.hessian?.status === 'completed' ? await json<HessianMapResult>(`/api/v1/surfaces/${id}/hessian`) : null,
+    spectra: await finishedSpectra(id),
   });
 }
 const fixture: ComparisonFixture = {

@@ -97,6 +97,16 @@ export const SpectrumResult = Type.Object({
 });
 export type SpectrumResult = Static<typeof SpectrumResult>;
 
+/** One spectrum in GET /api/v1/surfaces/{id}/spectra: its result when completed, else its progress or error. */
+export const SpectrumListItem = Type.Object({
+  id: Type.String({ description: 'GET /api/v1/surfaces/{id}/spectrum/{spectrumId}' }),
+  status: Type.Union([Type.Literal('completed'), Type.Literal('queued'), Type.Literal('running'), Type.Literal('failed')]),
+  progress: Type.Union([Type.Object({ done: Type.Integer(), total: Type.Integer() }, { description: 'Hessian-vector products done and planned' }), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  result: Type.Union([SpectrumResult, Type.Null()]),
+});
+export type SpectrumListItem = Static<typeof SpectrumListItem>;
+
 /** A spectrum job on QUEUES.analysis (job name 'spectrum'). */
 export interface SpectrumJobData {
   surfaceId: string;

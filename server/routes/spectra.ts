@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { SpectrumRequest, SpectrumResult } from '../../contract/metrics/spectrum.ts';
+import { SpectrumListItem, SpectrumRequest, SpectrumResult } from '../../contract/metrics/spectrum.ts';
 import { HttpError } from '../errors.ts';
 import { SpectrumPending } from '../services/spectra.ts';
 import { errorResponses, IdParams } from './schemas.ts';
@@ -54,6 +54,28 @@ const spectrumRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!state) throw new HttpError(404, 'SPECTRUM_NOT_FOUND', `no spectrum has been requested for surface ${id}`);
       if (state.status === 'completed') return state.result;
       return reply.status(202).send(state);
+    },
+  );
+
+  app.get(
+    '/surfaces/:id/spectra',
+    {
+      schema: {
+        tags: ['surfaces'],
+        summary: 'Every spectrum of a surface, the latest requested first: 200 with an empty list when none was requested (the report asks this on open)',
+        description: DESCRIPTION,
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(SpectrumListItem) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await surfaces.get(id, request.principal);
+      return {
+        items: (await spectra.list(id)).map(({ id: spectrumId, state }) => state.status === 'completed'
+          ? { id: spectrumId, status: 'completed' as const, progress: null, error: null, result: state.result }
+          : { id: spectrumId, status: state.status, progress: state.progress, error: state.error, result: null }),
+      };
     },
   );
 

@@ -22,6 +22,7 @@ import type { ModelStore } from '../stores/models.ts';
 import { fixtureFolders, readJsonDir, writeAtomic } from '../stores/files.ts';
 import type { EnsembleService } from './ensembles.ts';
 import type { HessianMapService, HessianState } from './hessian-maps.ts';
+import type { SpectrumService } from './spectra.ts';
 import type { SurfaceService } from './surfaces.ts';
 import type { TrainingService } from './trainings.ts';
 import { canRead, ownerOf, ownerPrincipal, readable, SYSTEM_PRINCIPAL, type Principal } from '../tenancy.ts';
@@ -39,6 +40,7 @@ export interface ComparisonServiceOptions {
   surfaces: SurfaceService;
   ensembles: EnsembleService;
   hessians: HessianMapService;
+  spectra: SpectrumService;
   trainings: TrainingService;
 }
 
@@ -113,9 +115,10 @@ export class ComparisonService {
   async importFixtures(dir: string): Promise<void> {
     for (const folder of await fixtureFolders(dir)) {
       const fixture = JSON.parse(await readFile(join(dir, folder, 'comparison.json'), 'utf8')) as ComparisonFixture;
-      for (const { record, result, hessian } of fixture.surfaces) {
+      for (const { record, result, hessian, spectra = [] } of fixture.surfaces) {
         await this.s.surfaces.importFinished(record, result, null);
         if (hessian) await this.s.hessians.importFinished(hessian);
+        for (const spectrum of spectra) await this.s.spectra.importFinished(spectrum);
       }
       // The fixture is the truth for its id (a re-exported demo replaces the old one); never copied to disk. Public: tenant null.
       const comparison: StoredComparison = { ...fixture.comparison, tenant: null };

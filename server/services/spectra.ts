@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -91,6 +92,10 @@ export class SpectrumService {
     if (record.status !== 'completed') {
       throw new HttpError(409, 'SURFACE_NOT_READY', `surface ${surfaceId} is ${record.status}; a spectrum needs a completed surface`);
     }
+    // The worker rebuilds the point from the surface's plan in Redis; an imported surface (a file, a demo fixture) has none.
+    if (!(await this.o.redis.hexists(this.o.keys.surface(surfaceId), 'plan'))) {
+      throw new HttpError(409, 'SURFACE_NOT_COMPUTED_HERE', `surface ${surfaceId} was not computed on this server (imported, or a committed demo): its spectra are the ones stored with it`);
+    }
     if (!this.o.surfaces.modelFormat(surfaceId)?.capabilities.gradients) {
       throw new HttpError(400, 'UNSUPPORTED_MODEL', `the model's format (${this.o.surfaces.modelFormat(surfaceId)?.id ?? 'unknown'}) has no gradients`, 'model');
     }
@@ -108,6 +113,33 @@ export class SpectrumService {
     await (await this.queue.getJob(id))?.remove();
     await this.queue.add('spectrum', { surfaceId, request: settings }, { jobId: id, ...JOB_OPTIONS.spectrum });
     return { id, surfaceId, status: 'queued', progress: { done: 0, total: plannedProducts(settings) }, error: null };
+  }
+
+  /**
+   * A finished spectrum shipped with the project (a fixture comparison's member): stored under the
+   * id its settings give, and the surface's latest unless one was requested since.
+   */
+  async importFinished(result: SpectrumResult): Promise<void> {
+    const { samples, parameters, seed, topK, tolerance, maxSteps, traceSamples, densitySteps, densityVectors, bins } = result.settings;
+    const point = result.point.ix === null ? null : { ix: result.point.ix, iy: result.point.iy ?? 0 };
+    const id = spectrumJobId(result.surfaceId, { point, samples, parameters, seed, topK, tolerance, maxSteps, traceSamples, densitySteps, densityVectors, bins });
+    if (!(await readJsonOrNull(this.path(id)))) await writeAtomic(this.path(id), JSON.stringify(result));
+    await this.o.redis.set(this.stored.latest(result.surfaceId), id, 'NX');
+  }
+
+  /**
+   * Every spectrum of the surface, the latest requested first: the finished ones on disk and the
+   * latest one whatever its state (it may be queued, running, failed or not yet copied to disk).
+   */
+  async list(surfaceId: string): Promise<{ id: string; state: SpectrumState }[]> {
+    const prefix = `spectrum-${surfaceId}-`;
+    const onDisk = (await readdir(this.o.dataDir).catch(() => [] as string[]))
+      .filter((file) => file.startsWith(prefix) && file.endsWith('.json'))
+      .map((file) => file.slice(0, -'.json'.length));
+    const latest = await this.latest(surfaceId);
+    const ids = latest ? [latest, ...onDisk.filter((id) => id !== latest)] : onDisk;
+    const states = await Promise.all(ids.map(async (id) => ({ id, state: await this.state(surfaceId, id) })));
+    return states.filter((entry): entry is { id: string; state: SpectrumState } => entry.state !== null);
   }
 
   /** The surface's latest requested spectrum id, or null. */

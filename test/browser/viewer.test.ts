@@ -83,6 +83,40 @@ async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: numb
   }, png.toString('base64'));
 }
 
+/** Bounding box (in image pixels) of the colormapped pixels of a PNG: a 2D map's plot area. */
+async function colorfulBox(png: Buffer): Promise<{ width: number; height: number }> {
+  return page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const data = context.getImageData(0, 0, image.width, image.height).data;
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (let i = 0; i < data.length; i += 4) {
+      const max = Math.max(data[i]!, data[i + 1]!, data[i + 2]!);
+      const min = Math.min(data[i]!, data[i + 1]!, data[i + 2]!);
+      if (max > 40 && (max - min) / max > 0.35) {
+        const x = (i / 4) % image.width;
+        const y = Math.floor(i / 4 / image.width);
+        [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
+      }
+    }
+    return { width: x1 - x0 + 1, height: y1 - y0 + 1 };
+  }, png.toString('base64'));
+}
+
+/** Area (CSS px²) where two elements' boxes overlap on screen. */
+async function overlap(a: string, b: string): Promise<number> {
+  const [p, q] = [(await page.locator(a).first().boundingBox())!, (await page.locator(b).first().boundingBox())!];
+  const width = Math.min(p.x + p.width, q.x + q.width) - Math.max(p.x, q.x);
+  const height = Math.min(p.y + p.height, q.y + q.height) - Math.max(p.y, q.y);
+  return Math.max(0, width) * Math.max(0, height);
+}
+
 const baseRequest = (model: string, grid: SurfaceRequest['grid']): SurfaceRequest => ({
   model,
   dataset: { id: 'mnist', split: 'test', samples: SMALL.samples },
@@ -99,6 +133,8 @@ beforeAll(async () => {
   stack = await startStack({ workers: 1 });
   browser = await openBrowser(pageErrors);
   page = browser.page;
+  // What a researcher's laptop shows (issue 11's walk-through).
+  await page.setViewportSize({ width: 1400, height: 900 });
 });
 
 afterAll(async () => {
@@ -164,6 +200,12 @@ describe('viewer in a real browser', () => {
     const surface = await pixelStats(await page.locator('#view3d canvas').screenshot());
     expect(surface.colorful).toBeGreaterThan(0.05);
     expect(surface.spread).toBeGreaterThan(10);
+    // The 2D map of the square domain [-1, 1]² is drawn square: its colored area, as on screen, within 2 %.
+    const map = await colorfulBox(await page.locator('#view2d canvas').screenshot());
+    expect(map.width).toBeGreaterThan(150);
+    expect(Math.abs(map.width / map.height - 1)).toBeLessThan(0.02);
+    // Its contour lines carry their levels.
+    expect(Number(await page.locator('#view2d canvas').getAttribute('data-level-labels'))).toBeGreaterThanOrEqual(3);
 
     // Hover a grid point near the front corner of the 3D view (never hidden behind the surface).
     const at3d = { ix: SMALL.num - 2, iy: 1 };
@@ -189,8 +231,10 @@ describe('viewer in a real browser', () => {
     expect(Number(await readout.getAttribute('data-loss'))).toBe(result.loss[at2d.iy + 1][at2d.ix]);
     await page.screenshot({ path: join(artifacts, 'surface-hover.png') });
 
-    // Exports from the view panel: a PNG of the canvas and the surface as CSV.
+    // Exports from the view panel: a PNG of the canvas and the surface as CSV. Open, the panel covers neither the 2D map nor the color bar.
     await page.locator('.lil-gui .lil-title').first().click();
+    await expect.poll(() => page.locator('.lil-gui.root').evaluate((gui) => gui.getBoundingClientRect().height)).toBeGreaterThan(300);
+    for (const view of ['#view2d', '#colorbar']) expect(await overlap('.lil-gui.root', view), view).toBe(0);
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByText('PNG of the view').click()]);
     const pngBytes = await readFile((await png.path())!);
     expect(pngBytes.subarray(1, 4).toString()).toBe('PNG');
@@ -212,6 +256,11 @@ describe('viewer in a real browser', () => {
     await expect.poll(() => page.locator('.panel-status').allTextContents(), { timeout: 20_000 }).toEqual(['', '']);
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(artifacts, 'compare.png') });
+    // The settings panel leaves the color bar and its title uncovered, closed or open.
+    expect(await overlap('.lil-gui.root', '#compare-colorbar')).toBe(0);
+    await page.locator('.lil-gui .lil-title').first().click();
+    expect(await overlap('.lil-gui.root', '#compare-colorbar')).toBe(0);
+    await page.locator('.lil-gui .lil-title').first().click();
 
     const before = [];
     for (let i = 0; i < 2; i++) {
@@ -501,6 +550,40 @@ describe('viewer in a real browser', () => {
     const reportLink = page.getByRole('link', { name: 'Open the surfaces in the 3D compare view' });
     await expect.poll(() => reportLink.isVisible(), { timeout: 20_000 }).toBe(true);
     expect(await reportLink.getAttribute('href')).toBe(`./?compare=${surfaceIds.join(',')}`);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('"Compare skip vs no-skip demo nets" computes fresh for new settings, reuses only an exact match, and says which', async () => {
+    const demoSurfaces = async () => (await api<{ items: SurfaceRecord[] }>('/api/v1/surfaces')).items.filter((s) => s.request.model.startsWith('demo-cnn-'));
+    const before = new Set((await demoSurfaces()).map((s) => s.id));
+    await page.goto(`${stack.baseUrl}/`);
+    await expect.poll(() => page.locator('#model').inputValue()).toBe('demo-cnn-skip');
+    // Settings no earlier surface has (the other tests used 100 to 500 samples): two new surfaces.
+    await page.getByLabel('Samples').fill('37');
+    await page.locator('#x-num').fill('3');
+    await page.locator('#y-num').fill('3');
+    const button = page.getByRole('button', { name: 'Compare skip vs no-skip demo nets' });
+    await button.click();
+    await expect.poll(() => page.locator('#messages').textContent()).toContain('Computing both demo nets');
+    await expect.poll(() => new URL(page.url()).searchParams.get('compare')?.split(',').length).toBe(2);
+    const fresh = new URL(page.url()).searchParams.get('compare')!.split(',');
+    expect(fresh.some((id) => before.has(id))).toBe(false);
+    const created = (await demoSurfaces()).filter((s) => fresh.includes(s.id));
+    expect(created.map((s) => [s.request.model, s.request.dataset.samples, s.request.grid.x?.num])).toEqual(
+      expect.arrayContaining([['demo-cnn-skip', 37, 3], ['demo-cnn-plain', 37, 3]]),
+    );
+    // The same settings again: the pair just made, nothing new.
+    await page.goto(`${stack.baseUrl}/`);
+    await expect.poll(() => page.locator('#model').inputValue()).toBe('demo-cnn-skip');
+    await page.getByLabel('Samples').fill('37');
+    await page.locator('#x-num').fill('3');
+    await page.locator('#y-num').fill('3');
+    await button.click();
+    await expect.poll(() => page.locator('#messages').textContent()).toContain('computed earlier');
+    expect(new URL(page.url()).searchParams.get('compare')!.split(',')).toEqual(fresh);
+    expect((await demoSurfaces()).length).toBe(before.size + 2);
+    // The surfaces list tells the rows apart: data, samples and seed on each.
+    for (const detail of await page.locator('.surface-item .surface-detail').allTextContents()) expect(detail).toMatch(/ · \d+ samples · (seed \d+|\w+) · \d\d-\d\d \d\d:\d\d$/);
     expect(pageErrors).toEqual([]);
   });
 });

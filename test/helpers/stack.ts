@@ -22,6 +22,8 @@ export interface StackOptions {
   namespace?: string;
   /** Demo models and comparisons to register (default: the project's fixtures); `null` for none. */
   fixtures?: null;
+  /** Folder of comparison fixtures to list instead of the project's (the models stay the project's). */
+  comparisonFixtures?: string;
   /** Environment of the API and the workers, e.g. LA_API_KEYS. */
   env?: Record<string, string>;
 }
@@ -67,7 +69,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     LOG_LEVEL: 'silent',
     WEB_DIST: join(root, 'web/dist'),
     FIXTURES_DIR: join(fixtures, 'models'),
-    COMPARISON_FIXTURES_DIR: join(fixtures, 'comparisons'),
+    COMPARISON_FIXTURES_DIR: options.comparisonFixtures ?? join(fixtures, 'comparisons'),
   });
   const app = await buildApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -29,14 +29,18 @@ describe('contour levels', () => {
     expect(() => parseLevelSpec('0:100:0.001')).toThrow(/at most/);
   });
 
-  it('automatic levels are log-spaced on a log scale and inside the range', () => {
+  it('automatic levels are round numbers inside the range, about evenly spaced in log(loss + ε) on a log scale', () => {
     const log = { scale: 'log' as const, epsilon: 0.1, clip: null };
-    const levels = autoLevels({ min: Math.log(0.2), max: Math.log(10.1) }, log, 3);
-    expect(levels.length).toBe(3);
-    const ratios = [levels[1] + 0.1, levels[2] + 0.1].map((v, i) => v / (levels[i] + 0.1));
-    expect(ratios[0]).toBeCloseTo(ratios[1], 9);
-    expect(levels[0]).toBeGreaterThan(0.1);
-    expect(levels[2]).toBeLessThan(10);
+    // Loss from 0.06 to 50: 1-1.5-2-3-5-7 × 10^k, since 1-2-5 gives only 9 of the 14 asked for.
+    const range = { min: Math.log(0.06 + 0.1), max: Math.log(50 + 0.1) };
+    expect(autoLevels(range, log, 14)).toEqual([0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30]);
+    // Few asked for: 1-2-5 suffices.
+    expect(autoLevels(range, log, 9)).toEqual([0.1, 0.2, 0.5, 1, 2, 5, 10, 20]);
+    // Strictly inside: a level at the range's end would trace the border.
+    expect(autoLevels({ min: Math.log(0.1 + 0.1), max: Math.log(20 + 0.1) }, log, 6)).toEqual([0.2, 0.5, 1, 2, 5, 10]);
+    // A narrow range falls back to nice linear ticks.
+    expect(autoLevels({ min: Math.log(0.3 + 0.1), max: Math.log(0.36 + 0.1) }, log, 5)).toEqual([0.31, 0.32, 0.33, 0.34, 0.35]);
+    expect(autoLevels({ min: 0, max: 1 }, linear, 4)).toEqual([0.2, 0.4, 0.6, 0.8]);
   });
 
 });

@@ -1,3 +1,4 @@
+import { ticks } from 'd3-array';
 import { contours as d3Contours } from 'd3-contour';
 import type { ScaleOptions, ValueRange } from './scale.ts';
 import { inverseTransform, transformValue } from './scale.ts';
@@ -35,14 +36,32 @@ export function specLevels(spec: LevelSpec): number[] {
   return Array.from({ length: count }, (_, i) => spec.min + i * spec.step);
 }
 
+/** Mantissas of round levels, sparsest first: 1-2-5, then 1-1.5-2-3-5-7, then every 0.1·10^k step up to 10. */
+const ROUND_MANTISSAS = [[1, 2, 5], [1, 1.5, 2, 3, 5, 7], [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9]] as const;
+
 /**
- * Automatic levels, in loss units: `count` levels evenly spaced in the displayed scale (so log
- * views get log-spaced levels), strictly inside the displayed range.
+ * Automatic levels, in loss units, round so that contour labels read cleanly (the paper's Fig. 5
+ * labels 0.5-apart levels): on a log scale the sparsest set of round mantissas × 10^k strictly
+ * inside the displayed range that gives at least ⅔ of `count` levels (so they are about evenly
+ * spaced in log(loss + ε)); on a linear scale, or where no such set has enough, d3's nice ticks.
  */
 export function autoLevels(range: ValueRange, options: ScaleOptions, count = 12): number[] {
-  const levels: number[] = [];
-  for (let i = 1; i <= count; i++) levels.push(inverseTransform(range.min + ((range.max - range.min) * i) / (count + 1), options));
-  return levels;
+  const low = inverseTransform(range.min, options);
+  const high = inverseTransform(range.max, options);
+  // Round-off of exp(log(x + ε)) − ε must not let the range's own ends in.
+  const tolerance = 1e-9 * (Math.abs(low) + Math.abs(high));
+  const inside = (v: number) => v > low + tolerance && v < high - tolerance;
+  if (options.scale === 'log' && high > 0) {
+    const from = Math.floor(Math.log10(Math.max(low, high * 1e-12)));
+    const to = Math.ceil(Math.log10(high));
+    for (const mantissas of ROUND_MANTISSAS) {
+      const levels: number[] = [];
+      for (let k = from; k <= to; k++) for (const m of mantissas) levels.push(Number((m * 10 ** k).toPrecision(12)));
+      const kept = levels.filter(inside);
+      if (kept.length >= (2 * count) / 3) return kept;
+    }
+  }
+  return ticks(low, high, count).filter(inside);
 }
 
 export interface Isoline {

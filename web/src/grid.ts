@@ -180,6 +180,29 @@ export function nearestIndex(axis: Float64Array, value: number): number {
   return best;
 }
 
+export interface SurfaceMarker {
+  ix: number;
+  iy: number;
+  label: string;
+  color: string;
+}
+
+export const THETA_STAR_COLOR = '#ffffff';
+export const MINIMUM_COLOR = '#ff3df2';
+
+/**
+ * The points the views mark: θ* (the grid point nearest α = β = 0) and the grid minimum, or one
+ * marker "θ* = min" when they are the same point (two labels there would print over each other).
+ */
+export function surfaceMarkers(grid: SurfaceGrid): SurfaceMarker[] {
+  const origin = { ix: nearestIndex(grid.x, 0), iy: grid.kind === '2d' ? nearestIndex(grid.y, 0) : 0 };
+  let best = -1;
+  for (let i = 0; i < grid.loss.length; i++) if (grid.state[i] === FINITE && (best < 0 || grid.loss[i] < grid.loss[best])) best = i;
+  const minimum = best >= 0 ? { ix: best % grid.nx, iy: Math.floor(best / grid.nx) } : null;
+  if (minimum && minimum.ix === origin.ix && minimum.iy === origin.iy) return [{ ...origin, label: 'θ* = min', color: THETA_STAR_COLOR }];
+  return [{ ...origin, label: 'θ*', color: THETA_STAR_COLOR }, ...(minimum ? [{ ...minimum, label: 'min', color: MINIMUM_COLOR }] : [])];
+}
+
 export interface PointReadout {
   ix: number;
   iy: number;

@@ -1,8 +1,8 @@
-import { contours as d3Contours } from 'd3-contour';
 import { ticks } from 'd3-array';
-import { colormapTable, writeColor } from './colormap.ts';
-import { autoLevels, isolines, specLevels } from './contours.ts';
-import { FINITE, NON_FINITE, nearestIndex, PREVIEW, PREVIEW_WASH, type SurfaceGrid } from './grid.ts';
+import { colormapTable, parseCssColor, writeColor } from './colormap.ts';
+import { bilinear, contourLines, placeLabels, refinementFor, type Box } from './contour-lines.ts';
+import { autoLevels, specLevels } from './contours.ts';
+import { FINITE, NON_FINITE, PREVIEW, PREVIEW_WASH, surfaceMarkers, type SurfaceGrid } from './grid.ts';
 import { formatNumber } from './format.ts';
 import { finiteRange, normalize, transformGrid, transformValue, type ValueRange } from './scale.ts';
 import type { GridCursor, SurfaceStyle } from './surface-view.ts';
@@ -15,6 +15,33 @@ export type MapMode = 'heatmap' | 'filled';
 const MARGIN = { left: 48, right: 12, top: 12, bottom: 40 };
 const PENDING_RGB = [158, 158, 158];
 const AUTO_LEVEL_COUNT = 14;
+/** α and β are drawn in equal units (a square domain square) unless that would make the plot flatter than this. */
+const MAX_ASPECT = 4;
+const LABEL_FONT = '10px system-ui, sans-serif';
+
+interface PlotArea {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The plot rectangle inside a container: the largest one with α and β in equal units (grid point
+ * i at the centre of cell [i, i + 1] of an nx × ny box, so the box spans nx·hx by ny·hy), centred
+ * in the space the margins leave; the ratio is capped at MAX_ASPECT for very unequal domains.
+ */
+export function plotArea(containerWidth: number, containerHeight: number, grid: { nx: number; ny: number; x: ArrayLike<number>; y: ArrayLike<number> } | null): PlotArea {
+  const availableWidth = Math.max(10, containerWidth - MARGIN.left - MARGIN.right);
+  const availableHeight = Math.max(10, containerHeight - MARGIN.top - MARGIN.bottom);
+  if (!grid || grid.nx < 2 || grid.ny < 2) return { left: MARGIN.left, top: MARGIN.top, width: availableWidth, height: availableHeight };
+  const spanX = (Math.abs(grid.x[grid.nx - 1]! - grid.x[0]!) * grid.nx) / (grid.nx - 1);
+  const spanY = (Math.abs(grid.y[grid.ny - 1]! - grid.y[0]!) * grid.ny) / (grid.ny - 1);
+  const aspect = Math.min(MAX_ASPECT, Math.max(1 / MAX_ASPECT, spanX / spanY || 1));
+  const width = Math.min(availableWidth, availableHeight * aspect);
+  const height = width / aspect;
+  return { left: MARGIN.left + (availableWidth - width) / 2, top: MARGIN.top + (availableHeight - height) / 2, width, height };
+}
 
 /**
  * The 2D map of a surface: heatmap (one cell per grid point) or filled contours, with isolines,
@@ -117,10 +144,8 @@ export class HeatmapView {
     requestAnimationFrame(() => this.draw());
   }
 
-  private plotArea() {
-    const width = this.container.clientWidth;
-    const height = this.container.clientHeight;
-    return { left: MARGIN.left, top: MARGIN.top, width: Math.max(10, width - MARGIN.left - MARGIN.right), height: Math.max(10, height - MARGIN.top - MARGIN.bottom) };
+  private plotArea(): PlotArea {
+    return plotArea(this.container.clientWidth, this.container.clientHeight, this.grid?.kind === '2d' ? this.grid : null);
   }
 
   private cursorAt(clientX: number, clientY: number): GridCursor | null {
@@ -152,8 +177,11 @@ export class HeatmapView {
     const displayed = transformGrid(grid.loss, scale);
     const range = this.sharedRange ?? finiteRange([displayed]) ?? { min: 0, max: 1 };
     const table = colormapTable(this.style.colormap);
-    const levels = this.style.levels ? specLevels(this.style.levels) : autoLevels(range, scale, AUTO_LEVEL_COUNT);
-    // d3-contour and the heatmap both put grid point i at the centre of cell [i, i + 1] of an nx × ny box.
+    const levels = (this.style.levels ? specLevels(this.style.levels) : autoLevels(range, scale, AUTO_LEVEL_COUNT))
+      .filter((level) => scale.clip === null || level < scale.clip)
+      .map((level) => ({ level, value: transformValue(level, scale) }))
+      .filter(({ value }) => Number.isFinite(value));
+    // Grid point i sits at the centre of cell [i, i + 1] of an nx × ny box.
     const toX = (u: number) => plot.left + (u / grid.nx) * plot.width;
     const toY = (v: number) => plot.top + (1 - v / grid.ny) * plot.height;
 
@@ -162,27 +190,79 @@ export class HeatmapView {
     context.rect(plot.left, plot.top, plot.width, plot.height);
     context.clip();
     if (this.style.mapMode === 'heatmap') this.drawCells(context, grid, displayed, range, table, plot);
-    else this.drawFilled(context, grid, displayed, range, table, levels, toX, toY);
-    const lines = isolines(displayed, grid.nx, grid.ny, levels, scale);
+    else this.drawFilled(context, grid, displayed, range, table, levels.map((l) => l.value), plot, ratio);
+    // Level sets of the bilinear interpolant (the surface the filled map shows), traced at about 4 px per refined cell.
+    const factor = refinementFor(plot.width / grid.nx);
+    const lines = levels.flatMap(({ level, value }) =>
+      contourLines(displayed, grid.nx, grid.ny, value, factor).map((line) => {
+        const screen = new Float64Array(line.points.length);
+        for (let k = 0; k < line.points.length; k += 2) {
+          screen[k] = toX(line.points[k]! + 0.5);
+          screen[k + 1] = toY(line.points[k + 1]! + 0.5);
+        }
+        return { points: screen, text: formatNumber(level, 3), value };
+      }),
+    );
     context.strokeStyle = this.theme.isoline;
-    context.globalAlpha = 0.55;
+    context.globalAlpha = 0.7;
     context.lineWidth = 1;
+    context.lineJoin = 'round';
     context.beginPath();
     for (const line of lines) {
-      for (let i = 0; i < line.segments.length; i += 4) {
-        context.moveTo(toX(line.segments[i] + 0.5), toY(line.segments[i + 1] + 0.5));
-        context.lineTo(toX(line.segments[i + 2] + 0.5), toY(line.segments[i + 3] + 0.5));
-      }
+      context.moveTo(line.points[0]!, line.points[1]!);
+      for (let k = 2; k < line.points.length; k += 2) context.lineTo(line.points[k]!, line.points[k + 1]!);
     }
     context.stroke();
     context.globalAlpha = 1;
-    this.drawMarkers(context, grid, toX, toY);
+    const markerBoxes = this.drawMarkers(context, grid, toX, toY);
+    this.canvas.dataset.levelLabels = String(this.drawLevelLabels(context, lines, range, table, plot, markerBoxes));
     if (this.trajectory) this.drawPath(context, trajectoryPath(this.trajectory, grid), toX, toY);
     context.restore();
     this.drawAxes(context, grid, plot);
+    // Where the plot is, for browser tests that check its shape against the pixels.
+    this.canvas.dataset.plot = [plot.left, plot.top, plot.width, plot.height].map((v) => v.toFixed(1)).join(',');
   }
 
-  private drawCells(context: CanvasRenderingContext2D, grid: SurfaceGrid, displayed: Float32Array, range: ValueRange, table: Float32Array, plot: { left: number; top: number; width: number; height: number }): void {
+  /**
+   * The level of each contour line written on it (matplotlib's clabel): turned along the line,
+   * dark on light colors and light on dark ones, with a halo of the opposite shade that hides the
+   * line under the text. Returns how many labels were placed.
+   */
+  private drawLevelLabels(
+    context: CanvasRenderingContext2D,
+    lines: { points: Float64Array; text: string; value: number }[],
+    range: ValueRange,
+    table: Float32Array,
+    plot: PlotArea,
+    avoid: Box[],
+  ): number {
+    context.font = LABEL_FONT;
+    const measure = (text: string) => ({ width: context.measureText(text).width + 2, height: 11 });
+    const values = new Map(lines.map((line) => [line.text, line.value]));
+    const bounds = { x0: plot.left, y0: plot.top, x1: plot.left + plot.width, y1: plot.top + plot.height };
+    const labels = placeLabels(lines, measure, { bounds, avoid, spacing: Math.max(160, plot.width * 0.6) });
+    const rgb = new Uint8ClampedArray(3);
+    context.textAlign = 'center';
+    context.textBaseline = 'middle';
+    context.lineJoin = 'round';
+    for (const label of labels) {
+      writeColor(table, normalize(values.get(label.text)!, range), rgb, 0, 255);
+      const onLight = 0.2126 * rgb[0]! + 0.7152 * rgb[1]! + 0.0722 * rgb[2]! > 140;
+      context.save();
+      context.translate(label.x, label.y);
+      context.rotate(label.angle);
+      context.lineWidth = 3;
+      context.strokeStyle = onLight ? 'rgba(255, 255, 255, 0.85)' : 'rgba(0, 0, 0, 0.75)';
+      context.strokeText(label.text, 0, 0.5);
+      context.fillStyle = onLight ? '#111111' : '#ffffff';
+      context.fillText(label.text, 0, 0.5);
+      context.restore();
+    }
+    context.textAlign = 'start';
+    return labels.length;
+  }
+
+  private drawCells(context: CanvasRenderingContext2D, grid: SurfaceGrid, displayed: Float32Array, range: ValueRange, table: Float32Array, plot: PlotArea): void {
     const cells = new ImageData(grid.nx, grid.ny);
     for (let iy = 0; iy < grid.ny; iy++) {
       for (let ix = 0; ix < grid.nx; ix++) {
@@ -206,47 +286,56 @@ export class HeatmapView {
     context.drawImage(offscreen, plot.left, plot.top, plot.width, plot.height);
   }
 
-  private drawFilled(
-    context: CanvasRenderingContext2D,
-    grid: SurfaceGrid,
-    displayed: Float32Array,
-    range: ValueRange,
-    table: Float32Array,
-    levels: number[],
-    toX: (u: number) => number,
-    toY: (v: number) => number,
-  ): void {
-    const values = levels.map((level) => transformValue(level, this.style.scale)).filter((v) => v > range.min && v < range.max);
-    const bands = [range.min, ...values, range.max];
-    const color = (t: number) => {
+  /**
+   * Filled contours of the bilinear interpolant, pixel by pixel: each device pixel takes the color
+   * of the band between levels that its interpolated value falls in (the band's middle). Beyond
+   * the outermost grid points (half a cell) the edge values continue; a pixel whose nearest point
+   * is missing shows that point's state (grey pending, background for a non-finite loss), and one
+   * next to a missing point takes its nearest point's band.
+   */
+  private drawFilled(context: CanvasRenderingContext2D, grid: SurfaceGrid, displayed: Float32Array, range: ValueRange, table: Float32Array, levels: number[], plot: PlotArea, ratio: number): void {
+    const thresholds = levels.filter((v) => v > range.min && v < range.max).sort((a, b) => a - b);
+    const bands = [range.min, ...thresholds, range.max];
+    const bandColors = bands.slice(1).map((top, k) => {
       const rgb = new Uint8ClampedArray(3);
-      writeColor(table, t, rgb, 0, 255);
-      return `rgb(${rgb[0]}, ${rgb[1]}, ${rgb[2]})`;
-    };
-    // Missing points read as -Infinity to d3, so each threshold's region never covers them; they are painted after.
-    const generator = d3Contours().size([grid.nx, grid.ny]);
-    for (let k = 0; k < bands.length - 1; k++) {
-      const region = generator.contour(Array.from(displayed), bands[k]);
-      context.fillStyle = color(normalize((bands[k] + bands[k + 1]) / 2, range));
-      context.beginPath();
-      for (const polygon of region.coordinates) {
-        for (const ring of polygon) {
-          ring.forEach(([u, v], i) => (i === 0 ? context.moveTo(toX(u), toY(v)) : context.lineTo(toX(u), toY(v))));
-          context.closePath();
+      writeColor(table, normalize((bands[k]! + top) / 2, range), rgb, 0, 255);
+      return rgb;
+    });
+    const background = parseCssColor(this.theme.background).map((c) => Math.round(c * 255));
+    const x0 = Math.floor(plot.left * ratio);
+    const y0 = Math.floor(plot.top * ratio);
+    const width = Math.ceil((plot.left + plot.width) * ratio) - x0;
+    const height = Math.ceil((plot.top + plot.height) * ratio) - y0;
+    const image = context.createImageData(width, height);
+    const { nx, ny } = grid;
+    for (let py = 0; py < height; py++) {
+      const v = Math.min(ny - 1, Math.max(0, (1 - ((y0 + py + 0.5) / ratio - plot.top) / plot.height) * ny - 0.5));
+      const iy = Math.min(ny - 2, Math.floor(v));
+      for (let px = 0; px < width; px++) {
+        const u = Math.min(nx - 1, Math.max(0, (((x0 + px + 0.5) / ratio - plot.left) / plot.width) * nx - 0.5));
+        const ix = Math.min(nx - 2, Math.floor(u));
+        const nearest = Math.round(v) * nx + Math.round(u);
+        const out = (py * width + px) * 4;
+        // A preview point (interpolated while the surface refines) is drawn like a computed one under a grey wash.
+        const known = grid.state[nearest] === FINITE || grid.state[nearest] === PREVIEW;
+        let value = known ? bilinear(displayed, nx, ix, iy, u - ix, v - iy) : NaN;
+        if (Number.isNaN(value) && known) value = displayed[nearest]!;
+        if (Number.isNaN(value)) {
+          image.data.set(grid.state[nearest] === NON_FINITE ? background : PENDING_RGB, out);
+        } else {
+          let band = 0;
+          while (band < thresholds.length && value > thresholds[band]!) band++;
+          const rgb = bandColors[band]!;
+          if (grid.state[nearest] === PREVIEW) {
+            for (let c = 0; c < 3; c++) image.data[out + c] = Math.round(rgb[c]! * (1 - PREVIEW_WASH) + PENDING_RGB[c]! * PREVIEW_WASH);
+          } else {
+            image.data.set(rgb, out);
+          }
         }
+        image.data[out + 3] = 255;
       }
-      context.fill('evenodd');
     }
-    const cellWidth = toX(1) - toX(0);
-    const cellHeight = toY(0) - toY(1);
-    for (let at = 0; at < grid.state.length; at++) {
-      if (grid.state[at] === FINITE) continue;
-      const ix = at % grid.nx;
-      const iy = Math.floor(at / grid.nx);
-      const pending = grid.state[at] === PREVIEW ? `rgba(${PENDING_RGB.join(',')}, ${PREVIEW_WASH})` : `rgb(${PENDING_RGB.join(',')})`;
-      context.fillStyle = grid.state[at] === NON_FINITE ? this.theme.background : pending;
-      context.fillRect(toX(ix), toY(iy + 1), cellWidth + 0.5, cellHeight + 0.5);
-    }
+    context.putImageData(image, x0, y0);
   }
 
   /** The training path of a PCA surface: a polyline through its checkpoints (clipped to the plot), a dot at each, epochs beside some. */
@@ -275,29 +364,31 @@ export class HeatmapView {
     }
   }
 
-  private drawMarkers(context: CanvasRenderingContext2D, grid: SurfaceGrid, toX: (u: number) => number, toY: (v: number) => number): void {
-    let best = -1;
-    for (let i = 0; i < grid.loss.length; i++) if (grid.state[i] === FINITE && (best < 0 || grid.loss[i] < grid.loss[best])) best = i;
-    const dot = (ix: number, iy: number, fill: string, label: string, below: boolean) => {
-      const x = toX(ix + 0.5);
-      const y = toY(iy + 0.5);
+  /** θ* and the minimum: dots with outlined labels (white on black reads on both colormap ends); returns the boxes they cover. */
+  private drawMarkers(context: CanvasRenderingContext2D, grid: SurfaceGrid, toX: (u: number) => number, toY: (v: number) => number): Box[] {
+    const boxes: Box[] = [];
+    context.font = '600 12px system-ui, sans-serif';
+    for (const marker of surfaceMarkers(grid)) {
+      const x = toX(marker.ix + 0.5);
+      const y = toY(marker.iy + 0.5);
       context.beginPath();
       context.arc(x, y, 5, 0, Math.PI * 2);
-      context.fillStyle = fill;
+      context.fillStyle = marker.color;
       context.fill();
       context.lineWidth = 1.5;
       context.strokeStyle = '#000000';
       context.stroke();
-      // Outlined so the label reads on dark and light colormap ends alike.
-      context.font = '600 12px system-ui, sans-serif';
+      // θ* above right of its dot, the minimum below right: apart even when the two points are neighbours.
+      const below = marker.label === 'min';
+      const textY = below ? y + 14 : y - 6;
       context.lineWidth = 3;
       context.strokeStyle = '#000000';
-      context.strokeText(label, x + 8, below ? y + 14 : y - 6);
+      context.strokeText(marker.label, x + 8, textY);
       context.fillStyle = '#ffffff';
-      context.fillText(label, x + 8, below ? y + 14 : y - 6);
-    };
-    dot(nearestIndex(grid.x, 0), nearestIndex(grid.y, 0), '#ffffff', 'θ*', false);
-    if (best >= 0) dot(best % grid.nx, Math.floor(best / grid.nx), '#ff3df2', 'min', true);
+      context.fillText(marker.label, x + 8, textY);
+      const width = context.measureText(marker.label).width;
+      boxes.push({ x0: x - 7, y0: y - 7, x1: x + 7, y1: y + 7 }, { x0: x + 6, y0: textY - 12, x1: x + 10 + width, y1: textY + 4 });
+    }
     if (this.cursor) {
       const x = toX(this.cursor.ix + 0.5);
       const y = toY(this.cursor.iy + 0.5);
@@ -312,9 +403,10 @@ export class HeatmapView {
       context.stroke();
       context.setLineDash([]);
     }
+    return boxes;
   }
 
-  private drawAxes(context: CanvasRenderingContext2D, grid: SurfaceGrid, plot: { left: number; top: number; width: number; height: number }): void {
+  private drawAxes(context: CanvasRenderingContext2D, grid: SurfaceGrid, plot: PlotArea): void {
     context.strokeStyle = this.theme.muted;
     context.strokeRect(plot.left + 0.5, plot.top + 0.5, plot.width - 1, plot.height - 1);
     context.fillStyle = this.theme.foreground;

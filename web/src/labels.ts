@@ -2,20 +2,28 @@ import * as THREE from 'three';
 
 /**
  * A text label that always faces the camera: a sprite with the text drawn on a canvas texture,
- * so it is part of the WebGL image (and of PNG exports). `height` is in world units.
+ * so it is part of the WebGL image (and of PNG exports). `height` is in world units; `outline`
+ * draws a halo of that color around the letters.
  */
-export function makeLabel(text: string, color: string, height = 0.075, align: 'center' | 'left' | 'right' = 'center'): THREE.Sprite {
+export function makeLabel(text: string, color: string, height = 0.075, align: 'center' | 'left' | 'right' = 'center', outline: string | null = null): THREE.Sprite {
   const fontPixels = 64;
   const canvas = document.createElement('canvas');
   const context = canvas.getContext('2d')!;
   const font = `500 ${fontPixels}px system-ui, -apple-system, "Segoe UI", sans-serif`;
   context.font = font;
-  const width = Math.ceil(context.measureText(text).width) + 8;
+  const width = Math.ceil(context.measureText(text).width) + 8 + (outline ? fontPixels / 6 : 0);
   canvas.width = width;
   canvas.height = Math.ceil(fontPixels * 1.25);
   context.font = font;
-  context.fillStyle = color;
   context.textBaseline = 'middle';
+  if (outline) {
+    // A halo in the outline color keeps the text readable over any part of the surface.
+    context.lineWidth = fontPixels / 6;
+    context.lineJoin = 'round';
+    context.strokeStyle = outline;
+    context.strokeText(text, 4, canvas.height / 2);
+  }
+  context.fillStyle = color;
   context.fillText(text, 4, canvas.height / 2);
   const texture = new THREE.CanvasTexture(canvas);
   texture.colorSpace = THREE.SRGBColorSpace;

@@ -1,5 +1,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatNumber } from './format.ts';
+import { logRange, logTicks } from './scale.ts';
 import type { ThemeColors } from './theme.ts';
 
 export interface LineChartOptions {
@@ -120,7 +122,12 @@ export class LineChart {
       legend: { show: !this.options.compact },
       width: this.width(),
       height: this.options.height,
-      scales: { x: { time: false }, loss: { distr: this.log ? 3 : 1 }, ...(hasAccuracy ? { pct: { range: [0, 100] as [number, number] } } : {}) },
+      scales: {
+        x: { time: false },
+        // A log axis spans the data (padded by 15 %), not whole decades: a loss up to 13 is not drawn up to 100.
+        loss: this.log ? { distr: 3, log: 10, range: (_u, min, max) => logRange(min, max) } : { distr: 1 },
+        ...(hasAccuracy ? { pct: { range: [0, 100] as [number, number] } } : {}),
+      },
       series: [
         { label: this.options.xLabel, value: (_u, v) => (v === null ? '—' : v.toFixed(4)) },
         ...[{ name: this.series!.name }, ...(this.series!.more ?? [])].flatMap((curve, k): uPlot.Series[] => {
@@ -136,8 +143,15 @@ export class LineChart {
       ],
       axes: [
         { ...axisStyle, label: compact ? undefined : this.options.xLabel },
-        { ...axisStyle, scale: 'loss', label: compact ? undefined : this.log ? 'loss (log)' : 'loss', size: compact ? 44 : 56 },
-        ...(hasAccuracy ? [{ ...axisStyle, scale: 'pct', side: 1 as const, label: compact ? undefined : 'accuracy %', grid: { show: false }, size: compact ? 36 : 50 }] : []),
+        {
+          ...axisStyle,
+          scale: 'loss',
+          label: compact ? undefined : this.log ? 'loss (log)' : 'loss',
+          size: compact ? 44 : 56,
+          ...(this.log ? { splits: (u: uPlot) => logTicks(u.scales.loss!.min!, u.scales.loss!.max!), values: (_u: uPlot, splits: number[]) => splits.map((v) => formatNumber(v, 3)) } : {}),
+        },
+        // Wide enough for "100" in full at the right edge.
+        ...(hasAccuracy ? [{ ...axisStyle, scale: 'pct', side: 1 as const, label: compact ? undefined : 'accuracy %', grid: { show: false }, size: compact ? 44 : 54 }] : []),
       ],
       hooks: {
         setCursor: [

@@ -172,6 +172,8 @@ class App {
     element('intro').hidden = page !== 'intro';
     element('single').hidden = page !== 'single' && page !== 'difference' && page !== 'ensemble';
     element('compare').hidden = page !== 'compare';
+    // The settings panel goes where it covers neither the 2D map nor a color bar (style.css places it in each).
+    (page === 'compare' ? element('compare') : page === 'intro' ? element('stage') : element('views')).append(element('gui'));
     this.compare?.dispose();
     this.compare = null;
     if (page !== 'ensemble') this.ensemble.close();
@@ -226,12 +228,13 @@ class App {
     else this.router.navigate({ surface: created.id, compare: [], difference: null });
   }
 
-  /** Opens the skip vs no-skip comparison of the demo nets, starting both surfaces when none exist. */
+  /** Opens the skip vs no-skip comparison of the demo nets with the form's settings, reusing a pair only when it has exactly those, and says which. */
   private async compareDemoNets(): Promise<void> {
     try {
-      const { ids, started } = await demoComparison(this.form);
+      const { ids, started, message } = await demoComparison(this.form);
       if (started) void this.refreshLists();
       this.router.navigate({ compare: ids, surface: null, difference: null });
+      this.messages.notice(message);
     } catch (error) {
       this.messages.error(error);
     }

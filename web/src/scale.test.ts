@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { finiteRange, inverseTransform, lossTicks, normalize, transformGrid, transformValue } from './scale.ts';
+import { finiteRange, inverseTransform, logRange, logTicks, lossTicks, normalize, transformGrid, transformValue } from './scale.ts';
 
 describe('scale', () => {
   const log = { scale: 'log' as const, epsilon: 0.1, clip: null };
@@ -40,5 +40,16 @@ describe('loss ticks', () => {
     expect(lossTicks(range, options)).toEqual([0.05, 0.1, 0.2, 0.5, 1, 2]);
     const wide = { min: transformValue(0.001, options), max: transformValue(5000, options) };
     expect(lossTicks(wide, options)).toEqual([0.001, 0.01, 0.1, 1, 10, 100, 1000]);
+  });
+
+  it('a log chart axis spans the data, not whole decades, with round ticks inside it', () => {
+    // A slice whose loss runs from 0.06 to 13: up to 14.95, not 100.
+    const [low, high] = logRange(0.06, 13);
+    expect(low).toBeCloseTo(0.06 / 1.15, 12);
+    expect(high).toBeCloseTo(13 * 1.15, 12);
+    expect(logTicks(low, high)).toEqual([0.1, 0.2, 0.5, 1, 2, 5, 10]);
+    // Zero or negative minima (no log) give way to a hundredth of the maximum; a flat line gets a factor 2 each way.
+    expect(logRange(0, 5)).toEqual([0.05 / 1.15, 5 * 1.15]);
+    expect(logRange(3, 3)).toEqual([1.5, 6]);
   });
 });

@@ -78,3 +78,15 @@ export function lossTicks(range: ValueRange, options: ScaleOptions, count = 5): 
   const sparse = candidates([1]);
   return sparse.length >= 2 ? sparse : ticks(low, high, count);
 }
+
+/** The log axis's extent: the positive data padded by 15 % each way (uPlot's default snaps to whole decades). */
+export function logRange(min: number | null, max: number | null): [number, number] {
+  if (min === null || max === null || !(max > 0)) return [0.1, 10];
+  const low = min > 0 ? min : max / 100;
+  return low === max ? [low / 2, max * 2] : [low / 1.15, max * 1.15];
+}
+
+/** Round loss ticks (1-2-5 × 10^k, at least two) on a log axis from `min` to `max`. */
+export function logTicks(min: number, max: number): number[] {
+  return lossTicks({ min: Math.log(min), max: Math.log(max) }, { scale: 'log', epsilon: 0, clip: null }, 4);
+}

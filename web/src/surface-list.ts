@@ -7,16 +7,38 @@ export interface SurfaceListItem {
   id: string;
   /** Name (or model) and grid size, e.g. "demo-cnn-skip · 21×21" or "… · 1D 21". */
   label: string;
+  /**
+   * What tells two rows of one model apart: model (when the label is a name), data and samples,
+   * directions (kind or seed), and when it was created, e.g. "mnist test · 500 samples · seed 0 · 12-06 19:22".
+   */
+  detail: string;
   status: SurfaceRecord['status'];
   /** Only finished surfaces can be ticked for the compare view. */
   comparable: boolean;
+}
+
+/** "MM-DD HH:MM" in local time: short, and enough to order a session's surfaces. */
+export function shortTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
 }
 
 export function surfaceListItems(surfaces: readonly SurfaceRecord[]): SurfaceListItem[] {
   return surfaces.map((surface) => {
     const { x, y } = recordAxes(surface);
     const grid = y ? `${x.num}×${y.num}` : `1D ${x.num}`;
-    return { id: surface.id, label: `${surface.name ?? surface.request.model} · ${grid}`, status: surface.status, comparable: surface.status === 'completed' };
+    const { dataset, directions } = surface.provenance;
+    const model = surface.name ? surface.request.model : null;
+    const detail = [
+      model,
+      `${dataset.id} ${dataset.split}`,
+      `${dataset.samples} samples`,
+      directions.kind ?? `seed ${directions.seed}`,
+      shortTime(surface.timings.createdAt),
+    ].filter((part) => part);
+    return { id: surface.id, label: `${surface.name ?? surface.request.model} · ${grid}`, detail: detail.join(' · '), status: surface.status, comparable: surface.status === 'completed' };
   });
 }
 
@@ -75,7 +97,11 @@ export class SurfaceList {
       else this.selection.delete(item.id);
       this.updateCompareButton();
     });
-    const open = Object.assign(document.createElement('button'), { type: 'button', textContent: item.label, title: `Open ${item.id}` });
+    const open = Object.assign(document.createElement('button'), { type: 'button', title: `Open ${item.id}` });
+    open.append(
+      Object.assign(document.createElement('span'), { className: 'surface-label', textContent: item.label }),
+      Object.assign(document.createElement('span'), { className: 'surface-detail', textContent: item.detail }),
+    );
     open.addEventListener('click', () => this.events.open(item.id));
     const status = Object.assign(document.createElement('span'), { className: `status status-${item.status}`, textContent: item.status });
     entry.append(tick, open, status);

@@ -3,7 +3,7 @@ import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { ticks } from 'd3-array';
 import { colormapTable, linearTable, writeColor, type ColormapName } from './colormap.ts';
 import { autoLevels, isolines, specLevels, type LevelSpec } from './contours.ts';
-import { FINITE, nearestIndex, type SurfaceGrid } from './grid.ts';
+import { surfaceMarkers, type SurfaceGrid } from './grid.ts';
 import { SURFACE_HEIGHT, buildHeightfield, coarseIndex, flatPositions, heightOf, isolinePositions, worldToIndex, type ColorField, type HeightfieldBuffers } from './heightfield.ts';
 import { disposeTree, makeLabel } from './labels.ts';
 import { finiteRange, lossTicks, normalize, transformGrid, transformValue, type ScaleOptions, type ValueRange } from './scale.ts';
@@ -504,21 +504,19 @@ export class SurfaceView {
 
   private rebuildMarkers(grid: SurfaceGrid): void {
     disposeTree(this.markerGroup);
-    const origin = { ix: nearestIndex(grid.x, 0), iy: nearestIndex(grid.y, 0) };
-    let best = -1;
-    for (let i = 0; i < grid.loss.length; i++) if (grid.state[i] === FINITE && (best < 0 || grid.loss[i] < grid.loss[best])) best = i;
-    const markers: { at: GridCursor; label: string; color: string }[] = [{ at: origin, label: 'θ*', color: '#ffffff' }];
-    if (best >= 0) markers.push({ at: { ix: best % grid.nx, iy: Math.floor(best / grid.nx) }, label: 'min', color: '#ff3df2' });
-    for (const marker of markers) {
-      const position = this.worldPoint(marker.at.ix, marker.at.iy)!;
+    for (const marker of surfaceMarkers(grid)) {
+      const position = this.worldPoint(marker.ix, marker.iy)!;
       const dot = new THREE.Mesh(new THREE.SphereGeometry(0.028, 16, 12), new THREE.MeshBasicMaterial({ color: marker.color }));
       dot.position.copy(position).setZ(position.z + 0.01);
       const ring = new THREE.Mesh(new THREE.SphereGeometry(0.036, 16, 12), new THREE.MeshBasicMaterial({ color: '#000000', side: THREE.BackSide }));
       ring.position.copy(dot.position);
       const stemGeometry = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(position.x, position.y, BASE_Z), dot.position.clone()]);
       const stem = new THREE.Line(stemGeometry, new THREE.LineBasicMaterial({ color: this.theme.muted, transparent: true, opacity: 0.6 }));
-      const label = makeLabel(marker.label, this.theme.foreground, 0.09, 'left');
-      label.position.set(position.x + 0.04, position.y, position.z + 0.08);
+      // Light on a dark halo, whatever the theme: the surface under it is any color of the map.
+      // θ* reads leftward and the minimum rightward, so neighbouring points keep their labels apart.
+      const leftward = marker.label === 'θ*';
+      const label = makeLabel(marker.label, '#ffffff', 0.09, leftward ? 'right' : 'left', '#000000');
+      label.position.set(position.x + (leftward ? -0.04 : 0.04), position.y, position.z + 0.08);
       this.markerGroup.add(dot, ring, stem, label);
     }
   }
@@ -561,7 +559,8 @@ export class SurfaceView {
     }
     const quantity = this.style.quantity ?? 'loss';
     const zTitle = this.style.scale.scale === 'log' ? `${quantity} (log, ε=${this.style.scale.epsilon})` : quantity;
-    this.axesGroup.add(this.label(zTitle, [1, 1, SURFACE_HEIGHT + 0.14], 0.095));
+    // Ends at the z axis and runs inward, so the default view never cuts it at the canvas edge.
+    this.axesGroup.add(this.label(zTitle, [1, 1, SURFACE_HEIGHT + 0.14], 0.095, 'right'));
 
     const lineGeometry = new THREE.BufferGeometry();
     lineGeometry.setAttribute('position', new THREE.Float32BufferAttribute(lines, 3));

@@ -32,6 +32,32 @@ export function flowSeries(members: { label: string; gradientFlow: GradientFlow[
 }
 
 const PALETTE = ['#3b5bdb', '#e8590c', '#2b8a3e', '#c2255c', '#5f3dc4', '#0b7285'];
+const DASH = [6, 4];
+const SVG = 'http://www.w3.org/2000/svg';
+
+/**
+ * The legend under the plot: each series with a swatch drawn as its line is (solid for
+ * initialisation, dashed for trained, in the member's color), which uPlot's square markers cannot show.
+ */
+export function flowLegend(series: FlowSeries[]): HTMLUListElement {
+  const list = document.createElement('ul');
+  list.className = 'flow-legend';
+  for (const s of series) {
+    const item = document.createElement('li');
+    item.dataset.dashed = String(s.dashed);
+    const swatch = document.createElementNS(SVG, 'svg');
+    swatch.setAttribute('width', '36');
+    swatch.setAttribute('height', '10');
+    swatch.setAttribute('aria-hidden', 'true');
+    const line = document.createElementNS(SVG, 'line');
+    for (const [name, value] of [['x1', '1'], ['y1', '5'], ['x2', '35'], ['y2', '5'], ['stroke', PALETTE[s.colorIndex % PALETTE.length]!], ['stroke-width', '2']]) line.setAttribute(name!, value!);
+    if (s.dashed) line.setAttribute('stroke-dasharray', DASH.join(' '));
+    swatch.append(line);
+    item.append(swatch, document.createTextNode(s.label));
+    list.append(item);
+  }
+  return list;
+}
 
 /** Log-scale plot of per-layer gradient rms (input → output) for every member and parameter set. */
 export function renderGradientFlow(container: HTMLElement, members: { label: string; gradientFlow: GradientFlow[] }[], theme: ThemeColors): uPlot | null {
@@ -42,9 +68,10 @@ export function renderGradientFlow(container: HTMLElement, members: { label: str
   }
   const axisStyle = { stroke: theme.foreground, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid, width: 1 } };
   const options: uPlot.Options = {
-    title: 'Gradient flow: rms of ∂L/∂W per layer',
+    title: 'Gradient flow: rms of ∂L/∂W per layer (solid: initialisation, dashed: trained)',
     width: Math.max(320, container.clientWidth - 4),
     height: 320,
+    legend: { show: false },
     scales: { x: { time: false }, y: { distr: 3 } },
     series: [
       { label: 'layer', value: (_u, v) => (v === null ? '—' : String(v)) },
@@ -52,7 +79,7 @@ export function renderGradientFlow(container: HTMLElement, members: { label: str
         label: s.label,
         stroke: PALETTE[s.colorIndex % PALETTE.length]!,
         width: 2,
-        ...(s.dashed ? { dash: [6, 4] } : {}),
+        ...(s.dashed ? { dash: DASH } : {}),
         points: { show: true, size: 4 },
         spanGaps: false,
         value: (_u: uPlot, v: number | null) => formatNumber(v),
@@ -64,5 +91,7 @@ export function renderGradientFlow(container: HTMLElement, members: { label: str
       { ...axisStyle, label: 'gradient rms (log)', size: 70 },
     ],
   };
-  return new uPlot(options, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, container);
+  const plot = new uPlot(options, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, container);
+  container.append(flowLegend(series));
+  return plot;
 }

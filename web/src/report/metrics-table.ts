@@ -26,7 +26,8 @@ function plusMinus(stdError: number | null | undefined): string {
   return stdError === null || stdError === undefined ? '' : ` ± ${formatNumber(stdError, 2)}`;
 }
 
-export function metricRows(columns: MetricColumn[]): MetricRow[] {
+/** `accuracyName`: what the members' "accuracy" is (IoU for segmentation sets). */
+export function metricRows(columns: MetricColumn[], accuracyName: 'accuracy' | 'IoU' = 'accuracy'): MetricRow[] {
   const row = (name: string, formula: string, value: (m: SurfaceMetrics, h: HessianSummary | null) => string, needsHessian = false): MetricRow => ({
     name,
     formula,
@@ -36,7 +37,9 @@ export function metricRows(columns: MetricColumn[]): MetricRow[] {
   const radius = first ? formatNumber(first.sharpness.radius) : 'r';
   const rows: MetricRow[] = [
     row('Loss at θ*', 'L at the grid point nearest (0, 0); * = nearest point, not (0, 0) itself; ± its standard error over the samples when known', (m) => `${formatNumber(m.center.loss)}${plusMinus(m.center.lossStdError)}${m.center.exact ? '' : '*'}`),
-    row('Accuracy at θ*', 'accuracy at the same point', (m) => formatPercent(m.center.accuracy)),
+    accuracyName === 'IoU'
+      ? row('IoU at θ*', 'mean per-sample intersection over union of the predicted and true masks at the same point (the segmentation "accuracy")', (m) => formatPercent(m.center.accuracy))
+      : row('Accuracy at θ*', 'accuracy at the same point', (m) => formatPercent(m.center.accuracy)),
     row('Grid minimum', 'min L over the finite grid points', (m) => formatNumber(m.minimum.loss)),
     row('… at (α, β)', 'where the grid minimum is', (m) => where(m.minimum.x, m.minimum.y)),
     ...(first?.nearMinimum ?? []).map((n, k) =>
@@ -63,14 +66,14 @@ export function metricRows(columns: MetricColumn[]): MetricRow[] {
 }
 
 /** The table element for metricRows. */
-export function renderMetricsTable(columns: MetricColumn[]): HTMLTableElement {
+export function renderMetricsTable(columns: MetricColumn[], accuracyName: 'accuracy' | 'IoU' = 'accuracy'): HTMLTableElement {
   const table = document.createElement('table');
   table.className = 'metrics';
   const head = table.createTHead().insertRow();
   head.append(Object.assign(document.createElement('th'), { textContent: 'Metric' }));
   for (const c of columns) head.append(Object.assign(document.createElement('th'), { textContent: c.label, scope: 'col' }));
   const body = table.createTBody();
-  for (const r of metricRows(columns)) {
+  for (const r of metricRows(columns, accuracyName)) {
     const tr = body.insertRow();
     tr.append(Object.assign(document.createElement('th'), { textContent: r.name, title: r.formula, scope: 'row' }));
     for (const v of r.values) tr.insertCell().textContent = v;

@@ -11,6 +11,8 @@ export interface ReportMember {
   status: string;
   error: string | null;
   surfaceId: string | null;
+  /** The model mapped (GET /api/v1/models/{id} has its recipe); null until an architecture member is trained. */
+  modelId: string | null;
   /** The finished surface when the comparison carries it; otherwise fetched by id. */
   surface: SurfaceResult | null;
   /** Metrics served with the comparison; computed from the surface when absent. */
@@ -40,6 +42,7 @@ export function readComparison(record: ComparisonRecord): ReportData {
       status: m.status,
       error: m.error ? `${m.error.code}: ${m.error.message}` : null,
       surfaceId: m.surfaceId,
+      modelId: m.modelId,
       surface: m.surface,
       metrics: m.metrics,
       hessian: m.hessian?.summary ?? null,

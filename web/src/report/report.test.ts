@@ -6,6 +6,10 @@ import type { SurfaceResult } from '../../../contract/surface.ts';
 import { flowSeries } from './gradient-flow-plot.ts';
 import { metricRows } from './metrics-table.ts';
 import { initialFlow, readComparison } from './model.ts';
+import { formatDuration, memberRecipe, undertrainedWarning, type MemberRecipe } from './recipe.ts';
+import { densitySeries, DENSITY_FLOOR, spectrumToShow } from './spectrum-view.ts';
+import type { DatasetInfo, ModelRecord } from '../../../contract/index.ts';
+import type { SpectrumListItem, SpectrumResult } from '../../../contract/metrics/spectrum.ts';
 
 const flow = (label: string, rms: number[]): GradientFlow => ({
   label, loss: 1, samples: 10, batchSize: 10, firstToLast: rms[0]! / rms[rms.length - 1]!,
@@ -60,5 +64,59 @@ describe('report model', () => {
     expect(byName['Mean rise within r = 0.5']).toEqual(['0.25', '—']);
     expect(byName['Mean |λmin/λmax| (Hessian)']).toEqual(['—', '—']);
     expect(byName['… at (α, β)']).toEqual(['(0, 0)', '—']);
+  });
+
+  it('reads a member\'s recipe from its model record and names IoU as the accuracy of a segmentation set', () => {
+    const datasets = [
+      { id: 'fashion-mnist', task: 'classification', classes: 10 },
+      { id: 'shapes', task: 'segmentation', classes: 4 },
+    ] as unknown as DatasetInfo[];
+    const model = {
+      name: 'ResNet-20', dataset: 'fashion-mnist',
+      metadata: {
+        recipe: { architecture: { id: 'resnet20', width: 1 }, dataset: { id: 'fashion-mnist' }, epochs: 12 },
+        final: { train: { accuracy: 0.95 }, test: { accuracy: 0.91 } }, trainingSeconds: 3725,
+      },
+    } as unknown as ModelRecord;
+    expect(memberRecipe('resnet20', model, datasets, 'fashion-mnist')).toEqual({
+      label: 'resnet20', architecture: 'resnet20', width: 1, dataset: 'fashion-mnist', epochs: 12,
+      trainAccuracy: 0.95, testAccuracy: 0.91, trainingSeconds: 3725, accuracyName: 'accuracy', classes: 10,
+    });
+    expect(memberRecipe('unet', model, datasets, 'shapes').accuracyName).toBe('IoU');
+    // A model without a recipe (an upload) still gets a row, of dashes.
+    expect(memberRecipe('upload', null, datasets, 'fashion-mnist')).toMatchObject({ architecture: '—', epochs: null, testAccuracy: null });
+    expect([formatDuration(30), formatDuration(438), formatDuration(3725), formatDuration(null)]).toEqual(['30 s', '7 min 18 s', '1 h 02 min', '—']);
+  });
+
+  it('warns about a member more than 15 points below the best, or under twice chance, and about no other', () => {
+    const member = (label: string, testAccuracy: number | null, classes: number | null = 10): MemberRecipe => ({
+      label, architecture: 'a', width: 1, dataset: 'd', epochs: 1, trainAccuracy: null, testAccuracy, trainingSeconds: null, accuracyName: 'accuracy', classes,
+    });
+    // The committed demo: 97.2 / 97.2 / 95.9 / 29.0 % — only the last.
+    const demo = [member('resnet20', 0.9715), member('resnet20-noshort', 0.972), member('resnet56', 0.959), member('resnet56-noshort', 0.29)];
+    expect(demo.map((m) => undertrainedWarning(m, demo) !== null)).toEqual([false, false, false, true]);
+    expect(undertrainedWarning(demo[3]!, demo)).toMatch(/^resnet56-noshort looks under-trained: test accuracy 29\.0 %, 68\.2 % points below resnet20-noshort \(97\.2 %\)/);
+    // The paper's widest gap between trained nets (ResNet-110 ± shortcuts on CIFAR-10: 94.21 vs 83.56 %) is not flagged.
+    const paper = [member('resnet110', 0.9421), member('resnet110-noshort', 0.8356)];
+    expect(paper.map((m) => undertrainedWarning(m, paper))).toEqual([null, null]);
+    // Alone, a classifier is judged against chance: 19 % on 10 classes is under 2/10.
+    expect(undertrainedWarning(member('alone', 0.19), [member('alone', 0.19)])).toMatch(/below twice chance \(20\.0 % for 10 classes\)/);
+    expect(undertrainedWarning(member('alone', 0.21), [member('alone', 0.21)])).toBeNull();
+    // Segmentation (no classes): only the gap counts; unknown accuracy: no verdict.
+    expect(undertrainedWarning(member('unet', 0.19, null), [member('unet', 0.19, null)])).toBeNull();
+    expect(undertrainedWarning(member('upload', null), demo)).toBeNull();
+  });
+
+  it('shows the latest spectrum at θ* first, and floors the density for its log axis as PyHessian does', () => {
+    const result = (ix: number | null, density: number[]) => ({ point: { ix, iy: ix, x: 0, y: 0 }, density: { grid: density.map((_, i) => i), density } }) as unknown as SpectrumResult;
+    const item = (id: string, status: SpectrumListItem['status'], r: SpectrumResult | null): SpectrumListItem => ({ id, status, progress: null, error: null, result: r });
+    const atPoint = item('p', 'completed', result(3, [1]));
+    const atCentre = item('c', 'completed', result(null, [1]));
+    const running = item('r', 'running', null);
+    expect(spectrumToShow([running, atPoint, atCentre])).toBe(atCentre);
+    expect(spectrumToShow([running, atPoint])).toBe(atPoint);
+    expect(spectrumToShow([running])).toBe(running);
+    expect(spectrumToShow([])).toBeNull();
+    expect(densitySeries(result(null, [0, 0.5, -1e-12]))).toEqual({ x: [0, 1, 2], y: [DENSITY_FLOOR, 0.5 + DENSITY_FLOOR, DENSITY_FLOOR] });
   });
 });

@@ -1,0 +1,361 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SurfaceRecord } from '../../contract/index.ts';
+import type { ComparisonFixture, ComparisonRecord } from '../../contract/comparisons.ts';
+import type { SpectrumResult } from '../../contract/metrics/spectrum.ts';
+import { formatNumber } from '../../web/src/format.ts';
+import { BROWSER_ARTIFACTS as artifacts, openBrowser } from '../helpers/browser.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+
+/**
+ * The comparison report as a researcher reads it, in Debian's chromium at 1400×900, against the
+ * real API: the committed demo as stored, a second fixture (its copy on a segmentation set, with a
+ * stored Hessian spectrum) and a live comparison whose spectrum is requested from the page.
+ */
+const root = resolve(import.meta.dirname, '../..');
+const DEMO = 'demo-skip-vs-depth';
+const SPECTRA_DEMO = 'test-report-spectra';
+const demo = JSON.parse(readFileSync(join(root, 'fixtures/comparisons', DEMO, 'comparison.json'), 'utf8')) as ComparisonFixture;
+
+/**
+ * A spectrum with a known shape: the density a Gaussian bump around 2 on [−1, 10] (integrating to
+ * 1), top eigenvalues 9.5 … 3, the trace 120 ± 3.5.
+ */
+function knownSpectrum(surfaceId: string): SpectrumResult {
+  const grid = Array.from({ length: 200 }, (_, i) => -1 + (11 * i) / 199);
+  const sigma = 0.5;
+  return {
+    surfaceId,
+    point: { ix: null, iy: null, x: 0, y: 0 },
+    topEigenvalues: { eigenvalues: [9.5, 7.25, 5, 4, 3], residuals: [1e-3, 1e-3, 1e-3, 1e-3, 1e-3], converged: true, products: 60, restarts: 1 },
+    trace: { trace: 120, standardError: 3.5, products: 20 },
+    density: {
+      grid,
+      density: grid.map((x) => Math.exp(-((x - 2) ** 2) / (2 * sigma ** 2)) / (sigma * Math.sqrt(2 * Math.PI))),
+      sigma: 0.01, nodes: [[2]], weights: [[1]], products: 100,
+    },
+    settings: {
+      samples: 64, parameters: 'weights', seed: 0, topK: 5, tolerance: 1e-3, maxSteps: 200, traceSamples: 20, densitySteps: 100, densityVectors: 1, bins: 200,
+      differentiated: 1000, products: 'exact', seeds: { topEigenvalues: 0, trace: 1, density: 2 },
+    },
+    engine: demo.surfaces[0]!.record.provenance.engine as SpectrumResult['engine'],
+    seconds: 1,
+  };
+}
+
+/** The demo again under another id and surface ids, said to be on the `shapes` segmentation set, with a spectrum for its first member. */
+function spectraFixture(): ComparisonFixture {
+  const rename = (id: string) => `${id.slice(0, 24)}-spectra`;
+  const shared = { ...(demo.comparison.request as { shared: Record<string, unknown> }).shared, dataset: { id: 'shapes', split: 'test', samples: 250, sampleSeed: 0 } };
+  return {
+    comparison: {
+      ...demo.comparison,
+      id: SPECTRA_DEMO,
+      name: 'Report test: stored spectra on a segmentation set',
+      request: { ...(demo.comparison.request as object), shared },
+      links: { self: `/api/v1/comparisons/${SPECTRA_DEMO}` },
+      members: demo.comparison.members.map((m) => ({ ...m, surfaceId: rename(m.surfaceId!) })),
+    },
+    surfaces: demo.surfaces.map((s, k) => ({
+      record: { ...s.record, id: rename(s.record.id) } as SurfaceRecord,
+      result: { ...s.result, id: rename(s.result.id) },
+      hessian: s.hessian ? { ...s.hessian, surfaceId: rename(s.hessian.surfaceId) } : null,
+      ...(k === 0 ? { spectra: [knownSpectrum(rename(s.record.id))] } : {}),
+    })),
+  };
+}
+
+let stack: Stack;
+let browser: Awaited<ReturnType<typeof openBrowser>>;
+let page: Page;
+let fixturesDir: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  fixturesDir = mkdtempSync(join(tmpdir(), 'loss-atlas-report-fixtures-'));
+  cpSync(join(root, 'fixtures/comparisons', DEMO), join(fixturesDir, DEMO), { recursive: true });
+  mkdirSync(join(fixturesDir, SPECTRA_DEMO));
+  writeFileSync(join(fixturesDir, SPECTRA_DEMO, 'comparison.json'), JSON.stringify(spectraFixture()));
+  stack = await startStack({ workers: 1, comparisonFixtures: fixturesDir });
+  browser = await openBrowser(pageErrors);
+  page = browser.page;
+  await page.setViewportSize({ width: 1400, height: 900 });
+  // A real worker and chromium start slowly on a loaded 2-core machine.
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  rmSync(fixturesDir, { recursive: true, force: true });
+});
+
+interface PixelBox {
+  /** Bounding box of the colormapped (saturated) pixels. */
+  box: { x0: number; y0: number; x1: number; y1: number } | null;
+  colorful: number;
+  /** Pixels darker than 110 luminance with little color: text and ticks on the light theme. */
+  dark: number;
+}
+
+/** Pixel facts of a PNG, decoded by the page itself, within an optional sub-rectangle. */
+async function pixels(png: Buffer, region?: { x: number; y: number; width: number; height: number }): Promise<PixelBox> {
+  return page.evaluate(async ({ base64, region }) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const r = region ?? { x: 0, y: 0, width: image.width, height: image.height };
+    const data = context.getImageData(r.x, r.y, r.width, r.height).data;
+    let box: { x0: number; y0: number; x1: number; y1: number } | null = null;
+    let colorful = 0;
+    let dark = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [red, green, blue] = [data[i]!, data[i + 1]!, data[i + 2]!];
+      const max = Math.max(red, green, blue);
+      const min = Math.min(red, green, blue);
+      const x = (i / 4) % r.width;
+      const y = Math.floor(i / 4 / r.width);
+      if (max > 40 && (max - min) / max > 0.35) {
+        colorful++;
+        box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x), y1: Math.max(box.y1, y) } : { x0: x, y0: y, x1: x, y1: y };
+      } else if (0.2126 * red + 0.7152 * green + 0.0722 * blue < 110) dark++;
+    }
+    return { box, colorful, dark };
+  }, { base64: png.toString('base64'), region });
+}
+
+/** Opens a report and waits until every member's map or chart and the gradient flow are drawn; failed requests and console errors are collected. */
+async function openReport(id: string): Promise<{ failures: string[]; ms: number }> {
+  const failures: string[] = [];
+  const onResponse = (r: { status(): number; url(): string }) => r.status() >= 400 && failures.push(`${r.status()} ${r.url()}`);
+  const onFailed = (r: { url(): string }) => failures.push(`failed ${r.url()}`);
+  const onConsole = (m: { type(): string; text(): string }) => m.type() === 'error' && failures.push(`console: ${m.text()}`);
+  page.on('response', onResponse);
+  page.on('requestfailed', onFailed);
+  page.on('console', onConsole);
+  const start = Date.now();
+  await page.goto(`${stack.baseUrl}/report.html?id=${id}`);
+  await page.waitForFunction(() => document.querySelectorAll('#surfaces canvas[data-level-labels]').length > 0 && document.querySelector('#gradient-flow canvas') !== null, undefined, { timeout: 20_000 });
+  const ms = Date.now() - start;
+  await page.waitForTimeout(500);
+  page.off('response', onResponse);
+  page.off('requestfailed', onFailed);
+  page.off('console', onConsole);
+  return { failures, ms };
+}
+
+describe('comparison report in a real browser', () => {
+  it('opens the committed demo as stored: no failed request (favicon included), nothing computed', async () => {
+    const { failures, ms } = await openReport(DEMO);
+    console.log(`report of ${DEMO}: maps and gradient flow drawn ${ms} ms after navigation (1400×900, one worker idle)`);
+    expect(failures).toEqual([]);
+    // Opening it asked for no spectrum: none is queued or stored for its surfaces.
+    for (const member of demo.comparison.members) {
+      const { body } = await stack.api<{ items: unknown[] }>(`/api/v1/surfaces/${member.surfaceId}/spectra`);
+      expect(body.items).toEqual([]);
+    }
+    // Nor can one be computed for it: a committed demo's surfaces were not computed on this server (no plan for a worker).
+    const refused = await stack.api<{ code: string }>(`/api/v1/surfaces/${demo.comparison.members[0]!.surfaceId}/spectrum`, { method: 'POST', json: {} });
+    expect([refused.status, refused.body.code]).toEqual([409, 'SURFACE_NOT_COMPUTED_HERE']);
+    await page.screenshot({ path: join(artifacts, 'report-demo.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('draws the shared log color scale as a color bar with loss ticks from the lowest to the highest loss of all members', async () => {
+    const losses = demo.surfaces.flatMap((s) => s.result.loss.flat()).filter((v): v is number => v !== null && Number.isFinite(v));
+    const bar = page.locator('#surface-colorbar');
+    expect(await bar.isVisible()).toBe(true);
+    const label = (await bar.getAttribute('aria-label'))!;
+    const [, low, high] = /^Color bar viridis, loss from (\S+) to (\S+)$/.exec(label)!;
+    expect(Number(low)).toBeCloseTo(Math.min(...losses), 3);
+    expect(Number(high) / Math.max(...losses)).toBeCloseTo(1, 3);
+    const shot = await bar.screenshot();
+    const box = (await bar.boundingBox())!;
+    // The gradient: a tall colored strip; the ticks and their values: dark pixels right of it.
+    const strip = await pixels(shot, { x: 0, y: 0, width: 28, height: Math.floor(box.height) });
+    expect(strip.box!.y1 - strip.box!.y0).toBeGreaterThan(0.8 * box.height);
+    const ticks = await pixels(shot, { x: 28, y: 20, width: Math.floor(box.width) - 28, height: Math.floor(box.height) - 20 });
+    expect(ticks.dark).toBeGreaterThan(150);
+  });
+
+  it('draws every member’s square domain square (within 2 %) with labelled contour lines on shared levels', async () => {
+    const maps = page.locator('#surfaces canvas[data-level-labels]');
+    expect(await maps.count()).toBe(demo.comparison.members.length);
+    for (let k = 0; k < demo.comparison.members.length; k++) {
+      const map = maps.nth(k);
+      const { box } = await pixels(await map.screenshot());
+      const width = box!.x1 - box!.x0 + 1;
+      const height = box!.y1 - box!.y0 + 1;
+      expect(width).toBeGreaterThan(150);
+      expect(Math.abs(width / height - 1)).toBeLessThan(0.02);
+      expect(Number(await map.getAttribute('data-level-labels'))).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it('gives each Hessian |λmin/λmax| tile α and β axes at its sub-grid points, and the ratio its own color bar', async () => {
+    const tiles = page.locator('canvas.hessian-map');
+    expect(await tiles.count()).toBe(demo.surfaces.length);
+    for (let k = 0; k < demo.surfaces.length; k++) {
+      const map = demo.surfaces[k]!.hessian!;
+      const [rows, columns] = map.shape as [number, number];
+      const tile = tiles.nth(k);
+      const alphas = map.points.slice(0, columns).map((p) => Number(p.x.toPrecision(2)));
+      expect((await tile.getAttribute('data-alpha-ticks'))!.split(',').map(Number)).toEqual(alphas);
+      expect((await tile.getAttribute('data-beta-ticks'))!.split(',').map(Number)).toEqual(Array.from({ length: rows }, (_, r) => Number(map.points[r * columns]!.y!.toPrecision(2))));
+      // Tick values drawn under the cells and left of them: dark text pixels in both margins.
+      const box = (await tile.boundingBox())!;
+      const shot = await tile.screenshot();
+      const cells = (await pixels(shot)).box!;
+      expect((await pixels(shot, { x: cells.x0, y: cells.y1 + 2, width: cells.x1 - cells.x0, height: Math.floor(box.height) - cells.y1 - 3 })).dark).toBeGreaterThan(40);
+      expect((await pixels(shot, { x: 0, y: cells.y0, width: cells.x0 - 2, height: cells.y1 - cells.y0 })).dark).toBeGreaterThan(40);
+    }
+    expect(await page.locator('#ratio-colorbar').getAttribute('aria-label')).toBe('Color bar viridis, |λmin/λmax| from 0 to 1');
+  });
+
+  it('draws the gradient-flow legend as the lines are: solid for initialisation, dashed for trained', async () => {
+    const items = page.locator('#gradient-flow .flow-legend li');
+    expect(await items.count()).toBe(2 * demo.comparison.members.length);
+    for (const member of demo.comparison.members) {
+      for (const [flow, dashed] of [['initialisation', false], ['trained', true]] as const) {
+        const item = items.filter({ hasText: `${member.label} · ${flow}` });
+        expect(await item.count()).toBe(1);
+        // Count the breaks along the swatch's middle row: a dashed line has several, a solid one none.
+        const swatch = (await item.locator('svg').screenshot());
+        const gaps = await page.evaluate(async (base64) => {
+          const image = new Image();
+          image.src = `data:image/png;base64,${base64}`;
+          await image.decode();
+          const canvas = document.createElement('canvas');
+          canvas.width = image.width;
+          canvas.height = image.height;
+          const context = canvas.getContext('2d')!;
+          context.drawImage(image, 0, 0);
+          const row = context.getImageData(2, Math.floor(image.height / 2), image.width - 4, 1).data;
+          let breaks = 0;
+          let inked = false;
+          for (let i = 0; i < row.length; i += 4) {
+            const ink = Math.max(row[i]!, row[i + 1]!, row[i + 2]!) - Math.min(row[i]!, row[i + 1]!, row[i + 2]!) > 60;
+            if (inked && !ink) breaks++;
+            inked = ink;
+          }
+          return breaks;
+        }, swatch.toString('base64'));
+        if (dashed) expect(gaps).toBeGreaterThanOrEqual(2);
+        else expect(gaps).toBe(0);
+      }
+    }
+  });
+
+  it('shows each member’s recipe from its model record and warns about the under-trained one', async () => {
+    const rows = page.locator('table.recipes tbody tr');
+    expect(await rows.count()).toBe(demo.comparison.members.length);
+    for (const member of demo.comparison.members) {
+      const info = JSON.parse(readFileSync(join(root, 'fixtures/models', member.modelId!, 'model-info.json'), 'utf8'));
+      const cells = await rows.filter({ hasText: member.label }).first().locator('td').allTextContents();
+      expect(cells).toEqual([
+        info.architecture.id, `×${info.architecture.width}`, info.recipe.dataset.id, String(info.recipe.epochs),
+        `${(100 * info.final.train.accuracy).toFixed(1)} %`, `${(100 * info.final.test.accuracy).toFixed(1)} %`, expect.stringMatching(/^\d+ min \d\d s$/),
+      ]);
+    }
+    // ResNet-56 without shortcuts reached 29 % against 97 %: the only member flagged, in the table, the text and its map's caption.
+    const warnings = await page.locator('#warnings .warning').allTextContents();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^⚠ resnet56-noshort looks under-trained: test accuracy 29\.0 %/);
+    expect(await page.locator('table.recipes tr.undertrained th').allTextContents()).toEqual(['resnet56-noshort']);
+    expect(await page.locator('#surfaces figcaption', { hasText: 'under-trained' }).allTextContents()).toEqual([expect.stringContaining('resnet56-noshort')]);
+  });
+
+  it('shows a stored Hessian spectrum (top eigenvalues, trace, density curve) and calls the accuracy of a segmentation comparison IoU', async () => {
+    const { failures } = await openReport(SPECTRA_DEMO);
+    expect(failures).toEqual([]);
+    const rows = page.locator('.curvature-row');
+    const first = rows.nth(0).locator('.spectrum');
+    expect(await first.getAttribute('data-state')).toBe('completed');
+    const facts = (await first.locator('.spectrum-facts').textContent())!;
+    expect(facts).toContain('Top 5 eigenvalues9.5, 7.25, 5, 4, 3');
+    expect(facts).toContain('Trace (Hutchinson)120 ± 3.5');
+    const density = first.locator('.spectrum-density canvas');
+    expect(await density.getAttribute('aria-label')).toMatch(/at θ\*, eigenvalues from -1 to 10$/);
+    // The curve: blue pixels across the plot, highest (smallest y) at the bump near eigenvalue 2.
+    const shot = await density.screenshot();
+    const curve = await page.evaluate(async (base64) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      const data = context.getImageData(0, 0, image.width, image.height).data;
+      let count = 0;
+      let top = { x: 0, y: Infinity };
+      let x0 = Infinity;
+      let x1 = -Infinity;
+      for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+        if (b > 150 && b - r > 60 && b - g > 30) {
+          const x = (i / 4) % image.width;
+          const y = Math.floor(i / 4 / image.width);
+          count++;
+          x0 = Math.min(x0, x);
+          x1 = Math.max(x1, x);
+          if (y < top.y) top = { x, y };
+        }
+      }
+      return { count, top, x0, x1 };
+    }, shot.toString('base64'));
+    expect(curve.count).toBeGreaterThan(150);
+    // The peak sits 3/11 of the way along the eigenvalue axis (2 on [−1, 10]).
+    expect((curve.top.x - curve.x0) / (curve.x1 - curve.x0)).toBeCloseTo(3 / 11, 1);
+    // The other members have none stored: they say so and offer the request.
+    for (let k = 1; k < demo.surfaces.length; k++) {
+      expect(await rows.nth(k).locator('.spectrum').getAttribute('data-state')).toBe('none');
+      expect(await rows.nth(k).locator('.spectrum-note').textContent()).toBe('Hessian spectrum: not computed.');
+      expect(await rows.nth(k).getByRole('button', { name: /^Compute the spectrum/ }).count()).toBe(1);
+    }
+    // Segmentation: "accuracy" is IoU wherever it is named.
+    expect(await page.locator('#metrics tbody th').allTextContents()).toContain('IoU at θ*');
+    expect(await page.locator('table.recipes thead th').allTextContents()).toContain('Test IoU');
+    await page.screenshot({ path: join(artifacts, 'report-spectra.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('requests the spectrum of a live comparison’s member from the page and draws it when the worker is done', async () => {
+    const grid = { min: -1, max: 1, num: 3 };
+    const { body: created } = await stack.api<ComparisonRecord>('/api/v1/comparisons', {
+      method: 'POST',
+      json: {
+        name: 'report test: demo nets',
+        members: [{ model: 'demo-cnn-skip', label: 'skip' }, { model: 'demo-cnn-plain', label: 'plain' }],
+        shared: { dataset: { id: 'mnist', split: 'test', samples: 32 }, grid: { x: grid, y: grid }, hessian: false },
+      },
+    });
+    let surfaceId: string | null = null;
+    for (const deadline = Date.now() + 180_000; !surfaceId; await new Promise((r) => setTimeout(r, 500))) {
+      const { body } = await stack.api<ComparisonRecord>(`/api/v1/comparisons/${created.id}`);
+      if (body.status === 'completed') surfaceId = body.members[0]!.surfaceId;
+      else if (body.status === 'failed' || Date.now() > deadline) throw new Error(`comparison ${body.status}`);
+    }
+    await openReport(created.id);
+    const row = page.locator('.curvature-row').nth(0);
+    expect(await row.locator('.spectrum').getAttribute('data-state')).toBe('none');
+    await row.getByRole('button', { name: 'Compute the spectrum of skip' }).click();
+    await expect.poll(() => row.locator('.spectrum').getAttribute('data-state'), { timeout: 240_000, interval: 1000 }).toBe('completed');
+    expect(await row.locator('.spectrum-density canvas').count()).toBe(1);
+    // What the page drew is what the API stored.
+    const { body } = await stack.api<{ items: { status: string; result: SpectrumResult | null }[] }>(`/api/v1/surfaces/${surfaceId}/spectra`);
+    expect(body.items.map((i) => i.status)).toEqual(['completed']);
+    const top = body.items[0]!.result!.topEigenvalues.eigenvalues;
+    expect(await row.locator('.spectrum-facts').textContent()).toContain(top.map((v) => formatNumber(v, 3)).join(', '));
+    await page.screenshot({ path: join(artifacts, 'report-live-spectrum.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
