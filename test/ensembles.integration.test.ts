@@ -85,7 +85,7 @@ describe('POST /api/v1/surfaces with directions.ensemble', () => {
 
   it('computes every member, records each seed, and each member equals a plain surface with that seed exactly', async () => {
     const ensemble = await ensembleDone(accepted.id);
-    expect(ensemble.status).toBe('completed');
+    expect(ensemble.status, JSON.stringify(ensemble.error)).toBe('completed');
     const seeds = [SEED, SEED + STRIDE, SEED + 2 * STRIDE];
     expect(ensemble.directions.seeds).toEqual(seeds);
     expect(ensemble.progress).toEqual({ done: 75, total: 75 });

@@ -26,7 +26,7 @@ beforeAll(async () => {
   for (;;) {
     ensemble = (await stack.api<EnsembleRecord>(`/api/v1/ensembles/${body.id}`)).body;
     if (ensemble.status === 'completed') break;
-    expect(['queued', 'running']).toContain(ensemble.status);
+    expect(['queued', 'running'], JSON.stringify(ensemble.error)).toContain(ensemble.status);
     await new Promise((r) => setTimeout(r, 200));
   }
   browser = await openBrowser(pageErrors);
