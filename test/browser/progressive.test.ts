@@ -44,7 +44,7 @@ describe('viewer, progressive refinement', () => {
 
     await page.goto(`${stack.baseUrl}/?surface=${body.id}`, { timeout: 120_000 });
     const badge = page.locator('#preview-badge');
-    await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toMatch(/^preview · level [2-4]\/4$/);
+    await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toMatch(/^preview · level [2-4]\/4( · 100 samples)?$/);
     expect(await badge.isVisible()).toBe(true);
     const cell = await page.evaluate(() => window.lossAtlas.projectGridPoint(1, 1, '2d'));
     await page.mouse.move(cell!.x, cell!.y);
