@@ -28,7 +28,8 @@ describe('Prometheus metrics', () => {
   it('counts HTTP latency, jobs per queue and state, job durations, evaluated points, live workers and event-loop lag', async () => {
     const submitted = await stack.api<{ id: string }>('/api/v1/surfaces', {
       method: 'POST',
-      json: { model: 'demo-cnn-skip', dataset: { id: 'mnist', samples: 64 }, grid: { x: { min: -1, max: 1, num: 3 }, y: { min: -1, max: 1, num: 3 } } },
+      // Row by row: one chunk per row, so 3 chunk jobs (coarse-to-fine refinement would cut these 9 points into 9 chunks).
+      json: { model: 'demo-cnn-skip', dataset: { id: 'mnist', samples: 64 }, grid: { x: { min: -1, max: 1, num: 3 }, y: { min: -1, max: 1, num: 3 } }, progressive: { enabled: false } },
     });
     expect(submitted.status).toBe(202);
     expect((await stack.app.services.surfaces.whenFinal(submitted.body.id)).status).toBe('completed');

@@ -153,7 +153,7 @@ describe('viewer in a real browser', () => {
     for (const member of comparison.members) expect(metrics).toContain(member.label);
     expect(await page.locator('#surfaces canvas').count()).toBeGreaterThanOrEqual(comparison.members.length);
     // Every member's full-Hessian map is drawn, and its mean |λmin/λmax| is in the table.
-    expect(await page.locator('#surfaces canvas[aria-label^="|λmin/λmax|"]').count()).toBe(comparison.members.length);
+    expect(await page.locator('#curvature canvas[aria-label^="|λmin/λmax|"]').count()).toBe(comparison.members.length);
     const hessianRow = page.locator('#metrics tr', { hasText: 'Mean |λmin/λmax| (Hessian)' }).locator('td');
     expect(await hessianRow.allTextContents()).toEqual(comparison.members.map((m) => formatNumber(m.hessian!.summary!.meanAbsRatio)));
     // Gradient flow at initialisation and trained for every member.
@@ -233,8 +233,8 @@ describe('viewer in a real browser', () => {
 
     // Exports from the view panel: a PNG of the canvas and the surface as CSV. Open, the panel covers neither the 2D map nor the color bar.
     await page.locator('.lil-gui .lil-title').first().click();
-    await expect.poll(() => page.locator('.lil-gui.root').evaluate((gui) => gui.getBoundingClientRect().height)).toBeGreaterThan(300);
-    for (const view of ['#view2d', '#colorbar']) expect(await overlap('.lil-gui.root', view), view).toBe(0);
+    await expect.poll(() => page.locator('.lil-gui.lil-root').evaluate((gui) => gui.getBoundingClientRect().height)).toBeGreaterThan(300);
+    for (const view of ['#view2d', '#colorbar']) expect(await overlap('.lil-gui.lil-root', view), view).toBe(0);
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByText('PNG of the view').click()]);
     const pngBytes = await readFile((await png.path())!);
     expect(pngBytes.subarray(1, 4).toString()).toBe('PNG');
@@ -257,9 +257,9 @@ describe('viewer in a real browser', () => {
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(artifacts, 'compare.png') });
     // The settings panel leaves the color bar and its title uncovered, closed or open.
-    expect(await overlap('.lil-gui.root', '#compare-colorbar')).toBe(0);
+    expect(await overlap('.lil-gui.lil-root', '#compare-colorbar')).toBe(0);
     await page.locator('.lil-gui .lil-title').first().click();
-    expect(await overlap('.lil-gui.root', '#compare-colorbar')).toBe(0);
+    expect(await overlap('.lil-gui.lil-root', '#compare-colorbar')).toBe(0);
     await page.locator('.lil-gui .lil-title').first().click();
 
     const before = [];
