@@ -163,7 +163,24 @@ export class Graph {
     return this.emit('Expand', [this.scalar(0), this.ints(shape)], {}, shape);
   }
 
-  /** Serialized ModelProto with the given graph outputs (typed only when known). */
+  /**
+   * The nodes the outputs depend on, in graph order. onnxruntime runs every node of a model whether
+   * or not an output reads it: an H·v graph would otherwise still compute the loss's own weight
+   * gradients, a third of its convolutions' weight-gradient products.
+   */
+  nodesReaching(outputs: readonly string[]): Node[] {
+    const needed = new Set(outputs);
+    const kept: Node[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i]!;
+      if (!node.outputs.some((o) => needed.has(o))) continue;
+      kept.push(node);
+      for (const input of node.inputs) if (input !== '') needed.add(input);
+    }
+    return kept.reverse();
+  }
+
+  /** Serialized ModelProto with the given graph outputs (typed only when known), without the nodes none of them needs. */
   encode(outputs: string[] = this.outputs): Uint8Array {
     const valueInfo = (name: string, typed: boolean) => {
       const info = this.values.get(name);
@@ -175,7 +192,7 @@ export class Graph {
     };
     const graph = onnx.GraphProto.create({
       name: 'autodiff',
-      node: this.nodes.map((n) =>
+      node: this.nodesReaching(outputs).map((n) =>
         onnx.NodeProto.create({
           name: n.name,
           opType: n.op,

@@ -31,6 +31,9 @@ describe('Conv rules', () => {
     ['depthwise, stride 2', { ...base, c: 3, o: 6, group: 3, h: 6, w: 6, stride: [2, 2] }, false],
     ['1×1 projection, stride 2', { ...base, kh: 1, kw: 1, pads: [0, 0, 0, 0], stride: [2, 2], h: 6, w: 6 }, false],
     ['stride 3 with dilation 2', { ...base, h: 9, w: 8, stride: [3, 3], dilation: [2, 2], pads: [1, 2, 2, 1] }, true],
+    // Stride 1 takes the row-shift weight gradient: uneven pads, non-square kernels, dilation per axis.
+    ['stride 1, asymmetric pads, 2×3 kernel, dilation 1×2', { ...base, h: 6, w: 7, kh: 2, kw: 3, dilation: [1, 2], pads: [1, 0, 0, 2] }, true],
+    ['stride 1, no padding, 3×2 kernel', { ...base, h: 6, w: 5, kh: 3, kw: 2, pads: [0, 0, 0, 0] }, false],
     ['padding wider than the kernel (the ConvTranspose input gradient)', { ...base, kh: 1, kw: 1, pads: [1, 1, 1, 1] }, true],
   ];
   for (const [name, spec, bias] of cases) {

@@ -3,10 +3,11 @@ import { RuleLimitation, type OpRules } from '../rules.ts';
 import { addOrNull, reduceSumKeep, reshape } from './support.ts';
 
 /**
- * Conv (any spatial rank, groups, strides, dilations, explicit or auto pads). Input gradient:
- * ConvTranspose with the same geometry (output_padding restores the input size of strided
- * convolutions). Weight gradient: a Conv over the batch as channels with stride and dilation
- * swapped, sliced to the kernel size. Bias gradient: a sum over batch and space.
+ * Conv (any spatial rank, groups, strides, dilations, explicit or auto pads). Input gradient: a
+ * stride-1 Conv of the zero-inserted dy with the flipped kernel (convInputGradient). Weight
+ * gradient, by geometry (weightGradientRule): row and column shifts and one batched MatMul for 2-D
+ * stride-1 kernels, im2col patches and one batched MatMul for the other group-1 convolutions, a
+ * Conv over the batch as channels for grouped ones. Bias gradient: a sum over batch and space.
  */
 
 export interface ConvGeometry {
@@ -160,6 +161,58 @@ export function convWeightGradientByPatches(g: Graph, x: string, dy: string, wSh
   return reshape(g, summed, wShape);
 }
 
+/**
+ * ∂L/∂W for group = 1, 2-D, stride 1: the 3×3 taps split into row shifts of the padded input and
+ * column shifts of dy. With J = t_h · w_p positions on the padded width (the k_w − 1 extra columns
+ * meet zeros of dy), X = [x_p rows i·d_h …] stacked to [N, C·k_h, J] and DY = [dy padded by j·d_w
+ * on the left …] stacked to [N, O·k_w, J], the batched product DY · Xᵀ holds ∂L/∂W[o, c, i, j] at
+ * [o·k_w + j, c·k_h + i]. Its copies are k_h inputs and k_w dys of contiguous rows instead of
+ * k_h·k_w strided patches, for 6 % more multiply-adds (the padding columns).
+ */
+export function convWeightGradientByRows(g: Graph, x: string, dy: string, wShape: number[], geo: ConvGeometry): string {
+  const [n, c, h, w] = g.shape(x) as [number, number, number, number];
+  const [, o, th] = g.shape(dy) as [number, number, number, number];
+  const [, , kh, kw] = wShape as [number, number, number, number];
+  const [dh, dw] = geo.dilations as [number, number];
+  const [top, left, bottom, right] = geo.pads as [number, number, number, number];
+  const hp = h + top + bottom;
+  const wp = w + left + right;
+  const positions = th * wp;
+  const padded = geo.pads.some((p) => p !== 0) ? g.emit('Pad', [x, g.ints([0, 0, top, left, 0, 0, bottom, right])], { mode: 'constant' }, [n, c, hp, wp]) : x;
+  const rows: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    const window = i * dh === 0 && th === hp ? padded : g.emit('Slice', [padded, g.ints([i * dh]), g.ints([i * dh + th]), g.ints([2])], {}, [n, c, th, wp]);
+    rows.push(reshape(g, window, [n, c, 1, positions]));
+  }
+  // dy left-padded to the padded width, one zero row below, flattened: z,dy₀,z,dy₁,…,z,dy_last,z…
+  // Read from offset reach − j·d_w, each row's first j·d_w columns come from the zeros before it,
+  // so every column shift is a contiguous Slice of this one copy.
+  const reach = (kw - 1) * dw;
+  const lead = reach === 0 ? null : reshape(g, g.emit('Pad', [dy, g.ints([0, 0, 0, reach, 0, 0, 1, 0])], { mode: 'constant' }, [n, o, th + 1, wp]), [n, o, (th + 1) * wp]);
+  const columns: string[] = [];
+  for (let j = 0; j < kw; j++) {
+    const start = reach - j * dw;
+    const shifted = lead === null ? dy : g.emit('Slice', [lead, g.ints([start]), g.ints([start + positions]), g.ints([2])], {}, [n, o, positions]);
+    columns.push(reshape(g, shifted, [n, o, 1, positions]));
+  }
+  const stack = (parts: string[], channels: number) =>
+    reshape(g, parts.length === 1 ? parts[0]! : g.emit('Concat', parts, { axis: 2 }, [n, channels, parts.length, positions]), [n, channels * parts.length, positions]);
+  const inputRows = stack(rows, c);
+  const outputColumns = stack(columns, o);
+  const inputRowsT = g.emit('Transpose', [inputRows], { perm: [0, 2, 1] }, [n, positions, c * kh]);
+  const perSample = g.emit('MatMul', [outputColumns, inputRowsT], {}, [n, o * kw, c * kh]);
+  const summed = g.emit('ReduceSum', [perSample, g.ints([0])], { keepdims: 0 }, [o * kw, c * kh]);
+  return g.emit('Transpose', [reshape(g, summed, [o, kw, c, kh])], { perm: [0, 2, 3, 1] }, wShape);
+}
+
+/** The fastest weight-gradient construction that fits the geometry. */
+function weightGradientRule(geo: ConvGeometry): typeof convWeightGradient {
+  if (geo.group !== 1) return convWeightGradient;
+  const taps = geo.kernel.reduce((a, b) => a * b, 1);
+  if (geo.kernel.length === 2 && taps > 1 && geo.strides.every((s) => s === 1)) return convWeightGradientByRows;
+  return convWeightGradientByPatches;
+}
+
 export const convRules: OpRules = {
   vjp({ g, node, dy, needs }) {
     const [x, w, b] = node.inputs as [string, string, string | undefined];
@@ -168,7 +221,7 @@ export const convRules: OpRules = {
     const spatialAxes = g.shape(d).map((_, i) => i).filter((i) => i !== 1);
     return [
       needs[0] ? convInputGradient(g, d, w, g.shape(x), geo) : null,
-      needs[1] ? (geo.group === 1 ? convWeightGradientByPatches : convWeightGradient)(g, x, d, g.shape(w), geo) : null,
+      needs[1] ? weightGradientRule(geo)(g, x, d, g.shape(w), geo) : null,
       b && needs[2] ? reshape(g, reduceSumKeep(g, d, spatialAxes), g.shape(b)) : null,
     ];
   },
