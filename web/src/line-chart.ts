@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatNumber } from './format.ts';
+import { logAxisLabels } from './format.ts';
 import { logRange, logTicks } from './scale.ts';
 import type { ThemeColors } from './theme.ts';
 
@@ -148,7 +148,7 @@ export class LineChart {
           scale: 'loss',
           label: compact ? undefined : this.log ? 'loss (log)' : 'loss',
           size: compact ? 44 : 56,
-          ...(this.log ? { splits: (u: uPlot) => logTicks(u.scales.loss!.min!, u.scales.loss!.max!), values: (_u: uPlot, splits: number[]) => splits.map((v) => formatNumber(v, 3)) } : {}),
+          ...(this.log ? { splits: (u: uPlot) => logTicks(u.scales.loss!.min!, u.scales.loss!.max!), values: logAxisLabels } : {}),
         },
         // Wide enough for "100" in full at the right edge.
         ...(hasAccuracy ? [{ ...axisStyle, scale: 'pct', side: 1 as const, label: compact ? undefined : 'accuracy %', grid: { show: false }, size: compact ? 44 : 54 }] : []),
