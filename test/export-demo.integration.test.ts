@@ -6,32 +6,14 @@ import { readComparisonFixture, type ComparisonFixture, type ComparisonRecord, t
 import type { EnsembleStatistics } from '../contract/metrics/ensemble.ts';
 import type { SpectrumListItem } from '../contract/metrics/spectrum.ts';
 import { companionRequest, exportDemoComparison } from '../scripts/export-demo-comparison.ts';
-import type { Demo } from '../scripts/train-zoo-demo.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { tinyDemo } from './helpers/tiny-demo.ts';
 
 /**
- * scripts/export-demo-comparison.ts end to end on a real stack, with a demo small enough for
- * seconds: the two committed demo CNNs on 32 MNIST digits, a 9×9 comparison, a k = 2 companion on
- * 5×5 and a tiny spectrum per member; then the written fixture imported by a second API at boot.
+ * scripts/export-demo-comparison.ts end to end on a real stack with a demo small enough for
+ * seconds (tinyDemo); then the written fixture imported by a second API at boot.
  */
-const demo: Demo = {
-  id: 'test-export-demo',
-  budget: 'none: the committed demo CNNs',
-  models: [],
-  comparison: {
-    name: 'export test',
-    members: [{ model: 'demo-cnn-skip', label: 'skip' }, { model: 'demo-cnn-plain', label: 'plain' }],
-    shared: {
-      dataset: { id: 'mnist', split: 'test', samples: 32, sampleSeed: 0 },
-      // Steps of 0.25 in the companion: points within the sharpness radius r = 0.25 of θ*, so its finding compares rises.
-      grid: { x: { min: -0.5, max: 0.5, num: 9 }, y: { min: -0.5, max: 0.5, num: 9 } },
-      directions: { seed: 3, normalization: 'filter', ignore: 'biasbn', mode: 'weights' },
-      hessian: false,
-    },
-  },
-  spectrum: { samples: 16, topK: 2, tolerance: 0.1, maxSteps: 8, traceSamples: 2, densitySteps: 6, bins: 50 },
-  ensemble: { k: 2, grid: 5 },
-};
+const demo = tinyDemo('test-export-demo');
 
 let stack: Stack;
 let outDir: string;
