@@ -4,18 +4,25 @@ import { drawColorbar } from '../colorbar.ts';
 import { formatCoordinate, formatNumber, formatPercent } from '../format.ts';
 import { gridFromResult, readPoint } from '../grid.ts';
 import { HeatmapView } from '../heatmap.ts';
-import { finiteRange, type ScaleOptions } from '../scale.ts';
+import { finiteRange, transformGrid, type ScaleOptions } from '../scale.ts';
 import type { ThemeColors } from '../theme.ts';
 
 /**
  * The report's "Direction ensemble" section for a demo with an ensemble companion: the companion's
  * finding, each metric as its median over the k direction pairs with the interquartile range (the
  * extremes in the tooltip), and per member a map of the point-wise IQR of the loss on one shared
- * linear color scale.
+ * log color scale.
  */
 
 export const IQR_COLORMAP = 'magma';
-const IQR_SCALE: ScaleOptions = { scale: 'linear', epsilon: 0, clip: null };
+
+/**
+ * log(IQR + ε) with ε = 1 % of the largest IQR: the spread grows by orders of magnitude from θ*
+ * (0, shared by every pair) to the grid's edge, and a linear scale shows only the edge.
+ */
+function iqrScale(largest: number): ScaleOptions {
+  return { scale: 'log', epsilon: largest > 0 ? largest / 100 : 1e-6, clip: null };
+}
 
 interface SpreadRow {
   name: string;
@@ -87,12 +94,13 @@ export function renderEnsembleSection(
   elements.note.textContent =
     `The same members on the same samples and directions seed, each mapped over k seeded direction pairs on a ${x.length}${y ? `×${y.length}` : ''} grid. ` +
     'Metrics: the median over the pairs [25th – 75th percentile]; hover a cell for the extremes. Maps: the point-wise interquartile range of the loss over the pairs ' +
-    '(0 at θ*, which every pair shares), on one linear color scale.';
+    '(0 at θ*, which every pair shares), on one log color scale, log(IQR + 1 % of the largest IQR).';
   elements.finding.textContent = companion.finding ?? 'No finding: the companion did not complete.';
   elements.metrics.replaceChildren(metricsTable(companion.members));
   const grids = companion.members.map((m) => gridFromResult({ kind: y ? '2d' : '1d', shape: [y?.length ?? 1, x.length], axes: companion.axes, loss: m.loss.iqr, accuracy: null }));
-  const range = finiteRange(grids.map((g) => g.loss));
-  drawColorbar(elements.colorbar, IQR_COLORMAP, range, IQR_SCALE, theme, 'loss IQR');
+  const scale = iqrScale(finiteRange(grids.map((g) => g.loss))?.max ?? 0);
+  const range = finiteRange(grids.map((g) => transformGrid(g.loss, scale)));
+  drawColorbar(elements.colorbar, IQR_COLORMAP, range, scale, theme, 'loss IQR');
   const views: HeatmapView[] = [];
   elements.maps.replaceChildren();
   companion.members.forEach((member, k) => {
@@ -103,7 +111,7 @@ export function renderEnsembleSection(
     elements.maps.append(figure);
     const grid = grids[k]!;
     const median = gridFromResult({ kind: grid.kind, shape: [grid.ny, grid.nx], axes: companion.axes, loss: member.loss.median, accuracy: null });
-    const view = new HeatmapView(plot, { colormap: IQR_COLORMAP, scale: IQR_SCALE, levels: null, isolinesOnSurface: false, isolinesOnBase: false, wireframe: false, mapMode: 'heatmap', quantity: 'loss IQR' }, theme, {
+    const view = new HeatmapView(plot, { colormap: IQR_COLORMAP, scale, levels: null, isolinesOnSurface: false, isolinesOnBase: false, wireframe: false, mapMode: 'heatmap', quantity: 'loss IQR' }, theme, {
       hover: ({ ix, iy }) => {
         view.setCursor({ ix, iy });
         const at = readPoint(grid, ix, iy);
@@ -111,7 +119,7 @@ export function renderEnsembleSection(
       },
     });
     view.canvas.classList.add('iqr-map');
-    view.canvas.setAttribute('aria-label', `Point-wise interquartile range of ${member.label}'s loss over ${member.k} direction pairs, shared linear color scale`);
+    view.canvas.setAttribute('aria-label', `Point-wise interquartile range of ${member.label}'s loss over ${member.k} direction pairs, shared log color scale`);
     view.setSharedRange(range);
     view.setGrid(grid);
     views.push(view);
