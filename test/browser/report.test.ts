@@ -425,4 +425,55 @@ describe('comparison report in a real browser', () => {
     await page.screenshot({ path: join(artifacts, 'report-live-spectrum.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it('draws a 1D member’s loss with a band of ± its standard error, and reads L ± se at the cursor', async () => {
+    const { body: created } = await stack.api<ComparisonRecord>('/api/v1/comparisons', {
+      method: 'POST',
+      json: { name: 'report test: 1D', members: [{ model: 'demo-cnn-skip', label: 'skip' }], shared: { dataset: { id: 'mnist', split: 'test', samples: 32 }, grid: { x: { min: -1, max: 1, num: 5 } }, hessian: false } },
+    });
+    let record: ComparisonRecord | null = null;
+    for (const deadline = Date.now() + 180_000; !record; await new Promise((r) => setTimeout(r, 500))) {
+      const { body } = await stack.api<ComparisonRecord>(`/api/v1/comparisons/${created.id}`);
+      if (body.status === 'completed') record = body;
+      else if (body.status === 'failed' || Date.now() > deadline) throw new Error(`comparison ${body.status}`);
+    }
+    const result = record.members[0]!.surface!;
+    await page.goto(`${stack.baseUrl}/report.html?id=${created.id}`);
+    const chart = page.locator('#surfaces .line-chart');
+    await chart.locator('.u-legend').waitFor({ timeout: 20_000 });
+    const legend = (await chart.locator('.u-legend').textContent())!;
+    expect(legend).toContain('loss + se');
+    expect(legend).toContain('loss − se');
+    // The band: the faint loss blue (rgba(59, 91, 219, 0.18) on white ≈ (220, 225, 248)) filling the span between its edges,
+    // a long vertical run in some column (the antialiased curves give runs of a pixel or two).
+    const band = await page.evaluate(async (base64) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = Object.assign(document.createElement('canvas'), { width: image.width, height: image.height });
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      const data = context.getImageData(0, 0, image.width, image.height).data;
+      let longest = 0;
+      for (let x = 0; x < image.width; x++) {
+        let run = 0;
+        for (let y = 0; y < image.height; y++) {
+          const i = 4 * (y * image.width + x);
+          run = Math.abs(data[i]! - 220) < 10 && Math.abs(data[i + 1]! - 225) < 10 && data[i + 2]! > 238 ? run + 1 : 0;
+          longest = Math.max(longest, run);
+        }
+      }
+      return longest;
+    }, (await chart.locator('canvas').screenshot()).toString('base64'));
+    expect(band).toBeGreaterThan(15);
+    // At α = 0 (the middle of the plot): the loss ± its standard error under the chart.
+    const over = chart.locator('.u-over');
+    const box = (await over.boundingBox())!;
+    await over.hover({ position: { x: box.width / 2, y: box.height / 2 } });
+    expect(await page.locator('#surfaces .map-readout').textContent()).toBe(
+      `α = 0: L ${formatNumber(result.loss[0]![2])} ± ${formatNumber(result.lossStdError![0]![2], 2)} (se), accuracy ${formatPercent(result.accuracy![0]![2])}`,
+    );
+    await page.screenshot({ path: join(artifacts, 'report-1d-band.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
 });

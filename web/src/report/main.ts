@@ -156,7 +156,7 @@ function renderSurfaces(loaded: Loaded[], recipes: MemberRecipe[], accuracyName:
       disposers.push(() => view.dispose());
     } else {
       const chart = new LineChart(plot, { title: '', xLabel: 'α', height: 260, onCursor: (ix) => (readout.textContent = pointReadout(grid, ix, 0, accuracyName)) }, theme, true);
-      chart.setData({ x: grid.x, loss: grid.loss, accuracy: grid.accuracy });
+      chart.setData({ x: grid.x, loss: grid.loss, accuracy: grid.accuracy, lossStdError: grid.lossStdError });
       disposers.push(() => chart.dispose());
     }
   });
