@@ -109,16 +109,16 @@ export async function exportDemoComparison(demo: Demo, options: ExportOptions): 
 
   const record = await finished(demo.comparison, options.comparisonId, 'comparison');
   const ensemble = demo.ensemble ? await companion(await finished(companionRequest(demo), options.companionId, 'ensemble companion')) : undefined;
-  const surfaces: ComparisonFixture['surfaces'] = [];
-  for (const member of record.members) {
+  // The members' spectra are requested together, so that several workers compute them at once.
+  const surfaces: ComparisonFixture['surfaces'] = await Promise.all(record.members.map(async (member) => {
     const id = member.surfaceId!;
-    surfaces.push({
+    return {
       record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`),
       result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`),
       hessian: member.hessian?.status === 'completed' ? await json<HessianMapResult>(`/api/v1/surfaces/${id}/hessian`) : null,
       spectra: await spectra(id, member.label),
-    });
-  }
+    };
+  }));
   const fixture: ComparisonFixture = {
     comparison: { ...record, id: demo.id, links: { self: `/api/v1/comparisons/${demo.id}` }, members: record.members.map(({ surface: _inline, ...member }) => member) },
     surfaces,

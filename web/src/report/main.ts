@@ -26,9 +26,10 @@ import { SpectrumPanel, spectrumToShow } from './spectrum-view.ts';
  * The report of one comparison (report.html?id=<comparison id>): the finding, each member's
  * training recipe (with a warning for an under-trained one), the surfaces as labelled contour maps
  * on one color scale with its color bar, the Hessian |λmin/λmax| maps and spectra, the metrics
- * table, the gradient-flow plot and, for a demo with one, its direction-ensemble companion. It reads what the API has stored and computes nothing but
- * metrics the comparison does not carry (from the surface results, with contract/metrics, the
- * same code the server runs). Reloads every few seconds until every surface is finished.
+ * table, the gradient-flow plot and, for a demo with one, its direction-ensemble companion. It
+ * reads what the API has stored and computes nothing but metrics the comparison does not carry
+ * (from the surface results, with contract/metrics, the same code the server runs). Reloads every
+ * few seconds until every surface is finished.
  */
 const REFRESH_MS = 5000;
 const SCALE: ScaleOptions = { scale: 'log', epsilon: 0.1, clip: null };
