@@ -274,7 +274,10 @@ describe('comparison report in a real browser', () => {
     }
   });
 
-  it('shows each member’s recipe from its model record and warns about the under-trained one', async () => {
+  it('shows each member’s recipe from its model record beside the paper\'s CIFAR-10 error, and warns about the under-trained one', async () => {
+    // Li et al. 2018, Table 1.
+    const paperError: Record<string, string> = { resnet20: '7.37 %', 'resnet20-noshort': '8.18 %', resnet56: '5.89 %', 'resnet56-noshort': '13.31 %' };
+    expect(await page.locator('table.recipes thead th').last().textContent()).toBe('Paper: CIFAR-10 test error');
     const rows = page.locator('table.recipes tbody tr');
     expect(await rows.count()).toBe(demo.comparison.members.length);
     for (const member of demo.comparison.members) {
@@ -283,6 +286,7 @@ describe('comparison report in a real browser', () => {
       expect(cells).toEqual([
         info.architecture.id, `×${info.architecture.width}`, info.recipe.dataset.id, String(info.recipe.epochs),
         `${(100 * info.final.train.accuracy).toFixed(1)} %`, `${(100 * info.final.test.accuracy).toFixed(1)} %`, expect.stringMatching(/^\d+ min \d\d s$/),
+        paperError[info.architecture.id],
       ]);
     }
     // ResNet-56 without shortcuts reached 29 % against 97 %: the only member flagged, in the table, the text and its map's caption.

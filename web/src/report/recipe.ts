@@ -71,6 +71,19 @@ export function undertrainedWarning(member: MemberRecipe, all: readonly MemberRe
   return null;
 }
 
+/**
+ * Test error of the same architecture in Li et al. 2018, Table 1 (CIFAR-10, 300 epochs), beside our
+ * members' accuracy so a reader sees how far the shortened recipe is from the paper's training.
+ */
+export const PAPER_CIFAR10_ERROR: Readonly<Record<string, number>> = {
+  resnet20: 0.0737,
+  'resnet20-noshort': 0.0818,
+  resnet56: 0.0589,
+  'resnet56-noshort': 0.1331,
+  resnet110: 0.0579,
+  'resnet110-noshort': 0.1644,
+};
+
 /** "1 h 02 min", "7 min 18 s", "30 s". */
 export function formatDuration(seconds: number | null): string {
   if (seconds === null) return '—';
@@ -86,7 +99,9 @@ export function renderRecipeTable(members: readonly MemberRecipe[]): HTMLTableEl
   table.className = 'metrics recipes';
   const name = members.every((m) => m.accuracyName === 'IoU') ? 'IoU' : 'accuracy';
   const head = table.createTHead().insertRow();
-  for (const title of ['Member', 'Architecture', 'Width', 'Trained on', 'Epochs', `Train ${name}`, `Test ${name}`, 'Training time']) {
+  const paper = members.some((m) => m.architecture in PAPER_CIFAR10_ERROR);
+  const titles = ['Member', 'Architecture', 'Width', 'Trained on', 'Epochs', `Train ${name}`, `Test ${name}`, 'Training time', ...(paper ? ['Paper: CIFAR-10 test error'] : [])];
+  for (const title of titles) {
     head.append(Object.assign(document.createElement('th'), { textContent: title, scope: 'col' }));
   }
   const body = table.createTBody();
@@ -97,6 +112,7 @@ export function renderRecipeTable(members: readonly MemberRecipe[]): HTMLTableEl
     const warning = undertrainedWarning(m, members);
     if (warning) row.classList.add('undertrained');
     const cells = [m.architecture, m.width === null ? '—' : `×${m.width}`, m.dataset, m.epochs === null ? '—' : String(m.epochs), formatPercent(m.trainAccuracy), formatPercent(m.testAccuracy), formatDuration(m.trainingSeconds)];
+    if (paper) cells.push(m.architecture in PAPER_CIFAR10_ERROR ? formatPercent(PAPER_CIFAR10_ERROR[m.architecture]!, 2) : '—');
     for (const text of cells) row.insertCell().textContent = text;
   }
   return table;
