@@ -4,11 +4,13 @@ import { ArchitectureSpec } from './architectures.ts';
 import { DatasetSelection } from './datasets.ts';
 import { LossName } from './losses.ts';
 import { SurfaceMetrics } from './metrics/surface-metrics.ts';
-import { HessianMapRequest, HessianSummary, type HessianMapResult } from './metrics/hessian.ts';
+import { Compile, type Validator } from 'typebox/compile';
+import { HessianMapRequest, HessianMapResult, HessianSummary } from './metrics/hessian.ts';
 import { GradientFlow } from './metrics/gradient-flow.ts';
 import { MetricSpread } from './metrics/ensemble.ts';
-import type { SpectrumResult } from './metrics/spectrum.ts';
-import { Axis, DirectionOptions, SurfaceResult, type SurfaceRecord } from './surface.ts';
+import { SpectrumResult } from './metrics/spectrum.ts';
+import { Axis, DirectionOptions, SurfaceRecord, SurfaceResult } from './surface.ts';
+import { ContractError } from './errors.ts';
 import { TrainingRequest } from './training.ts';
 
 /**
@@ -119,7 +121,10 @@ export const ComparisonRecord = Type.Object({
   finding: Type.Union([Type.String(), Type.Null()], { description: 'comparisonFinding over the completed members' }),
   createdAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
-  links: Type.Object({ self: Type.String() }),
+  links: Type.Object({
+    self: Type.String(),
+    ensemble: Type.Optional(Type.String({ description: 'A committed demo with a direction-ensemble companion: GET it for the companion (EnsembleCompanion)' })),
+  }),
   ...TenantField,
 });
 export type ComparisonRecord = Static<typeof ComparisonRecord>;
@@ -131,12 +136,64 @@ export const StoredComparison = Type.Object({
 });
 export type StoredComparison = Static<typeof StoredComparison>;
 
+const MaybeGrid = Type.Array(Type.Array(Type.Union([Type.Number(), Type.Null()])));
+
+/** One member of a direction-ensemble companion: what the report draws of its ensemble statistics. */
+export const CompanionMember = Type.Object({
+  label: Type.String({ description: 'The member\'s label in the main comparison' }),
+  ensembleId: Type.String({ description: 'The ensemble it ran as (on the stack that exported it)' }),
+  k: Type.Integer({ minimum: 2 }),
+  metrics: Type.Record(Type.String(), MetricSpread, { description: 'EnsembleStatistics.metrics: every metric\'s median, quartiles and extremes over the k direction pairs' }),
+  loss: Type.Object(
+    {
+      median: MaybeGrid,
+      iqr: MaybeGrid,
+    },
+    { description: 'Point-wise median and interquartile range (q3 − q1) of the loss over the k surfaces, [iy][ix], rounded to 7 significant digits (float32 precision); null where no member is finite' },
+  ),
+}, { additionalProperties: false });
+export type CompanionMember = Static<typeof CompanionMember>;
+
+/**
+ * A demo's direction-ensemble companion: the same members, dataset and directions seed as the
+ * demo's comparison, on a possibly coarser grid, each member mapped over k seeded direction pairs;
+ * its finding compares medians and states whether a difference exceeds their spread. Served by
+ * GET /api/v1/comparisons/{id}/ensemble (ComparisonRecord.links.ensemble).
+ */
+export const EnsembleCompanion = Type.Object({
+  comparisonId: Type.String({ description: 'The companion comparison\'s id on the stack that exported it' }),
+  request: ComparisonRequest,
+  finding: Type.Union([Type.String(), Type.Null()]),
+  axes: Type.Object({ x: Type.Array(Type.Number()), y: Type.Union([Type.Array(Type.Number()), Type.Null()]) }, { description: 'The companion\'s grid (α, β values)' }),
+  members: Type.Array(CompanionMember),
+}, { additionalProperties: false });
+export type EnsembleCompanion = Static<typeof EnsembleCompanion>;
+
 /**
  * A finished comparison shipped with the project (fixtures/comparisons/<id>/comparison.json), with
  * its members' surfaces, Hessian maps and, where they were computed, Hessian spectra (served by
- * GET /api/v1/surfaces/{id}/spectrum like computed ones; absent in fixtures exported before them).
+ * GET /api/v1/surfaces/{id}/spectrum like computed ones; absent in fixtures exported before them),
+ * and optionally its direction-ensemble companion (absent in fixtures exported before it).
  */
-export interface ComparisonFixture {
-  comparison: StoredComparison;
-  surfaces: { record: SurfaceRecord; result: SurfaceResult; hessian: HessianMapResult | null; spectra?: SpectrumResult[] }[];
+export const ComparisonFixture = Type.Object({
+  comparison: StoredComparison,
+  surfaces: Type.Array(Type.Object({
+    record: SurfaceRecord,
+    result: SurfaceResult,
+    hessian: Type.Union([HessianMapResult, Type.Null()]),
+    spectra: Type.Optional(Type.Array(SpectrumResult)),
+  })),
+  ensemble: Type.Optional(EnsembleCompanion),
+});
+export type ComparisonFixture = Static<typeof ComparisonFixture>;
+
+let fixtureValidator: Validator | undefined;
+
+/** A fixture file's text, checked against ComparisonFixture (`where` names the file in the error). */
+export function readComparisonFixture(text: string, where: string): ComparisonFixture {
+  const value: unknown = JSON.parse(text);
+  const validator = (fixtureValidator ??= Compile(ComparisonFixture));
+  if (validator.Check(value)) return value as ComparisonFixture;
+  const [error] = validator.Errors(value);
+  throw new ContractError(where, `is not a comparison fixture: ${error?.instancePath || '/'} ${error?.message ?? 'does not match ComparisonFixture'}`);
 }

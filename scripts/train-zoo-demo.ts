@@ -14,11 +14,13 @@
  * (training runs one onnxruntime thread per process: 145 img/s on one thread against 162 on two).
  * Training goes through worker/training/run.ts, the path training jobs take.
  *
- * Then, on a running stack: npx tsx scripts/export-demo-comparison.ts <demo-id> [base-url]
+ * Then, on a running stack: npx tsx scripts/export-demo-comparison.ts <demo-id> [base-url] (which also
+ * computes each member's spectrum and the demo's direction-ensemble companion, if it names one)
  */
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ComparisonRequest } from '../contract/comparisons.ts';
+import type { SpectrumRequest } from '../contract/metrics/spectrum.ts';
 import { resolveTrainingRequest, type TrainingRequest } from '../contract/training.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { initTfjs } from '../worker/engine/tfjs/backend.ts';
@@ -42,6 +44,13 @@ export interface Demo {
   budget: string;
   models: DemoModel[];
   comparison: ComparisonRequest;
+  /** The Hessian spectrum the export requests at θ* of every member that has none. */
+  spectrum: SpectrumRequest;
+  /**
+   * A direction-ensemble companion the export runs after the comparison: the same members, samples
+   * and directions seed over k direction pairs on a grid×grid grid of the same extent, Hessian maps off.
+   */
+  ensemble?: { k: number; grid: number };
 }
 
 /**
@@ -76,6 +85,15 @@ const SEGMENTATION_RECIPE: Recipe = { ...FASHION_RECIPE, dataset: { id: 'fashion
 
 const hessianOf = (points: number, samples: number) => ({ points, samples });
 
+/**
+ * One spectrum at θ* per member on the demo's Hessian samples, sized for deep nets on CPU (a
+ * ResNet-56 ×1 Hessian-vector product on 16 images takes about 3 s on one core): the top 3
+ * eigenvalues to a 1 % residual in at most 40 products, the trace from 10 Rademacher vectors, and
+ * the SLQ density from one vector of 30 Lanczos steps on 500 bins; at most 80 products, a few
+ * minutes per member. PyHessian's defaults (top 5 to 0.1 %, 100-step SLQ) cost about 3× that.
+ */
+const spectrumOf = (samples: number): SpectrumRequest => ({ samples, topK: 3, tolerance: 1e-2, maxSteps: 40, traceSamples: 10, densitySteps: 30, densityVectors: 1, bins: 500 });
+
 export const DEMOS: Demo[] = [
   {
     id: 'demo-skip-vs-depth',
@@ -99,6 +117,7 @@ export const DEMOS: Demo[] = [
         hessian: hessianOf(5, 64),
       },
     },
+    spectrum: spectrumOf(64),
   },
   {
     id: 'demo-resnets-fashion',
@@ -120,6 +139,10 @@ export const DEMOS: Demo[] = [
         hessian: hessianOf(5, 16),
       },
     },
+    spectrum: spectrumOf(16),
+    // k = 5 direction pairs per member on 21×21 points of the same 250 images: 4 × 5 × 441 points, about
+    // 2.3× the main 31×31 comparison, so that the finding can say whether a difference exceeds the spread.
+    ensemble: { k: 5, grid: 21 },
   },
   {
     id: 'demo-dense-vs-plain',
@@ -138,6 +161,7 @@ export const DEMOS: Demo[] = [
         hessian: hessianOf(5, 32),
       },
     },
+    spectrum: spectrumOf(32),
   },
   {
     id: 'demo-unet-long-skips',
@@ -156,6 +180,7 @@ export const DEMOS: Demo[] = [
         hessian: hessianOf(5, 32),
       },
     },
+    spectrum: spectrumOf(32),
   },
 ];
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ComparisonRecord, ComparisonRequest } from '../../contract/comparisons.ts';
+import { ComparisonRecord, ComparisonRequest, EnsembleCompanion } from '../../contract/comparisons.ts';
 import { ensembleSize } from '../../contract/ensembles.ts';
 import { gridPoints } from '../services/quotas.ts';
 import { errorResponses, IdParams } from './schemas.ts';
@@ -52,6 +52,20 @@ const comparisonRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => comparisons.get(request.params.id, request.principal),
+  );
+
+  app.get(
+    '/comparisons/:id/ensemble',
+    {
+      schema: {
+        tags: ['comparisons'],
+        summary: 'A committed demo’s direction-ensemble companion (links.ensemble): the same members over k direction pairs, their spreads and finding',
+        description: 'The members’ metric medians with quartiles and extremes, and the point-wise median and IQR of the loss. 404 NO_ENSEMBLE_COMPANION when the comparison has none.',
+        params: IdParams,
+        response: { 200: EnsembleCompanion, ...errorResponses },
+      },
+    },
+    async (request) => comparisons.companion(request.params.id, request.principal),
   );
 };
 

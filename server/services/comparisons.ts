@@ -7,7 +7,7 @@ import { ContractError, JOB_OPTIONS, QUEUES, storedValues, type RedisKeys, type 
 import { ensembleSize } from '../../contract/ensembles.ts';
 import { architectureById } from '../../contract/architectures.ts';
 import {
-  COMPARISON_HESSIAN_DEFAULTS, type ComparisonFixture, type ComparisonMemberState, type ComparisonRecord, type ComparisonRequest, type MemberHessian, type StoredComparison,
+  COMPARISON_HESSIAN_DEFAULTS, readComparisonFixture, type ComparisonMemberState, type EnsembleCompanion, type ComparisonRecord, type ComparisonRequest, type MemberHessian, type StoredComparison,
 } from '../../contract/comparisons.ts';
 import {
   comparisonFinding, hessianJobId, resolveHessianRequest, surfaceMetrics,
@@ -92,6 +92,8 @@ function asComparisonField(err: unknown, memberIndex: number): unknown {
  */
 export class ComparisonService {
   private readonly states = new Map<string, StoredComparison>();
+  /** Direction-ensemble companions of committed demos, by the demo's id (read from the fixtures at every start). */
+  private readonly companions = new Map<string, EnsembleCompanion>();
   private saving = Promise.resolve();
   private readonly analysis: Queue;
   private analysisEvents?: QueueEvents;
@@ -114,7 +116,8 @@ export class ComparisonService {
    */
   async importFixtures(dir: string): Promise<void> {
     for (const folder of await fixtureFolders(dir)) {
-      const fixture = JSON.parse(await readFile(join(dir, folder, 'comparison.json'), 'utf8')) as ComparisonFixture;
+      const path = join(dir, folder, 'comparison.json');
+      const fixture = readComparisonFixture(await readFile(path, 'utf8'), path);
       for (const { record, result, hessian, spectra = [] } of fixture.surfaces) {
         await this.s.surfaces.importFinished(record, result, null);
         if (hessian) await this.s.hessians.importFinished(hessian);
@@ -122,6 +125,10 @@ export class ComparisonService {
       }
       // The fixture is the truth for its id (a re-exported demo replaces the old one); never copied to disk. Public: tenant null.
       const comparison: StoredComparison = { ...fixture.comparison, tenant: null };
+      if (fixture.ensemble) {
+        this.companions.set(comparison.id, fixture.ensemble);
+        comparison.links = { ...comparison.links, ensemble: `${comparison.links.self}/ensemble` };
+      }
       this.states.set(comparison.id, comparison);
       await this.s.redis.set(this.s.keys.comparison(comparison.id), storedValues.comparison.write(comparison));
       await this.s.redis.zadd(this.s.keys.comparisons, Date.parse(fixture.comparison.createdAt), fixture.comparison.id);
@@ -422,6 +429,14 @@ export class ComparisonService {
       state.members.map(async (m) => ({ ...m, surface: m.status === 'completed' && m.surfaceId ? await this.s.surfaces.result(m.surfaceId, SYSTEM_PRINCIPAL) : null })),
     );
     return { ...state, members };
+  }
+
+  /** A committed demo's direction-ensemble companion; 404 when the comparison has none. */
+  async companion(id: string, viewer: Principal): Promise<EnsembleCompanion> {
+    readable(viewer, (await this.load(id)) ?? undefined, 'comparison', id);
+    const companion = this.companions.get(id);
+    if (!companion) throw new HttpError(404, 'NO_ENSEMBLE_COMPANION', `comparison ${id} has no direction-ensemble companion (only committed demos exported with one have)`);
+    return companion;
   }
 }
 

@@ -6,19 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord } from '../../contract/index.ts';
 import type { ComparisonFixture, ComparisonRecord } from '../../contract/comparisons.ts';
 import type { SpectrumResult } from '../../contract/metrics/spectrum.ts';
-import { formatNumber } from '../../web/src/format.ts';
+import { formatCoordinate, formatNumber, formatPercent } from '../../web/src/format.ts';
 import { BROWSER_ARTIFACTS as artifacts, openBrowser } from '../helpers/browser.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 /**
  * The comparison report as a researcher reads it, in Debian's chromium at 1400×900, against the
  * real API: the committed demo as stored, a second fixture (its copy on a segmentation set, with a
- * stored Hessian spectrum) and a live comparison whose spectrum is requested from the page.
+ * stored Hessian spectrum), a demo exported with a direction-ensemble companion and spectra
+ * (test/fixtures/comparisons, written by test/fixtures/write-report-fixture.ts) and a live
+ * comparison whose spectrum is requested from the page.
  */
 const root = resolve(import.meta.dirname, '../..');
 const DEMO = 'demo-skip-vs-depth';
 const SPECTRA_DEMO = 'test-report-spectra';
 const demo = JSON.parse(readFileSync(join(root, 'fixtures/comparisons', DEMO, 'comparison.json'), 'utf8')) as ComparisonFixture;
+const ENSEMBLE_DEMO = 'test-report-ensemble';
+const ensembleDemo = JSON.parse(readFileSync(join(root, 'test/fixtures/comparisons', ENSEMBLE_DEMO, 'comparison.json'), 'utf8')) as ComparisonFixture;
 
 /**
  * A spectrum with a known shape: the density a Gaussian bump around 2 on [−1, 10] (integrating to
@@ -77,6 +81,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   fixturesDir = mkdtempSync(join(tmpdir(), 'loss-atlas-report-fixtures-'));
   cpSync(join(root, 'fixtures/comparisons', DEMO), join(fixturesDir, DEMO), { recursive: true });
+  cpSync(join(root, 'test/fixtures/comparisons', ENSEMBLE_DEMO), join(fixturesDir, ENSEMBLE_DEMO), { recursive: true });
   mkdirSync(join(fixturesDir, SPECTRA_DEMO));
   writeFileSync(join(fixturesDir, SPECTRA_DEMO, 'comparison.json'), JSON.stringify(spectraFixture()));
   stack = await startStack({ workers: 1, comparisonFixtures: fixturesDir });
@@ -165,7 +170,23 @@ describe('comparison report in a real browser', () => {
     const refused = await stack.api<{ code: string }>(`/api/v1/surfaces/${demo.comparison.members[0]!.surfaceId}/spectrum`, { method: 'POST', json: {} });
     expect([refused.status, refused.body.code]).toEqual([409, 'SURFACE_NOT_COMPUTED_HERE']);
     await page.screenshot({ path: join(artifacts, 'report-demo.png'), fullPage: true });
+    // Exported before ensemble companions: no ensemble section.
+    expect(await page.locator('#ensemble').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the ± standard error of the loss at the grid point under the cursor of a map', async () => {
+    const map = page.locator('#surfaces canvas[data-level-labels]').nth(0);
+    const [left, top, width, height] = (await map.getAttribute('data-plot'))!.split(',').map(Number) as [number, number, number, number];
+    const result = demo.surfaces[0]!.result;
+    const [ny, nx] = result.shape as [number, number];
+    // The centre of cell (ix, iy) = (1, ny − 2): β runs up.
+    await map.hover({ position: { x: left + (1.5 / nx) * width, y: top + (1.5 / ny) * height } });
+    const [ix, iy] = [1, ny - 2];
+    const readout = page.locator('#surfaces .map-readout').nth(0);
+    expect(await readout.textContent()).toBe(
+      `(${formatCoordinate(result.axes.x[ix]!)}, ${formatCoordinate(result.axes.y![iy]!)}): L ${formatNumber(result.loss[iy]![ix])} ± ${formatNumber(result.lossStdError![iy]![ix], 2)} (se), accuracy ${formatPercent(result.accuracy![iy]![ix])}`,
+    );
   });
 
   it('draws the shared log color scale as a color bar with loss ticks from the lowest to the highest loss of all members', async () => {
@@ -276,6 +297,52 @@ describe('comparison report in a real browser', () => {
     expect(await page.locator('#surfaces figcaption', { hasText: 'under-trained' }).allTextContents()).toEqual([expect.stringContaining('resnet56-noshort')]);
   });
 
+  it('shows a demo’s direction-ensemble companion: medians [IQR] per member, its finding, IQR maps on one scale; and each member’s stored spectrum', async () => {
+    const { failures } = await openReport(ENSEMBLE_DEMO);
+    expect(failures).toEqual([]);
+    const companion = ensembleDemo.ensemble!;
+    expect(await page.locator('#ensemble').isVisible()).toBe(true);
+    expect(await page.locator('#ensemble-heading').textContent()).toBe('Direction ensemble (k = 2)');
+    expect(await page.locator('#ensemble-finding').textContent()).toBe(companion.finding);
+    expect(companion.finding).toMatch(/beyond the spread over random directions/);
+    // The mean rise row: every member's median [q1 – q3], the extremes in the tooltip.
+    const table = page.locator('table.ensemble-metrics');
+    expect(await table.locator('thead th').allTextContents()).toEqual(['Metric (median [IQR])', ...companion.members.map((m) => m.label)]);
+    const rise = table.locator('tbody tr').filter({ hasText: 'Mean rise within r' });
+    const cells = rise.locator('td');
+    for (const [k, member] of companion.members.entries()) {
+      const s = member.metrics['sharpness.meanRise']!;
+      expect(await cells.nth(k).textContent()).toBe(`${formatNumber(s.median, 3)} [${formatNumber(s.q1, 3)} – ${formatNumber(s.q3, 3)}]`);
+      expect(await cells.nth(k).getAttribute('title')).toBe(`min ${formatNumber(s.min, 3)}, max ${formatNumber(s.max, 3)} over 2 pairs`);
+    }
+    // One IQR map per member, colored, on one color bar from the smallest to the largest IQR of all members.
+    const maps = page.locator('canvas.iqr-map');
+    expect(await maps.count()).toBe(companion.members.length);
+    for (let k = 0; k < companion.members.length; k++) expect((await pixels(await maps.nth(k).screenshot())).colorful).toBeGreaterThan(5000);
+    const iqrs = companion.members.flatMap((m) => m.loss.iqr.flat()).filter((v): v is number => v !== null);
+    const [, low, high] = /^Color bar magma, loss IQR from (\S+) to (\S+)$/.exec((await page.locator('#ensemble-colorbar').getAttribute('aria-label'))!)!;
+    expect(Number(low)).toBeCloseTo(0, 6);
+    expect(Number(high) / Math.max(...iqrs)).toBeCloseTo(1, 3);
+    // Hovering a map reads the median and IQR at the point: at a corner cell (ix, iy) = (0, 0).
+    const map = maps.nth(1);
+    const [left, top, width, height] = (await map.getAttribute('data-plot'))!.split(',').map(Number) as [number, number, number, number];
+    await map.hover({ position: { x: left + 0.1 * (width / 5), y: top + height - 0.1 * (height / 5) } });
+    const member = companion.members[1]!;
+    expect(await page.locator('#ensemble-maps .map-readout').nth(1).textContent()).toBe(
+      `(-0.5, -0.5): median L ${formatNumber(member.loss.median[0]![0])}, IQR ${formatNumber(member.loss.iqr[0]![0])}`,
+    );
+    // Every member's stored spectrum: its facts and its density curve.
+    const rows = page.locator('.curvature-row');
+    for (const [k, surface] of ensembleDemo.surfaces.entries()) {
+      const spectrum = rows.nth(k).locator('.spectrum');
+      expect(await spectrum.getAttribute('data-state')).toBe('completed');
+      expect(await spectrum.locator('.spectrum-facts').textContent()).toContain(surface.spectra![0]!.topEigenvalues.eigenvalues.map((v) => formatNumber(v, 3)).join(', '));
+      expect((await pixels(await spectrum.locator('.spectrum-density canvas').screenshot())).colorful).toBeGreaterThan(100);
+    }
+    await page.screenshot({ path: join(artifacts, 'report-ensemble.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('shows a stored Hessian spectrum (top eigenvalues, trace, density curve) and calls the accuracy of a segmentation comparison IoU', async () => {
     const { failures } = await openReport(SPECTRA_DEMO);
     expect(failures).toEqual([]);
@@ -360,6 +427,57 @@ describe('comparison report in a real browser', () => {
     const top = body.items[0]!.result!.topEigenvalues.eigenvalues;
     expect(await row.locator('.spectrum-facts').textContent()).toContain(top.map((v) => formatNumber(v, 3)).join(', '));
     await page.screenshot({ path: join(artifacts, 'report-live-spectrum.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('draws a 1D member’s loss with a band of ± its standard error, and reads L ± se at the cursor', async () => {
+    const { body: created } = await stack.api<ComparisonRecord>('/api/v1/comparisons', {
+      method: 'POST',
+      json: { name: 'report test: 1D', members: [{ model: 'demo-cnn-skip', label: 'skip' }], shared: { dataset: { id: 'mnist', split: 'test', samples: 32 }, grid: { x: { min: -1, max: 1, num: 5 } }, hessian: false } },
+    });
+    let record: ComparisonRecord | null = null;
+    for (const deadline = Date.now() + 180_000; !record; await new Promise((r) => setTimeout(r, 500))) {
+      const { body } = await stack.api<ComparisonRecord>(`/api/v1/comparisons/${created.id}`);
+      if (body.status === 'completed') record = body;
+      else if (body.status === 'failed' || Date.now() > deadline) throw new Error(`comparison ${body.status}`);
+    }
+    const result = record.members[0]!.surface!;
+    await page.goto(`${stack.baseUrl}/report.html?id=${created.id}`);
+    const chart = page.locator('#surfaces .line-chart');
+    await chart.locator('.u-legend').waitFor({ timeout: 20_000 });
+    const legend = (await chart.locator('.u-legend').textContent())!;
+    expect(legend).toContain('loss + se');
+    expect(legend).toContain('loss − se');
+    // The band: the faint loss blue (rgba(59, 91, 219, 0.18) on white ≈ (220, 225, 248)) filling the span between its edges,
+    // a long vertical run in some column (the antialiased curves give runs of a pixel or two).
+    const band = await page.evaluate(async (base64) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = Object.assign(document.createElement('canvas'), { width: image.width, height: image.height });
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      const data = context.getImageData(0, 0, image.width, image.height).data;
+      let longest = 0;
+      for (let x = 0; x < image.width; x++) {
+        let run = 0;
+        for (let y = 0; y < image.height; y++) {
+          const i = 4 * (y * image.width + x);
+          run = Math.abs(data[i]! - 220) < 10 && Math.abs(data[i + 1]! - 225) < 10 && data[i + 2]! > 238 ? run + 1 : 0;
+          longest = Math.max(longest, run);
+        }
+      }
+      return longest;
+    }, (await chart.locator('canvas').screenshot()).toString('base64'));
+    expect(band).toBeGreaterThan(15);
+    // At α = 0 (the middle of the plot): the loss ± its standard error under the chart.
+    const over = chart.locator('.u-over');
+    const box = (await over.boundingBox())!;
+    await over.hover({ position: { x: box.width / 2, y: box.height / 2 } });
+    expect(await page.locator('#surfaces .map-readout').textContent()).toBe(
+      `α = 0: L ${formatNumber(result.loss[0]![2])} ± ${formatNumber(result.lossStdError![0]![2], 2)} (se), accuracy ${formatPercent(result.accuracy![0]![2])}`,
+    );
+    await page.screenshot({ path: join(artifacts, 'report-1d-band.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });

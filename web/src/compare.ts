@@ -188,7 +188,7 @@ export class CompareView {
         panel.view.setSharedRange(range);
         panel.view.setGrid(feed.grid);
       }
-      panel.chart?.setData({ x: feed.grid.x, loss: feed.grid.loss, accuracy: feed.grid.accuracy });
+      panel.chart?.setData({ x: feed.grid.x, loss: feed.grid.loss, accuracy: feed.grid.accuracy, lossStdError: feed.grid.lossStdError });
       const { done, total } = feed.progress;
       panel.status.textContent =
         feed.status === 'completed' ? '' : feed.error ? `${feed.status}: ${feed.error.message}` : `${feed.status} · ${done} / ${total} points`;

@@ -16,3 +16,19 @@ export function formatPercent(share: number | null | undefined, digits = 1): str
 export function formatCoordinate(value: number | null): string {
   return value === null ? '—' : Number(value.toFixed(4)).toString();
 }
+
+/**
+ * A round axis tick (1-2-5 × 10^k) as short as it can be: 0.02, 300, 1e-5, 2e+6. Never "0" for a
+ * small tick, as uPlot's default locale format (at most 3 decimals) prints 1e-5.
+ */
+export function formatTick(value: number): string {
+  if (value === 0) return '0';
+  const rounded = Number(value.toPrecision(3));
+  const magnitude = Math.abs(rounded);
+  return magnitude >= 1e5 || magnitude < 1e-3 ? rounded.toExponential() : String(rounded);
+}
+
+/** uPlot's `values` for a log axis: every tick by formatTick; ticks its filter left out (null) unlabelled. */
+export function logAxisLabels(_plot: unknown, splits: readonly (number | null)[]): string[] {
+  return splits.map((v) => (v === null || v === undefined ? '' : formatTick(v)));
+}

@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatNumber } from './format.ts';
+import { logAxisLabels } from './format.ts';
 import { logRange, logTicks } from './scale.ts';
 import type { ThemeColors } from './theme.ts';
 
@@ -24,7 +24,13 @@ export interface LineSeries {
   name?: string;
   /** Further curves over the same x, drawn in a second color (a 1D surface's other split). */
   more?: { name: string; loss: ArrayLike<number>; accuracy: ArrayLike<number> | null }[];
+  /** Standard error of the first curve's loss over the samples (NaN where unknown): drawn as a band loss ± se. */
+  lossStdError?: ArrayLike<number> | null;
 }
+
+/** The band's fill and its edges: the first loss color, faint. */
+const STD_ERROR_FILL = 'rgba(59, 91, 219, 0.18)';
+const STD_ERROR_EDGE = 'rgba(59, 91, 219, 0.45)';
 
 /** Loss and accuracy colors of the first curve, then of each further one. */
 const CURVE_COLORS = [
@@ -59,7 +65,7 @@ export class LineChart {
   }
 
   setData(series: LineSeries, markerX: number | null = null): void {
-    const shape = (s: LineSeries) => `${s.accuracy === null}:${(s.more ?? []).map((m) => m.name).join()}`;
+    const shape = (s: LineSeries) => `${s.accuracy === null}:${(s.more ?? []).map((m) => m.name).join()}:${Boolean(s.lossStdError)}`;
     const rebuild = !this.plot || !this.series || shape(this.series) !== shape(series);
     this.series = series;
     this.markerX = markerX;
@@ -101,14 +107,26 @@ export class LineChart {
   }
 
   private data(): uPlot.AlignedData {
-    const { x, loss, accuracy, more = [] } = this.series!;
+    const { x, loss, accuracy, more = [], lossStdError } = this.series!;
     const columns: (number | null)[][] = [Array.from(x), toGaps(loss, 1, this.log)];
     if (accuracy) columns.push(toGaps(accuracy, 100));
     for (const curve of more) {
       columns.push(toGaps(curve.loss, 1, this.log));
       if (accuracy) columns.push(curve.accuracy ? toGaps(curve.accuracy, 100) : Array.from(x, () => null));
     }
+    if (lossStdError) {
+      // The band's edges, last: loss + se, then loss − se (gaps where either is unknown).
+      const edge = (sign: number) => toGaps(Float64Array.from(loss, (v, i) => v + sign * lossStdError[i]!), 1, this.log);
+      columns.push(edge(1), edge(-1));
+    }
     return columns as uPlot.AlignedData;
+  }
+
+  /** Series in the plot, x included (the columns of data()). */
+  private seriesCount(): number {
+    const { accuracy, more = [], lossStdError } = this.series!;
+    const perCurve = accuracy ? 2 : 1;
+    return 1 + perCurve * (1 + more.length) + (lossStdError ? 2 : 0);
   }
 
   private build(): void {
@@ -140,7 +158,15 @@ export class LineChart {
               : []),
           ];
         }),
+        ...(this.series!.lossStdError
+          ? (['+', '−'] as const).map((sign): uPlot.Series => ({
+              label: `${this.series!.name ? `${this.series!.name} ` : ''}loss ${sign} se`, scale: 'loss', stroke: STD_ERROR_EDGE, width: 1, spanGaps: false,
+              points: { show: false }, value: (_u, v) => (v === null ? '—' : String(Number(v.toPrecision(5)))),
+            }))
+          : []),
       ],
+      // The sampling standard error as a band around the first loss curve (the last two series).
+      ...(this.series!.lossStdError ? { bands: [{ series: [this.seriesCount() - 2, this.seriesCount() - 1] as [number, number], fill: STD_ERROR_FILL }] } : {}),
       axes: [
         { ...axisStyle, label: compact ? undefined : this.options.xLabel },
         {
@@ -148,7 +174,7 @@ export class LineChart {
           scale: 'loss',
           label: compact ? undefined : this.log ? 'loss (log)' : 'loss',
           size: compact ? 44 : 56,
-          ...(this.log ? { splits: (u: uPlot) => logTicks(u.scales.loss!.min!, u.scales.loss!.max!), values: (_u: uPlot, splits: number[]) => splits.map((v) => formatNumber(v, 3)) } : {}),
+          ...(this.log ? { splits: (u: uPlot) => logTicks(u.scales.loss!.min!, u.scales.loss!.max!), values: logAxisLabels } : {}),
         },
         // Wide enough for "100" in full at the right edge.
         ...(hasAccuracy ? [{ ...axisStyle, scale: 'pct', side: 1 as const, label: compact ? undefined : 'accuracy %', grid: { show: false }, size: compact ? 44 : 54 }] : []),

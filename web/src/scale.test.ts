@@ -41,6 +41,14 @@ describe('loss ticks', () => {
     const wide = { min: transformValue(0.001, options), max: transformValue(5000, options) };
     expect(lossTicks(wide, options)).toEqual([0.001, 0.01, 0.1, 1, 10, 100, 1000]);
   });
+  it('log from 0 (an IQR that is 0 at θ*): 0, then decades from the first power of ten above ε, no crowd of tiny ticks', () => {
+    const options = { scale: 'log' as const, epsilon: 0.06, clip: null };
+    // exp(log ε) − ε is not exactly 0: the range's low end comes back as ±1e-9 or so.
+    const range = { min: transformValue(0, options), max: transformValue(6, options) };
+    expect(lossTicks(range, options)).toEqual([0, 0.1, 0.2, 0.5, 1, 2, 5]);
+    expect(lossTicks({ min: Math.log(0.06 - 1e-10), max: range.max }, options)).toEqual([0, 0.1, 0.2, 0.5, 1, 2, 5]);
+    expect(lossTicks({ min: Math.log(0.06 + 1e-18), max: transformValue(600, options) }, options)).toEqual([0, 0.1, 1, 10, 100]);
+  });
 
   it('a log chart axis spans the data, not whole decades, with round ticks inside it', () => {
     // A slice whose loss runs from 0.06 to 13: up to 14.95, not 100.

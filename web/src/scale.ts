@@ -66,9 +66,12 @@ export function lossTicks(range: ValueRange, options: ScaleOptions, count = 5): 
   const high = inverseTransform(range.max, options);
   if (options.scale === 'linear') return ticks(low, high, count);
   const inside = (v: number) => v >= low - 1e-12 && v <= high + 1e-12;
+  // Down to 0 (within rounding of exp(log ε) − ε) a log(x + ε) scale has no decades below ε: ticks start at the first power of ten above ε, with 0 itself.
+  const fromZero = low <= options.epsilon * 1e-6;
+  const zero = fromZero ? [0] : [];
   const candidates = (mantissas: number[]) => {
-    const values: number[] = [];
-    const from = Math.floor(Math.log10(Math.max(low, 1e-12)));
+    const values: number[] = [...zero];
+    const from = !fromZero ? Math.floor(Math.log10(Math.max(low, 1e-12))) : Math.ceil(Math.log10(Math.max(options.epsilon, 1e-12)));
     const to = Math.ceil(Math.log10(Math.max(high, 1e-12)));
     for (let k = from; k <= to; k++) for (const m of mantissas) values.push(Number((m * 10 ** k).toPrecision(12)));
     return values.filter(inside);

@@ -304,7 +304,7 @@ export class SingleView {
       const [first, ...others] = feed?.splits ?? [];
       const bands = (this.shown?.bands ?? []).map((band) => ({ name: band.name, loss: band.values, accuracy: null }));
       this.chart1d.setData(
-        { x: grid.x, loss: grid.loss, accuracy: grid.accuracy, name: first?.split ?? (this.shown ? 'median' : undefined), more: [...others.map((s) => ({ name: s.split, loss: values(s.loss)!, accuracy: values(s.accuracy) })), ...bands] },
+        { x: grid.x, loss: grid.loss, accuracy: grid.accuracy, lossStdError: grid.lossStdError, name: first?.split ?? (this.shown ? 'median' : undefined), more: [...others.map((s) => ({ name: s.split, loss: values(s.loss)!, accuracy: values(s.accuracy) })), ...bands] },
         this.cursor ? grid.x[this.cursor.ix] : null,
       );
     } else {
@@ -449,8 +449,8 @@ export class SingleView {
     const row = (values: Float64Array | null) => (values ? values.subarray(iy * grid.nx, (iy + 1) * grid.nx) : null);
     const column = (values: Float64Array | null) => (values ? Float64Array.from({ length: grid.ny }, (_, j) => values[j * grid.nx + ix]) : null);
     const bands = this.shown?.bands ?? [];
-    this.sliceAlpha.setData({ x: grid.x, loss: row(grid.loss)!, accuracy: row(grid.accuracy), more: bands.map((b) => ({ name: b.name, loss: row(b.values)!, accuracy: null })) }, grid.x[ix]);
-    this.sliceBeta.setData({ x: grid.y, loss: column(grid.loss)!, accuracy: column(grid.accuracy), more: bands.map((b) => ({ name: b.name, loss: column(b.values)!, accuracy: null })) }, grid.y[iy]);
+    this.sliceAlpha.setData({ x: grid.x, loss: row(grid.loss)!, accuracy: row(grid.accuracy), lossStdError: row(grid.lossStdError), more: bands.map((b) => ({ name: b.name, loss: row(b.values)!, accuracy: null })) }, grid.x[ix]);
+    this.sliceBeta.setData({ x: grid.y, loss: column(grid.loss)!, accuracy: column(grid.accuracy), lossStdError: column(grid.lossStdError), more: bands.map((b) => ({ name: b.name, loss: column(b.values)!, accuracy: null })) }, grid.y[iy]);
     this.sliceAlpha.setTitle(`loss (—) and accuracy % (- -) along α at β = ${formatCoordinate(grid.y[iy])}`);
     this.sliceBeta.setTitle(`along β at α = ${formatCoordinate(grid.x[ix])}`);
   }

@@ -1,6 +1,6 @@
 import { ApiError, api } from '../api.ts';
 import type { DatasetInfo, ModelRecord } from '../../../contract/index.ts';
-import type { ComparisonRecord } from '../../../contract/comparisons.ts';
+import type { ComparisonRecord, EnsembleCompanion } from '../../../contract/comparisons.ts';
 import { comparisonFinding } from '../../../contract/metrics/finding.ts';
 import type { HessianMapResult } from '../../../contract/metrics/hessian.ts';
 import type { SpectrumListItem, SpectrumResult } from '../../../contract/metrics/spectrum.ts';
@@ -8,12 +8,13 @@ import { surfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
 import type { SurfaceResult } from '../../../contract/surface.ts';
 import { drawColorbar } from '../colorbar.ts';
 import { compareQuery, compareSurfaceIds } from '../comparison-list.ts';
-import { formatPercent } from '../format.ts';
-import { gridFromResult } from '../grid.ts';
+import { formatCoordinate, formatNumber, formatPercent } from '../format.ts';
+import { gridFromResult, readPoint, type SurfaceGrid } from '../grid.ts';
 import { HeatmapView } from '../heatmap.ts';
 import { LineChart } from '../line-chart.ts';
 import { finiteRange, transformGrid, type ScaleOptions } from '../scale.ts';
 import { THEMES, applyTheme, initialTheme } from '../theme.ts';
+import { renderEnsembleSection } from './ensemble-section.ts';
 import { renderGradientFlow } from './gradient-flow-plot.ts';
 import { RATIO_COLORMAP, RATIO_COLOR_MAX, renderHessianMap } from './hessian-map-view.ts';
 import { renderMetricsTable } from './metrics-table.ts';
@@ -25,9 +26,10 @@ import { SpectrumPanel, spectrumToShow } from './spectrum-view.ts';
  * The report of one comparison (report.html?id=<comparison id>): the finding, each member's
  * training recipe (with a warning for an under-trained one), the surfaces as labelled contour maps
  * on one color scale with its color bar, the Hessian |λmin/λmax| maps and spectra, the metrics
- * table and the gradient-flow plot. It reads what the API has stored and computes nothing but
- * metrics the comparison does not carry (from the surface results, with contract/metrics, the
- * same code the server runs). Reloads every few seconds until every surface is finished.
+ * table, the gradient-flow plot and, for a demo with one, its direction-ensemble companion. It
+ * reads what the API has stored and computes nothing but metrics the comparison does not carry
+ * (from the surface results, with contract/metrics, the same code the server runs). Reloads every
+ * few seconds until every surface is finished.
  */
 const REFRESH_MS = 5000;
 const SCALE: ScaleOptions = { scale: 'log', epsilon: 0.1, clip: null };
@@ -106,7 +108,16 @@ function renderRecipes(recipes: MemberRecipe[]): void {
   $('warnings').replaceChildren(...warnings.map((text) => Object.assign(document.createElement('p'), { className: 'warning', textContent: `⚠ ${text}` })));
 }
 
-function renderSurfaces(loaded: Loaded[], recipes: MemberRecipe[]): void {
+/** What a researcher reads at a grid point: where, the loss ± its standard error over the samples (when recorded), the accuracy. */
+function pointReadout(grid: SurfaceGrid, ix: number, iy: number, accuracyName: string): string {
+  const at = readPoint(grid, ix, iy);
+  const where = at.beta === null ? `α = ${formatCoordinate(at.alpha)}` : `(${formatCoordinate(at.alpha)}, ${formatCoordinate(at.beta)})`;
+  const stdError = at.lossStdError === null ? '' : ` ± ${formatNumber(at.lossStdError, 2)} (se)`;
+  const accuracy = at.accuracy === null ? '' : `, ${accuracyName} ${formatPercent(at.accuracy)}`;
+  return `${where}: L ${formatNumber(at.loss)}${stdError}${accuracy}`;
+}
+
+function renderSurfaces(loaded: Loaded[], recipes: MemberRecipe[], accuracyName: string): void {
   const container = $('surfaces');
   container.replaceChildren();
   const grids = loaded.map((l) => (l.result ? gridFromResult(l.result) : null));
@@ -124,7 +135,8 @@ function renderSurfaces(loaded: Loaded[], recipes: MemberRecipe[]): void {
     caption.append(member.label, detail);
     const plot = document.createElement('div');
     plot.className = 'surface-plot';
-    figure.append(caption, plot);
+    const readout = Object.assign(document.createElement('p'), { className: 'map-readout' });
+    figure.append(caption, plot, readout);
     container.append(figure);
     const grid = grids[k];
     if (!grid) {
@@ -133,14 +145,19 @@ function renderSurfaces(loaded: Loaded[], recipes: MemberRecipe[]): void {
     }
     if (grid.kind === '2d') {
       // Filled contours of the bilinear interpolant with labelled lines, levels from the shared range: the same for every member.
-      const view = new HeatmapView(plot, { colormap: 'viridis', scale: SCALE, levels: null, isolinesOnSurface: false, isolinesOnBase: true, wireframe: false, mapMode: 'filled' }, theme);
+      const view = new HeatmapView(plot, { colormap: 'viridis', scale: SCALE, levels: null, isolinesOnSurface: false, isolinesOnBase: true, wireframe: false, mapMode: 'filled' }, theme, {
+        hover: ({ ix, iy }) => {
+          view.setCursor({ ix, iy });
+          readout.textContent = pointReadout(grid, ix, iy, accuracyName);
+        },
+      });
       view.canvas.setAttribute('aria-label', `Contour map of ${member.label}'s loss over α and β, levels labelled, shared log color scale`);
       view.setSharedRange(shared);
       view.setGrid(grid);
       disposers.push(() => view.dispose());
     } else {
-      const chart = new LineChart(plot, { title: '', xLabel: 'α', height: 260 }, theme, true);
-      chart.setData({ x: grid.x, loss: grid.loss, accuracy: grid.accuracy });
+      const chart = new LineChart(plot, { title: '', xLabel: 'α', height: 260, onCursor: (ix) => (readout.textContent = pointReadout(grid, ix, 0, accuracyName)) }, theme, true);
+      chart.setData({ x: grid.x, loss: grid.loss, accuracy: grid.accuracy, lossStdError: grid.lossStdError });
       disposers.push(() => chart.dispose());
     }
   });
@@ -198,7 +215,10 @@ async function render(id: string, datasets: DatasetInfo[]): Promise<boolean> {
   const open3d = $('open-3d') as HTMLAnchorElement;
   open3d.hidden = surfaceIds.length === 0;
   if (surfaceIds.length > 0) open3d.href = `./${compareQuery(surfaceIds)}`;
-  const loaded = await Promise.all(comparison.members.map(loadMember));
+  const [loaded, companion] = await Promise.all([
+    Promise.all(comparison.members.map(loadMember)),
+    raw.links.ensemble ? getJson<EnsembleCompanion>(raw.links.ensemble) : null,
+  ]);
   const surfaceDataset = (raw.request as { shared?: { dataset?: { id?: string } } }).shared?.dataset?.id ?? '';
   const recipes = loaded.map(({ member, model }) => memberRecipe(member.label, model, datasets, surfaceDataset));
   const accuracyName = recipes.some((r) => r.accuracyName === 'IoU') ? 'IoU' : 'accuracy';
@@ -210,7 +230,13 @@ async function render(id: string, datasets: DatasetInfo[]): Promise<boolean> {
   disposers.forEach((dispose) => dispose());
   disposers = [];
   renderRecipes(recipes);
-  renderSurfaces(loaded, recipes);
+  renderSurfaces(loaded, recipes, accuracyName);
+  $('ensemble').hidden = !companion;
+  if (companion) {
+    disposers.push(renderEnsembleSection({
+      heading: $('ensemble-heading'), note: $('ensemble-note'), finding: $('ensemble-finding'), metrics: $('ensemble-metrics'), maps: $('ensemble-maps'), colorbar: $('ensemble-colorbar') as HTMLCanvasElement,
+    }, companion, theme));
+  }
   renderCurvature(loaded);
   $('metrics').replaceChildren(renderMetricsTable(loaded.map(({ member }) => ({ label: member.label, metrics: member.metrics, hessian: member.hessian })), accuracyName));
   const flow = $('gradient-flow');
