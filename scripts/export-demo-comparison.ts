@@ -11,9 +11,17 @@
  *
  *   npm start   # then, in another shell:
  *   npx tsx scripts/export-demo-comparison.ts demo-resnets-fashion [http://127.0.0.1:8080 [comparison-id [companion-id]]]
+ *
+ * `--keep-main` (before the demo id) keeps the committed comparison (listed by the stack from its
+ * fixture) and adds what it lacks: the companion and the spectra. A fixture surface cannot compute a
+ * spectrum (409 SURFACE_NOT_COMPUTED_HERE), but at θ* a spectrum depends only on the model and the
+ * samples, which the companion's member surfaces share (same dataset, split, count and sample
+ * seed); it is computed on them and filed under the fixture's surface, its own surfaceId recorded
+ * in `computedOn`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import type { ComparisonFixture, ComparisonRecord, ComparisonRequest, EnsembleCompanion } from '../contract/comparisons.ts';
 import type { EnsembleStatistics } from '../contract/metrics/ensemble.ts';
@@ -28,6 +36,8 @@ export interface ExportOptions {
   companionId?: string;
   /** Where <demo-id>/comparison.json is written (a directory ending in /). */
   outDir: string;
+  /** Keep the committed comparison <demo-id> (served from its fixture) and add the companion and spectra. */
+  keepMain?: boolean;
   /** How often the comparisons and spectra are polled (default 5 s). */
   pollMs?: number;
   log?: (line: string) => void;
@@ -107,16 +117,22 @@ export async function exportDemoComparison(demo: Demo, options: ExportOptions): 
     return { comparisonId: record.id, request: record.request as ComparisonRequest, finding: record.finding, axes: members[0]!.statistics.axes, members: members.map((m) => m.member) };
   }
 
-  const record = await finished(demo.comparison, options.comparisonId, 'comparison');
-  const ensemble = demo.ensemble ? await companion(await finished(companionRequest(demo), options.companionId, 'ensemble companion')) : undefined;
+  const record = options.keepMain
+    ? await json<ComparisonRecord>(`/api/v1/comparisons/${demo.id}`)
+    : await finished(demo.comparison, options.comparisonId, 'comparison');
+  const companionRecord = demo.ensemble ? await finished(companionRequest(demo), options.companionId, 'ensemble companion') : null;
+  const ensemble = companionRecord ? await companion(companionRecord) : undefined;
   // The members' spectra are requested together, so that several workers compute them at once.
-  const surfaces: ComparisonFixture['surfaces'] = await Promise.all(record.members.map(async (member) => {
+  const surfaces: ComparisonFixture['surfaces'] = await Promise.all(record.members.map(async (member, index) => {
     const id = member.surfaceId!;
+    const computedOn = options.keepMain ? companionRecord?.members[index]?.surfaceId : id;
+    if (!computedOn) throw new Error(`--keep-main needs the demo's ensemble companion to compute ${member.label}'s spectrum on`);
+    const computed = await spectra(computedOn, member.label);
     return {
       record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`),
       result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`),
       hessian: member.hessian?.status === 'completed' ? await json<HessianMapResult>(`/api/v1/surfaces/${id}/hessian`) : null,
-      spectra: await spectra(id, member.label),
+      spectra: computed.map((spectrum) => (spectrum.surfaceId === id ? spectrum : { ...spectrum, surfaceId: id, computedOn: spectrum.surfaceId })),
     };
   }));
   const fixture: ComparisonFixture = {
@@ -132,12 +148,14 @@ export async function exportDemoComparison(demo: Demo, options: ExportOptions): 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const demo = DEMOS.find((d) => d.id === process.argv[2]);
+  const { values, positionals } = parseArgs({ options: { 'keep-main': { type: 'boolean', default: false } }, allowPositionals: true });
+  const demo = DEMOS.find((d) => d.id === positionals[0]);
   if (!demo) throw new Error(`name a demo: ${DEMOS.map((d) => d.id).join(', ')}`);
   await exportDemoComparison(demo, {
-    baseUrl: process.argv[3] ?? 'http://127.0.0.1:8080',
-    comparisonId: process.argv[4],
-    companionId: process.argv[5],
+    baseUrl: positionals[1] ?? 'http://127.0.0.1:8080',
+    keepMain: values['keep-main'],
+    comparisonId: positionals[2],
+    companionId: positionals[3],
     outDir: fileURLToPath(new URL('../fixtures/comparisons/', import.meta.url)),
   });
 }

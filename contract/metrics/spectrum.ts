@@ -59,6 +59,9 @@ export function resolveSpectrumRequest(request: SpectrumRequest, surfaceSamples:
 
 export const SpectrumResult = Type.Object({
   surfaceId: Type.String(),
+  computedOn: Type.Optional(Type.String({
+    description: 'A spectrum at θ* computed on another surface of the same model and samples (a committed demo\'s fixture surfaces cannot compute one): that surface\'s id',
+  })),
   point: Type.Object({
     ix: Type.Union([Type.Integer(), Type.Null()], { description: 'Grid column; null at θ*' }),
     iy: Type.Union([Type.Integer(), Type.Null()]),
