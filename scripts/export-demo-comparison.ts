@@ -12,18 +12,18 @@
  *   npm start   # then, in another shell:
  *   npx tsx scripts/export-demo-comparison.ts demo-resnets-fashion [http://127.0.0.1:8080 [comparison-id [companion-id]]]
  *
- * `--keep-main` (before the demo id) keeps the committed comparison (listed by the stack from its
- * fixture) and adds what it lacks: the companion and the spectra. A fixture surface cannot compute a
+ * `--keep-main` keeps the committed comparison (fixtures/comparisons/<demo-id>/comparison.json as
+ * it is) and adds what it lacks: the companion and the spectra. A fixture surface cannot compute a
  * spectrum (409 SURFACE_NOT_COMPUTED_HERE), but at θ* a spectrum depends only on the model and the
  * samples, which the companion's member surfaces share (same dataset, split, count and sample
  * seed); it is computed on them and filed under the fixture's surface, its own surfaceId recorded
  * in `computedOn`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
-import type { ComparisonFixture, ComparisonRecord, ComparisonRequest, EnsembleCompanion } from '../contract/comparisons.ts';
+import { readComparisonFixture, type ComparisonFixture, type ComparisonRecord, type ComparisonRequest, type EnsembleCompanion } from '../contract/comparisons.ts';
 import type { EnsembleStatistics } from '../contract/metrics/ensemble.ts';
 import type { HessianMapResult } from '../contract/metrics/hessian.ts';
 import type { SpectrumListItem, SpectrumResult } from '../contract/metrics/spectrum.ts';
@@ -36,7 +36,7 @@ export interface ExportOptions {
   companionId?: string;
   /** Where <demo-id>/comparison.json is written (a directory ending in /). */
   outDir: string;
-  /** Keep the committed comparison <demo-id> (served from its fixture) and add the companion and spectra. */
+  /** Keep the committed <outDir>/<demo-id>/comparison.json and add the companion and spectra. */
   keepMain?: boolean;
   /** How often the comparisons and spectra are polled (default 5 s). */
   pollMs?: number;
@@ -117,33 +117,38 @@ export async function exportDemoComparison(demo: Demo, options: ExportOptions): 
     return { comparisonId: record.id, request: record.request as ComparisonRequest, finding: record.finding, axes: members[0]!.statistics.axes, members: members.map((m) => m.member) };
   }
 
-  const record = options.keepMain
-    ? await json<ComparisonRecord>(`/api/v1/comparisons/${demo.id}`)
-    : await finished(demo.comparison, options.comparisonId, 'comparison');
+  const dir = `${options.outDir}${demo.id}/`;
+  const committed = options.keepMain ? readComparisonFixture(await readFile(`${dir}comparison.json`, 'utf8'), `${dir}comparison.json`) : null;
+  const record = committed ? null : await finished(demo.comparison, options.comparisonId, 'comparison');
   const companionRecord = demo.ensemble ? await finished(companionRequest(demo), options.companionId, 'ensemble companion') : null;
   const ensemble = companionRecord ? await companion(companionRecord) : undefined;
   // The members' spectra are requested together, so that several workers compute them at once.
-  const surfaces: ComparisonFixture['surfaces'] = await Promise.all(record.members.map(async (member, index) => {
-    const id = member.surfaceId!;
-    const computedOn = options.keepMain ? companionRecord?.members[index]?.surfaceId : id;
-    if (!computedOn) throw new Error(`--keep-main needs the demo's ensemble companion to compute ${member.label}'s spectrum on`);
-    const computed = await spectra(computedOn, member.label);
-    return {
-      record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`),
-      result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`),
-      hessian: member.hessian?.status === 'completed' ? await json<HessianMapResult>(`/api/v1/surfaces/${id}/hessian`) : null,
-      spectra: computed.map((spectrum) => (spectrum.surfaceId === id ? spectrum : { ...spectrum, surfaceId: id, computedOn: spectrum.surfaceId })),
-    };
-  }));
+  const surfaces: ComparisonFixture['surfaces'] = committed
+    ? await Promise.all(committed.surfaces.map(async (surface, index) => {
+      const computedOn = companionRecord?.members[index]?.surfaceId;
+      if (!computedOn) throw new Error(`--keep-main needs the demo's ensemble companion to compute ${committed.comparison.members[index]!.label}'s spectrum on`);
+      const computed = await spectra(computedOn, committed.comparison.members[index]!.label);
+      return { ...surface, spectra: computed.map((spectrum) => ({ ...spectrum, surfaceId: surface.record.id, computedOn })) };
+    }))
+    : await Promise.all(record!.members.map(async (member) => {
+      const id = member.surfaceId!;
+      return {
+        record: await json<SurfaceRecord>(`/api/v1/surfaces/${id}`),
+        result: await json<SurfaceResult>(`/api/v1/surfaces/${id}/result`),
+        hessian: member.hessian?.status === 'completed' ? await json<HessianMapResult>(`/api/v1/surfaces/${id}/hessian`) : null,
+        spectra: await spectra(id, member.label),
+      };
+    }));
   const fixture: ComparisonFixture = {
-    comparison: { ...record, id: demo.id, links: { self: `/api/v1/comparisons/${demo.id}` }, members: record.members.map(({ surface: _inline, ...member }) => member) },
+    comparison: committed
+      ? committed.comparison
+      : { ...record!, id: demo.id, links: { self: `/api/v1/comparisons/${demo.id}` }, members: record!.members.map(({ surface: _inline, ...member }) => member) },
     surfaces,
     ...(ensemble ? { ensemble } : {}),
   };
-  const dir = `${options.outDir}${demo.id}/`;
   await mkdir(dir, { recursive: true });
   await writeFile(`${dir}comparison.json`, JSON.stringify(fixture));
-  log(`wrote ${dir}comparison.json; finding: ${record.finding}${ensemble ? `\nensemble companion: ${ensemble.finding}` : ''}`);
+  log(`wrote ${dir}comparison.json; finding: ${fixture.comparison.finding}${ensemble ? `\nensemble companion: ${ensemble.finding}` : ''}`);
   return fixture;
 }
 

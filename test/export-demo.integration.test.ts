@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,35 @@ describe('exporting a demo with an ensemble companion and spectra', () => {
       await second.stop();
     }
   });
+
+  it('--keep-main adds the companion and the spectra to a committed comparison without recomputing it, the spectra equal to those of its own surfaces', async () => {
+    // The committed fixture as exported before companions and spectra existed.
+    const committedDir = `${mkdtempSync(join(tmpdir(), 'loss-atlas-keep-main-'))}/`;
+    const { ensemble: _companion, ...main } = fixture;
+    const bare: ComparisonFixture = { ...main, surfaces: fixture.surfaces.map(({ spectra: _spectra, ...surface }) => surface) };
+    mkdirSync(join(committedDir, demo.id));
+    writeFileSync(join(committedDir, demo.id, 'comparison.json'), JSON.stringify(bare));
+    const third = await startStack({ workers: 2, comparisonFixtures: committedDir });
+    try {
+      const kept = await exportDemoComparison(demo, { baseUrl: third.baseUrl, outDir: committedDir, keepMain: true, pollMs: 300, log: () => {} });
+      expect(kept.comparison).toEqual(bare.comparison);
+      expect(kept.surfaces.map(({ record, result, hessian }) => ({ record, result, hessian }))).toEqual(bare.surfaces);
+      expect(kept.ensemble!.members.map((m) => m.label)).toEqual(['skip', 'plain']);
+      const { body: companionRecord } = await third.api<ComparisonRecord>(`/api/v1/comparisons/${kept.ensemble!.comparisonId}`);
+      kept.surfaces.forEach((surface, m) => {
+        const [spectrum] = surface.spectra!;
+        expect(spectrum!.surfaceId).toBe(surface.record.id);
+        expect(spectrum!.computedOn).toBe(companionRecord.members[m]!.surfaceId);
+        // At θ* only the model and the samples matter: the same numbers as on the member's own surface.
+        const { surfaceId: _own, computedOn: _on, ...numbers } = spectrum!;
+        const { surfaceId: _original, ...expected } = fixture.surfaces[m]!.spectra![0]!;
+        expect({ ...numbers, seconds: 0 }).toEqual({ ...expected, seconds: 0 });
+      });
+    } finally {
+      await third.stop();
+      rmSync(committedDir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
 
 /** The main comparison's id on the stack, as the script printed it (the fixture carries the demo's id instead). */
