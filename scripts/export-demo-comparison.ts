@@ -10,7 +10,7 @@
  * (printed as they start) attaches to the running ones.
  *
  *   npm start   # then, in another shell:
- *   npx tsx scripts/export-demo-comparison.ts demo-resnets-fashion [http://127.0.0.1:8080 [comparison-id [companion-id]]]
+ *   npx tsx scripts/export-demo-comparison.ts demo-resnets-fashion [http://127.0.0.1:8080 [comparison-id | "" [companion-id]]]
  *
  * `--keep-main` keeps the committed comparison (fixtures/comparisons/<demo-id>/comparison.json as
  * it is) and adds what it lacks: the companion and the spectra. A fixture surface cannot compute a
@@ -159,8 +159,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await exportDemoComparison(demo, {
     baseUrl: positionals[1] ?? 'http://127.0.0.1:8080',
     keepMain: values['keep-main'],
-    comparisonId: positionals[2],
-    companionId: positionals[3],
+    comparisonId: positionals[2] || undefined,
+    companionId: positionals[3] || undefined,
     outDir: fileURLToPath(new URL('../fixtures/comparisons/', import.meta.url)),
   });
 }

@@ -281,6 +281,11 @@ describe('viewer in a real browser', () => {
     const readouts = page.locator('.panel-readout');
     await expect.poll(() => readouts.nth(1).getAttribute('data-loss')).toBe(String(plain.loss[at.iy][at.ix]));
     expect(await readouts.nth(0).getAttribute('data-loss')).toBe(String(skip.loss[at.iy][at.ix]));
+    // Each with the standard error of its loss over the evaluation samples.
+    for (const [k, r] of [skip, plain].entries()) {
+      expect(await readouts.nth(k).getAttribute('data-std-error')).toBe(String(r.lossStdError![at.iy]![at.ix]));
+      expect(await readouts.nth(k).textContent()).toContain(`loss = ${formatNumber(r.loss[at.iy][at.ix], 6)} ± ${formatNumber(r.lossStdError![at.iy]![at.ix], 3)},`);
+    }
 
     // Rotating the first view turns the second one with it and puts the camera in the link.
     const box = (await panels.nth(0).locator('canvas').boundingBox())!;

@@ -166,8 +166,11 @@ export class CompareView {
       const point = readPoint(grid, cursor.ix, cursor.iy);
       panel.readout.textContent =
         `α = ${formatCoordinate(point.alpha)}, β = ${formatCoordinate(point.beta)} · ` +
-        (point.loss === null ? 'no value' : `loss = ${formatNumber(point.loss, 6)}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`);
+        (point.loss === null
+          ? 'no value'
+          : `loss = ${formatNumber(point.loss, 6)}${point.lossStdError === null ? '' : ` ± ${formatNumber(point.lossStdError, 3)}`}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`);
       panel.readout.dataset.loss = String(point.loss ?? '');
+      panel.readout.dataset.stdError = String(point.lossStdError ?? '');
     }
   }
 
