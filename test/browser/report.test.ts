@@ -189,6 +189,61 @@ describe('comparison report in a real browser', () => {
     );
   });
 
+  it('draws L_A − L_B of two members on a diverging scale centred on 0, with its summary and d ± se at the cursor; the menus pick another pair', async () => {
+    const labels = demo.comparison.members.map((m) => m.label);
+    const section = page.locator('#differences');
+    expect(await section.isVisible()).toBe(true);
+    expect(await page.locator('#difference-a option').allTextContents()).toEqual(labels);
+    const map = page.locator('#differences canvas.difference-map');
+    await map.waitFor();
+    // Independently of the server: the difference of the two stored results, point by point.
+    const expectDifference = async (a: number, b: number) => {
+      const [A, B] = [demo.surfaces[a]!.result, demo.surfaces[b]!.result];
+      const [ny, nx] = A.shape as [number, number];
+      const d = A.loss.map((row, iy) => row.map((v, ix) => v! - B.loss[iy]![ix]!));
+      const flat = d.flat();
+      const largest = Math.max(...flat.map(Math.abs));
+      expect(await page.locator('#difference-colorbar').getAttribute('aria-label')).toBe(`Color bar rdbu, L(${labels[a]}) − L(${labels[b]}) from ${formatNumber(-largest)} to ${formatNumber(largest)}`);
+      const summary = (await page.locator('#difference-metrics').textContent())!;
+      expect(summary.startsWith(
+        `${labels[a]} − ${labels[b]} over ${nx * ny} points: mean ${formatNumber(flat.reduce((s, v) => s + v, 0) / flat.length, 3)}, ` +
+        `mean |d| ${formatNumber(flat.reduce((s, v) => s + Math.abs(v), 0) / flat.length, 3)}, max |d| ${formatNumber(largest, 3)}; `,
+      ), summary).toBe(true);
+      expect(summary).toMatch(/; \d+\.\d % of the points differ by more than 2 standard errors\.$/);
+      const [left, top, width, height] = (await map.getAttribute('data-plot'))!.split(',').map(Number) as [number, number, number, number];
+      await map.hover({ position: { x: left + (1.5 / nx) * width, y: top + (1.5 / ny) * height } });
+      const [ix, iy] = [1, ny - 2];
+      const se = Math.sqrt(A.lossStdError![iy]![ix]! ** 2 + B.lossStdError![iy]![ix]! ** 2);
+      expect(await page.locator('#difference-readout').textContent()).toBe(
+        `(${formatCoordinate(A.axes.x[ix]!)}, ${formatCoordinate(A.axes.y![iy]!)}): L(${labels[a]}) − L(${labels[b]}) = ${formatNumber(d[iy]![ix]!)} ± ${formatNumber(se, 2)} (se)`,
+      );
+    };
+    await expectDifference(0, 1);
+    // The diverging colormap (red where A is higher, blue where lower), not the surfaces' viridis.
+    const shot = await map.screenshot();
+    const colors = await page.evaluate(async (base64) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = Object.assign(document.createElement('canvas'), { width: image.width, height: image.height });
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      const data = context.getImageData(0, 0, image.width, image.height).data;
+      let red = 0;
+      let blue = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i]! > data[i + 2]! + 60) red++;
+        else if (data[i + 2]! > data[i]! + 60) blue++;
+      }
+      return { red, blue };
+    }, shot.toString('base64'));
+    expect(colors.red + colors.blue).toBeGreaterThan(1000);
+    await page.locator('#difference-a').selectOption({ label: labels[2]! });
+    await page.locator('#difference-b').selectOption({ label: labels[3]! });
+    await page.waitForFunction((text) => document.getElementById('difference-metrics')!.textContent!.startsWith(text), `${labels[2]} − ${labels[3]} `);
+    await expectDifference(2, 3);
+  });
+
   it('draws the shared log color scale as a color bar with loss ticks from the lowest to the highest loss of all members', async () => {
     const losses = demo.surfaces.flatMap((s) => s.result.loss.flat()).filter((v): v is number => v !== null && Number.isFinite(v));
     const bar = page.locator('#surface-colorbar');

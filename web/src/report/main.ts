@@ -14,6 +14,7 @@ import { HeatmapView } from '../heatmap.ts';
 import { LineChart } from '../line-chart.ts';
 import { finiteRange, transformGrid, type ScaleOptions } from '../scale.ts';
 import { THEMES, applyTheme, initialTheme } from '../theme.ts';
+import { DifferenceSection } from './difference-section.ts';
 import { renderEnsembleSection } from './ensemble-section.ts';
 import { renderGradientFlow } from './gradient-flow-plot.ts';
 import { RATIO_COLORMAP, RATIO_COLOR_MAX, renderHessianMap } from './hessian-map-view.ts';
@@ -38,6 +39,14 @@ applyTheme(themeName);
 const theme = THEMES[themeName];
 
 const $ = (id: string) => document.getElementById(id)!;
+const differences = new DifferenceSection({
+  minuend: $('difference-a') as HTMLSelectElement,
+  subtrahend: $('difference-b') as HTMLSelectElement,
+  plot: $('difference-plot'),
+  colorbar: $('difference-colorbar') as HTMLCanvasElement,
+  metrics: $('difference-metrics'),
+  readout: $('difference-readout'),
+}, theme, (a, b) => api.difference(a, b));
 /** Views of the previous render, released before the next (the page re-renders while a comparison runs). */
 let disposers: (() => void)[] = [];
 
@@ -237,6 +246,10 @@ async function render(id: string, datasets: DatasetInfo[]): Promise<boolean> {
       heading: $('ensemble-heading'), note: $('ensemble-note'), finding: $('ensemble-finding'), metrics: $('ensemble-metrics'), maps: $('ensemble-maps'), colorbar: $('ensemble-colorbar') as HTMLCanvasElement,
     }, companion, theme));
   }
+  // Members on identical grids, samples and directions (a comparison's are): L_A − L_B of any two finished 2D surfaces.
+  const mapped = loaded.filter((l) => l.result?.kind === '2d' && l.member.surfaceId).map((l) => ({ label: l.member.label, surfaceId: l.member.surfaceId! }));
+  $('differences').hidden = mapped.length < 2;
+  if (mapped.length >= 2) await differences.setMembers(mapped);
   renderCurvature(loaded);
   $('metrics').replaceChildren(renderMetricsTable(loaded.map(({ member }) => ({ label: member.label, metrics: member.metrics, hessian: member.hessian })), accuracyName));
   const flow = $('gradient-flow');
