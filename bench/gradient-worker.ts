@@ -4,7 +4,8 @@ import type { EvalData } from '../worker/engine/evaluator.ts';
 import { initTfjs } from '../worker/engine/tfjs/backend.ts';
 import { createGradientEvaluator } from '../worker/engine/tfjs/gradient.ts';
 import { loadLayersModel } from '../worker/engine/tfjs/load-model.ts';
-import { hessianMap } from '../worker/hessian/hessian-map.ts';
+import type { HessianPoint } from '../contract/metrics/hessian.ts';
+import { hessianMapCells, hessianPoints } from '../worker/hessian/hessian-map.ts';
 import { hessianAt } from '../worker/hessian/hvp.ts';
 import { surfaceDirections } from '../worker/numeric/directions.ts';
 import { loadWorkload } from './workloads.ts';
@@ -84,17 +85,21 @@ async function run(start: GradientStartMessage): Promise<GradientDoneMessage> {
     if (start.mapPoints > 0) {
       const directions = surfaceDirections(workload.artifact.parameters, theta, { seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights' }, 2);
       const axis = Array.from({ length: start.mapPoints }, (_, i) => -1 + (2 * i) / (start.mapPoints - 1));
+      const axes = { x: axis, y: axis };
+      const cells = hessianMapCells(axes, start.mapPoints);
+      const points: HessianPoint[] = [];
       const started = performance.now();
-      const points = await hessianMap({
+      await hessianPoints({
         hessianAt: (point) => hessianAt(engine, point),
         theta,
         directions: { x: directions.x, y: directions.y },
-        axes: { x: axis, y: axis },
+        axes,
         mask: engine.mask,
-        points: start.mapPoints,
         maxSteps: HESSIAN_DEFAULTS.maxSteps,
         tolerance: HESSIAN_DEFAULTS.tolerance,
         seed: HESSIAN_DEFAULTS.seed,
+        next: async () => cells[points.length] ?? null,
+        onPoint: (point) => void points.push(point),
       });
       map = {
         seconds: (performance.now() - started) / 1000,

@@ -5,7 +5,7 @@ import { npy } from '../contract/exports/npy.ts';
 import { axisLevels, type ChunkValues, type PreviewValues, type SurfaceRecord, type SurfaceRequest } from '../contract/index.ts';
 import { uploadModel } from '../test/helpers/models.ts';
 import { readEvents } from '../test/helpers/sse.ts';
-import { startStack } from '../test/helpers/stack.ts';
+import { startStack, type Stack } from '../test/helpers/stack.ts';
 import { loadWorkload, prepareWorkload } from './workloads.ts';
 
 /**
@@ -42,7 +42,7 @@ export interface ProgressiveBenchRow {
 }
 
 /** CPU seconds of every process in the process groups led by `pids` (the stack starts each worker as a group leader). */
-function groupCpuSeconds(pids: number[]): number {
+export function groupCpuSeconds(pids: number[]): number {
   const out = execFileSync('ps', ['-eo', 'pgid=,times='], { encoding: 'utf8' });
   return out
     .trim()
@@ -52,7 +52,11 @@ function groupCpuSeconds(pids: number[]): number {
     .reduce((sum, [, seconds]) => sum + seconds!, 0);
 }
 
-export async function benchProgressive(mode: ProgressiveBenchMode, side: number, workers: number, previewSamples: number, dir: string): Promise<ProgressiveBenchRow> {
+/**
+ * A fresh real stack (API, Redis, `workers` worker processes) with W1 (ResNet-20 at the CIFAR
+ * shape) uploaded and its 1,000 samples uploaded as a dataset (train and test split alike).
+ */
+export async function startW1Stack(workers: number, dir: string): Promise<{ stack: Stack; model: string; dataset: string; n: number }> {
   await prepareWorkload('W1', dir);
   const workload = await loadWorkload(dir);
   const stack = await startStack({ workers, fixtures: null });
@@ -66,10 +70,20 @@ export async function benchProgressive(mode: ProgressiveBenchMode, side: number,
     // The same 1,000 samples as the test split, which a surface of 1,000 test samples takes whole.
     for (const [name, bytes] of [...Object.entries(arrays), ...Object.entries(arrays).map(([k, v]) => [`${k}_test`, v] as const)]) form.append('file', new Blob([Buffer.from(bytes)]), `${name}.npy`);
     const dataset = (await (await fetch(`${stack.baseUrl}/api/v1/datasets`, { method: 'POST', body: form })).json()) as { id: string };
+    return { stack, model: model.body.id as string, dataset: dataset.id, n };
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
+export async function benchProgressive(mode: ProgressiveBenchMode, side: number, workers: number, previewSamples: number, dir: string): Promise<ProgressiveBenchRow> {
+  const { stack, model, dataset, n } = await startW1Stack(workers, dir);
+  try {
     const axis = { min: -1, max: 1, num: side };
     const request: SurfaceRequest = {
-      model: model.body.id as string,
-      dataset: { id: dataset.id, split: 'test', samples: n },
+      model,
+      dataset: { id: dataset, split: 'test', samples: n },
       grid: { x: axis, y: axis },
       batchSize: 128,
       ...(mode === 'plain' ? { progressive: { enabled: false } } : mode === 'preview' ? { progressive: { previewSamples } } : {}),

@@ -7,6 +7,7 @@ import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
 import type { GradientDoneMessage, GradientStartMessage } from './gradient-worker.ts';
 import { benchEnsemble, type EnsembleBenchRow } from './ensemble.ts';
 import { benchHessian, type HessianBenchRow } from './hessian.ts';
+import { benchHessianMapStack, printHessianMapStackRow, type HessianMapStackRow } from './hessian-map-stack.ts';
 import { benchProgressive, printProgressiveTable, type ProgressiveBenchMode, type ProgressiveBenchRow } from './progressive.ts';
 import { benchTraining, printTrainingTable, type TrainingBenchEngine, type TrainingBenchRow } from './training.ts';
 import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
@@ -26,7 +27,9 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * --gradient-samples 64,1000 (W1 samples for the gradient/H·v rows; none = skip), --gradient-threads 1,2
  * (onnxruntime threads of the exact engine; tfjs-wasm runs single-threaded), --gradient-engines autodiff,tfjs,
  * --hessian-map 5 (points per axis of a W1 Hessian map on 64 samples with the exact engine and the
- * largest --gradient-threads; 0 = skip),
+ * largest --gradient-threads; 0 = skip), --hessian-map-stack 5 (points per axis of a W1 Hessian map
+ * on 64 samples through the real stack, API, Redis and --hessian-map-workers 2 worker processes
+ * sharing its points: seconds from the POST to the map, products, converged points; none = skip, the default),
  * --training 1,0.25 (zoo ResNet-20 widths whose training throughput is measured, MNIST shape, batch
  * 128: onnxruntime autodiff at 1 and 2 threads and tfjs; none = skip, the default),
  * --training-steps 4 (timed steps per onnxruntime run; tfjs runs half as many),
@@ -54,6 +57,8 @@ const { values: flags } = parseArgs({
     'gradient-threads': { type: 'string', default: '1,2' },
     'gradient-engines': { type: 'string', default: 'autodiff,tfjs' },
     'hessian-map': { type: 'string', default: '5' },
+    'hessian-map-stack': { type: 'string', default: 'none' },
+    'hessian-map-workers': { type: 'string', default: '2' },
     training: { type: 'string', default: 'none' },
     'training-steps': { type: 'string', default: '4' },
     progressive: { type: 'string', default: 'none' },
@@ -280,6 +285,13 @@ for (const model of flags.hessian === 'none' ? [] : flags.hessian.split(',')) {
   );
 }
 
+const hessianMapStackRows: HessianMapStackRow[] = [];
+if (flags['hessian-map-stack'] !== 'none') {
+  const row = await benchHessianMapStack(Number(flags['hessian-map-stack']), Number(flags['hessian-map-workers']), `${resultsDir}/cache/W1`);
+  hessianMapStackRows.push(row);
+  printHessianMapStackRow(row);
+}
+
 const trainingRows: TrainingBenchRow[] = [];
 for (const width of flags.training === 'none' ? [] : flags.training.split(',').map(Number)) {
   for (const engine of ['onnx1', 'onnx2', 'tfjs'] as TrainingBenchEngine[]) {
@@ -303,7 +315,7 @@ if (flags.progressive !== 'none') {
 const ensembleRows: EnsembleBenchRow[] =
   flags.ensemble === 'none' ? [] : await benchEnsemble(Number(flags.ensemble), Number(flags['ensemble-grid']), Number(flags['ensemble-rounds']), Number(flags['ensemble-workers']));
 
-const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, training: trainingRows, progressive: progressiveRows, ensemble: ensembleRows };
+const report = { startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, flags, rows, soak, gradient: gradientRows, hessian: hessianRows, hessianMapStack: hessianMapStackRows, training: trainingRows, progressive: progressiveRows, ensemble: ensembleRows };
 const file = `${resultsDir}/bench-${startedAt.replace(/[:.]/g, '-')}.json`;
 await writeFile(file, JSON.stringify(report, null, 2));
 await writeFile(`${resultsDir}/latest.json`, JSON.stringify(report, null, 2));

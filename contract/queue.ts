@@ -20,7 +20,7 @@ export const QUEUES = {
   chunks: 'la-chunks',
   /** One job per training run (contract/training.ts): long, CPU-bound, in a sandboxed process. */
   trainings: 'la-trainings',
-  /** Analyses of finished surfaces by job name: 'hessian-map' (contract/metrics/hessian.ts), 'spectrum' (contract/metrics/spectrum.ts) and 'gradient-flow'. */
+  /** Analyses of finished surfaces by job name: 'hessian-map' and its 'hessian-map-helper's (contract/metrics/hessian.ts), 'spectrum' (contract/metrics/spectrum.ts) and 'gradient-flow'. */
   analysis: 'la-analysis',
 } as const;
 
@@ -41,6 +41,12 @@ export const JOB_OPTIONS = {
   // Maps and spectra take minutes; a priority puts them after the short gradient-flow jobs of the same
   // queue (jobs without one go first), so a comparison's flows never wait behind every member's map.
   hessianMap: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, priority: 10, removeOnComplete: true, removeOnFail: { age: DAY_SECONDS } },
+  /**
+   * A helper of a running map (queued by its owner job): never retried and never kept, so the
+   * owner's next run can queue it again under the same id; a point it held is retaken once its
+   * claim expires.
+   */
+  hessianMapHelper: { attempts: 1, priority: 10, removeOnComplete: true, removeOnFail: true },
   /** Deterministic exact products: a retry after a killed worker recomputes the same spectrum. */
   spectrum: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, priority: 10, removeOnComplete: true, removeOnFail: { age: DAY_SECONDS } },
   /** Short and optional: a failure leaves the flow out of its comparison. */

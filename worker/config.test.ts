@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultWorkerCount, redactUrl, workerConfig } from './config.ts';
+import { defaultWorkerCount, hessianHelperCount, redactUrl, workerConfig } from './config.ts';
 
 describe('worker configuration', () => {
   it('fills in the documented defaults', () => {
@@ -20,6 +20,10 @@ describe('worker configuration', () => {
   it('parses numbers and refuses bad values naming the variable', () => {
     expect(workerConfig({ LA_LOCK_MS: '5000', LA_ONNX_THREADS: '2', LA_WORKERS: '3' })).toMatchObject({ LA_LOCK_MS: 5000, LA_ONNX_THREADS: 2, LA_WORKERS: 3 });
     expect(defaultWorkerCount(workerConfig({ LA_WORKERS: '3' }))).toBe(3);
+    // A map's job runs on one worker; its helpers take the others.
+    expect(hessianHelperCount(workerConfig({ LA_WORKERS: '3' }))).toBe(2);
+    expect(hessianHelperCount(workerConfig({ LA_WORKERS: '3', LA_HESSIAN_HELPERS: '0' }))).toBe(0);
+    expect(() => workerConfig({ LA_HESSIAN_HELPERS: '-1' })).toThrow(/LA_HESSIAN_HELPERS/);
     expect(() => workerConfig({ LA_LOCK_MS: '0' })).toThrow(/LA_LOCK_MS/);
     expect(() => workerConfig({ LA_NAMESPACE: 'a:b' })).toThrow(/LA_NAMESPACE/);
     expect(() => workerConfig({ LA_ONNX_PARAMETER_FEED: 'weights' })).toThrow(/LA_ONNX_PARAMETER_FEED/);

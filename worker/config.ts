@@ -16,6 +16,10 @@ export const WorkerConfigSchema = Type.Object({
     description: 'Time a chunk may take per parameter × sample × grid point, in ns, above the floor (worker/jobs/time-limit.ts)',
   }),
   LA_WORKERS: Type.Optional(Type.Integer({ minimum: 1, description: 'Worker processes `npm start` runs; default one per core' })),
+  LA_HESSIAN_HELPERS: Type.Optional(Type.Integer({
+    minimum: 0,
+    description: 'Helper jobs a Hessian map queues so that idle workers compute its points too; default one fewer than the worker processes (LA_WORKERS, else cores); 0: one worker per map',
+  })),
   LA_ONNX_THREADS: Type.Integer({ default: 1, minimum: 1, description: 'onnxruntime intra-op threads per session (one worker process per core instead)' }),
   LA_ONNX_PARAMETER_FEED: Type.Union([Type.Literal('auto'), Type.Literal('initializers'), Type.Literal('inputs')], {
     default: 'auto',
@@ -32,6 +36,11 @@ export function workerConfig(env: Record<string, string | undefined> = process.e
 /** Worker processes for `npm start`: LA_WORKERS, default one per core. */
 export function defaultWorkerCount(config: WorkerConfig = workerConfig()): number {
   return config.LA_WORKERS ?? cpus().length;
+}
+
+/** Helper jobs per Hessian map: LA_HESSIAN_HELPERS, default every other worker process of `npm start`. */
+export function hessianHelperCount(config: WorkerConfig = workerConfig()): number {
+  return config.LA_HESSIAN_HELPERS ?? defaultWorkerCount(config) - 1;
 }
 
 /** A Redis URL fit for a log line: its password replaced by ***. */

@@ -87,7 +87,8 @@ export const HessianSettings = Type.Object({
   differentiated: Type.Integer({ description: 'Number of parameters the Hessian is taken over' }),
   products: Type.Literal('exact', { description: 'H·v by forward-over-reverse (Pearlmutter\'s R-operator) autodiff of the ONNX graph; BN with its moving statistics; cross-entropy from logits' }),
   batchSize: Type.Integer({ description: 'Rows per onnxruntime run (sums are exact whatever the batching)' }),
-  threads: Type.Integer({ description: 'onnxruntime intra-op threads' }),
+  threads: Type.Integer({ description: 'onnxruntime intra-op threads (per worker process)' }),
+  workers: Type.Optional(Type.Integer({ minimum: 0, description: 'Worker processes whose points are in the map: its job and its helpers (LA_HESSIAN_HELPERS), a killed run\'s included; absent on maps computed before helpers' })),
   lanczos: Type.Object({
     basisSize: Type.Integer({ description: 'Krylov–Schur restart after this many basis vectors (ARPACK\'s ncv)' }),
     shiftFactor: Type.Number({ description: 's = shiftFactor·λmax; λmin converges when its residual ≤ tol·|λmin − s|, the reference\'s test on H − s·I' }),
@@ -122,6 +123,7 @@ export const HessianMapResult = Type.Object({
 });
 export type HessianMapResult = Static<typeof HessianMapResult>;
 
+/** The data of a 'hessian-map' job and of its 'hessian-map-helper' jobs (whose owner is hessianJobId(surfaceId, request)). */
 export interface HessianJobData {
   surfaceId: string;
   request: ResolvedHessianMapRequest;
@@ -135,12 +137,27 @@ export function hessianKeys(namespace: string) {
     job: (surfaceId: string) => `${namespace}:surface:${surfaceId}:hessian:job`,
     /** Finished points of one run (hash `${iy},${ix}` → HessianPoint JSON; jobId = hessianJobId), so a killed worker's rerun resumes. */
     points: (surfaceId: string, jobId: string) => `${namespace}:surface:${surfaceId}:hessian:points:${jobId}`,
+    /**
+     * Who computes which point of one run (hash `${iy},${ix}` → `<expiry ms> <worker>` while held,
+     * `done <worker>` once stored; worker/hessian-map-state.ts); it exists from the run's first
+     * claim until its map is stored, so helpers of a finished map find it gone.
+     */
+    claims: (surfaceId: string, jobId: string) => `${namespace}:surface:${surfaceId}:hessian:claims:${jobId}`,
   };
 }
 
 /** Deterministic job id: the same surface and settings never run twice at once. */
 export function hessianJobId(surfaceId: string, r: ResolvedHessianMapRequest): string {
   return `hessian-${surfaceId}-${r.points}-${r.maxSteps}-${r.tolerance}-${r.seed}-${r.samples}-${r.parameters}`;
+}
+
+/**
+ * Deterministic id of the k-th helper (1-based) of the map job `ownerJobId`: the owner's retry re-adds
+ * its helpers as a no-op while they are queued or running. Not prefixed 'hessian-', which the API
+ * reads as a map's own job.
+ */
+export function hessianHelperJobId(ownerJobId: string, k: number): string {
+  return `helper-${k}-of-${ownerJobId}`;
 }
 
 /** m indices spread evenly over 0..n−1, ends included (m ≥ n gives every index). */

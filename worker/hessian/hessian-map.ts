@@ -3,7 +3,13 @@ import { perturb } from '../numeric/vector.ts';
 import { extremeEigenvalues } from './eigen-ratio.ts';
 import type { LinearOperator } from './hvp.ts';
 
-export interface HessianMapInput {
+/** A point of a map's sub-grid: its row and column in the SURFACE grid. */
+export interface HessianCell {
+  iy: number;
+  ix: number;
+}
+
+export interface HessianPointsInput {
   /** The Hessian at a flat parameter vector (hvp.ts hessianAt). */
   hessianAt: (point: Float32Array) => LinearOperator;
   /** θ*, flat. */
@@ -13,20 +19,25 @@ export interface HessianMapInput {
   axes: { x: number[]; y: number[] | null };
   /** 1 where the Hessian is taken (the engine's differentiated parameters). */
   mask: Uint8Array | null;
-  /** Sub-grid points per axis. */
-  points: number;
   maxSteps: number;
   tolerance: number;
   seed: number;
-  /** Points already computed by an earlier, interrupted run (by hessianPointKey), reused instead of recomputed. */
-  done?: ReadonlyMap<string, HessianPoint>;
-  /** Called after each newly computed point, e.g. to store it and report job progress (done counts reused points too). */
-  onPoint?: (point: HessianPoint, done: number, total: number) => Promise<void> | void;
+  /** The next point to compute, or null when none is left to this caller (e.g. the Redis claims of worker/hessian-map-state.ts). */
+  next: () => Promise<HessianCell | null>;
+  /** Called with each computed point, e.g. to store it. */
+  onPoint: (point: HessianPoint) => Promise<void> | void;
 }
 
-/** The key of a sub-grid point in HessianMapInput.done (and in the job's Redis hash of finished points). */
+/** The key of a sub-grid point in the job's Redis hashes of finished and claimed points. */
 export function hessianPointKey(iy: number, ix: number): string {
   return `${iy},${ix}`;
+}
+
+/** The map's evenly spread sub-grid of the surface's own grid points (subgridIndices), row-major: the order of HessianMapResult.points. */
+export function hessianMapCells(axes: { x: number[]; y: number[] | null }, points: number): HessianCell[] {
+  const columns = subgridIndices(axes.x.length, points);
+  const rows = axes.y ? subgridIndices(axes.y.length, points) : [0];
+  return rows.flatMap((iy) => columns.map((ix) => ({ iy, ix })));
 }
 
 function finiteOrNull(v: number | null): number | null {
@@ -34,23 +45,17 @@ function finiteOrNull(v: number | null): number | null {
 }
 
 /**
- * λmax, λmin and λmin/λmax of the Hessian at each point of an evenly spread sub-grid of the
- * surface's own grid points (subgridIndices), row-major. Every point uses the same start-vector
- * seed, so neighbouring points differ only by their curvature, and a point reused from `done`
- * equals the one a rerun would compute.
+ * λmax, λmin and λmin/λmax of the Hessian at each point `next` hands out, until it hands out none;
+ * returns how many were computed. A point depends on nothing but its own coordinates and the
+ * settings: θ is rebuilt from θ*, the directions and its (α, β), and every point's Lanczos starts
+ * from the same seeded vector. So neighbouring points differ only by their curvature, and a point
+ * equals itself bit for bit whichever worker computes it, in whatever order, after whatever else.
  */
-export async function hessianMap(input: HessianMapInput): Promise<HessianPoint[]> {
-  const columns = subgridIndices(input.axes.x.length, input.points);
-  const rows = input.axes.y ? subgridIndices(input.axes.y.length, input.points) : [0];
-  const cells = rows.flatMap((iy) => columns.map((ix) => ({ iy, ix, reused: input.done?.get(hessianPointKey(iy, ix)) })));
-  let finished = cells.filter((cell) => cell.reused).length;
+export async function hessianPoints(input: HessianPointsInput): Promise<number> {
   const point = new Float32Array(input.theta.length);
-  const result: HessianPoint[] = [];
-  for (const { iy, ix, reused } of cells) {
-    if (reused) {
-      result.push(reused);
-      continue;
-    }
+  let computed = 0;
+  for (let cell = await input.next(); cell; cell = await input.next()) {
+    const { ix, iy } = cell;
     const alpha = input.axes.x[ix]!;
     const beta = input.axes.y ? input.axes.y[iy]! : null;
     perturb(input.theta, input.directions.x, alpha, input.directions.y, beta ?? 0, point);
@@ -61,14 +66,13 @@ export async function hessianMap(input: HessianMapInput): Promise<HessianPoint[]
     const lambdaMax = finiteOrNull(eigen.lambdaMax);
     const lambdaMin = finiteOrNull(eigen.lambdaMin);
     const ratio = lambdaMax !== null && lambdaMin !== null ? finiteOrNull(eigen.ratio) : null;
-    const computed: HessianPoint = {
+    await input.onPoint({
       ix, iy, x: alpha, y: beta, lambdaMax, lambdaMin, ratio,
       absRatio: ratio === null ? null : Math.abs(ratio),
       products: eigen.products,
       converged: eigen.converged && lambdaMax !== null,
-    };
-    result.push(computed);
-    await input.onPoint?.(computed, ++finished, cells.length);
+    });
+    computed++;
   }
-  return result;
+  return computed;
 }

@@ -1,14 +1,16 @@
 import './sandbox.ts';
-import { UnrecoverableError, type Job, type SandboxedJob } from 'bullmq';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, Queue, UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ContractError, linspace, redisKeys, storedValues, type RedisKeys, type SurfacePlan } from '../../contract/index.ts';
+import { ContractError, JOB_OPTIONS, linspace, QUEUES, redisKeys, storedValues, type RedisKeys, type SurfacePlan } from '../../contract/index.ts';
 import type { GradientFlow, GradientFlowJobData } from '../../contract/metrics/gradient-flow.ts';
-import { hessianJobId, hessianKeys, hessianSummary, type HessianJobData, type HessianMapResult, type HessianParameters } from '../../contract/metrics/hessian.ts';
+import { hessianHelperJobId, hessianJobId, hessianSummary, type HessianJobData, type HessianMapResult, type HessianParameters } from '../../contract/metrics/hessian.ts';
 import { spectrumJobId, spectrumKeys, type SpectrumJobData, type SpectrumResult } from '../../contract/metrics/spectrum.ts';
 import { Artifacts, storedParameters } from '../artifacts.ts';
 import { modelFormat } from '../../contract/formats/index.ts';
 import { createGradientEngine, type GradientEngine } from '../autodiff/index.ts';
-import { workerConfig } from '../config.ts';
+import { hessianHelperCount, workerConfig } from '../config.ts';
 import { workerLog } from '../log.ts';
 import { evaluationData } from '../datasets/select.ts';
 import type { EvalData, ModelArtifact } from '../engine/evaluator.ts';
@@ -17,7 +19,8 @@ import { autodiffEngineInfo } from '../analysis/autodiff-engine-info.ts';
 import { gradientFlowOfArtifact } from '../analysis/gradient-flow.ts';
 import { initialisationParameters } from '../analysis/initial-parameters.ts';
 import { SHIFT_FACTOR } from '../hessian/eigen-ratio.ts';
-import { hessianMap, hessianPointKey } from '../hessian/hessian-map.ts';
+import { hessianMapCells, hessianPointKey, hessianPoints, type HessianCell } from '../hessian/hessian-map.ts';
+import { HessianMapRun } from '../hessian-map-state.ts';
 import { hessianSpectrum } from '../hessian/spectrum.ts';
 import { hessianAt } from '../hessian/hvp.ts';
 import { DEFAULT_BASIS_SIZE } from '../hessian/lanczos.ts';
@@ -30,7 +33,14 @@ import { SurfaceStateStore } from '../surface-state.ts';
  *   with the surface's model, samples and directions; progress { done, total } per point; each
  *   finished point is kept at hessianKeys(ns).points(surfaceId, jobId) until the map is done, so a
  *   rerun after a killed worker resumes; the HessianMapResult is stored at
- *   hessianKeys(ns).result(surfaceId) and returned.
+ *   hessianKeys(ns).result(surfaceId) and returned. Once it holds its first point, a map of two or
+ *   more points left queues LA_HESSIAN_HELPERS 'hessian-map-helper' jobs, so that idle workers
+ *   compute points too: job and helpers claim points one at a time (worker/hessian-map-state.ts),
+ *   renewing the claim at each product, and a killed worker's point is retaken when its claim
+ *   expires. The job, once nothing is left to claim, waits for the points others hold, then
+ *   assembles the map in row-major order. A point is the same whoever computes it (hessianPoints).
+ * - 'hessian-map-helper' (HessianJobData): computes claimable points of its map while the map's
+ *   job is queued or running; returns how many it computed.
  * - 'spectrum' (SpectrumJobData): top-k eigenvalues, Hutchinson trace and SLQ density at θ* or a
  *   grid point of a completed surface; progress { done, total } in Hessian-vector products; the
  *   SpectrumResult is stored at spectrumKeys(ns).result(jobId) and returned.
@@ -48,6 +58,10 @@ export interface AnalysisContext {
   tfjs?: TfjsBackendOptions;
   /** onnxruntime intra-op threads of the gradient engine's sessions (LA_ONNX_THREADS); default 1. */
   onnxThreads?: number;
+  /** Helper jobs a Hessian map queues (LA_HESSIAN_HELPERS); default 0. */
+  hessianHelpers?: number;
+  /** How long a claimed map point stays claimed without a product (LA_LOCK_MS, as a job's lock); default 30 s. */
+  claimLeaseMs?: number;
 }
 
 type AnalysisJob<Data> = Job<Data> | SandboxedJob<Data>;
@@ -55,9 +69,10 @@ type AnalysisJob<Data> = Job<Data> | SandboxedJob<Data>;
 /** The analysis queue's jobs: the name tells the data (HessianMapService, SpectrumService and ComparisonService queue each name with its type). */
 type NamedAnalysisJob =
   | (AnalysisJob<HessianJobData> & { name: 'hessian-map' })
+  | (AnalysisJob<HessianJobData> & { name: 'hessian-map-helper' })
   | (AnalysisJob<SpectrumJobData> & { name: 'spectrum' })
   | (AnalysisJob<GradientFlowJobData> & { name: 'gradient-flow' });
-const ANALYSIS_JOB_NAMES: readonly string[] = ['hessian-map', 'spectrum', 'gradient-flow'] satisfies NamedAnalysisJob['name'][];
+const ANALYSIS_JOB_NAMES: readonly string[] = ['hessian-map', 'hessian-map-helper', 'spectrum', 'gradient-flow'] satisfies NamedAnalysisJob['name'][];
 
 /** As BullMQ hands a job over, its data untyped until the name is checked. */
 type QueuedJob = Job | SandboxedJob;
@@ -66,8 +81,13 @@ function isNamedAnalysisJob(job: QueuedJob): job is NamedAnalysisJob {
   return ANALYSIS_JOB_NAMES.includes(job.name);
 }
 
-/** Finished points of a run nobody resumes (e.g. its job failed and was not requested again) expire after a week. */
-const FINISHED_POINTS_TTL_SECONDS = 7 * 24 * 3600;
+/** What a 'hessian-map-helper' job returns. */
+export interface HessianHelperResult {
+  computed: number;
+}
+
+/** BullMQ states in which a map's job may still claim and assemble its points. */
+const LIVE_JOB_STATES: readonly string[] = ['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'];
 
 /** The first `samples` of the selection (the selection is already a seeded random subset). */
 function firstSamples(data: EvalData, samples: number): EvalData {
@@ -120,30 +140,115 @@ export function analysisProcessor(ctx: AnalysisContext) {
     return engine;
   }
 
+  const worker = `${hostname()}-${process.pid}`;
+  const leaseMs = ctx.claimLeaseMs ?? 30_000;
+  // Claims are renewed at most this often (each product could otherwise cost a round trip) and waits poll as often.
+  const renewEveryMs = Math.min(leaseMs / 3, 1000);
+  let queue: Queue | undefined;
+  const analysisQueue = () => (queue ??= new Queue(QUEUES.analysis, { connection: ctx.redis, prefix: ctx.keys.bullPrefix }));
+
+  /**
+   * Computes the points `claim` hands out on the surface's engine, storing each in `run`, the claim
+   * renewed at every product (throttled) so a live worker keeps its point and a killed one loses
+   * it; `onTick` runs at each renewal. Stops when `claim` hands out nothing or the run is closed.
+   */
+  async function computeClaimed(
+    surface: SurfaceContext,
+    request: HessianJobData['request'],
+    engine: GradientEngine,
+    run: HessianMapRun,
+    claim: () => Promise<string | null>,
+    onStored: (finished: number) => Promise<void>,
+    onTick: () => Promise<void> = async () => undefined,
+  ): Promise<number> {
+    const cells = new Map(hessianMapCells(surface.axes, request.points).map((cell) => [hessianPointKey(cell.iy, cell.ix), cell]));
+    let held: string | null = null;
+    let renewedAt = 0;
+    let closed = false;
+    return hessianPoints({
+      hessianAt: (point) => {
+        const apply = hessianAt(engine, point);
+        return async (v) => {
+          if (held !== null && performance.now() - renewedAt >= renewEveryMs) {
+            renewedAt = performance.now();
+            // A lost claim (it expired under a slow product) is computed on: the point is the same, the first store wins.
+            await run.renew(held);
+            await onTick();
+          }
+          return apply(v);
+        };
+      },
+      theta: surface.theta,
+      directions: surface.directions,
+      axes: surface.axes,
+      mask: engine.mask,
+      maxSteps: request.maxSteps,
+      tolerance: request.tolerance,
+      seed: request.seed,
+      next: async (): Promise<HessianCell | null> => {
+        held = closed ? null : await claim();
+        renewedAt = performance.now();
+        return held === null ? null : cells.get(held)!;
+      },
+      onPoint: async (point) => {
+        const finished = await run.store(point);
+        if (finished === null) closed = true;
+        else await onStored(finished);
+      },
+    });
+  }
+
   async function processHessianMap(job: AnalysisJob<HessianJobData>): Promise<HessianMapResult> {
     const { surfaceId, request } = job.data;
     const started = performance.now();
     const surface = await completedSurface(surfaceId, request.samples);
-    const keys = hessianKeys(ctx.namespace);
-    const finishedKey = keys.points(surfaceId, hessianJobId(surfaceId, request));
-    const finished = storedValues.hessianPoint.readHash(await ctx.redis.hgetall(finishedKey), finishedKey);
+    const jobId = hessianJobId(surfaceId, request);
+    const run = new HessianMapRun(ctx.redis, ctx.namespace, surfaceId, jobId, worker, leaseMs);
+    const cells = hessianMapCells(surface.axes, request.points);
+    const order = cells.map((cell) => hessianPointKey(cell.iy, cell.ix));
+    let reported = -1;
+    const report = async (done: number) => {
+      if (done === reported) return;
+      reported = done;
+      await job.updateProgress({ done, total: cells.length });
+    };
+    let helpersQueued = false;
     const engine = await hessianEngine(surface, request.parameters);
     try {
-      const points = await hessianMap({
-        hessianAt: (point) => hessianAt(engine, point),
-        theta: surface.theta,
-        directions: surface.directions,
-        axes: surface.axes,
-        mask: engine.mask,
-        points: request.points,
-        maxSteps: request.maxSteps,
-        tolerance: request.tolerance,
-        seed: request.seed,
-        done: finished,
-        onPoint: async (point, done, total) => {
-          await ctx.redis.multi().hset(finishedKey, hessianPointKey(point.iy, point.ix), storedValues.hessianPoint.write(point)).expire(finishedKey, FINISHED_POINTS_TTL_SECONDS).exec();
-          await job.updateProgress({ done, total });
+      await computeClaimed(
+        surface,
+        request,
+        engine,
+        run,
+        async () => {
+          for (;;) {
+            const claim = await run.claim(order, true);
+            if (claim.point !== null) {
+              if (!helpersQueued) {
+                helpersQueued = true;
+                // Added only once the run is open (its claims exist), so a helper never finds it not yet started.
+                if (cells.length - (await run.finishedCount()) >= 2) {
+                  for (let k = 1; k <= (ctx.hessianHelpers ?? 0); k++) {
+                    await analysisQueue().add('hessian-map-helper', job.data, { jobId: hessianHelperJobId(jobId, k), ...JOB_OPTIONS.hessianMapHelper });
+                  }
+                }
+              }
+              return claim.point;
+            }
+            await report(await run.finishedCount());
+            if (claim.held === 0) return null;
+            // Others hold the rest: their points land, or their claims expire and are retaken here.
+            await sleep(renewEveryMs);
+          }
         },
+        report,
+        async () => report(await run.finishedCount()),
+      );
+      const finished = await run.finished();
+      const points = order.map((key) => {
+        const point = finished.get(key);
+        if (!point) throw new Error(`point ${key} of ${jobId} is missing from its finished points`);
+        return point;
       });
       const columns = new Set(points.map((p) => p.ix)).size;
       const result: HessianMapResult = {
@@ -159,13 +264,35 @@ export function analysisProcessor(ctx: AnalysisContext) {
           products: 'exact',
           batchSize: surface.plan.batchSize,
           threads: ctx.onnxThreads ?? 1,
+          workers: await run.workers(),
           lanczos: { basisSize: DEFAULT_BASIS_SIZE, shiftFactor: SHIFT_FACTOR, lambdaMin: 'smallest Ritz value of the same run, tested against tol·|λmin − s|' },
         },
         engine: autodiffEngineInfo(),
         seconds: (performance.now() - started) / 1000,
       };
-      await ctx.redis.multi().set(keys.result(surfaceId), storedValues.hessianMap.write(result)).del(finishedKey).exec();
+      await run.close(result);
       return result;
+    } finally {
+      await engine.dispose();
+    }
+  }
+
+  /** Points of a running map computed by a worker that would otherwise idle; stops when none is claimable or the map's job ended. */
+  async function processHessianHelper(job: AnalysisJob<HessianJobData>): Promise<HessianHelperResult> {
+    const { surfaceId, request } = job.data;
+    const jobId = hessianJobId(surfaceId, request);
+    const ownerLive = async () => {
+      const owner = await Job.fromId(analysisQueue(), jobId);
+      return owner !== undefined && LIVE_JOB_STATES.includes(await owner.getState());
+    };
+    if (!(await ownerLive())) return { computed: 0 };
+    const surface = await completedSurface(surfaceId, request.samples);
+    const run = new HessianMapRun(ctx.redis, ctx.namespace, surfaceId, jobId, worker, leaseMs);
+    const order = hessianMapCells(surface.axes, request.points).map((cell) => hessianPointKey(cell.iy, cell.ix));
+    const engine = await hessianEngine(surface, request.parameters);
+    try {
+      const computed = await computeClaimed(surface, request, engine, run, async () => ((await ownerLive()) ? (await run.claim(order, false)).point : null), async () => undefined);
+      return { computed };
     } finally {
       await engine.dispose();
     }
@@ -239,12 +366,14 @@ export function analysisProcessor(ctx: AnalysisContext) {
     return gradientFlowOfArtifact(artifact, data, { loss: request.loss, label: request.label, flat, batchSize: request.batchSize, threads: ctx.onnxThreads ?? 1 });
   }
 
-  return async function processAnalysis(job: QueuedJob): Promise<HessianMapResult | SpectrumResult | GradientFlow> {
+  return async function processAnalysis(job: QueuedJob): Promise<HessianMapResult | HessianHelperResult | SpectrumResult | GradientFlow> {
     try {
       if (!isNamedAnalysisJob(job)) throw new ContractError('name', `unknown analysis job "${job.name}"`);
       switch (job.name) {
         case 'hessian-map':
           return await processHessianMap(job);
+        case 'hessian-map-helper':
+          return await processHessianHelper(job);
         case 'spectrum':
           return await processSpectrum(job);
         case 'gradient-flow':
@@ -261,7 +390,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
 let sandboxed: ReturnType<typeof analysisProcessor> | null = null;
 
 /** Sandboxed entry (BullMQ Worker given this file's path): one Redis connection per child process. */
-export default function processSandboxedAnalysis(job: SandboxedJob): Promise<HessianMapResult | SpectrumResult | GradientFlow> {
+export default function processSandboxedAnalysis(job: SandboxedJob): Promise<HessianMapResult | HessianHelperResult | SpectrumResult | GradientFlow> {
   if (!sandboxed) {
     const config = workerConfig();
     const log = workerLog(config);
@@ -271,6 +400,8 @@ export default function processSandboxedAnalysis(job: SandboxedJob): Promise<Hes
       namespace: config.LA_NAMESPACE,
       tfjs: { backend: config.LA_TFJS_BACKEND, onWarning: (message) => log.warn(message) },
       onnxThreads: config.LA_ONNX_THREADS,
+      hessianHelpers: hessianHelperCount(config),
+      claimLeaseMs: config.LA_LOCK_MS,
     });
   }
   return sandboxed(job);

@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SurfaceRecord } from '../contract/index.ts';
+import { hessianHelperJobId, hessianJobId, hessianKeys, resolveHessianRequest, type HessianMapRequest, type HessianMapResult } from '../contract/metrics/hessian.ts';
+import { startStack, type Stack } from './helpers/stack.ts';
+import { mlpFiles, uploadModel } from './helpers/models.ts';
+
+/**
+ * Real API, real Redis, two real worker processes (LA_HESSIAN_HELPERS defaults to 1 on two): one
+ * Hessian map's points are computed by both workers, a helper SIGKILLed mid-map loses no point, and
+ * the maps equal bit for bit those one worker computes alone.
+ */
+let stack: Stack;
+let redis: Redis;
+let surfaceId: string;
+const SAMPLES = 500;
+// A tight tolerance makes each point of the 4,352 weights take about a second, long enough for the second worker to join.
+const REQUEST: HessianMapRequest = { points: 3, maxSteps: 200, tolerance: 1e-9, samples: SAMPLES };
+
+interface HessianPending {
+  status: 'queued' | 'running' | 'failed';
+  progress: { done: number; total: number };
+  error: string | null;
+}
+
+async function requestHessian(request: HessianMapRequest): Promise<void> {
+  const response = await stack.api(`/api/v1/surfaces/${surfaceId}/hessian`, { method: 'POST', json: request });
+  expect(response.status).toBe(202);
+}
+
+async function finishedHessian(): Promise<HessianMapResult> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { status, body } = await stack.api<HessianMapResult | HessianPending>(`/api/v1/surfaces/${surfaceId}/hessian`);
+    if (status === 200) return body as HessianMapResult;
+    expect(status).toBe(202);
+    const pending = body as HessianPending;
+    expect(pending.status, pending.error ?? '').not.toBe('failed');
+    if (Date.now() > deadline) throw new Error(`Hessian map still ${pending.status} (${pending.progress.done}/${pending.progress.total})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The map without what may differ between runs: its wall time and how many workers computed it. */
+function computed(map: HessianMapResult): string {
+  const { seconds: _seconds, settings, ...rest } = map;
+  const { workers: _workers, ...same } = settings as HessianMapResult['settings'] & { workers?: number };
+  return JSON.stringify({ ...rest, settings: same });
+}
+
+/** The points held (claimed, not finished) in a run's claims hash, by worker. */
+async function heldPoints(request: HessianMapRequest): Promise<{ point: string; worker: string }[]> {
+  const claims = await redis.hgetall(hessianKeys(stack.namespace).claims(surfaceId, hessianJobId(surfaceId, resolveHessianRequest(request, SAMPLES))));
+  return Object.entries(claims).flatMap(([point, claim]) => {
+    const held = /^\d+ (.+)$/.exec(claim);
+    return held ? [{ point, worker: held[1]! }] : [];
+  });
+}
+
+beforeAll(async () => {
+  stack = await startStack({ workers: 2, lockMs: 2000, fixtures: null });
+  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const model = await uploadModel(stack.baseUrl, 'moons mlp', await mlpFiles([64, 64]));
+  const response = await stack.api<{ id: string }>('/api/v1/surfaces', {
+    method: 'POST',
+    json: { model: model.body.id, dataset: { id: 'moons', samples: SAMPLES }, grid: { x: { min: -1, max: 1, num: 5 }, y: { min: -1, max: 1, num: 5 } } },
+  });
+  surfaceId = response.body.id;
+  for (;;) {
+    const record = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${surfaceId}`)).body;
+    if (record.status === 'completed') break;
+    expect(record.status).not.toBe('failed');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // A worker's first analysis job starts its sandbox (seconds of imports): a small map and its
+  // helper warm both, so that the maps below measure sharing, not start-up.
+  const warmUp = { points: 2, maxSteps: 2, samples: SAMPLES };
+  await requestHessian(warmUp);
+  await finishedHessian();
+  const helperId = hessianHelperJobId(hessianJobId(surfaceId, resolveHessianRequest(warmUp, SAMPLES)), 1);
+  while (await stack.app.services.hessians.queue.getJob(helperId)) await new Promise((r) => setTimeout(r, 100));
+}, 180_000);
+
+afterAll(async () => {
+  redis?.disconnect();
+  await stack?.stop();
+});
+
+describe('a Hessian map on two workers', () => {
+  let onTwo: HessianMapResult;
+
+  it('is computed by both workers', async () => {
+    await requestHessian(REQUEST);
+    onTwo = await finishedHessian();
+    expect(onTwo.shape).toEqual([3, 3]);
+    expect(onTwo.points.every((p) => p.lambdaMax !== null && p.lambdaMin !== null)).toBe(true);
+    expect(onTwo.settings).toMatchObject({ workers: 2, threads: 1 });
+  }, 180_000);
+
+  it('loses no point when a helper is SIGKILLed mid-map: its claim expires and the map\'s job computes the point', async () => {
+    const request = { ...REQUEST, seed: 1 };
+    await requestHessian(request);
+    // The map's job claims the first point before it queues its helper: whoever holds 0,0 first is the job.
+    let owner: string | undefined;
+    let helper: { point: string; worker: string } | undefined;
+    const deadline = Date.now() + 60_000;
+    while (!helper) {
+      const held = await heldPoints(request);
+      owner ??= held.find((h) => h.point === '0,0')?.worker;
+      helper = owner ? held.find((h) => h.worker !== owner) : undefined;
+      if (Date.now() > deadline) throw new Error('the helper never held a point');
+      if (!helper) await new Promise((r) => setTimeout(r, 20));
+    }
+    // Worker names are host-pid of the sandbox, whose process group is its worker's.
+    const sandboxPid = Number(helper.worker.slice(helper.worker.lastIndexOf('-') + 1));
+    const group = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(sandboxPid)], { encoding: 'utf8' }).trim());
+    const victim = stack.workers.find((w) => w.pid === group)!;
+    expect(victim).toBeDefined();
+    stack.killWorker(victim, 'SIGKILL');
+
+    const interrupted = await finishedHessian();
+    expect(interrupted.points).toHaveLength(9);
+    expect(interrupted.points.every((p) => p.lambdaMax !== null && p.lambdaMin !== null)).toBe(true);
+
+    // The same settings again, on the surviving worker alone.
+    await requestHessian(request);
+    const alone = await finishedHessian();
+    expect(alone.settings).toMatchObject({ workers: 1 });
+    expect(computed(interrupted)).toBe(computed(alone));
+  }, 180_000);
+
+  it('equals bit for bit the map one worker computes alone', async () => {
+    await requestHessian(REQUEST);
+    const onOne = await finishedHessian();
+    expect(onOne.settings).toMatchObject({ workers: 1 });
+    expect(computed(onTwo)).toBe(computed(onOne));
+  }, 180_000);
+});
