@@ -108,16 +108,7 @@ interface PixelBox {
 /** Pixel facts of a PNG, decoded by the page itself, within an optional sub-rectangle. */
 async function pixels(png: Buffer, region?: { x: number; y: number; width: number; height: number }): Promise<PixelBox> {
   return page.evaluate(async ({ base64, region }) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${base64}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const context = canvas.getContext('2d')!;
-    context.drawImage(image, 0, 0);
-    const r = region ?? { x: 0, y: 0, width: image.width, height: image.height };
-    const data = context.getImageData(r.x, r.y, r.width, r.height).data;
+    const { data, width } = await window.decodePng(base64, region);
     let box: { x0: number; y0: number; x1: number; y1: number } | null = null;
     let colorful = 0;
     let dark = 0;
@@ -125,8 +116,8 @@ async function pixels(png: Buffer, region?: { x: number; y: number; width: numbe
       const [red, green, blue] = [data[i]!, data[i + 1]!, data[i + 2]!];
       const max = Math.max(red, green, blue);
       const min = Math.min(red, green, blue);
-      const x = (i / 4) % r.width;
-      const y = Math.floor(i / 4 / r.width);
+      const x = (i / 4) % width;
+      const y = Math.floor(i / 4 / width);
       if (max > 40 && (max - min) / max > 0.35) {
         colorful++;
         box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x), y1: Math.max(box.y1, y) } : { x0: x, y0: y, x1: x, y1: y };
@@ -222,13 +213,7 @@ describe('comparison report in a real browser', () => {
     // The diverging colormap (red where A is higher, blue where lower), not the surfaces' viridis.
     const shot = await map.screenshot();
     const colors = await page.evaluate(async (base64) => {
-      const image = new Image();
-      image.src = `data:image/png;base64,${base64}`;
-      await image.decode();
-      const canvas = Object.assign(document.createElement('canvas'), { width: image.width, height: image.height });
-      const context = canvas.getContext('2d')!;
-      context.drawImage(image, 0, 0);
-      const data = context.getImageData(0, 0, image.width, image.height).data;
+      const { data } = await window.decodePng(base64);
       let red = 0;
       let blue = 0;
       for (let i = 0; i < data.length; i += 4) {
@@ -305,15 +290,9 @@ describe('comparison report in a real browser', () => {
         // Count the breaks along the swatch's middle row: a dashed line has several, a solid one none.
         const swatch = (await item.locator('svg').screenshot());
         const gaps = await page.evaluate(async (base64) => {
-          const image = new Image();
-          image.src = `data:image/png;base64,${base64}`;
-          await image.decode();
-          const canvas = document.createElement('canvas');
-          canvas.width = image.width;
-          canvas.height = image.height;
-          const context = canvas.getContext('2d')!;
-          context.drawImage(image, 0, 0);
-          const row = context.getImageData(2, Math.floor(image.height / 2), image.width - 4, 1).data;
+          const { data, width, height } = await window.decodePng(base64);
+          const middle = Math.floor(height / 2);
+          const row = data.subarray(4 * (middle * width + 2), 4 * (middle * width + width - 2));
           let breaks = 0;
           let inked = false;
           for (let i = 0; i < row.length; i += 4) {
@@ -412,15 +391,7 @@ describe('comparison report in a real browser', () => {
     // The curve: blue pixels across the plot, highest (smallest y) at the bump near eigenvalue 2.
     const shot = await density.screenshot();
     const curve = await page.evaluate(async (base64) => {
-      const image = new Image();
-      image.src = `data:image/png;base64,${base64}`;
-      await image.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = image.width;
-      canvas.height = image.height;
-      const context = canvas.getContext('2d')!;
-      context.drawImage(image, 0, 0);
-      const data = context.getImageData(0, 0, image.width, image.height).data;
+      const { data, width } = await window.decodePng(base64);
       let count = 0;
       let top = { x: 0, y: Infinity };
       let x0 = Infinity;
@@ -428,8 +399,8 @@ describe('comparison report in a real browser', () => {
       for (let i = 0; i < data.length; i += 4) {
         const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
         if (b > 150 && b - r > 60 && b - g > 30) {
-          const x = (i / 4) % image.width;
-          const y = Math.floor(i / 4 / image.width);
+          const x = (i / 4) % width;
+          const y = Math.floor(i / 4 / width);
           count++;
           x0 = Math.min(x0, x);
           x1 = Math.max(x1, x);
@@ -506,18 +477,12 @@ describe('comparison report in a real browser', () => {
     // The band: the faint loss blue (rgba(59, 91, 219, 0.18) on white ≈ (220, 225, 248)) filling the span between its edges,
     // a long vertical run in some column (the antialiased curves give runs of a pixel or two).
     const band = await page.evaluate(async (base64) => {
-      const image = new Image();
-      image.src = `data:image/png;base64,${base64}`;
-      await image.decode();
-      const canvas = Object.assign(document.createElement('canvas'), { width: image.width, height: image.height });
-      const context = canvas.getContext('2d')!;
-      context.drawImage(image, 0, 0);
-      const data = context.getImageData(0, 0, image.width, image.height).data;
+      const { data, width, height } = await window.decodePng(base64);
       let longest = 0;
-      for (let x = 0; x < image.width; x++) {
+      for (let x = 0; x < width; x++) {
         let run = 0;
-        for (let y = 0; y < image.height; y++) {
-          const i = 4 * (y * image.width + x);
+        for (let y = 0; y < height; y++) {
+          const i = 4 * (y * width + x);
           run = Math.abs(data[i]! - 220) < 10 && Math.abs(data[i + 1]! - 225) < 10 && data[i + 2]! > 238 ? run + 1 : 0;
           longest = Math.max(longest, run);
         }

@@ -52,15 +52,7 @@ async function waitCompleted(id: string, timeoutMs = 90_000): Promise<SurfaceRes
  */
 async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: number; red: number; blue: number }> {
   return page.evaluate(async (base64) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${base64}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const context = canvas.getContext('2d')!;
-    context.drawImage(image, 0, 0);
-    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    const { data } = await window.decodePng(base64);
     let colorful = 0;
     let red = 0;
     let blue = 0;
@@ -86,22 +78,14 @@ async function pixelStats(png: Buffer): Promise<{ colorful: number; spread: numb
 /** Bounding box (in image pixels) of the colormapped pixels of a PNG: a 2D map's plot area. */
 async function colorfulBox(png: Buffer): Promise<{ width: number; height: number }> {
   return page.evaluate(async (base64) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${base64}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const context = canvas.getContext('2d')!;
-    context.drawImage(image, 0, 0);
-    const data = context.getImageData(0, 0, image.width, image.height).data;
+    const { data, width } = await window.decodePng(base64);
     let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
     for (let i = 0; i < data.length; i += 4) {
       const max = Math.max(data[i]!, data[i + 1]!, data[i + 2]!);
       const min = Math.min(data[i]!, data[i + 1]!, data[i + 2]!);
       if (max > 40 && (max - min) / max > 0.35) {
-        const x = (i / 4) % image.width;
-        const y = Math.floor(i / 4 / image.width);
+        const x = (i / 4) % width;
+        const y = Math.floor(i / 4 / width);
         [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
       }
     }
@@ -482,15 +466,7 @@ describe('viewer in a real browser', () => {
     const redAround = async (point: { x: number; y: number }) => {
       const png = await page.screenshot({ clip: { x: point.x - 4, y: point.y - 4, width: 9, height: 9 } });
       return page.evaluate(async (base64) => {
-        const image = new Image();
-        image.src = `data:image/png;base64,${base64}`;
-        await image.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = image.width;
-        canvas.height = image.height;
-        const context = canvas.getContext('2d')!;
-        context.drawImage(image, 0, 0);
-        const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        const { data } = await window.decodePng(base64);
         let red = 0;
         for (let i = 0; i < data.length; i += 4) if (data[i] > 200 && data[i + 1] < 90 && data[i + 2] < 90) red++;
         return red;

@@ -24,6 +24,37 @@ function ensureWebBuild(): void {
   if (built < sources) execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
 }
 
+/** A decoded PNG's RGBA pixels (optionally of a sub-rectangle), as the page's canvas reads them. */
+export interface DecodedPixels {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+declare global {
+  interface Window {
+    /**
+     * Decodes a base64 PNG (a Playwright screenshot) in the page, so that a test's pixel analysis
+     * runs there instead of shipping every pixel to Node. Installed by openBrowser on every page.
+     */
+    decodePng(base64: string, region?: { x: number; y: number; width: number; height: number }): Promise<DecodedPixels>;
+  }
+}
+
+/** Defines window.decodePng (an init script: it runs in the page, before its own scripts). */
+function installDecodePng(): void {
+  window.decodePng = async (base64, region) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = Object.assign(document.createElement('canvas'), { width: image.width, height: image.height });
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const r = region ?? { x: 0, y: 0, width: image.width, height: image.height };
+    return { data: context.getImageData(r.x, r.y, r.width, r.height).data, width: r.width, height: r.height };
+  };
+}
+
 /** Debian's chromium, headless, WebGL on SwiftShader, with its profile in `userDataDir`. */
 function launchChromium(userDataDir: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(userDataDir, {
@@ -52,6 +83,7 @@ export async function openBrowser(pageErrors: string[]): Promise<{ page: Page; c
   mkdirSync(BROWSER_ARTIFACTS, { recursive: true });
   const userDataDir = mkdtempSync(join(tmpdir(), 'loss-atlas-chromium-'));
   const browser = await launchChromium(userDataDir);
+  await browser.addInitScript(installDecodePng);
   const page = browser.pages()[0] ?? (await browser.newPage());
   page.on('pageerror', (error) => pageErrors.push(error.message));
   return {
