@@ -1,7 +1,7 @@
 import { drawColorbar } from './colorbar.ts';
 import { SurfaceFeed } from './feed.ts';
 import { surfaceFigures } from './figures.ts';
-import { formatCoordinate, formatNumber, formatPercent } from './format.ts';
+import { formatCoordinate, formatNumber, formatPercent, formatPlusMinus } from './format.ts';
 import { LineChart } from './line-chart.ts';
 import { finiteRange, transformGrid } from './scale.ts';
 import { readPoint, recordAxes } from './grid.ts';
@@ -168,7 +168,7 @@ export class CompareView {
         `α = ${formatCoordinate(point.alpha)}, β = ${formatCoordinate(point.beta)} · ` +
         (point.loss === null
           ? 'no value'
-          : `loss = ${formatNumber(point.loss, 6)}${point.lossStdError === null ? '' : ` ± ${formatNumber(point.lossStdError, 3)}`}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`);
+          : `loss = ${formatNumber(point.loss, 6)}${formatPlusMinus(point.lossStdError, 3)}, accuracy = ${point.accuracy === null ? '—' : formatPercent(point.accuracy, 2)}`);
       panel.readout.dataset.loss = String(point.loss ?? '');
       panel.readout.dataset.stdError = String(point.lossStdError ?? '');
     }

@@ -17,6 +17,16 @@ export function formatCoordinate(value: number | null): string {
   return value === null ? '—' : Number(value.toFixed(4)).toString();
 }
 
+/** A grid point of the report: "α = 0.2" on a line, "(0.2, -0.4)" in a plane. */
+export function formatPoint(alpha: number, beta: number | null): string {
+  return beta === null ? `α = ${formatCoordinate(alpha)}` : `(${formatCoordinate(alpha)}, ${formatCoordinate(beta)})`;
+}
+
+/** " ± se" after a figure whose standard error is known, else nothing. */
+export function formatPlusMinus(stdError: number | null | undefined, digits = 2): string {
+  return stdError === null || stdError === undefined ? '' : ` ± ${formatNumber(stdError, digits)}`;
+}
+
 /**
  * A round axis tick (1-2-5 × 10^k) as short as it can be: 0.02, 300, 1e-5, 2e+6. Never "0" for a
  * small tick, as uPlot's default locale format (at most 3 decimals) prints 1e-5.

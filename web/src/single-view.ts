@@ -5,7 +5,7 @@ import { ApiError, api } from './api.ts';
 import { drawColorbar } from './colorbar.ts';
 import { DIVERGING_COLORMAP } from './colormap.ts';
 import { SurfaceFeed } from './feed.ts';
-import { formatCoordinate, formatNumber, formatPercent } from './format.ts';
+import { formatCoordinate, formatNumber, formatPercent, formatPlusMinus } from './format.ts';
 import { FINITE, gridFromResult, NON_FINITE, PREVIEW, readPoint, type SurfaceGrid } from './grid.ts';
 import type { ColorField } from './heightfield.ts';
 import { HeatmapView, type MapMode } from './heatmap.ts';
@@ -330,25 +330,24 @@ export class SingleView {
     if (preview) badge.textContent = `preview · level ${preview.level + 1}/${preview.levels}${preview.samples === null ? '' : ` · ${preview.samples} samples`}`;
   }
 
+  /** A full progress bar, `text` beside it, no cancel button: what a finished view shows. */
+  private showFinished(text: string): void {
+    const progress = element<HTMLProgressElement>('job-progress');
+    progress.max = 1;
+    progress.value = 1;
+    progress.dataset.percent = '100';
+    element('progress-text').classList.remove('failed');
+    element('progress-text').textContent = text;
+    element<HTMLButtonElement>('cancel-job').hidden = true;
+  }
+
   private showStatus(): void {
     if (this.shown) {
-      const progress = element<HTMLProgressElement>('job-progress');
-      progress.max = 1;
-      progress.value = 1;
-      progress.dataset.percent = '100';
-      element('progress-text').classList.remove('failed');
-      element('progress-text').textContent = this.shown.status;
-      element<HTMLButtonElement>('cancel-job').hidden = true;
+      this.showFinished(this.shown.status);
       return;
     }
     if (this.difference) {
-      const progress = element<HTMLProgressElement>('job-progress');
-      progress.max = 1;
-      progress.value = 1;
-      progress.dataset.percent = '100';
-      element('progress-text').classList.remove('failed');
-      element('progress-text').textContent = `difference of two finished surfaces · ${this.difference.result.metrics.points} points compared`;
-      element<HTMLButtonElement>('cancel-job').hidden = true;
+      this.showFinished(`difference of two finished surfaces · ${this.difference.result.metrics.points} points compared`);
       return;
     }
     const feed = this.feed;
@@ -409,7 +408,7 @@ export class SingleView {
     const point = readPoint(grid, cursor.ix, cursor.iy);
     const readout = element('readout');
     const where = `α = ${formatCoordinate(point.alpha)}${point.beta === null ? '' : `, β = ${formatCoordinate(point.beta)}`}`;
-    const plusMinus = point.lossStdError === null ? '' : ` ± ${formatNumber(point.lossStdError, 3)}`;
+    const plusMinus = formatPlusMinus(point.lossStdError, 3);
     const what =
       point.state !== FINITE
         ? point.state === NON_FINITE

@@ -2,7 +2,7 @@ import type { SurfaceDifference } from '../../../contract/metrics/difference.ts'
 import { NOISE_STANDARD_ERRORS } from '../../../contract/metrics/surface-metrics.ts';
 import { drawColorbar } from '../colorbar.ts';
 import { DIVERGING_COLORMAP } from '../colormap.ts';
-import { formatCoordinate, formatNumber, formatPercent } from '../format.ts';
+import { formatNumber, formatPercent, formatPlusMinus, formatPoint } from '../format.ts';
 import { gridFromResult, readPoint } from '../grid.ts';
 import { HeatmapView } from '../heatmap.ts';
 import type { ThemeColors } from '../theme.ts';
@@ -87,9 +87,8 @@ export class DifferenceSection {
       hover: ({ ix, iy }) => {
         view.setCursor({ ix, iy });
         const at = readPoint(grid, ix, iy);
-        const where = at.beta === null ? `α = ${formatCoordinate(at.alpha)}` : `(${formatCoordinate(at.alpha)}, ${formatCoordinate(at.beta)})`;
-        const stdError = at.lossStdError === null ? '' : ` ± ${formatNumber(at.lossStdError, 2)} (se)`;
-        this.elements.readout.textContent = `${where}: L(${a.label}) − L(${b.label}) = ${formatNumber(at.loss)}${stdError}`;
+        const stdError = at.lossStdError === null ? '' : `${formatPlusMinus(at.lossStdError)} (se)`;
+        this.elements.readout.textContent = `${formatPoint(at.alpha, at.beta)}: L(${a.label}) − L(${b.label}) = ${formatNumber(at.loss)}${stdError}`;
       },
     });
     view.canvas.classList.add('difference-map');

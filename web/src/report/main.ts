@@ -8,7 +8,7 @@ import { surfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
 import type { SurfaceResult } from '../../../contract/surface.ts';
 import { drawColorbar } from '../colorbar.ts';
 import { compareQuery, compareSurfaceIds } from '../comparison-list.ts';
-import { formatCoordinate, formatNumber, formatPercent } from '../format.ts';
+import { formatNumber, formatPercent, formatPlusMinus, formatPoint } from '../format.ts';
 import { gridFromResult, readPoint, type SurfaceGrid } from '../grid.ts';
 import { HeatmapView } from '../heatmap.ts';
 import { LineChart } from '../line-chart.ts';
@@ -120,10 +120,9 @@ function renderRecipes(recipes: MemberRecipe[]): void {
 /** What a researcher reads at a grid point: where, the loss ± its standard error over the samples (when recorded), the accuracy. */
 function pointReadout(grid: SurfaceGrid, ix: number, iy: number, accuracyName: string): string {
   const at = readPoint(grid, ix, iy);
-  const where = at.beta === null ? `α = ${formatCoordinate(at.alpha)}` : `(${formatCoordinate(at.alpha)}, ${formatCoordinate(at.beta)})`;
-  const stdError = at.lossStdError === null ? '' : ` ± ${formatNumber(at.lossStdError, 2)} (se)`;
+  const stdError = at.lossStdError === null ? '' : `${formatPlusMinus(at.lossStdError)} (se)`;
   const accuracy = at.accuracy === null ? '' : `, ${accuracyName} ${formatPercent(at.accuracy)}`;
-  return `${where}: L ${formatNumber(at.loss)}${stdError}${accuracy}`;
+  return `${formatPoint(at.alpha, at.beta)}: L ${formatNumber(at.loss)}${stdError}${accuracy}`;
 }
 
 function renderSurfaces(loaded: Loaded[], recipes: MemberRecipe[], accuracyName: string): void {

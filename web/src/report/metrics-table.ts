@@ -1,7 +1,7 @@
 import type { SurfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
 import { NEGATIVE_CURVATURE_FLOOR, type HessianSummary } from '../../../contract/metrics/hessian.ts';
 import { NOISE_STANDARD_ERRORS } from '../../../contract/metrics/surface-metrics.ts';
-import { formatCoordinate, formatNumber, formatPercent } from '../format.ts';
+import { formatNumber, formatPercent, formatPlusMinus, formatPoint } from '../format.ts';
 
 export interface MetricColumn {
   label: string;
@@ -16,17 +16,7 @@ export interface MetricRow {
   values: string[];
 }
 
-function where(x: number, y: number | null): string {
-  return y === null ? `α = ${formatCoordinate(x)}` : `(${formatCoordinate(x)}, ${formatCoordinate(y)})`;
-}
-
-/** The rows of the comparison's metrics table, one value per column ('—' where unknown). */
-/** " ± se" for a figure with a known standard error, else nothing. */
-function plusMinus(stdError: number | null | undefined): string {
-  return stdError === null || stdError === undefined ? '' : ` ± ${formatNumber(stdError, 2)}`;
-}
-
-/** `accuracyName`: what the members' "accuracy" is (IoU for segmentation sets). */
+/** The rows of the comparison's metrics table, one value per column ('—' where unknown). `accuracyName`: what the members' "accuracy" is (IoU for segmentation sets). */
 export function metricRows(columns: MetricColumn[], accuracyName: 'accuracy' | 'IoU' = 'accuracy'): MetricRow[] {
   const row = (name: string, formula: string, value: (m: SurfaceMetrics, h: HessianSummary | null) => string, needsHessian = false): MetricRow => ({
     name,
@@ -36,19 +26,19 @@ export function metricRows(columns: MetricColumn[], accuracyName: 'accuracy' | '
   const first = columns.find((c) => c.metrics)?.metrics;
   const radius = first ? formatNumber(first.sharpness.radius) : 'r';
   const rows: MetricRow[] = [
-    row('Loss at θ*', 'L at the grid point nearest (0, 0); * = nearest point, not (0, 0) itself; ± its standard error over the samples when known', (m) => `${formatNumber(m.center.loss)}${plusMinus(m.center.lossStdError)}${m.center.exact ? '' : '*'}`),
+    row('Loss at θ*', 'L at the grid point nearest (0, 0); * = nearest point, not (0, 0) itself; ± its standard error over the samples when known', (m) => `${formatNumber(m.center.loss)}${formatPlusMinus(m.center.lossStdError)}${m.center.exact ? '' : '*'}`),
     accuracyName === 'IoU'
       ? row('IoU at θ*', 'mean per-sample intersection over union of the predicted and true masks at the same point (the segmentation "accuracy")', (m) => formatPercent(m.center.accuracy))
       : row('Accuracy at θ*', 'accuracy at the same point', (m) => formatPercent(m.center.accuracy)),
     row('Grid minimum', 'min L over the finite grid points', (m) => formatNumber(m.minimum.loss)),
-    row('… at (α, β)', 'where the grid minimum is', (m) => where(m.minimum.x, m.minimum.y)),
+    row('… at (α, β)', 'where the grid minimum is', (m) => formatPoint(m.minimum.x, m.minimum.y)),
     ...(first?.nearMinimum ?? []).map((n, k) =>
       row(`Share within ${formatNumber(n.delta)} of min`, `#{L ≤ L_min + ${n.delta}} / all points`, (m) => formatPercent(m.nearMinimum[k]?.share)),
     ),
     ...(first?.basin ?? []).map((b, k) =>
       row(`Basin area τ = ${formatNumber(b.tau)}`, `#{L ≤ L(θ*) + ${b.tau}} / all points`, (m) => formatPercent(m.basin[k]?.share)),
     ),
-    row(`Mean rise within r = ${radius}`, 'mean of L(p) − L(θ*) over grid points p with ‖p − θ*‖ ≤ r (± its standard error when known)', (m) => `${formatNumber(m.sharpness.meanRise)}${plusMinus(m.sharpness.meanRiseStdError)}`),
+    row(`Mean rise within r = ${radius}`, 'mean of L(p) − L(θ*) over grid points p with ‖p − θ*‖ ≤ r (± its standard error when known)', (m) => `${formatNumber(m.sharpness.meanRise)}${formatPlusMinus(m.sharpness.meanRiseStdError)}`),
     row(`Max rise within r = ${radius}`, 'max of L(p) − L(θ*) over the same points', (m) => formatNumber(m.sharpness.maxRise)),
     row('Strict local minima', `interior points strictly below all 8 neighbours (by more than ${NOISE_STANDARD_ERRORS} standard errors when known; + those within the sampling noise)`, (m) =>
       `${m.roughness.strictLocalMinima}${m.roughness.minimaWithinNoise ? ` (+${m.roughness.minimaWithinNoise} within noise)` : ''}`),
