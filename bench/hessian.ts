@@ -14,6 +14,8 @@ import { autodiffEngineInfo } from '../worker/analysis/autodiff-engine-info.ts';
 
 export interface HessianBenchRow {
   model: string;
+  /** The model's dataset (model-info.json), whose test samples the gradient and products run on. */
+  dataset: string;
   parameters: number;
   /** Parameters the Hessian is taken over (tensors of rank ≥ 2, the default). */
   differentiated: number;
@@ -44,16 +46,17 @@ async function median3(run: () => Promise<unknown>): Promise<number> {
 
 /**
  * The cost of the Hessian maps comparisons run: a gradient pass, an exact product and one
- * sub-grid point at θ* of a committed fixture model on MNIST test digits, on the exact engine in
- * this process (LA_ONNX_THREADS intra-op threads, as the analysis jobs).
+ * sub-grid point at θ* of a committed fixture classifier on test samples of its dataset, on the
+ * exact engine in this process (LA_ONNX_THREADS intra-op threads, as the analysis jobs).
  */
 export async function benchHessian(modelId: string, fixturesDir: string): Promise<HessianBenchRow> {
   const dir = `${fixturesDir}/${modelId}`;
   const files = { 'model.json': new Uint8Array(await readFile(`${dir}/model.json`)), 'weights.bin': new Uint8Array(await readFile(`${dir}/weights.bin`)) };
+  const { dataset } = JSON.parse(await readFile(`${dir}/model-info.json`, 'utf8')) as { dataset: string };
   const artifact = layersModelArtifact(files, modelId);
   const theta = storedParameters(artifact);
   const { samples } = COMPARISON_HESSIAN_DEFAULTS;
-  const { data } = evaluationData(builtinDataset('mnist'), 'test', samples, 0);
+  const { data } = evaluationData(builtinDataset(dataset), 'test', samples, 0);
   const threads = workerConfig().LA_ONNX_THREADS;
   const engine = await createGradientEngine(artifact, { parameters: HESSIAN_DEFAULTS.parameters, batchNorm: 'moving', loss: 'sparse_categorical_crossentropy', threads });
   try {
@@ -70,6 +73,7 @@ export async function benchHessian(modelId: string, fixturesDir: string): Promis
     });
     return {
       model: modelId,
+      dataset,
       parameters: theta.length,
       differentiated: engine.mask.reduce((n, m) => n + m, 0),
       samples: data.n,

@@ -22,8 +22,8 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * it), --workers 1,2, --slow-points 8 (cap on W1 points for the slow engines tfjs and onnx-inputs,
  * spread over the grid), --soak 10000 (evaluations in one worker; 0 = skip), --soak-workload W3,
  * --soak-engine onnx-initializers (a fresh session per evaluation: the churn that could leak),
- * --hessian zoo-resnet20-mnist,zoo-resnet56-mnist,zoo-resnet56-noshort-mnist (fixture models whose
- * gradient pass and Hessian point at θ* are timed, as comparisons run them; none = skip),
+ * --hessian zoo-resnet20-fashion,zoo-resnet56-fashion,zoo-resnet56-noshort-fashion (fixture models whose
+ * gradient pass and Hessian point at θ* are timed on their dataset's test samples, as comparisons run them; none = skip),
  * --gradient-samples 64,1000 (W1 samples for the gradient/H·v rows; none = skip), --gradient-threads 1,2
  * (onnxruntime threads of the exact engine; tfjs-wasm runs single-threaded), --gradient-engines autodiff,tfjs,
  * --hessian-map 5 (points per axis of a W1 Hessian map on 64 samples with the exact engine and the
@@ -52,7 +52,7 @@ const { values: flags } = parseArgs({
     soak: { type: 'string', default: '10000' },
     'soak-workload': { type: 'string', default: 'W3' },
     'soak-engine': { type: 'string', default: 'onnx-initializers' },
-    hessian: { type: 'string', default: 'zoo-resnet20-mnist,zoo-resnet56-mnist,zoo-resnet56-noshort-mnist' },
+    hessian: { type: 'string', default: 'zoo-resnet20-fashion,zoo-resnet56-fashion,zoo-resnet56-noshort-fashion' },
     'gradient-samples': { type: 'string', default: '64,1000' },
     'gradient-threads': { type: 'string', default: '1,2' },
     'gradient-engines': { type: 'string', default: 'autodiff,tfjs' },
@@ -279,7 +279,7 @@ for (const model of flags.hessian === 'none' ? [] : flags.hessian.split(',')) {
   const row = await benchHessian(model, fileURLToPath(new URL('../fixtures/models', import.meta.url)));
   hessianRows.push(row);
   console.log(
-    `Hessian ${model} (${row.differentiated} of ${row.parameters} parameters, ${row.samples} samples, ${row.engine.backend}, ${row.threads} thread(s)): ` +
+    `Hessian ${model} (${row.differentiated} of ${row.parameters} parameters, ${row.samples} ${row.dataset} test samples, ${row.engine.backend}, ${row.threads} thread(s)): ` +
       `${fmt(row.secondsPerGradient)} s/gradient, ${fmt(row.secondsPerProduct)} s/exact H·v, ${fmt(row.secondsPerPoint, 1)} s for one point at θ* ` +
       `(${row.products} products, λmax ${row.lambdaMax.toPrecision(4)}, λmin ${row.lambdaMin.toPrecision(4)}, converged ${row.converged})`,
   );

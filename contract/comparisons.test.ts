@@ -12,8 +12,10 @@ describe('comparison fixtures (ComparisonFixture)', () => {
     expect(fixture).toEqual(JSON.parse(text(WITH_COMPANION)));
     expect(fixture.ensemble!.members.map((m) => [m.label, m.k, m.loss.iqr.length])).toEqual([['skip', 2, 5], ['plain', 2, 5]]);
     expect(fixture.surfaces.every((s) => s.spectra?.length === 1)).toBe(true);
-    // Exported before companions and spectra: still a fixture.
-    expect(readComparisonFixture(text('fixtures/comparisons/demo-skip-vs-depth/comparison.json'), 'old').ensemble).toBeUndefined();
+    // A committed demo without a companion (its DEMOS entry names none) and exported before spectra: still a fixture.
+    const plain = readComparisonFixture(text('fixtures/comparisons/demo-dense-vs-plain/comparison.json'), 'without companion');
+    expect(plain.ensemble).toBeUndefined();
+    expect(plain.surfaces.some((s) => s.spectra !== undefined)).toBe(false);
   });
 
   it('refuse a companion that lacks a member’s IQR grid or has an unknown field, naming the file and the path', () => {

@@ -3,7 +3,6 @@
  * fixtures/models/<id>/ (model.json, weights.bin, model-info.json); the API registers the folders at
  * boot. Each demo is a comparison of nets that differ only in their skip connections, trained from
  * the same seed (so the same initial weights in every shared layer, and the same batch order):
- *   demo-skip-vs-depth     ResNet-20/56 ±shortcuts, width ×0.25, briefly on 8,000 MNIST digits (the first demo)
  *   demo-resnets-fashion   ResNet-20/56 ±shortcuts at width ×1 on Fashion-MNIST
  *   demo-dense-vs-plain    densenet-small vs the same net without its concatenations, on Fashion-MNIST
  *   demo-unet-long-skips   U-Net with and without its long skips, Fashion-MNIST article segmentation
@@ -54,20 +53,6 @@ export interface Demo {
 }
 
 /**
- * The first demo's recipe (width ×0.25 on the 8,000 MNIST training digits, what single-threaded
- * tfjs-wasm training allowed): the rate drops ×0.1 for the last epoch so the weights settle and the BN
- * running statistics match them (with a constant rate ResNet-56 scored 94% in training mode but 52% in
- * inference mode).
- */
-function mnistRecipe(epochs: number): Recipe {
-  return {
-    dataset: { id: 'mnist' }, epochs, batchSize: 64,
-    optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true },
-    schedule: { kind: 'step', milestones: [epochs - 1], gamma: 0.1 }, weightDecay: 5e-4, seed: 2018, checkpointEvery: 0,
-  };
-}
-
-/**
  * The paper's recipe (SGD + Nesterov 0.9, batch 128, weight decay 5e-4, initial rate 0.1, which the
  * reference also used for ResNet-56-noshort) on a shortened cosine schedule over a seeded 30,000 of
  * the 60,000 Fashion-MNIST training images: 3 epochs, what fits the demo's two-hour budget on 2 cores
@@ -103,30 +88,6 @@ const hessianOf = (points: number, samples: number) => ({ points, samples });
 const spectrumOf = (samples: number): SpectrumRequest => ({ samples, topK: 3, tolerance: 1e-2, maxSteps: 40, traceSamples: 10, densitySteps: 30, densityVectors: 1, bins: 500 });
 
 export const DEMOS: Demo[] = [
-  {
-    id: 'demo-skip-vs-depth',
-    budget: 'width ×0.25; three epochs over the 8,000 MNIST training digits for the ResNet-20 pair, two for the ResNet-56 pair (single-threaded tfjs-wasm training)',
-    models: [
-      { id: 'zoo-resnet20-mnist', architecture: { id: 'resnet20', width: 0.25 }, skip: true, name: 'ResNet-20 (×0.25) on MNIST', recipe: mnistRecipe(3) },
-      { id: 'zoo-resnet20-noshort-mnist', architecture: { id: 'resnet20-noshort', width: 0.25 }, skip: false, name: 'ResNet-20-noshort (×0.25) on MNIST', recipe: mnistRecipe(3) },
-      { id: 'zoo-resnet56-mnist', architecture: { id: 'resnet56', width: 0.25 }, skip: true, name: 'ResNet-56 (×0.25) on MNIST', recipe: mnistRecipe(2) },
-      { id: 'zoo-resnet56-noshort-mnist', architecture: { id: 'resnet56-noshort', width: 0.25 }, skip: false, name: 'ResNet-56-noshort (×0.25) on MNIST', recipe: mnistRecipe(2) },
-    ],
-    comparison: {
-      name: 'Skip connections vs depth (ResNet-20/56 with and without shortcuts, MNIST)',
-      members: [],
-      shared: {
-        // 11×11 points on 250 test digits keeps ResNet-56 at minutes of CPU per surface (the paper: 51×51 on 10k).
-        dataset: { id: 'mnist', split: 'test', samples: 250, sampleSeed: 0 },
-        grid: { x: { min: -1, max: 1, num: 11 }, y: { min: -1, max: 1, num: 11 } },
-        directions: { seed: 0, normalization: 'filter', ignore: 'biasbn', mode: 'weights' },
-        // 5×5 includes θ* (the 11×11 grid's centre) on 64 digits; each point runs Lanczos to the
-        // reference's tolerance (about 20 exact products), not a fixed handful of steps.
-        hessian: hessianOf(5, 64),
-      },
-    },
-    spectrum: spectrumOf(64),
-  },
   {
     id: 'demo-resnets-fashion',
     budget: fashionBudget(RESNET_RECIPE.epochs),

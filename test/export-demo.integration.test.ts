@@ -95,7 +95,7 @@ describe('exporting a demo with an ensemble companion and spectra', () => {
     const text = readFileSync(join(outDir, demo.id, 'comparison.json'), 'utf8');
     expect(readComparisonFixture(text, 'exported')).toEqual(fixture);
     expect(text.length).toBeLessThan(1.5e6);
-    cpSync(resolve(import.meta.dirname, '../fixtures/comparisons/demo-skip-vs-depth'), join(outDir, 'demo-skip-vs-depth'), { recursive: true });
+    cpSync(resolve(import.meta.dirname, '../fixtures/comparisons/demo-dense-vs-plain'), join(outDir, 'demo-dense-vs-plain'), { recursive: true });
     const second = await startStack({ workers: 0, comparisonFixtures: outDir });
     try {
       const { body: record } = await second.api<ComparisonRecord>(`/api/v1/comparisons/${demo.id}`);
@@ -105,10 +105,10 @@ describe('exporting a demo with an ensemble companion and spectra', () => {
       expect(served.body).toEqual(companion);
       const { body: spectra } = await second.api<{ items: SpectrumListItem[] }>(`/api/v1/surfaces/${fixture.surfaces[0]!.record.id}/spectra`);
       expect(spectra.items.map((i) => i.result)).toEqual(fixture.surfaces[0]!.spectra);
-      // A demo exported before companions has no link and its companion is a coded 404.
-      const { body: old } = await second.api<ComparisonRecord>('/api/v1/comparisons/demo-skip-vs-depth');
-      expect(old.links.ensemble).toBeUndefined();
-      const none = await second.api<{ code: string }>('/api/v1/comparisons/demo-skip-vs-depth/ensemble');
+      // A demo without a companion (demo-dense-vs-plain names none) has no link and its companion is a coded 404.
+      const { body: plain } = await second.api<ComparisonRecord>('/api/v1/comparisons/demo-dense-vs-plain');
+      expect(plain.links.ensemble).toBeUndefined();
+      const none = await second.api<{ code: string }>('/api/v1/comparisons/demo-dense-vs-plain/ensemble');
       expect([none.status, none.body.code]).toEqual([404, 'NO_ENSEMBLE_COMPANION']);
     } finally {
       await second.stop();

@@ -210,8 +210,8 @@ describe('imports', () => {
     const fits = await postForm('/api/v1/surfaces/with-directions', { request: JSON.stringify({ ...request, model: 'demo-cnn-plain' }), directions: { name: 'd.h5', bytes: h5 } });
     expect(fits.status).toBe(202);
     await stack.api(`/api/v1/surfaces/${fits.body.id}`, { method: 'DELETE' });
-    const other = await postForm('/api/v1/surfaces/with-directions', { request: JSON.stringify({ ...request, model: 'zoo-resnet20-mnist' }), directions: { name: 'd.h5', bytes: h5 } });
-    const resnet = (await stack.api<{ parameters: { name: string }[] }>('/api/v1/models/zoo-resnet20-mnist')).body.parameters.map((p) => p.name);
+    const other = await postForm('/api/v1/surfaces/with-directions', { request: JSON.stringify({ ...request, model: 'zoo-resnet20-fashion' }), directions: { name: 'd.h5', bytes: h5 } });
+    const resnet = (await stack.api<{ parameters: { name: string }[] }>('/api/v1/models/zoo-resnet20-fashion')).body.parameters.map((p) => p.name);
     // The file holds the trainable tensors (mode weights), as net.parameters() would.
     const skip = (await stack.api<{ parameters: { name: string; trainable: boolean }[] }>('/api/v1/models/demo-cnn-skip')).body.parameters.filter((p) => p.trainable).map((p) => p.name);
     expect(other.status).toBe(400);

@@ -44,7 +44,7 @@ describe('SurfaceState status transitions (real Redis)', () => {
 describe('stored values: every JSON value the API and workers exchange through Redis (real Redis)', () => {
   const engine = { name: 'onnx' as const, backend: 'onnxruntime-cpu', version: '1.0.0', crossEntropy: 'logits' as const };
   const chunk: ChunkValues = { index: 2, iy: 1, ix: [3, 4], level: 0, loss: [0.5, null], accuracy: [1, 0], nonFinite: [{ ix: 4, value: 'NaN' }], seconds: 0.25, engine };
-  const fixture = JSON.parse(readFileSync(new URL('../fixtures/comparisons/demo-skip-vs-depth/comparison.json', import.meta.url), 'utf8')) as ComparisonFixture;
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/comparisons/demo-dense-vs-plain/comparison.json', import.meta.url), 'utf8')) as ComparisonFixture;
   const point: HessianPoint = { ix: 0, iy: 2, x: -1, y: 1, lambdaMax: 3.5, lambdaMin: -0.25, ratio: -0.0714, absRatio: 0.0714, products: 40, converged: true };
   const spectrum: SpectrumResult = {
     surfaceId: 's', point: { ix: null, iy: null, x: 0, y: 0 },

@@ -1,26 +1,32 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord } from '../../contract/index.ts';
 import type { ComparisonFixture, ComparisonRecord } from '../../contract/comparisons.ts';
-import type { SpectrumResult } from '../../contract/metrics/spectrum.ts';
+import type { SpectrumListItem, SpectrumResult } from '../../contract/metrics/spectrum.ts';
 import { formatCoordinate, formatNumber, formatPercent } from '../../web/src/format.ts';
 import { BROWSER_ARTIFACTS as artifacts, openBrowser } from '../helpers/browser.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 /**
  * The comparison report as a researcher reads it, in Debian's chromium at 1400×900, against the
- * real API: the committed demo as stored, a second fixture (its copy on a segmentation set, with a
- * stored Hessian spectrum), a demo exported with a direction-ensemble companion and spectra
+ * real API: the committed demos as stored (most tests read the ResNet one: four members, Hessian maps),
+ * two copies of it (one on a segmentation set with a stored Hessian spectrum, one whose last member's
+ * model record says it failed to train), a demo exported with a direction-ensemble companion and spectra
  * (test/fixtures/comparisons, written by test/fixtures/write-report-fixture.ts) and a live
  * comparison whose spectrum is requested from the page.
  */
 const root = resolve(import.meta.dirname, '../..');
-const DEMO = 'demo-skip-vs-depth';
+const DEMO = 'demo-resnets-fashion';
+const OTHER_DEMOS = ['demo-dense-vs-plain', 'demo-unet-long-skips'];
+const committed = (id: string) => JSON.parse(readFileSync(join(root, 'fixtures/comparisons', id, 'comparison.json'), 'utf8')) as ComparisonFixture;
+const demo = committed(DEMO);
 const SPECTRA_DEMO = 'test-report-spectra';
-const demo = JSON.parse(readFileSync(join(root, 'fixtures/comparisons', DEMO, 'comparison.json'), 'utf8')) as ComparisonFixture;
+const UNDERTRAINED_DEMO = 'test-report-undertrained';
+/** The model record of the demo's last member (ResNet-56-noshort) with the 29 % test accuracy of a net that failed to train. */
+const UNDERTRAINED_MODEL = 'test-undertrained-resnet56-noshort';
 const ENSEMBLE_DEMO = 'test-report-ensemble';
 const ensembleDemo = JSON.parse(readFileSync(join(root, 'test/fixtures/comparisons', ENSEMBLE_DEMO, 'comparison.json'), 'utf8')) as ComparisonFixture;
 
@@ -50,41 +56,76 @@ function knownSpectrum(surfaceId: string): SpectrumResult {
   };
 }
 
-/** The demo again under another id and surface ids, said to be on the `shapes` segmentation set, with a spectrum for its first member. */
-function spectraFixture(): ComparisonFixture {
-  const rename = (id: string) => `${id.slice(0, 24)}-spectra`;
-  const shared = { ...(demo.comparison.request as { shared: Record<string, unknown> }).shared, dataset: { id: 'shapes', split: 'test', samples: 250, sampleSeed: 0 } };
+/** The demo again under another id and surface ids (`<first 24 characters>-<suffix>`), without its stored spectra and ensemble companion. */
+function demoCopy(id: string, name: string, suffix: string): ComparisonFixture {
+  const rename = (surfaceId: string) => `${surfaceId.slice(0, 24)}-${suffix}`;
   return {
     comparison: {
       ...demo.comparison,
-      id: SPECTRA_DEMO,
-      name: 'Report test: stored spectra on a segmentation set',
-      request: { ...(demo.comparison.request as object), shared },
-      links: { self: `/api/v1/comparisons/${SPECTRA_DEMO}` },
+      id,
+      name,
+      links: { self: `/api/v1/comparisons/${id}` },
       members: demo.comparison.members.map((m) => ({ ...m, surfaceId: rename(m.surfaceId!) })),
     },
-    surfaces: demo.surfaces.map((s, k) => ({
+    surfaces: demo.surfaces.map((s) => ({
       record: { ...s.record, id: rename(s.record.id) } as SurfaceRecord,
       result: { ...s.result, id: rename(s.result.id) },
       hessian: s.hessian ? { ...s.hessian, surfaceId: rename(s.hessian.surfaceId) } : null,
-      ...(k === 0 ? { spectra: [knownSpectrum(rename(s.record.id))] } : {}),
     })),
   };
+}
+
+/** The demo said to be on the `shapes` segmentation set, with a spectrum for its first member only. */
+function spectraFixture(): ComparisonFixture {
+  const copy = demoCopy(SPECTRA_DEMO, 'Report test: stored spectra on a segmentation set', 'spectra');
+  const shared = { ...(demo.comparison.request as { shared: Record<string, unknown> }).shared, dataset: { id: 'shapes', split: 'test', samples: 250, sampleSeed: 0 } };
+  copy.comparison.request = { ...(demo.comparison.request as object), shared };
+  copy.surfaces[0] = { ...copy.surfaces[0]!, spectra: [knownSpectrum(copy.surfaces[0]!.record.id)] };
+  return copy;
+}
+
+/** The demo with its last member's model replaced by UNDERTRAINED_MODEL. */
+function undertrainedFixture(): ComparisonFixture {
+  const copy = demoCopy(UNDERTRAINED_DEMO, 'Report test: a member that failed to train', 'undertrained');
+  const last = copy.comparison.members.length - 1;
+  copy.comparison.members = copy.comparison.members.map((m, k) => (k === last ? { ...m, modelId: UNDERTRAINED_MODEL } : m));
+  return copy;
+}
+
+/**
+ * The project's model fixtures (linked) and UNDERTRAINED_MODEL: the last demo member's files under a
+ * model-info.json whose test accuracy is 29 %, what ResNet-56-noshort reached in the first, retired
+ * MNIST demo (the report reads only the record).
+ */
+function writeModelFixtures(dir: string): void {
+  const models = join(root, 'fixtures/models');
+  for (const id of readdirSync(models)) symlinkSync(join(models, id), join(dir, id));
+  const source = demo.comparison.members.at(-1)!.modelId!;
+  const info = JSON.parse(readFileSync(join(models, source, 'model-info.json'), 'utf8'));
+  mkdirSync(join(dir, UNDERTRAINED_MODEL));
+  for (const file of ['model.json', 'weights.bin']) symlinkSync(join(models, source, file), join(dir, UNDERTRAINED_MODEL, file));
+  writeFileSync(join(dir, UNDERTRAINED_MODEL, 'model-info.json'), JSON.stringify({ ...info, id: UNDERTRAINED_MODEL, final: { ...info.final, test: { ...info.final.test, accuracy: 0.29 } } }));
 }
 
 let stack: Stack;
 let browser: Awaited<ReturnType<typeof openBrowser>>;
 let page: Page;
+/** comparisons/ and models/ of the stack under test. */
 let fixturesDir: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
   fixturesDir = mkdtempSync(join(tmpdir(), 'loss-atlas-report-fixtures-'));
-  cpSync(join(root, 'fixtures/comparisons', DEMO), join(fixturesDir, DEMO), { recursive: true });
-  cpSync(join(root, 'test/fixtures/comparisons', ENSEMBLE_DEMO), join(fixturesDir, ENSEMBLE_DEMO), { recursive: true });
-  mkdirSync(join(fixturesDir, SPECTRA_DEMO));
-  writeFileSync(join(fixturesDir, SPECTRA_DEMO, 'comparison.json'), JSON.stringify(spectraFixture()));
-  stack = await startStack({ workers: 1, comparisonFixtures: fixturesDir });
+  const comparisons = join(fixturesDir, 'comparisons');
+  for (const id of [DEMO, ...OTHER_DEMOS]) cpSync(join(root, 'fixtures/comparisons', id), join(comparisons, id), { recursive: true });
+  cpSync(join(root, 'test/fixtures/comparisons', ENSEMBLE_DEMO), join(comparisons, ENSEMBLE_DEMO), { recursive: true });
+  for (const [id, fixture] of [[SPECTRA_DEMO, spectraFixture()], [UNDERTRAINED_DEMO, undertrainedFixture()]] as const) {
+    mkdirSync(join(comparisons, id));
+    writeFileSync(join(comparisons, id, 'comparison.json'), JSON.stringify(fixture));
+  }
+  mkdirSync(join(fixturesDir, 'models'));
+  writeModelFixtures(join(fixturesDir, 'models'));
+  stack = await startStack({ workers: 1, comparisonFixtures: comparisons, modelFixtures: join(fixturesDir, 'models') });
   browser = await openBrowser(pageErrors);
   page = browser.page;
   await page.setViewportSize({ width: 1400, height: 900 });
@@ -148,21 +189,27 @@ async function openReport(id: string): Promise<{ failures: string[]; ms: number 
 }
 
 describe('comparison report in a real browser', () => {
-  it('opens the committed demo as stored: no failed request (favicon included), nothing computed', async () => {
-    const { failures, ms } = await openReport(DEMO);
-    console.log(`report of ${DEMO}: maps and gradient flow drawn ${ms} ms after navigation (1400×900, one worker idle)`);
-    expect(failures).toEqual([]);
-    // Opening it asked for no spectrum: none is queued or stored for its surfaces.
-    for (const member of demo.comparison.members) {
-      const { body } = await stack.api<{ items: unknown[] }>(`/api/v1/surfaces/${member.surfaceId}/spectra`);
-      expect(body.items).toEqual([]);
+  it('opens every committed demo as stored: no failed request (favicon included), nothing computed, the ensemble section only with a companion', async () => {
+    // The ResNet demo last: the tests below read its page.
+    for (const id of [...OTHER_DEMOS, DEMO]) {
+      const fixture = committed(id);
+      const { failures, ms } = await openReport(id);
+      console.log(`report of ${id}: maps and gradient flow drawn ${ms} ms after navigation (1400×900, one worker idle)`);
+      expect(failures).toEqual([]);
+      // Opening it asked for no spectrum: its surfaces list exactly the spectra the fixture stores, none queued.
+      for (const surface of fixture.surfaces) {
+        const { body } = await stack.api<{ items: SpectrumListItem[] }>(`/api/v1/surfaces/${surface.record.id}/spectra`);
+        expect(body.items.map((item) => item.result)).toEqual(surface.spectra ?? []);
+      }
+      // Nor can one be computed for it: a committed demo's surfaces were not computed on this server (no plan for a worker).
+      const refused = await stack.api<{ code: string }>(`/api/v1/surfaces/${fixture.comparison.members[0]!.surfaceId}/spectrum`, { method: 'POST', json: {} });
+      expect([refused.status, refused.body.code]).toEqual([409, 'SURFACE_NOT_COMPUTED_HERE']);
+      await page.screenshot({ path: join(artifacts, `report-${id}.png`), fullPage: true });
+      // The ensemble section shows exactly when the demo has a direction-ensemble companion (the ResNet demo's k = 5).
+      await expect.poll(() => page.locator('#ensemble').isVisible()).toBe(fixture.ensemble !== undefined);
     }
-    // Nor can one be computed for it: a committed demo's surfaces were not computed on this server (no plan for a worker).
-    const refused = await stack.api<{ code: string }>(`/api/v1/surfaces/${demo.comparison.members[0]!.surfaceId}/spectrum`, { method: 'POST', json: {} });
-    expect([refused.status, refused.body.code]).toEqual([409, 'SURFACE_NOT_COMPUTED_HERE']);
-    await page.screenshot({ path: join(artifacts, 'report-demo.png'), fullPage: true });
-    // Exported before ensemble companions: no ensemble section.
-    expect(await page.locator('#ensemble').isHidden()).toBe(true);
+    expect(demo.ensemble).toBeDefined();
+    expect(OTHER_DEMOS.map((id) => committed(id).ensemble)).toEqual([undefined, undefined]);
     expect(pageErrors).toEqual([]);
   });
 
@@ -308,14 +355,15 @@ describe('comparison report in a real browser', () => {
     }
   });
 
-  it('shows each member’s recipe from its model record beside the paper\'s CIFAR-10 error, and warns about the under-trained one', async () => {
+  it('shows each member’s recipe from its model record beside the paper\'s CIFAR-10 error, and warns about an under-trained one', async () => {
     // Li et al. 2018, Table 1.
     const paperError: Record<string, string> = { resnet20: '7.37 %', 'resnet20-noshort': '8.18 %', resnet56: '5.89 %', 'resnet56-noshort': '13.31 %' };
     expect(await page.locator('table.recipes thead th').last().textContent()).toBe('Paper: CIFAR-10 test error');
     const rows = page.locator('table.recipes tbody tr');
     expect(await rows.count()).toBe(demo.comparison.members.length);
-    for (const member of demo.comparison.members) {
-      const info = JSON.parse(readFileSync(join(root, 'fixtures/models', member.modelId!, 'model-info.json'), 'utf8'));
+    const infos = demo.comparison.members.map((member) => JSON.parse(readFileSync(join(root, 'fixtures/models', member.modelId!, 'model-info.json'), 'utf8')));
+    for (const [k, member] of demo.comparison.members.entries()) {
+      const info = infos[k];
       const cells = await rows.filter({ hasText: member.label }).first().locator('td').allTextContents();
       expect(cells).toEqual([
         info.architecture.id, `×${info.architecture.width}`, info.recipe.dataset.id, String(info.recipe.epochs),
@@ -323,7 +371,15 @@ describe('comparison report in a real browser', () => {
         paperError[info.architecture.id],
       ]);
     }
-    // ResNet-56 without shortcuts reached 29 % against 97 %: the only member flagged, in the table, the text and its map's caption.
+    // The demo's own nets are flagged only if their records say so: more than 15 points below the best, or under twice chance (10 classes).
+    const accuracies = infos.map((info) => info.final.test.accuracy as number);
+    const flagged = demo.comparison.members.filter((_, k) => Math.max(...accuracies) - accuracies[k]! > 0.15 || accuracies[k]! < 0.2).map((m) => m.label);
+    expect(await page.locator('table.recipes tr.undertrained th').allTextContents()).toEqual(flagged);
+    expect(await page.locator('#warnings .warning').count()).toBe(flagged.length);
+    expect(await page.locator('#surfaces figcaption', { hasText: 'under-trained' }).count()).toBe(flagged.length);
+
+    // Its copy whose ResNet-56-noshort record says 29 %: the only member flagged, in the table, the text and its map's caption.
+    expect((await openReport(UNDERTRAINED_DEMO)).failures).toEqual([]);
     const warnings = await page.locator('#warnings .warning').allTextContents();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^⚠ resnet56-noshort looks under-trained: test accuracy 29\.0 %/);

@@ -16,6 +16,10 @@ import { startStack, type Stack } from '../helpers/stack.ts';
  * a real worker. Screenshots land in test-artifacts/browser/ (git-ignored).
  */
 const SMALL = { samples: 200, num: 11 };
+/** The committed demo with four members, Hessian maps and an ensemble companion. */
+const DEMO = 'demo-resnets-fashion';
+/** The committed demos, in the order the start page links their reports. */
+const COMMITTED_DEMOS = [DEMO, 'demo-dense-vs-plain', 'demo-unet-long-skips'];
 
 let stack: Stack;
 let browser: Awaited<ReturnType<typeof openBrowser>>;
@@ -128,9 +132,9 @@ afterAll(async () => {
 
 describe('viewer in a real browser', () => {
   it('opens the committed demo comparison report at once: finding, every member, metrics, Hessian maps and gradient flow', async () => {
-    const comparison = await api<ComparisonRecord>('/api/v1/comparisons/demo-skip-vs-depth');
+    const comparison = await api<ComparisonRecord>(`/api/v1/comparisons/${DEMO}`);
     expect(comparison.status).toBe('completed');
-    await page.goto(`${stack.baseUrl}/report.html?id=demo-skip-vs-depth`);
+    await page.goto(`${stack.baseUrl}/report.html?id=${DEMO}`);
     await page.waitForFunction(() => (document.querySelector('#finding')?.textContent ?? '').length > 20, undefined, { timeout: 20_000 });
     expect(await page.textContent('#finding')).toContain(comparison.finding!.slice(0, 30));
     const metrics = (await page.textContent('#metrics')) ?? '';
@@ -496,19 +500,26 @@ describe('viewer in a real browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('lists the demo comparison in the sidebar and opens its report and its surfaces in the 3D compare view', async () => {
+  it('lists the committed demos in the sidebar and the welcome text, and opens a report and its surfaces in the 3D compare view', async () => {
     // The list the panel is drawn from.
     const { items } = await api<{ items: StoredComparison[] }>('/api/v1/comparisons');
-    const comparison = items.find((c) => c.id === 'demo-skip-vs-depth')!;
+    expect(COMMITTED_DEMOS.filter((id) => items.some((c) => c.id === id && c.status === 'completed'))).toEqual(COMMITTED_DEMOS);
+    const comparison = items.find((c) => c.id === DEMO)!;
     const surfaceIds = comparison.members.map((member) => member.surfaceId);
     expect(surfaceIds).toHaveLength(4);
     expect(surfaceIds.every((id) => id !== null)).toBe(true);
 
     await page.goto(`${stack.baseUrl}/`);
-    const item = page.getByRole('region', { name: 'Comparisons', exact: true }).getByRole('listitem').filter({ hasText: comparison.name! });
-    await expect.poll(() => item.count(), { timeout: 20_000 }).toBe(1);
+    // The welcome text links every committed demo's report, ResNets first.
+    expect(await page.locator('#intro #demo-reports a').evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toEqual(COMMITTED_DEMOS.map((id) => `report.html?id=${id}`));
+    const panel = page.getByRole('region', { name: 'Comparisons', exact: true });
+    for (const id of COMMITTED_DEMOS) {
+      const listed = panel.getByRole('listitem').filter({ hasText: items.find((c) => c.id === id)!.name! });
+      await expect.poll(() => listed.count(), { timeout: 20_000 }).toBe(1);
+    }
+    const item = panel.getByRole('listitem').filter({ hasText: comparison.name! });
     const report = item.getByRole('link', { name: /^Report/ });
-    expect(await report.getAttribute('href')).toBe('report.html?id=demo-skip-vs-depth');
+    expect(await report.getAttribute('href')).toBe(`report.html?id=${DEMO}`);
     const open3d = item.getByRole('link', { name: /^3D/ });
     const compareIds = (href: string | null) => new URL(href!, stack.baseUrl).searchParams.get('compare')?.split(',');
     expect(compareIds(await open3d.getAttribute('href'))).toEqual(surfaceIds);
@@ -527,7 +538,7 @@ describe('viewer in a real browser', () => {
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(artifacts, 'comparison-3d.png') });
 
-    await page.goto(`${stack.baseUrl}/report.html?id=demo-skip-vs-depth`);
+    await page.goto(`${stack.baseUrl}/report.html?id=${DEMO}`);
     const reportLink = page.getByRole('link', { name: 'Open the surfaces in the 3D compare view' });
     await expect.poll(() => reportLink.isVisible(), { timeout: 20_000 }).toBe(true);
     expect(await reportLink.getAttribute('href')).toBe(`./?compare=${surfaceIds.join(',')}`);

@@ -22,8 +22,10 @@ export interface StackOptions {
   namespace?: string;
   /** Demo models and comparisons to register (default: the project's fixtures); `null` for none. */
   fixtures?: null;
-  /** Folder of comparison fixtures to list instead of the project's (the models stay the project's). */
+  /** Folder of comparison fixtures to list instead of the project's (the models stay the project's unless modelFixtures names others). */
   comparisonFixtures?: string;
+  /** Folder of model fixtures to register instead of the project's. */
+  modelFixtures?: string;
   /** Environment of the API and the workers, e.g. LA_API_KEYS. */
   env?: Record<string, string>;
 }
@@ -68,7 +70,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     WEB_DIST: join(root, 'web/dist'),
-    FIXTURES_DIR: join(fixtures, 'models'),
+    FIXTURES_DIR: options.modelFixtures ?? join(fixtures, 'models'),
     COMPARISON_FIXTURES_DIR: options.comparisonFixtures ?? join(fixtures, 'comparisons'),
   });
   const app = await buildApp(config);

@@ -8,22 +8,22 @@ const member = (label: string, status: MemberStatus, surfaceId: string | null) =
 describe('comparison list', () => {
   it('links a finished comparison to its report and to all its surfaces in 3D', () => {
     const comparison: ComparisonSummary = {
-      id: 'demo-skip-vs-depth',
-      name: 'Skip connections vs depth',
+      id: 'demo-resnets-fashion',
+      name: 'Skip connections vs depth at full width',
       status: 'completed',
       members: [member('resnet20', 'completed', 's1'), member('resnet20-noshort', 'completed', 's2'), member('resnet56', 'completed', 's3')],
     };
     const [item] = comparisonListItems([comparison]);
     expect(item).toEqual({
-      id: 'demo-skip-vs-depth',
-      title: 'Skip connections vs depth',
+      id: 'demo-resnets-fashion',
+      title: 'Skip connections vs depth at full width',
       status: 'completed',
       members: [
         { label: 'resnet20', status: null },
         { label: 'resnet20-noshort', status: null },
         { label: 'resnet56', status: null },
       ],
-      reportHref: 'report.html?id=demo-skip-vs-depth',
+      reportHref: 'report.html?id=demo-resnets-fashion',
       compareIds: ['s1', 's2', 's3'],
       compareHref: '/?compare=s1,s2,s3',
     });
