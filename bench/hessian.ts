@@ -46,16 +46,16 @@ async function median3(run: () => Promise<unknown>): Promise<number> {
 
 /**
  * The cost of the Hessian maps comparisons run: a gradient pass, an exact product and one
- * sub-grid point at θ* of a committed fixture classifier on test samples of its dataset, on the
- * exact engine in this process (LA_ONNX_THREADS intra-op threads, as the analysis jobs).
+ * sub-grid point at θ* of a committed fixture classifier on `samples` test samples of its dataset
+ * (default: the comparisons' own count), on the exact engine in this process (LA_ONNX_THREADS
+ * intra-op threads, as the analysis jobs).
  */
-export async function benchHessian(modelId: string, fixturesDir: string): Promise<HessianBenchRow> {
+export async function benchHessian(modelId: string, fixturesDir: string, samples: number = COMPARISON_HESSIAN_DEFAULTS.samples): Promise<HessianBenchRow> {
   const dir = `${fixturesDir}/${modelId}`;
   const files = { 'model.json': new Uint8Array(await readFile(`${dir}/model.json`)), 'weights.bin': new Uint8Array(await readFile(`${dir}/weights.bin`)) };
   const { dataset } = JSON.parse(await readFile(`${dir}/model-info.json`, 'utf8')) as { dataset: string };
   const artifact = layersModelArtifact(files, modelId);
   const theta = storedParameters(artifact);
-  const { samples } = COMPARISON_HESSIAN_DEFAULTS;
   const { data } = evaluationData(builtinDataset(dataset), 'test', samples, 0);
   const threads = workerConfig().LA_ONNX_THREADS;
   const engine = await createGradientEngine(artifact, { parameters: HESSIAN_DEFAULTS.parameters, batchNorm: 'moving', loss: 'sparse_categorical_crossentropy', threads });

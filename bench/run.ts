@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { COMPARISON_HESSIAN_DEFAULTS } from '../contract/comparisons.ts';
 import type { BenchEngine, DoneMessage, StartMessage } from './point-worker.ts';
 import type { GradientDoneMessage, GradientStartMessage } from './gradient-worker.ts';
 import { benchEnsemble, type EnsembleBenchRow } from './ensemble.ts';
@@ -24,6 +25,7 @@ import { prepareWorkload, WORKLOAD_IDS, type WorkloadId } from './workloads.ts';
  * --soak-engine onnx-initializers (a fresh session per evaluation: the churn that could leak),
  * --hessian zoo-resnet20-fashion,zoo-resnet56-fashion,zoo-resnet56-noshort-fashion (fixture models whose
  * gradient pass and Hessian point at θ* are timed on their dataset's test samples, as comparisons run them; none = skip),
+ * --hessian-samples 16 (test samples of those rows, one row per count: λmin/λmax at θ* against the sample count),
  * --gradient-samples 64,1000 (W1 samples for the gradient/H·v rows; none = skip), --gradient-threads 1,2
  * (onnxruntime threads of the exact engine; tfjs-wasm runs single-threaded), --gradient-engines autodiff,tfjs,
  * --hessian-map 5 (points per axis of a W1 Hessian map on 64 samples with the exact engine and the
@@ -53,6 +55,7 @@ const { values: flags } = parseArgs({
     'soak-workload': { type: 'string', default: 'W3' },
     'soak-engine': { type: 'string', default: 'onnx-initializers' },
     hessian: { type: 'string', default: 'zoo-resnet20-fashion,zoo-resnet56-fashion,zoo-resnet56-noshort-fashion' },
+    'hessian-samples': { type: 'string', default: String(COMPARISON_HESSIAN_DEFAULTS.samples) },
     'gradient-samples': { type: 'string', default: '64,1000' },
     'gradient-threads': { type: 'string', default: '1,2' },
     'gradient-engines': { type: 'string', default: 'autodiff,tfjs' },
@@ -276,13 +279,15 @@ if (gradientSamples.length > 0 || mapPoints > 0) {
 
 const hessianRows: HessianBenchRow[] = [];
 for (const model of flags.hessian === 'none' ? [] : flags.hessian.split(',')) {
-  const row = await benchHessian(model, fileURLToPath(new URL('../fixtures/models', import.meta.url)));
-  hessianRows.push(row);
-  console.log(
-    `Hessian ${model} (${row.differentiated} of ${row.parameters} parameters, ${row.samples} ${row.dataset} test samples, ${row.engine.backend}, ${row.threads} thread(s)): ` +
-      `${fmt(row.secondsPerGradient)} s/gradient, ${fmt(row.secondsPerProduct)} s/exact H·v, ${fmt(row.secondsPerPoint, 1)} s for one point at θ* ` +
-      `(${row.products} products, λmax ${row.lambdaMax.toPrecision(4)}, λmin ${row.lambdaMin.toPrecision(4)}, converged ${row.converged})`,
-  );
+  for (const samples of flags['hessian-samples'].split(',').map(Number)) {
+    const row = await benchHessian(model, fileURLToPath(new URL('../fixtures/models', import.meta.url)), samples);
+    hessianRows.push(row);
+    console.log(
+      `Hessian ${model} (${row.differentiated} of ${row.parameters} parameters, ${row.samples} ${row.dataset} test samples, ${row.engine.backend}, ${row.threads} thread(s)): ` +
+        `${fmt(row.secondsPerGradient)} s/gradient, ${fmt(row.secondsPerProduct)} s/exact H·v, ${fmt(row.secondsPerPoint, 1)} s for one point at θ* ` +
+        `(${row.products} products, λmax ${row.lambdaMax.toPrecision(4)}, λmin ${row.lambdaMin.toPrecision(4)}, |λmin/λmax| ${Math.abs(row.lambdaMin / row.lambdaMax).toPrecision(3)}, converged ${row.converged})`,
+    );
+  }
 }
 
 const hessianMapStackRows: HessianMapStackRow[] = [];
