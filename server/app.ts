@@ -108,6 +108,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const spectra = new SpectrumService({ dataDir: join(dataDir, 'spectra'), redis, keys, namespace: config.LA_NAMESPACE, surfaces });
   const comparisons = new ComparisonService({
     dataDir: join(dataDir, 'comparisons'), fixturesDir: resolve(config.COMPARISON_FIXTURES_DIR), redis, keys, blobs, models, datasets, surfaces, ensembles, hessians, spectra, trainings,
+    gradientFlowTimeoutMs: config.LA_GRADIENT_FLOW_TIMEOUT_MS,
   });
   const quotas = new QuotaService({ surfaces, trainings, comparisons, limits: { jobs: config.LA_QUOTA_JOBS, points: config.LA_QUOTA_POINTS }, enabled: apiKeys.length > 0 });
   const services: AppServices = { config, redis, keys, blobs, models, datasets, surfaces, ensembles, hessians, spectra, trainings, comparisons, quotas };

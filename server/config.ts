@@ -42,6 +42,11 @@ export const ConfigSchema = Type.Object({
   LA_RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000 }),
   LA_QUOTA_JOBS: Type.Integer({ default: 20, minimum: 1, description: 'Queued or running surfaces, trainings and comparisons per tenant (with keys; 429 QUOTA_EXCEEDED past it)' }),
   LA_QUOTA_POINTS: Type.Integer({ default: 1_000_000, minimum: 1, description: 'Grid points of queued or running surfaces and comparisons per tenant (with keys)' }),
+  LA_GRADIENT_FLOW_TIMEOUT_MS: Type.Integer({
+    default: 600_000,
+    minimum: 1,
+    description: 'Time a comparison waits for one gradient-flow job once a worker has taken it (its time in the queue not counted); past it the flow is left out of the member',
+  }),
   LA_CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed to call the API from a browser (CORS); empty: none' }),
   LA_ALLOWED_HOSTS: Type.String({
     default: '',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ContractError, JOB_OPTIONS, QUEUES, storedValues, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
 import { ensembleSize } from '../../contract/ensembles.ts';
@@ -42,11 +42,17 @@ export interface ComparisonServiceOptions {
   hessians: HessianMapService;
   spectra: SpectrumService;
   trainings: TrainingService;
+  /**
+   * How long a gradient-flow job may run once a worker has taken it before it is left out of the
+   * comparison rather than holding it up (LA_GRADIENT_FLOW_TIMEOUT_MS). Its time in the queue does
+   * not count: behind a long Hessian map it may wait far longer than it runs.
+   */
+  gradientFlowTimeoutMs: number;
 }
 
 const DEFAULT_EPOCHS = 5;
-/** A gradient-flow job that takes longer is left out of the comparison rather than holding it up. */
-const GRADIENT_FLOW_TIMEOUT_MS = 10 * 60_000;
+/** States of a job no worker has taken yet. */
+const QUEUED_STATES: ReadonlySet<string> = new Set(['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children']);
 
 
 /** Key order fixed, so two equal recipes serialize identically. */
@@ -402,12 +408,31 @@ export class ComparisonService {
           parameters,
         };
         const job = await this.analysis.add('gradient-flow', data, JOB_OPTIONS.gradientFlow);
-        return (await job.waitUntilFinished(this.analysisEvents!, GRADIENT_FLOW_TIMEOUT_MS)) as GradientFlow;
+        await this.leftQueue(job);
+        return (await job.waitUntilFinished(this.analysisEvents!, this.s.gradientFlowTimeoutMs)) as GradientFlow;
       } catch {
         return null;
       }
     }));
     return flows.filter((f): f is GradientFlow => f !== null);
+  }
+
+  /** Resolves when a worker has taken the analysis job, or it has ended or is gone, whichever comes first. */
+  private async leftQueue(job: Job): Promise<void> {
+    const events = this.analysisEvents!;
+    const names = ['active', 'completed', 'failed', 'removed'] as const;
+    await new Promise<void>((resolve) => {
+      const onEvent = ({ jobId }: { jobId: string }) => {
+        if (jobId === job.id) done();
+      };
+      const done = () => {
+        for (const name of names) events.off(name, onEvent);
+        resolve();
+      };
+      for (const name of names) events.on(name, onEvent);
+      // Asked after listening, so a start in between is never missed; an error ends the wait too.
+      job.getState().then((state) => (QUEUED_STATES.has(state) ? undefined : done()), done);
+    });
   }
 
   /** The comparisons the viewer may read, newest first. */
