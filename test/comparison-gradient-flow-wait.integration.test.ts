@@ -57,7 +57,7 @@ describe('a comparison\'s gradient flows', () => {
     await analysis.pause();
     const id = await compare(8);
     // Both flows (initialisation and trained) queued, then held well past the limit.
-    for (const deadline = Date.now() + 180_000; (await analysis.getJobCountByTypes('waiting', 'paused')) < 2;) {
+    for (const deadline = Date.now() + 180_000; (await analysis.getJobCountByTypes('waiting')) < 2;) {
       if (Date.now() > deadline) throw new Error('the gradient-flow jobs were never queued');
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -52,7 +52,7 @@ export interface ComparisonServiceOptions {
 
 const DEFAULT_EPOCHS = 5;
 /** States of a job no worker has taken yet. */
-const QUEUED_STATES: ReadonlySet<string> = new Set(['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children']);
+const QUEUED_STATES: ReadonlySet<string> = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
 
 
 /** Key order fixed, so two equal recipes serialize identically. */
