@@ -34,13 +34,20 @@ async function compare(directionsSeed: number): Promise<string> {
   return submitted.body.id;
 }
 
-async function finished(id: string): Promise<ComparisonRecord> {
-  for (const deadline = Date.now() + 240_000; ;) {
-    const record = (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${id}`)).body;
-    if (record.status !== 'running') return record;
-    if (Date.now() > deadline) throw new Error(`comparison ${id} still running`);
+/** Polls `done` every 250 ms; fails naming `what` after the deadline. */
+async function until(done: () => Promise<boolean>, what: string, timeoutMs = 180_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await done());) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+const record = async (id: string) => (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${id}`)).body;
+
+async function finished(id: string): Promise<ComparisonRecord> {
+  let last!: ComparisonRecord;
+  await until(async () => (last = await record(id)).status !== 'running', `comparison ${id} did not finish`, 240_000);
+  return last;
 }
 
 describe('a comparison\'s gradient flows', () => {
@@ -48,26 +55,20 @@ describe('a comparison\'s gradient flows', () => {
     // A first comparison starts the worker's analysis sandbox, whose start-up a loaded machine may
     // stretch past the limit (its flows may be left out); its jobs run to the end either way.
     expect((await finished(await compare(7))).status).toBe('completed');
-    for (const deadline = Date.now() + 180_000; (await analysis.getJobCountByTypes('active', 'waiting')) > 0;) {
-      if (Date.now() > deadline) throw new Error('the first gradient-flow jobs never finished');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await until(async () => (await analysis.getJobCountByTypes('active', 'waiting')) === 0, 'the first gradient-flow jobs did not finish');
 
     // The analysis queue held, as a long Hessian map ahead of the flows holds it.
     await analysis.pause();
     const id = await compare(8);
     // Both flows (initialisation and trained) queued, then held well past the limit.
-    for (const deadline = Date.now() + 180_000; (await analysis.getJobCountByTypes('waiting')) < 2;) {
-      if (Date.now() > deadline) throw new Error('the gradient-flow jobs were never queued');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await until(async () => (await analysis.getJobCountByTypes('waiting')) >= 2, 'the gradient-flow jobs were not queued');
     await new Promise((r) => setTimeout(r, FLOW_LIMIT_MS + 4000));
-    expect((await stack.api<ComparisonRecord>(`/api/v1/comparisons/${id}`)).body.status).toBe('running');
+    expect((await record(id)).status).toBe('running');
     await analysis.resume();
 
-    const record = await finished(id);
-    expect(record.status).toBe('completed');
-    expect(record.members[0]!.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
-    expect(record.members[0]!.gradientFlow[0]!.layers.length).toBeGreaterThan(0);
+    const held = await finished(id);
+    expect(held.status).toBe('completed');
+    expect(held.members[0]!.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
+    expect(held.members[0]!.gradientFlow[0]!.layers.length).toBeGreaterThan(0);
   }, 300_000);
 });
