@@ -529,8 +529,9 @@ describe('viewer in a real browser', () => {
     const panels = page.locator('.compare-panel');
     await expect.poll(() => panels.count()).toBe(4);
     expect(await panels.evaluateAll((elements) => elements.map((element) => (element as HTMLElement).dataset.surfaceId))).toEqual(surfaceIds);
-    await expect.poll(() => page.locator('.panel-status').allTextContents(), { timeout: 20_000 }).toEqual(['', '', '', '']);
-    expect(await panels.locator('canvas').count()).toBe(4);
+    // A panel's status is empty before its surface loads too: its mounted view is what says it loaded.
+    await expect.poll(() => panels.locator('canvas').count(), { timeout: 20_000 }).toBe(4);
+    expect(await page.locator('.panel-status').allTextContents()).toEqual(['', '', '', '']);
     // The loss at θ* of every surface is in its figures table, so each surface was read.
     const lossAtCentre = await panels.locator('table.figures tr:first-child td').allTextContents();
     expect(lossAtCentre.map(Number).every(Number.isFinite)).toBe(true);
