@@ -1,6 +1,7 @@
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SurfaceRecord } from '../contract/index.ts';
+import { QUEUES, type SurfaceRecord } from '../contract/index.ts';
 import { hessianJobId, hessianKeys, resolveHessianRequest, type HessianMapRequest, type HessianMapResult, type HessianPoint } from '../contract/metrics/hessian.ts';
 import { hessianPointKey } from '../worker/hessian/hessian-map.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
@@ -74,7 +75,8 @@ describe('a Hessian map whose worker is killed', () => {
   it('resumes from its finished points after a SIGKILL and equals an uninterrupted map', async () => {
     // A small tolerance keeps Lanczos at maxSteps, so each of the 9 points takes a good part of a second.
     const request: HessianMapRequest = { points: 3, maxSteps: 30, tolerance: 1e-6, samples: SAMPLES };
-    const finishedKey = hessianKeys(stack.namespace).points(surfaceId, hessianJobId(surfaceId, resolveHessianRequest(request, SAMPLES)));
+    const jobId = hessianJobId(surfaceId, resolveHessianRequest(request, SAMPLES));
+    const finishedKey = hessianKeys(stack.namespace).points(surfaceId, jobId);
     await requestHessian(request);
     // Killed once a few points are finished, so that a rerun from the first point would show.
     let doneAtKill = 0;
@@ -98,7 +100,14 @@ describe('a Hessian map whose worker is killed', () => {
     expect(await redis.exists(finishedKey)).toBe(0);
     for (const [key, survivor] of survivors) expect(interrupted.points.find((p) => hessianPointKey(p.iy, p.ix) === key)).toEqual(survivor);
 
-    // The same settings again, on the replacement worker, without interruption.
+    // The same settings again, on the replacement worker, without interruption. Asked before the
+    // first job has completed (the map is served a moment earlier), they would join that job.
+    const analysis = new Queue(QUEUES.analysis, { connection: redis, prefix: stack.app.services.keys.bullPrefix });
+    try {
+      while (await analysis.getJob(jobId)) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await analysis.close();
+    }
     await requestHessian(request);
     const uninterrupted = await finishedHessian();
     expect(interrupted.shape).toEqual([3, 3]);

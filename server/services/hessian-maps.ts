@@ -134,9 +134,18 @@ export class HessianMapService {
     const existing = await this.queue.getJob(jobId);
     if (existing && ['active', 'waiting', 'delayed', 'prioritized'].includes(await existing.getState())) {
       await this.o.redis.set(this.stored.job(surfaceId), jobId);
-      return (await this.state(surfaceId)) as HessianPending;
+      const current = await this.state(surfaceId);
+      // The worker stores the map a moment before its job completes: a request in between joins
+      // the finishing job (which still holds its lock, so it can be neither removed nor re-added).
+      if (current?.status === 'completed') {
+        const total = current.result.points.length;
+        return { surfaceId, status: 'running', progress: { done: total, total }, error: null };
+      }
+      // null: the job ended without a map since the first look, so a new one is queued below.
+      if (current) return current;
     }
-    await existing?.remove();
+    // Not Job.remove: that throws when the job has vanished since getJob.
+    if (existing) await this.queue.remove(jobId);
     await this.o.redis.del(this.stored.result(surfaceId));
     await removeFile(this.path(surfaceId));
     this.persisted.delete(surfaceId);

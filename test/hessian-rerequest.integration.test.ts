@@ -1,0 +1,117 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUES, type SurfaceRecord } from '../contract/index.ts';
+import { hessianJobId, hessianKeys, resolveHessianRequest, type HessianJobData, type HessianMapRequest, type HessianMapResult } from '../contract/metrics/hessian.ts';
+import { startStack, type Stack } from './helpers/stack.ts';
+import { mlpFiles, uploadModel } from './helpers/models.ts';
+
+/**
+ * Real API, real Redis, a real worker process for the surface and the first map. A worker stores
+ * a map in Redis a moment before BullMQ completes its job; a request for the same settings in that
+ * moment used to answer 500 (a finished map sent through the 202 progress schema). The moment is
+ * held open here by a BullMQ worker of the test that stores the map and then waits.
+ */
+let stack: Stack;
+let analysis: Queue<HessianJobData>;
+let surfaceId: string;
+const SAMPLES = 100;
+const request: HessianMapRequest = { points: 2, samples: SAMPLES };
+
+async function postHessian(): Promise<{ status: number; body: { status: string; progress: { done: number; total: number } } }> {
+  return stack.api(`/api/v1/surfaces/${surfaceId}/hessian`, { method: 'POST', json: request });
+}
+
+async function until<T>(what: string, read: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const finishedMap = () =>
+  until('the Hessian map', async () => {
+    const { status, body } = await stack.api<HessianMapResult>(`/api/v1/surfaces/${surfaceId}/hessian`);
+    return status === 200 ? body : null;
+  });
+
+beforeAll(async () => {
+  stack = await startStack({ workers: 1, fixtures: null });
+  const { redis, keys } = stack.app.services;
+  analysis = new Queue(QUEUES.analysis, { connection: redis, prefix: keys.bullPrefix });
+  const model = await uploadModel(stack.baseUrl, 'moons mlp', await mlpFiles([8]));
+  const created = await stack.api<{ id: string }>('/api/v1/surfaces', {
+    method: 'POST',
+    json: { model: model.body.id, dataset: { id: 'moons', samples: SAMPLES }, grid: { x: { min: -1, max: 1, num: 3 }, y: { min: -1, max: 1, num: 3 } } },
+  });
+  surfaceId = created.body.id;
+  await until('the surface', async () => {
+    const { body } = await stack.api<SurfaceRecord>(`/api/v1/surfaces/${surfaceId}`);
+    expect(body.status).not.toBe('failed');
+    return body.status === 'completed' ? body : null;
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await analysis?.close();
+  await stack?.stop();
+});
+
+describe('a Hessian map requested again while its job completes', () => {
+  it('joins the finishing job (202, running, all points done), and a request after it completes queues a new one', async () => {
+    expect((await postHessian()).status).toBe(202);
+    const computed = await finishedMap();
+    const realWorker = stack.workers[0]!;
+    await new Promise<void>((exited) => {
+      realWorker.once('exit', () => exited());
+      stack.killWorker(realWorker, 'SIGKILL');
+    });
+
+    // Replaces the completed map: its job waits for a worker, and none but the test's runs now.
+    const replaced = await postHessian();
+    expect(replaced.status).toBe(202);
+    expect(replaced.body.status).toBe('queued');
+
+    const { redis, keys } = stack.app.services;
+    const jobId = hessianJobId(surfaceId, resolveHessianRequest(request, SAMPLES));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let stored!: () => void;
+    const mapStored = new Promise<void>((r) => (stored = r));
+    const finishing = new Worker<HessianJobData>(
+      QUEUES.analysis,
+      async (job: Job<HessianJobData>) => {
+        expect(job.id).toBe(jobId);
+        // What worker/jobs/hessian.ts does last: the map into Redis, then the job's return.
+        const raw = JSON.stringify(computed);
+        await redis.set(hessianKeys(stack.namespace).result(surfaceId), raw);
+        stored();
+        await released;
+        return raw;
+      },
+      { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: keys.bullPrefix },
+    );
+    try {
+      await mapStored;
+      const joined = await postHessian();
+      expect(joined.status).toBe(202);
+      expect(joined.body.status).toBe('running');
+      expect(joined.body.progress).toEqual({ done: 4, total: 4 });
+      expect((await (await analysis.getJob(jobId))!.getState())).toBe('active');
+      release();
+      expect(await finishedMap()).toEqual(computed);
+      // JOB_OPTIONS.hessianMap removes a completed job.
+      await until('the job to complete', async () => ((await analysis.getJob(jobId)) === undefined ? true : null));
+    } finally {
+      release();
+      await finishing.close();
+    }
+
+    // Once the job has completed, the same settings are a new request again.
+    const again = await postHessian();
+    expect(again.status).toBe(202);
+    expect(again.body.status).toBe('queued');
+  }, 120_000);
+});
