@@ -16,6 +16,7 @@ import { clipRules } from './ops/clip.ts';
 import { concatRules } from './ops/concat.ts';
 import { convRules } from './ops/conv.ts';
 import { convTransposeRules } from './ops/conv-transpose.ts';
+import { depthToSpaceRules, spaceToDepthRules } from './ops/depth-to-space.ts';
 import { eluRules, seluRules } from './ops/elu.ts';
 import { leakyReluRules } from './ops/leaky-relu.ts';
 import { globalMaxPoolRules, maxPoolRules } from './ops/max-pool.ts';
@@ -61,6 +62,7 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
   ['Concat', concatRules],
   ['Conv', convRules],
   ['ConvTranspose', convTransposeRules],
+  ['DepthToSpace', depthToSpaceRules],
   ['Div', divRules],
   ['Elu', eluRules],
   ['Erf', erfRules],
@@ -104,6 +106,7 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
   ['Softmax', softmaxRules],
   ['Softplus', softplusRules],
   ['Softsign', softsignRules],
+  ['SpaceToDepth', spaceToDepthRules],
   ['Split', splitRules],
   ['Sqrt', sqrtRules],
   ['Squeeze', reshapeRules],

@@ -30,6 +30,9 @@ describe('Conv rules', () => {
     ['groups', { ...base, c: 4, o: 4, group: 2 }, true],
     ['depthwise, stride 2', { ...base, c: 3, o: 6, group: 3, h: 6, w: 6, stride: [2, 2] }, false],
     ['1×1 projection, stride 2', { ...base, kh: 1, kw: 1, pads: [0, 0, 0, 0], stride: [2, 2], h: 6, w: 6 }, false],
+    // Strided, group 1, dilation 1 takes the per-phase input gradient (a Slice trims odd sizes).
+    ['stride 2, odd height, 3×2 kernel, per-phase input gradient', { ...base, h: 7, w: 8, kh: 3, kw: 2, stride: [2, 2], pads: [1, 0, 1, 0] }, true],
+    ['stride 3, 3×3 kernel, per-phase input gradient', { ...base, h: 8, w: 9, stride: [3, 3] }, false],
     ['stride 3 with dilation 2', { ...base, h: 9, w: 8, stride: [3, 3], dilation: [2, 2], pads: [1, 2, 2, 1] }, true],
     // Stride 1 takes the row-shift weight gradient: uneven pads, non-square kernels, dilation per axis.
     ['stride 1, asymmetric pads, 2×3 kernel, dilation 1×2', { ...base, h: 6, w: 7, kh: 2, kw: 3, dilation: [1, 2], pads: [1, 0, 0, 2] }, true],

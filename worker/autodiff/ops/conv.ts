@@ -4,7 +4,8 @@ import { addOrNull, reduceSumKeep, reshape } from './support.ts';
 
 /**
  * Conv (any spatial rank, groups, strides, dilations, explicit or auto pads). Input gradient: a
- * stride-1 Conv of the zero-inserted dy with the flipped kernel (convInputGradient). Weight
+ * stride-1 Conv of the zero-inserted dy with the flipped kernel (convInputGradient), or for
+ * strided 2-D group-1 convolutions one Conv per output phase, interleaved (convInputGradientByPhases). Weight
  * gradient, by geometry (weightGradientRule): row and column shifts and one batched MatMul for 2-D
  * stride-1 kernels, im2col patches and one batched MatMul for the other group-1 convolutions, a
  * Conv over the batch as channels for grouped ones. Bias gradient: a sum over batch and space.
@@ -70,6 +71,8 @@ export function convInputGradient(g: Graph, dy: string, w: string, xShape: numbe
   if ([...begin, ...end].some((p) => p < 0)) {
     return g.emit('ConvTranspose', [dy, w], { ...convAttributes(geo), output_padding: outputPadding }, xShape);
   }
+  const phased = convInputGradientByPhases(g, dy, w, xShape, geo);
+  if (phased) return phased;
   const spread = insertZeros(g, dy, geo.strides);
   const [o, cg, ...k] = g.shape(w) as [number, number, ...number[]];
   const G = geo.group;
@@ -81,6 +84,76 @@ export function convInputGradient(g: Graph, dy: string, w: string, xShape: numbe
   // Steps of −1 from the last tap; an end of −(k + 1) clamps to "before the first tap".
   const flipped = g.emit('Slice', [transposed, g.ints(k.map((d) => d - 1)), g.ints(k.map((d) => -d - 1)), g.ints(spatialAxes), g.ints(k.map(() => -1))], {}, [c, o / G, ...k]);
   return g.emit('Conv', [spread, flipped], { kernel_shape: k, strides: k.map(() => 1), dilations: geo.dilations, pads: [...begin, ...end], group: G }, xShape);
+}
+
+/** Where along one axis each output phase of a strided convolution's input gradient reads dy. */
+interface AxisPhases {
+  /** taps[r][l]: the kernel tap that phase r weighs dy[q + first + l] with, or −1. */
+  taps: number[][];
+  /** dy offset of the phase kernels' first tap (≤ 0). */
+  first: number;
+  /** Length of the common phase kernel. */
+  length: number;
+}
+
+/**
+ * Input positions m = s·q + r of phase r read dy[i] through tap u = m + pad − s·i, so the taps of
+ * phase r are u ≡ (r + pad) mod s, at dy offsets i − q = ⌊(r + pad)/s⌋ − t for u = ph + s·t. Null
+ * when some phase reads ahead of dy's first entry at q = 0 (first > 0; no standard padding does).
+ */
+function axisPhases(kernel: number, stride: number, pad: number): AxisPhases | null {
+  const reads: { r: number; offset: number; tap: number }[] = [];
+  for (let r = 0; r < stride; r++) {
+    const phase = (r + pad) % stride;
+    const lead = Math.floor((r + pad) / stride);
+    for (let t = 0; phase + stride * t < kernel; t++) reads.push({ r, offset: lead - t, tap: phase + stride * t });
+  }
+  const first = Math.min(...reads.map((x) => x.offset));
+  if (first > 0) return null;
+  const length = Math.max(...reads.map((x) => x.offset)) - first + 1;
+  const taps = Array.from({ length: stride }, () => new Array<number>(length).fill(-1));
+  for (const x of reads) taps[x.r]![x.offset - first] = x.tap;
+  return { taps, first, length };
+}
+
+/**
+ * ∂L/∂x of a strided 2-D convolution (group 1, dilation 1, equal strides s) without zero insertion:
+ * output phase (r_h, r_w) of x is a stride-1 correlation of dy with the taps of W that reach it,
+ * so one Conv with the s² phase kernels stacked as output channels, then DepthToSpace (DCR), gives
+ * dx. It multiplies no zeros of a spread dy (ResNet's 3×3 stride-2 convs: 16 kernel slots where
+ * the zero-inserted Conv computes 36) and needs no 6-D Pad, which onnxruntime runs element by
+ * element. The phase kernels are a Gather of W's taps (with an appended zero tap), folded into a
+ * constant when W is an initializer. Null for the geometries it does not cover.
+ */
+function convInputGradientByPhases(g: Graph, dy: string, w: string, xShape: number[], geo: ConvGeometry): string | null {
+  const stride = geo.strides[0]!;
+  if (xShape.length !== 4 || geo.group !== 1 || stride < 2 || geo.strides[1] !== stride || geo.dilations.some((d) => d !== 1)) return null;
+  const [o, c, kh, kw] = g.shape(w) as [number, number, number, number];
+  const rows = axisPhases(kh, stride, geo.pads[0]!);
+  const columns = axisPhases(kw, stride, geo.pads[1]!);
+  if (!rows || !columns) return null;
+  const [n, , th, tw] = g.shape(dy) as [number, number, number, number];
+  const [, , h, wd] = xShape as [number, number, number, number];
+  // Phase outputs q ∈ [0, ⌈size/s⌉) read dy up to q + first + length − 1: pad the end to reach it.
+  const endPad = (size: number, t: number, p: AxisPhases) => Math.max(0, Math.ceil(size / stride) + p.first + p.length - 1 - t);
+  const padEnd = [endPad(h, th, rows), endPad(wd, tw, columns)] as const;
+  const out = [th - rows.first + padEnd[0] - rows.length + 1, tw - columns.first + padEnd[1] - columns.length + 1] as const;
+  const zeroTap = kh * kw;
+  const indices: number[] = [];
+  for (const rowTaps of rows.taps)
+    for (const columnTaps of columns.taps)
+      for (const i of rowTaps) for (const j of columnTaps) indices.push(i < 0 || j < 0 ? zeroTap : i * kw + j);
+  const flat = g.emit('Pad', [reshape(g, w, [o, c, zeroTap]), g.ints([0, 0, 0, 0, 0, 1])], { mode: 'constant' }, [o, c, zeroTap + 1]);
+  const gathered = g.emit('Gather', [flat, g.ints(indices)], { axis: 2 }, [o, c, indices.length]);
+  const phases = reshape(g, gathered, [o, c, stride, stride, rows.length, columns.length]);
+  const stacked = g.emit('Transpose', [phases], { perm: [2, 3, 1, 0, 4, 5] }, [stride, stride, c, o, rows.length, columns.length]);
+  const kernels = reshape(g, stacked, [stride * stride * c, o, rows.length, columns.length]);
+  const pads = [-rows.first, -columns.first, padEnd[0], padEnd[1]];
+  const byPhase = g.emit('Conv', [dy, kernels], { kernel_shape: [rows.length, columns.length], pads }, [n, stride * stride * c, out[0], out[1]]);
+  const full = [n, c, out[0] * stride, out[1] * stride];
+  const dx = g.emit('DepthToSpace', [byPhase], { blocksize: stride, mode: 'DCR' }, full);
+  if (full[2] === h && full[3] === wd) return dx;
+  return g.emit('Slice', [dx, g.ints([0, 0]), g.ints([h, wd]), g.ints([2, 3])], {}, xShape);
 }
 
 /** `value` [N, C, t…] with stride − 1 zeros after each entry along each spatial axis: [N, C, t·stride…]. */
