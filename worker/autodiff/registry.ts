@@ -1,5 +1,6 @@
 import { absRules, signRules } from './ops/abs.ts';
 import { castRules } from './ops/cast.ts';
+import { ceilRules } from './ops/ceil.ts';
 import { erfRules } from './ops/erf.ts';
 import { gatherRules } from './ops/gather.ts';
 import { hardSigmoidRules, hardSwishRules } from './ops/hard-sigmoid.ts';
@@ -58,6 +59,7 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
   ['AveragePool', averagePoolRules],
   ['BatchNormalization', batchNormalizationRules],
   ['Cast', castRules],
+  ['Ceil', ceilRules],
   ['Clip', clipRules],
   ['Concat', concatRules],
   ['Conv', convRules],
@@ -69,6 +71,7 @@ export const RULES: ReadonlyMap<string, OpRules> = new Map<string, OpRules>([
   ['Exp', expRules],
   ['Expand', expandRules],
   ['Flatten', reshapeRules],
+  ['Floor', ceilRules],
   ['Gather', gatherRules],
   ['GatherElements', gatherElementsRules],
   ['Gemm', gemmRules],

@@ -1,4 +1,7 @@
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { Graph } from '../graph.ts';
+import { appendGradients } from '../reverse.ts';
 import { checkOp } from './gradient-check.ts';
 
 describe('Relu rules', () => {
@@ -14,5 +17,18 @@ describe('Relu rules', () => {
     expect(r.gradient).toBeLessThan(1e-4);
     expect(r.jvp).toBeLessThan(1e-4);
     expect(r.hvp).toBeLessThan(1e-3);
+  });
+
+  it('passes the cotangent exactly where the output is positive, however small (denormals too), and nowhere else', async () => {
+    const x = Float32Array.from([1e-42, 1e-30, 0, -0, -1e-30, 2, Infinity, -Infinity]);
+    const g = new Graph(17);
+    g.inputs.push('x');
+    g.values.set('x', { shape: [x.length], dtype: 'float32' });
+    const loss = g.emit('ReduceSum', [g.emit('Relu', ['x'], {}, [x.length])], { keepdims: 0 }, []);
+    const gradient = appendGradients(g, loss, ['x'], 'test').get('x')!;
+    const session = await ort.InferenceSession.create(g.encode([gradient]));
+    const result = await session.run({ x: new ort.Tensor('float32', x, [x.length]) });
+    await session.release();
+    expect(Array.from(result[gradient]!.data as Float32Array, (v) => v + 0)).toEqual([1, 1, 0, 0, 0, 1, 1, 0]);
   });
 });
