@@ -228,4 +228,33 @@ describe('autodiff end to end: small conv net with BN, residual add, pooling, de
       await engine.dispose();
     }
   });
+
+  it('H·v from primal values kept per θ and chunk equals the whole graph, as θ, v and the data change', async () => {
+    // batchSize 2 over 5 samples: three chunks, the last of 1 row (a product graph of its own).
+    const options = { parameters: 'weights', batchNorm: 'moving', loss: 'sparse_categorical_crossentropy', batchSize: 2 } as const;
+    const kept = await createGradientEngine(artifact(), options);
+    const whole = await createGradientEngine(artifact(), { ...options, primalCacheBytes: 0 });
+    try {
+      const other = { ...data, x: Float32Array.from(values(N * S * S, 9, 1.5)) };
+      const theta = kept.initialParameters();
+      const moved = theta.map((t, i) => t + 0.05 * Math.sin(i));
+      const v1 = Float32Array.from(values(theta.length, 21, 1));
+      const v2 = Float32Array.from(values(theta.length, 22, 1));
+      const steps: [Float32Array, Float32Array, typeof data | null][] = [
+        [theta, v1, data],
+        [theta, v2, null],
+        [moved, v1, null],
+        [theta, v2, null],
+        [theta, v1, other],
+      ];
+      for (const [k, [at, v, set]] of steps.entries()) {
+        if (set) await Promise.all([kept.setData(set), whole.setData(set)]);
+        const expected = await whole.hessianVectorProduct(at, v);
+        const got = await kept.hessianVectorProduct(at, v);
+        expect(relativeError(got, expected), `step ${k}`).toBeLessThan(1e-5);
+      }
+    } finally {
+      await Promise.all([kept.dispose(), whole.dispose()]);
+    }
+  });
 });

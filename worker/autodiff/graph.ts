@@ -168,20 +168,31 @@ export class Graph {
    * or not an output reads it: an H·v graph would otherwise still compute the loss's own weight
    * gradients, a third of its convolutions' weight-gradient products.
    */
-  nodesReaching(outputs: readonly string[]): Node[] {
+  nodesReaching(outputs: readonly string[], fed: ReadonlySet<string> = new Set()): Node[] {
     const needed = new Set(outputs);
     const kept: Node[] = [];
     for (let i = this.nodes.length - 1; i >= 0; i--) {
       const node = this.nodes[i]!;
-      if (!node.outputs.some((o) => needed.has(o))) continue;
+      if (!node.outputs.some((o) => needed.has(o) && !fed.has(o))) continue;
       kept.push(node);
       for (const input of node.inputs) if (input !== '') needed.add(input);
     }
     return kept.reverse();
   }
 
-  /** Serialized ModelProto with the given graph outputs (typed only when known), without the nodes none of them needs. */
-  encode(outputs: string[] = this.outputs): Uint8Array {
+  /**
+   * Serialized ModelProto with the given graph outputs (typed only when known), without the nodes
+   * none of them needs. With `fed`, its values become graph inputs in place of the nodes computing
+   * them (a graph cut: their values come from another graph's run), and only the inputs and
+   * initializers the kept nodes read are declared (the caller feeds just those).
+   */
+  encode(outputs: string[] = this.outputs, fed?: ReadonlySet<string>): Uint8Array {
+    const nodes = this.nodesReaching(outputs, fed);
+    let inputs = this.inputs;
+    const read = new Set([...nodes.flatMap((n) => n.inputs), ...outputs]);
+    if (fed) {
+      inputs = [...this.inputs.filter((name) => !fed.has(name)), ...fed].filter((name) => read.has(name));
+    }
     const valueInfo = (name: string, typed: boolean) => {
       const info = this.values.get(name);
       if (!typed || !info) return onnx.ValueInfoProto.create({ name });
@@ -192,7 +203,7 @@ export class Graph {
     };
     const graph = onnx.GraphProto.create({
       name: 'autodiff',
-      node: this.nodesReaching(outputs).map((n) =>
+      node: nodes.map((n) =>
         onnx.NodeProto.create({
           name: n.name,
           opType: n.op,
@@ -201,8 +212,8 @@ export class Graph {
           attribute: Object.entries(n.attributes).map(([k, v]) => encodeAttribute(k, v)),
         }),
       ),
-      initializer: [...this.constants].map(([name, t]) => encodeTensor(name, t)),
-      input: this.inputs.map((n) => valueInfo(n, true)),
+      initializer: [...this.constants].filter(([name]) => !fed || read.has(name)).map(([name, t]) => encodeTensor(name, t)),
+      input: inputs.map((n) => valueInfo(n, true)),
       output: outputs.map((n) => valueInfo(n, true)),
     });
     const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'loss-atlas-autodiff', opsetImport: [{ domain: '', version: this.opset }], graph });
