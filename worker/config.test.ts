@@ -12,6 +12,7 @@ describe('worker configuration', () => {
       LA_CHUNK_TIME_FLOOR_MS: 120_000,
       LA_CHUNK_TIME_PER_WORK_NS: 1000,
       LA_ONNX_THREADS: 1,
+      LA_HVP_CACHE_MB: 1024,
       LA_ONNX_PARAMETER_FEED: 'auto',
       LA_TFJS_BACKEND: 'auto',
     });
@@ -25,6 +26,8 @@ describe('worker configuration', () => {
     expect(hessianHelperCount(workerConfig({ LA_WORKERS: '3', LA_HESSIAN_HELPERS: '0' }))).toBe(0);
     expect(() => workerConfig({ LA_HESSIAN_HELPERS: '-1' })).toThrow(/LA_HESSIAN_HELPERS/);
     expect(() => workerConfig({ LA_LOCK_MS: '0' })).toThrow(/LA_LOCK_MS/);
+    expect(workerConfig({ LA_HVP_CACHE_MB: '0' }).LA_HVP_CACHE_MB).toBe(0);
+    expect(() => workerConfig({ LA_HVP_CACHE_MB: '-1' })).toThrow(/LA_HVP_CACHE_MB/);
     expect(() => workerConfig({ LA_NAMESPACE: 'a:b' })).toThrow(/LA_NAMESPACE/);
     expect(() => workerConfig({ LA_ONNX_PARAMETER_FEED: 'weights' })).toThrow(/LA_ONNX_PARAMETER_FEED/);
   });

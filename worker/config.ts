@@ -21,6 +21,11 @@ export const WorkerConfigSchema = Type.Object({
     description: 'Helper jobs a Hessian map queues so that idle workers compute its points too; default one fewer than the worker processes (LA_WORKERS, else cores); 0: one worker per map',
   })),
   LA_ONNX_THREADS: Type.Integer({ default: 1, minimum: 1, description: 'onnxruntime intra-op threads per session (one worker process per core instead)' }),
+  LA_HVP_CACHE_MB: Type.Integer({
+    default: 1024,
+    minimum: 0,
+    description: 'MB a Hessian job may keep of the values its products share at one point (worker/autodiff: W1 needs 7.6 MB per sample); past it each product recomputes them; 0: never kept',
+  }),
   LA_ONNX_PARAMETER_FEED: Type.Union([Type.Literal('auto'), Type.Literal('initializers'), Type.Literal('inputs')], {
     default: 'auto',
     description: 'How the ONNX engine feeds each point’s parameters (worker/engine/onnx/evaluator.ts)',

@@ -43,7 +43,8 @@ export interface GradientEngineOptions {
    * Bytes the H·v path may keep of the values that do not depend on v (activations, ReLU masks,
    * the loss's cotangents, the weight gradients' stacked copies) for all of the data at one θ, so
    * that every further product there computes only the terms in v. Default 1 GiB (ResNet-20 at
-   * 32×32 needs 7.6 MB per sample: 141 samples fit). Past it, every product computes everything.
+   * 32×32 needs 7.6 MB per sample: 141 samples fit; the process grows by about 1.5× what it keeps,
+   * measured). Past it, every product computes everything.
    */
   primalCacheBytes?: number;
 }

@@ -58,6 +58,8 @@ export interface AnalysisContext {
   tfjs?: TfjsBackendOptions;
   /** onnxruntime intra-op threads of the gradient engine's sessions (LA_ONNX_THREADS); default 1. */
   onnxThreads?: number;
+  /** Bytes of shared product values the exact engine may keep per point (LA_HVP_CACHE_MB); default the engine's. */
+  primalCacheBytes?: number;
   /** Helper jobs a Hessian map queues (LA_HESSIAN_HELPERS); default 0. */
   hessianHelpers?: number;
   /** How long a claimed map point stays claimed without a product (LA_LOCK_MS, as a job's lock); default 30 s. */
@@ -129,7 +131,7 @@ export function analysisProcessor(ctx: AnalysisContext) {
   /** The exact engine on the surface's samples, BN with its moving statistics as the surface's points. */
   async function hessianEngine(surface: SurfaceContext, parameters: HessianParameters): Promise<GradientEngine> {
     const engine = await createGradientEngine(surface.artifact, {
-      parameters, batchNorm: 'moving', loss: surface.plan.loss, batchSize: surface.plan.batchSize, threads: ctx.onnxThreads ?? 1,
+      parameters, batchNorm: 'moving', loss: surface.plan.loss, batchSize: surface.plan.batchSize, threads: ctx.onnxThreads ?? 1, primalCacheBytes: ctx.primalCacheBytes,
     });
     try {
       await engine.setData(surface.data);
@@ -400,6 +402,7 @@ export default function processSandboxedAnalysis(job: SandboxedJob): Promise<Hes
       namespace: config.LA_NAMESPACE,
       tfjs: { backend: config.LA_TFJS_BACKEND, onWarning: (message) => log.warn(message) },
       onnxThreads: config.LA_ONNX_THREADS,
+      primalCacheBytes: config.LA_HVP_CACHE_MB * 2 ** 20,
       hessianHelpers: hessianHelperCount(config),
       claimLeaseMs: config.LA_LOCK_MS,
     });
