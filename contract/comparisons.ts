@@ -105,6 +105,9 @@ export const ComparisonMemberState = Type.Object({
   gradientFlow: Type.Array(GradientFlow, {
     description: 'Per-layer gradient norms on the surface\'s samples: "initialisation" (the architecture rebuilt from the model\'s training recipe and seed; zoo-trained models only) and "trained"',
   }),
+  gradientFlowOmitted: Type.Optional(Type.Array(Type.Object({ label: Type.String(), reason: Type.String() }), {
+    description: 'The gradient flows left out and why: "initialisation" of a model without a zoo training recipe, a model format without gradients, a job that failed or outlasted LA_GRADIENT_FLOW_TIMEOUT_MS. Absent in comparisons stored before it was recorded',
+  })),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
 });
 export type ComparisonMemberState = Static<typeof ComparisonMemberState>;

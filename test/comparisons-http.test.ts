@@ -65,6 +65,7 @@ describe('POST /api/v1/comparisons', () => {
       // Gradient flow at initialisation (rebuilt from the recipe's seed) and trained, on the surface's samples.
       const [initial, trained] = member.gradientFlow;
       expect(member.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
+      expect(member.gradientFlowOmitted).toEqual([]);
       expect(initial!.samples).toBe(200);
       expect(initial!.layers.length).toBe(trained!.layers.length);
       expect(initial!.layers.length).toBeGreaterThan(0);
@@ -102,6 +103,20 @@ describe('POST /api/v1/comparisons', () => {
     expect(reused.members[1]!.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
     expect(reused.members[1]!.gradientFlow[0]!.layers).toEqual(record.members[1]!.gradientFlow[0]!.layers);
   }, 300_000);
+
+  it('says why a flow is left out: an uploaded model has no recipe to rebuild its initialisation from', async () => {
+    const upload = await uploadModel(stack.baseUrl, 'uploaded spirals mlp', await mlpFiles([8]));
+    const submitted = await post('/api/v1/comparisons', {
+      members: [{ model: upload.body.id }],
+      shared: { ...shared, grid: { x: { min: -1, max: 1, num: 3 } }, hessian: false },
+    });
+    expect(submitted.status).toBe(202);
+    const record = await finished((submitted.body as unknown as ComparisonRecord).id);
+    expect(record.status).toBe('completed');
+    const [member] = record.members;
+    expect(member!.gradientFlow.map((f) => f.label)).toEqual(['trained']);
+    expect(member!.gradientFlowOmitted).toEqual([{ label: 'initialisation', reason: 'the model has no zoo training recipe to rebuild its initial weights from' }]);
+  }, 120_000);
 
   it('serves a comparison stored before members had Hessian maps and gradient flows', async () => {
     const { redis, keys } = stack.app.services;

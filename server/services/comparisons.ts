@@ -55,6 +55,15 @@ const DEFAULT_EPOCHS = 5;
 const QUEUED_STATES: ReadonlySet<string> = new Set(['waiting', 'prioritized', 'delayed', 'waiting-children']);
 
 
+/**
+ * A model's training recipe when it is the zoo's own (an architecture id and a seed to rebuild the
+ * initial weights from); a demo fixture's recipe is a description for people, not for rebuilding.
+ */
+function zooRecipe(recipe: unknown): ResolvedTrainingRequest | undefined {
+  const r = recipe as Partial<ResolvedTrainingRequest> | undefined;
+  return typeof r?.architecture === 'object' && r.architecture !== null && typeof r.architecture.id === 'string' && typeof r.seed === 'number' ? (r as ResolvedTrainingRequest) : undefined;
+}
+
 /** Key order fixed, so two equal recipes serialize identically. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -221,6 +230,7 @@ export class ComparisonService {
         ensemble: null,
         hessian: null,
         gradientFlow: [],
+        gradientFlowOmitted: [],
         error: null,
       };
     });
@@ -322,8 +332,9 @@ export class ComparisonService {
     member.metrics = surfaceMetrics(await this.s.surfaces.result(surfaceId, SYSTEM_PRINCIPAL));
     member.status = 'analysing';
     await this.save(state);
-    const [gradientFlow] = await Promise.all([this.gradientFlows(member), this.hessianMap(state, member)]);
-    member.gradientFlow = gradientFlow;
+    const [{ flows, omitted }] = await Promise.all([this.gradientFlows(member), this.hessianMap(state, member)]);
+    member.gradientFlow = flows;
+    member.gradientFlowOmitted = omitted;
     member.status = 'completed';
     await this.save(state);
   }
@@ -379,13 +390,18 @@ export class ComparisonService {
   /**
    * Per-layer gradient norms on the surface's own samples: trained, and at initialisation when
    * the model has a zoo training recipe (its initial weights are rebuilt from the recipe's
-   * architecture and seed). Optional extras: a failure leaves one out, never fails the member.
+   * architecture and seed). Optional extras: a failure leaves one out, never fails the member;
+   * each one left out is returned with why.
    */
-  private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<GradientFlow[]> {
+  private async gradientFlows(member: Omit<ComparisonMemberState, 'surface'>): Promise<{ flows: GradientFlow[]; omitted: { label: string; reason: string }[] }> {
     const model = this.s.models.get(member.modelId!);
     const surface = await this.s.surfaces.get(member.surfaceId!, SYSTEM_PRINCIPAL);
-    if (!model || !modelFormat(model.format).capabilities.gradients || !this.analysisEvents) return [];
-    const recipe = model.metadata.recipe as ResolvedTrainingRequest | undefined;
+    const recipe = zooRecipe(model?.metadata.recipe);
+    const all = (reason: string) => ({ flows: [], omitted: ['initialisation', 'trained'].map((label) => ({ label, reason })) });
+    if (!model) return all(`model ${member.modelId} is gone`);
+    if (!modelFormat(model.format).capabilities.gradients) return all(`the model's format (${model.format}) has no gradients`);
+    if (!this.analysisEvents) return all('the API is not listening to the analysis queue');
+    const omitted = recipe ? [] : [{ label: 'initialisation', reason: 'the model has no zoo training recipe to rebuild its initial weights from' }];
     const points: { label: string; parameters: GradientFlowJobData['parameters'] }[] = [
       ...(recipe ? [{ label: 'initialisation', parameters: { source: 'initialisation' as const, architecture: recipe.architecture, seed: recipe.seed } }] : []),
       { label: 'trained', parameters: { source: 'stored' } },
@@ -394,10 +410,11 @@ export class ComparisonService {
     try {
       for (const hash of Object.values(model.files)) await this.s.blobs.publish(hash);
       if (dataset.hash) await this.s.blobs.publish(dataset.hash);
-    } catch {
-      return [];
+    } catch (err) {
+      return all(`the model's files or samples could not be published to the workers: ${(err as Error).message}`);
     }
-    const flows = await Promise.all(points.map(async ({ label, parameters }) => {
+    type Outcome = { label: string; flow: GradientFlow; reason?: never } | { label: string; flow?: never; reason: string };
+    const results = await Promise.all(points.map(async ({ label, parameters }): Promise<Outcome> => {
       try {
         const data: GradientFlowJobData = {
           model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
@@ -409,12 +426,15 @@ export class ComparisonService {
         };
         const job = await this.analysis.add('gradient-flow', data, JOB_OPTIONS.gradientFlow);
         await this.leftQueue(job);
-        return (await job.waitUntilFinished(this.analysisEvents!, this.s.gradientFlowTimeoutMs)) as GradientFlow;
-      } catch {
-        return null;
+        return { label, flow: (await job.waitUntilFinished(this.analysisEvents!, this.s.gradientFlowTimeoutMs)) as GradientFlow };
+      } catch (err) {
+        return { label, reason: (err as Error).message };
       }
     }));
-    return flows.filter((f): f is GradientFlow => f !== null);
+    return {
+      flows: results.flatMap((r) => (r.flow ? [r.flow] : [])),
+      omitted: [...omitted, ...results.flatMap((r) => (r.reason !== undefined ? [{ label: r.label, reason: r.reason }] : []))],
+    };
   }
 
   /** Resolves when a worker has taken the analysis job, or it has ended or is gone, whichever comes first. */

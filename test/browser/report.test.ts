@@ -527,6 +527,9 @@ describe('comparison report in a real browser', () => {
     await page.goto(`${stack.baseUrl}/report.html?id=${created.id}`);
     const chart = page.locator('#surfaces .line-chart');
     await chart.locator('.u-legend').waitFor({ timeout: 20_000 });
+    // The demo CNN's recipe describes its training but cannot rebuild it: the page says its initialisation flow is left out, and why.
+    expect(record.members[0]!.gradientFlowOmitted).toEqual([{ label: 'initialisation', reason: 'the model has no zoo training recipe to rebuild its initial weights from' }]);
+    await expect.poll(() => page.locator('#gradient-flow-omitted').textContent(), { timeout: 20_000 }).toBe('skip: initialisation left out (the model has no zoo training recipe to rebuild its initial weights from)');
     const legend = (await chart.locator('.u-legend').textContent())!;
     expect(legend).toContain('loss + se');
     expect(legend).toContain('loss − se');

@@ -19,7 +19,7 @@ import { renderEnsembleSection } from './ensemble-section.ts';
 import { renderGradientFlow } from './gradient-flow-plot.ts';
 import { RATIO_COLORMAP, RATIO_COLOR_MAX, renderHessianMap } from './hessian-map-view.ts';
 import { renderMetricsTable } from './metrics-table.ts';
-import { initialFlow, readComparison, type ReportMember } from './model.ts';
+import { initialFlow, omittedFlows, readComparison, type ReportMember } from './model.ts';
 import { memberRecipe, renderRecipeTable, undertrainedWarning, type MemberRecipe } from './recipe.ts';
 import { SpectrumPanel, spectrumToShow } from './spectrum-view.ts';
 
@@ -255,6 +255,9 @@ async function render(id: string, datasets: DatasetInfo[]): Promise<boolean> {
   flow.replaceChildren();
   const flowPlot = renderGradientFlow(flow, loaded.map(({ member }) => member), theme);
   if (flowPlot) disposers.push(() => flowPlot.destroy());
+  const omitted = omittedFlows(loaded.map(({ member }) => member));
+  $('gradient-flow-omitted').hidden = omitted.length === 0;
+  $('gradient-flow-omitted').textContent = omitted.join('. ');
   return comparison.status !== 'running';
 }
 

@@ -22,6 +22,8 @@ export interface ReportMember {
   hessianState: MemberHessian | null;
   /** Gradient flow at one or more parameter sets (e.g. initialisation, trained). */
   gradientFlow: GradientFlow[];
+  /** The flows left out, with why (none recorded in comparisons stored before). */
+  gradientFlowOmitted: { label: string; reason: string }[];
 }
 
 export interface ReportData {
@@ -48,6 +50,7 @@ export function readComparison(record: ComparisonRecord): ReportData {
       hessian: m.hessian?.summary ?? null,
       hessianState: m.hessian,
       gradientFlow: m.gradientFlow,
+      gradientFlowOmitted: m.gradientFlowOmitted ?? [],
     })),
   };
 }
@@ -55,4 +58,9 @@ export function readComparison(record: ComparisonRecord): ReportData {
 /** The gradient flow at initialisation if a member has one (label mentions init), else its first. */
 export function initialFlow(m: ReportMember): GradientFlow | null {
   return m.gradientFlow.find((f) => /init/i.test(f.label)) ?? null;
+}
+
+/** One line per member whose gradient flows were left out: which, and why. */
+export function omittedFlows(members: ReportMember[]): string[] {
+  return members.filter((m) => m.gradientFlowOmitted.length > 0).map((m) => `${m.label}: ${m.gradientFlowOmitted.map((o) => `${o.label} left out (${o.reason})`).join('; ')}`);
 }

@@ -5,7 +5,7 @@ import { surfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
 import type { SurfaceResult } from '../../../contract/surface.ts';
 import { flowSeries } from './gradient-flow-plot.ts';
 import { metricRows } from './metrics-table.ts';
-import { initialFlow, readComparison } from './model.ts';
+import { initialFlow, omittedFlows, readComparison } from './model.ts';
 import { formatDuration, memberRecipe, undertrainedWarning, type MemberRecipe } from './recipe.ts';
 import { densitySeries, DENSITY_FLOOR, spectrumToShow } from './spectrum-view.ts';
 import type { DatasetInfo, ModelRecord } from '../../../contract/index.ts';
@@ -30,9 +30,17 @@ describe('report model', () => {
           hessian: { status: 'completed', progress: { done: 9, total: 9 }, summary: { points: 9, meanAbsRatio: 0.4, maxAbsRatio: 0.9, absRatioAtCenter: 0.1, nonConvexShare: 0.5 }, error: null },
         }),
         state('densenet', null, { status: 'failed', error: { code: 'TRAINING_FAILED', message: 'NaN loss' } }),
+        state('uploaded', 's4', {
+          gradientFlow: [flow('trained', [1, 2])],
+          gradientFlowOmitted: [{ label: 'initialisation', reason: 'the model has no zoo training recipe to rebuild its initial weights from' }],
+        }),
       ],
     };
     const data = readComparison(record);
+    // Members stored before omissions were recorded read as none left out.
+    expect(data.members.map((m) => m.gradientFlowOmitted.length)).toEqual([0, 0, 0, 1]);
+    expect(omittedFlows(data.members)).toEqual(['uploaded: initialisation left out (the model has no zoo training recipe to rebuild its initial weights from)']);
+    data.members.pop();
     expect(data.members.map((m) => [m.label, m.surfaceId, m.status])).toEqual([
       ['resnet-20', 's1', 'completed'], ['resnet-20-noshort', 's2', 'completed'], ['densenet', null, 'failed'],
     ]);
