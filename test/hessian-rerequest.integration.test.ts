@@ -4,6 +4,7 @@ import { QUEUES, type SurfaceRecord } from '../contract/index.ts';
 import { hessianJobId, hessianKeys, resolveHessianRequest, type HessianJobData, type HessianMapRequest, type HessianMapResult } from '../contract/metrics/hessian.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
+import { until } from './helpers/until.ts';
 
 /**
  * Real API, real Redis, a real worker process for the surface and the first map. A worker stores
@@ -14,21 +15,13 @@ import { mlpFiles, uploadModel } from './helpers/models.ts';
 let stack: Stack;
 let analysis: Queue<HessianJobData>;
 let surfaceId: string;
+/** The map the first test computed (seed 0). */
+let previous: HessianMapResult;
 const SAMPLES = 100;
 const request: HessianMapRequest = { points: 2, samples: SAMPLES };
 
 async function postHessian(): Promise<{ status: number; body: { status: string; progress: { done: number; total: number } } }> {
   return stack.api(`/api/v1/surfaces/${surfaceId}/hessian`, { method: 'POST', json: request });
-}
-
-async function until<T>(what: string, read: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const finishedMap = () =>
@@ -113,5 +106,19 @@ describe('a Hessian map requested again while its job completes', () => {
     const again = await postHessian();
     expect(again.status).toBe(202);
     expect(again.body.status).toBe('queued');
+    previous = computed;
   }, 120_000);
+
+  it('never serves the previous map once other settings are requested, even when its copy to disk lands late', async () => {
+    const other = await stack.api<{ status: string }>(`/api/v1/surfaces/${surfaceId}/hessian`, { method: 'POST', json: { ...request, seed: 5 } });
+    expect(other.status).toBe(202);
+    // The second half of a copy to disk that read the previous map from Redis before the request
+    // deleted it (the API's QueueEvents 'completed' handler, or a GET, running late).
+    const hessians = stack.app.services.hessians as unknown as { keep(surfaceId: string, raw: string): Promise<void> };
+    await hessians.keep(surfaceId, JSON.stringify(previous));
+    const { status, body } = await stack.api<{ status?: string; settings?: { seed: number } }>(`/api/v1/surfaces/${surfaceId}/hessian`);
+    expect(body.settings?.seed).toBeUndefined();
+    expect(status).toBe(202);
+    expect(body.status).toBe('queued');
+  });
 });

@@ -106,8 +106,22 @@ export class HessianMapService {
     if (raw) await this.keep(surfaceId, raw);
   }
 
+  /**
+   * Copies a map read from Redis to disk, unless a request for other settings has come since it
+   * was read: request() names the surface's new job before it deletes the old map, so a copy
+   * written after that deletion is found here and taken back (else a late copy of the old map
+   * would be served as the new request's).
+   */
   private async keep(surfaceId: string, raw: string): Promise<void> {
+    const map = storedValues.hessianMap.read(raw, this.stored.result(surfaceId));
     await writeAtomic(this.path(surfaceId), raw);
+    const latest = await this.o.redis.get(this.stored.job(surfaceId));
+    // A map of the finite-difference era has no `parameters` and no job id of today's form.
+    const mapJob = 'parameters' in map.settings ? hessianJobId(surfaceId, map.settings) : null;
+    if (latest !== null && latest !== mapJob) {
+      await removeFile(this.path(surfaceId));
+      return;
+    }
     this.persisted.add(surfaceId);
   }
 
@@ -144,12 +158,14 @@ export class HessianMapService {
       // null: the job ended without a map since the first look, so a new one is queued below.
       if (current) return current;
     }
+    // The surface's job is named first: a copy of the old map written to disk after the deletion
+    // below sees it and takes itself back (keep).
+    await this.o.redis.set(this.stored.job(surfaceId), jobId);
     // Not Job.remove: that throws when the job has vanished since getJob.
     if (existing) await this.queue.remove(jobId);
     await this.o.redis.del(this.stored.result(surfaceId));
     await removeFile(this.path(surfaceId));
     this.persisted.delete(surfaceId);
-    await this.o.redis.set(this.stored.job(surfaceId), jobId);
     await this.queue.add('hessian-map', { surfaceId, request: settings }, { jobId, ...JOB_OPTIONS.hessianMap });
     return { surfaceId, status: 'queued', progress: { done: 0, total: await this.pointCount(surfaceId, settings.points) }, error: null };
   }
