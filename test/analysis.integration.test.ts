@@ -4,6 +4,7 @@ import { hessianKeys, type HessianMapResult } from '../contract/metrics/hessian.
 import type { SurfaceMetrics } from '../contract/metrics/surface-metrics.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
+import { until } from './helpers/until.ts';
 
 let stack: Stack;
 let surfaceId: string;
@@ -17,11 +18,7 @@ beforeAll(async () => {
     body: JSON.stringify({ model: model.body.id, dataset: { id: 'moons', samples: 200 }, grid: { x: { min: -1, max: 1, num: 5 }, y: { min: -1, max: 1, num: 5 } } }),
   });
   surfaceId = ((await response.json()) as { id: string }).id;
-  for (;;) {
-    const record = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}`)).json()) as SurfaceRecord;
-    if (record.status === 'completed') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(`surface ${surfaceId} to complete`, async () => ((await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}`)).json()) as SurfaceRecord).status === 'completed', { intervalMs: 100 });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -54,17 +51,14 @@ describe('analyses of a finished surface', () => {
     const { hessians } = stack.app.services;
     const jobs = await hessians.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed']);
     expect(jobs.filter((job) => job.data.surfaceId === surfaceId)).toHaveLength(1);
-    let result: HessianMapResult | null = null;
-    for (let i = 0; i < 600 && !result; i++) {
+    const result = await until('the Hessian map', async () => {
       const response = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`);
-      if (response.status === 200) result = (await response.json()) as HessianMapResult;
-      else {
-        expect(response.status).toBe(202);
-        expect(((await response.json()) as { status: string }).status).not.toBe('failed');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    expect(result!.shape).toEqual([2, 2]);
+      if (response.status === 200) return (await response.json()) as HessianMapResult;
+      expect(response.status).toBe(202);
+      expect(((await response.json()) as { status: string }).status).not.toBe('failed');
+      return null;
+    });
+    expect(result.shape).toEqual([2, 2]);
     // Finished maps outlive Redis: the copy on disk is served when the Redis one is gone.
     await stack.app.services.redis.del(hessianKeys(stack.namespace).result(surfaceId));
     const fromDisk = await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}/hessian`);

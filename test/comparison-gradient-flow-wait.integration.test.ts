@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '../contract/index.ts';
 import type { ComparisonRecord } from '../contract/comparisons.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /** Far above a small MLP's gradient flow once the worker's analysis sandbox is up (under a second), short beside the hold below. */
 const FLOW_LIMIT_MS = 8000;
@@ -34,20 +35,13 @@ async function compare(directionsSeed: number): Promise<string> {
   return submitted.body.id;
 }
 
-/** Polls `done` every 250 ms; fails naming `what` after the deadline. */
-async function until(done: () => Promise<boolean>, what: string, timeoutMs = 180_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await done());) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 const record = async (id: string) => (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${id}`)).body;
 
 async function finished(id: string): Promise<ComparisonRecord> {
-  let last!: ComparisonRecord;
-  await until(async () => (last = await record(id)).status !== 'running', `comparison ${id} did not finish`, 240_000);
-  return last;
+  return until(`comparison ${id} to finish`, async () => {
+    const current = await record(id);
+    return current.status !== 'running' && current;
+  }, { timeoutMs: 240_000, intervalMs: 250 });
 }
 
 describe('a comparison\'s gradient flows', () => {
@@ -55,13 +49,13 @@ describe('a comparison\'s gradient flows', () => {
     // A first comparison starts the worker's analysis sandbox, whose start-up a loaded machine may
     // stretch past the limit (its flows may be left out); its jobs run to the end either way.
     expect((await finished(await compare(7))).status).toBe('completed');
-    await until(async () => (await analysis.getJobCountByTypes('active', 'waiting')) === 0, 'the first gradient-flow jobs did not finish');
+    await until('the first gradient-flow jobs to finish', async () => (await analysis.getJobCountByTypes('active', 'waiting')) === 0, { timeoutMs: 180_000, intervalMs: 250 });
 
     // The analysis queue held, as a long Hessian map ahead of the flows holds it.
     await analysis.pause();
     const id = await compare(8);
     // Both flows (initialisation and trained) queued, then held well past the limit.
-    await until(async () => (await analysis.getJobCountByTypes('waiting')) >= 2, 'the gradient-flow jobs were not queued');
+    await until('the gradient-flow jobs to be queued', async () => (await analysis.getJobCountByTypes('waiting')) >= 2, { timeoutMs: 180_000, intervalMs: 250 });
     await new Promise((r) => setTimeout(r, FLOW_LIMIT_MS + 4000));
     expect((await record(id)).status).toBe('running');
     await analysis.resume();
@@ -69,6 +63,7 @@ describe('a comparison\'s gradient flows', () => {
     const held = await finished(id);
     expect(held.status).toBe('completed');
     expect(held.members[0]!.gradientFlow.map((f) => f.label)).toEqual(['initialisation', 'trained']);
+    expect(held.members[0]!.gradientFlowOmitted).toEqual([]);
     expect(held.members[0]!.gradientFlow[0]!.layers.length).toBeGreaterThan(0);
   }, 300_000);
 });

@@ -5,6 +5,7 @@ import type { SurfaceRecord } from '../contract/surface.ts';
 import type { TrainingRecord } from '../contract/training.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 let stack: Stack;
 
@@ -20,14 +21,12 @@ afterAll(async () => {
 const post = (path: string, json: unknown) => stack.api(path, { method: 'POST', json });
 const get = async <T>(path: string): Promise<T> => (await stack.api<T>(path)).body;
 
-async function finished(id: string, timeoutMs = 240_000): Promise<ComparisonRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const record = await get<ComparisonRecord>(`/api/v1/comparisons/${id}`);
-    if (record.status !== 'running') return record;
-    if (Date.now() > deadline) throw new Error(`comparison ${id} still running: ${JSON.stringify(record.members.map((m) => m.status))}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+async function finished(id: string): Promise<ComparisonRecord> {
+  let last: ComparisonRecord | null = null;
+  return until(() => `comparison ${id} (members ${JSON.stringify(last?.members.map((m) => m.status))})`, async () => {
+    last = await get<ComparisonRecord>(`/api/v1/comparisons/${id}`);
+    return last.status !== 'running' && last;
+  }, { timeoutMs: 240_000, intervalMs: 500 });
 }
 
 const shared = {

@@ -4,6 +4,7 @@ import type { DatasetInfo, SurfaceRecord, SurfaceResult } from '../contract/inde
 import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { uploadModel } from './helpers/models.ts';
+import { until } from './helpers/until.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -51,12 +52,11 @@ describe('datasets', () => {
     });
     expect(submitted.status).toBe(202);
     const { id } = (await submitted.json()) as { id: string };
-    for (;;) {
+    await until(`surface ${id} to complete`, async () => {
       const record = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${id}`)).json()) as SurfaceRecord;
-      if (record.status === 'completed') break;
-      expect(['queued', 'running']).toContain(record.status);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      if (record.status !== 'completed') expect(['queued', 'running']).toContain(record.status);
+      return record.status === 'completed';
+    }, { intervalMs: 100 });
     const result = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${id}/result`)).json()) as SurfaceResult;
     const expected = x.reduce((sum, [a, b], i) => sum + (1.5 * a! - 0.5 * b! + 0.25 - y[i]![0]!) ** 2, 0) / x.length;
     expect(result.accuracy).toBeNull();

@@ -4,6 +4,7 @@ import type { SurfaceDifference } from '../contract/metrics/difference.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
 import { readEvents } from './helpers/sse.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /**
  * Standard errors through the real pipeline (workers, Redis, SSE) and difference surfaces
@@ -25,12 +26,12 @@ async function submit(model: string, changes: { sampleSeed?: number; grid?: type
 }
 
 async function completed(id: string): Promise<SurfaceResult> {
-  for (;;) {
+  await until(`surface ${id} to complete`, async () => {
     const record = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`)).body;
-    if (record.status === 'completed') return (await stack.api<SurfaceResult>(`/api/v1/surfaces/${id}/result`)).body;
     expect(record.status).not.toBe('failed');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return record.status === 'completed';
+  }, { intervalMs: 100 });
+  return (await stack.api<SurfaceResult>(`/api/v1/surfaces/${id}/result`)).body;
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import type { EnsembleStatistics } from '../contract/metrics/ensemble.ts';
 import type { SurfaceMetrics } from '../contract/metrics/surface-metrics.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /**
  * Direction ensembles through the real pipeline (API, Redis, worker processes): a k = 3 ensemble of
@@ -47,20 +48,19 @@ afterAll(async () => {
 });
 
 async function ensembleDone(id: string): Promise<EnsembleRecord> {
-  for (;;) {
+  return until(`ensemble ${id} to end`, async () => {
     const { body } = await stack.api<EnsembleRecord>(`/api/v1/ensembles/${id}`);
-    if (body.status !== 'queued' && body.status !== 'running') return body;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return body.status !== 'queued' && body.status !== 'running' && body;
+  });
 }
 
 async function surfaceDone(id: string): Promise<SurfaceResult> {
-  for (;;) {
+  await until(`surface ${id} to complete`, async () => {
     const { body } = await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
-    if (body.status === 'completed') return (await stack.api<SurfaceResult>(`/api/v1/surfaces/${id}/result`)).body;
-    expect(body.status === 'queued' || body.status === 'running').toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    if (body.status !== 'completed') expect(body.status === 'queued' || body.status === 'running').toBe(true);
+    return body.status === 'completed';
+  });
+  return (await stack.api<SurfaceResult>(`/api/v1/surfaces/${id}/result`)).body;
 }
 
 /** Median, quartiles and extremes of three finite values, written out by hand: sorted a ≤ b ≤ c → b, (a + b)/2, (b + c)/2, a, c. */
@@ -191,12 +191,10 @@ describe('a comparison over direction ensembles', () => {
       },
     });
     expect(submitted.status).toBe(202);
-    let record: ComparisonRecord;
-    for (;;) {
-      record = (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${submitted.body.id}`)).body;
-      if (record.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    const record = await until(`comparison ${submitted.body.id} to end`, async () => {
+      const current = (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${submitted.body.id}`)).body;
+      return current.status !== 'running' && current;
+    }, { timeoutMs: 600_000, intervalMs: 300 });
     expect(record.status).toBe('completed');
     const spreads = [];
     for (const member of record.members) {

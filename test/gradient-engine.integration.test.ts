@@ -13,6 +13,7 @@ import { denseHessian } from '../worker/hessian/dense-hessian.ts';
 import { symmetricEigen } from '../worker/hessian/symmetric-eigen.ts';
 import { uniformStream } from '../worker/numeric/rng.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /**
  * The exact gradient engine through the real API and worker processes, for an ONNX upload laid out
@@ -67,23 +68,19 @@ async function completedSurface(modelId: string): Promise<SurfaceRecord> {
     json: { model: modelId, dataset: { id: 'moons', samples: SAMPLES }, grid: { x: { min: -1, max: 1, num: 3 }, y: { min: -1, max: 1, num: 3 } } },
   });
   expect(status).toBe(202);
-  for (;;) {
+  return until(`surface ${body.id} to complete`, async () => {
     const record = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${body.id}`)).body;
-    if (record.status === 'completed') return record;
     expect(record.status).not.toBe('failed');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return record.status === 'completed' && record;
+  }, { intervalMs: 100 });
 }
 
 /** Polls a GET that answers 202 while its job runs; returns the 200 body, or the 202 body once it failed. */
-async function settled<T>(path: string, timeoutMs = 120_000): Promise<{ status: number; body: T & { status?: string; error?: string } }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+async function settled<T>(path: string): Promise<{ status: number; body: T & { status?: string; error?: string } }> {
+  return until(`${path} to settle`, async () => {
     const response = await stack.api<T & { status?: string; error?: string }>(path);
-    if (response.status !== 202 || response.body.status === 'failed') return response;
-    if (Date.now() > deadline) throw new Error(`${path} still ${response.body.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return (response.status !== 202 || response.body.status === 'failed') && response;
+  }, { intervalMs: 100 });
 }
 
 /** The dense Hessian at θ* over the rank ≥ 2 parameters, on the surface's samples, from the uploaded file. */
@@ -190,11 +187,10 @@ describe('exact gradients for an ONNX upload through the API', () => {
       json: { members: [{ model: model.id }], shared: { dataset: { id: 'moons', samples: SAMPLES }, grid: { x: { min: -1, max: 1, num: 3 } }, hessian: false } },
     });
     expect(submitted.status).toBe(202);
-    let record = submitted.body;
-    while (record.status === 'running') {
-      await new Promise((r) => setTimeout(r, 200));
-      record = (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${record.id}`)).body;
-    }
+    const record = await until(`comparison ${submitted.body.id} to end`, async () => {
+      const current = (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${submitted.body.id}`)).body;
+      return current.status !== 'running' && current;
+    });
     expect(record.status).toBe('completed');
     const [trained] = record.members[0]!.gradientFlow;
     expect(trained!.label).toBe('trained');

@@ -4,6 +4,7 @@ import * as tf from '../worker/engine/tfjs/tf.ts';
 import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';
 import { uploadModel } from './helpers/models.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /** A small functional model (input → h → out), so its layers carry inbound_nodes. */
 async function functionalFiles(): Promise<{ json: Record<string, any>; weights: Uint8Array }> {
@@ -105,11 +106,10 @@ async function submit(model: string, num: number): Promise<string> {
 }
 
 async function settled(id: string): Promise<SurfaceRecord> {
-  for (;;) {
+  return until(`surface ${id} to end`, async () => {
     const { body } = await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
-    if (body.status !== 'queued' && body.status !== 'running') return body;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return body.status !== 'queued' && body.status !== 'running' && body;
+  }, { timeoutMs: 300_000 });
 }
 
 describe('no chunk holds a worker beyond its time limit', () => {

@@ -5,6 +5,7 @@ import type { SurfaceRecord } from '../contract/index.ts';
 import { hessianHelperJobId, hessianJobId, hessianKeys, resolveHessianRequest, type HessianMapRequest, type HessianMapResult } from '../contract/metrics/hessian.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
+import { until } from './helpers/until.ts';
 
 /**
  * Real API, real Redis, two real worker processes (LA_HESSIAN_HELPERS defaults to 1 on two): one
@@ -30,16 +31,15 @@ async function requestHessian(request: HessianMapRequest): Promise<void> {
 }
 
 async function finishedHessian(): Promise<HessianMapResult> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
+  let last: HessianPending | null = null;
+  return until(() => `the Hessian map (${last?.status}, ${last?.progress.done}/${last?.progress.total})`, async () => {
     const { status, body } = await stack.api<HessianMapResult | HessianPending>(`/api/v1/surfaces/${surfaceId}/hessian`);
     if (status === 200) return body as HessianMapResult;
     expect(status).toBe(202);
-    const pending = body as HessianPending;
-    expect(pending.status, pending.error ?? '').not.toBe('failed');
-    if (Date.now() > deadline) throw new Error(`Hessian map still ${pending.status} (${pending.progress.done}/${pending.progress.total})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    last = body as HessianPending;
+    expect(last.status, last.error ?? '').not.toBe('failed');
+    return null;
+  }, { intervalMs: 50 });
 }
 
 /** The map without what may differ between runs: its wall time and how many workers computed it. */
@@ -67,19 +67,18 @@ beforeAll(async () => {
     json: { model: model.body.id, dataset: { id: 'moons', samples: SAMPLES }, grid: { x: { min: -1, max: 1, num: 5 }, y: { min: -1, max: 1, num: 5 } } },
   });
   surfaceId = response.body.id;
-  for (;;) {
+  await until(`surface ${surfaceId} to complete`, async () => {
     const record = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${surfaceId}`)).body;
-    if (record.status === 'completed') break;
     expect(record.status).not.toBe('failed');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return record.status === 'completed';
+  }, { intervalMs: 100 });
   // A worker's first analysis job starts its sandbox (seconds of imports): a small map and its
   // helper warm both, so that the maps below measure sharing, not start-up.
   const warmUp = { points: 2, maxSteps: 2, samples: SAMPLES };
   await requestHessian(warmUp);
   await finishedHessian();
   const helperId = hessianHelperJobId(hessianJobId(surfaceId, resolveHessianRequest(warmUp, SAMPLES)), 1);
-  while (await stack.app.services.hessians.queue.getJob(helperId)) await new Promise((r) => setTimeout(r, 100));
+  await until('the warm-up helper to end', async () => (await stack.app.services.hessians.queue.getJob(helperId)) === undefined, { intervalMs: 100 });
 }, 180_000);
 
 afterAll(async () => {
@@ -103,15 +102,11 @@ describe('a Hessian map on two workers', () => {
     await requestHessian(request);
     // The map's job claims the first point before it queues its helper: whoever holds 0,0 first is the job.
     let owner: string | undefined;
-    let helper: { point: string; worker: string } | undefined;
-    const deadline = Date.now() + 60_000;
-    while (!helper) {
+    const helper = await until('the helper to hold a point', async () => {
       const held = await heldPoints(request);
       owner ??= held.find((h) => h.point === '0,0')?.worker;
-      helper = owner ? held.find((h) => h.worker !== owner) : undefined;
-      if (Date.now() > deadline) throw new Error('the helper never held a point');
-      if (!helper) await new Promise((r) => setTimeout(r, 20));
-    }
+      return owner ? held.find((h) => h.worker !== owner) : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 20 });
     // Worker names are host-pid of the sandbox, whose process group is its worker's.
     const sandboxPid = Number(helper.worker.slice(helper.worker.lastIndexOf('-') + 1));
     const group = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(sandboxPid)], { encoding: 'utf8' }).trim());

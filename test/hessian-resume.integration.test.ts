@@ -6,6 +6,7 @@ import { hessianJobId, hessianKeys, resolveHessianRequest, type HessianMapReques
 import { hessianPointKey } from '../worker/hessian/hessian-map.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
+import { until } from './helpers/until.ts';
 
 /** Real API, real Redis, real worker processes: a Hessian map survives a SIGKILLed worker without redoing its finished points. */
 let stack: Stack;
@@ -35,17 +36,16 @@ async function requestHessian(request: HessianMapRequest): Promise<void> {
 
 /** Polls until the map is done; `onProgress` sees every progress reported while it runs. */
 async function finishedHessian(onProgress: (done: number) => void = () => undefined): Promise<HessianMapResult> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
+  let last: HessianPending | null = null;
+  return until(() => `the Hessian map (${last?.status}, ${last?.progress.done}/${last?.progress.total})`, async () => {
     const { status, body } = await hessian();
     if (status === 200) return body as HessianMapResult;
     expect(status).toBe(202);
-    const pending = body as HessianPending;
-    expect(pending.status, pending.error ?? '').not.toBe('failed');
-    onProgress(pending.progress.done);
-    if (Date.now() > deadline) throw new Error(`Hessian map still ${pending.status} (${pending.progress.done}/${pending.progress.total})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    last = body as HessianPending;
+    expect(last.status, last.error ?? '').not.toBe('failed');
+    onProgress(last.progress.done);
+    return null;
+  }, { timeoutMs: 60_000, intervalMs: 50 });
 }
 
 beforeAll(async () => {
@@ -58,12 +58,11 @@ beforeAll(async () => {
     body: JSON.stringify({ model: model.body.id, dataset: { id: 'moons', samples: SAMPLES }, grid: { x: { min: -1, max: 1, num: 5 }, y: { min: -1, max: 1, num: 5 } } }),
   });
   surfaceId = ((await response.json()) as { id: string }).id;
-  for (;;) {
+  await until(`surface ${surfaceId} to complete`, async () => {
     const record = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${surfaceId}`)).json()) as SurfaceRecord;
-    if (record.status === 'completed') break;
     expect(record.status).not.toBe('failed');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return record.status === 'completed';
+  }, { intervalMs: 100 });
 });
 
 afterAll(async () => {
@@ -79,13 +78,11 @@ describe('a Hessian map whose worker is killed', () => {
     const finishedKey = hessianKeys(stack.namespace).points(surfaceId, jobId);
     await requestHessian(request);
     // Killed once a few points are finished, so that a rerun from the first point would show.
-    let doneAtKill = 0;
-    while (doneAtKill < 3) {
+    const doneAtKill = await until('three finished points', async () => {
       const pending = (await hessian()).body as HessianPending;
       expect(pending.status, pending.error ?? '').not.toBe('failed');
-      doneAtKill = pending.progress.done;
-      if (doneAtKill < 3) await new Promise((r) => setTimeout(r, 50));
-    }
+      return pending.progress.done >= 3 && pending.progress.done;
+    }, { intervalMs: 50 });
     stack.killWorker(stack.workers[0]!, 'SIGKILL');
     const survivors = new Map(Object.entries(await redis.hgetall(finishedKey)).map(([key, json]) => [key, JSON.parse(json) as HessianPoint]));
     expect(survivors.size).toBeGreaterThanOrEqual(doneAtKill);
@@ -104,7 +101,7 @@ describe('a Hessian map whose worker is killed', () => {
     // first job has completed (the map is served a moment earlier), they would join that job.
     const analysis = new Queue(QUEUES.analysis, { connection: redis, prefix: stack.app.services.keys.bullPrefix });
     try {
-      while (await analysis.getJob(jobId)) await new Promise((r) => setTimeout(r, 50));
+      await until('the first job to end', async () => (await analysis.getJob(jobId)) === undefined, { intervalMs: 50 });
     } finally {
       await analysis.close();
     }

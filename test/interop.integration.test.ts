@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import { readH5 } from '../contract/exports/h5.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /** The CLI, the export routes and the imports against the real stack (API, Redis, worker processes). */
 const root = resolve(import.meta.dirname, '..');
@@ -32,11 +33,10 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 async function waitFor(id: string): Promise<SurfaceRecord> {
-  for (;;) {
+  return until(`surface ${id} to end`, async () => {
     const { body } = await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
-    if (['completed', 'failed', 'cancelled'].includes(body.status)) return body;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    return ['completed', 'failed', 'cancelled'].includes(body.status) && body;
+  }, { intervalMs: 250 });
 }
 
 async function submitAndWait(body: unknown): Promise<SurfaceResult> {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /** /metrics on the real stack (open: no keys), after a real worker computed a 3×3 surface. */
 let stack: Stack;
@@ -35,11 +36,10 @@ describe('Prometheus metrics', () => {
     expect((await stack.app.services.surfaces.whenFinal(submitted.body.id)).status).toBe('completed');
 
     // The counters follow the queue events the API receives just after the jobs end.
-    let text = await scrape();
-    for (let attempt = 0; attempt < 100 && value(text, 'la_points_evaluated_total') !== 9; attempt++) {
-      await new Promise((r) => setTimeout(r, 200));
-      text = await scrape();
-    }
+    const text = await until('9 evaluated points in the metrics', async () => {
+      const scraped = await scrape();
+      return value(scraped, 'la_points_evaluated_total') === 9 && scraped;
+    }, { timeoutMs: 20_000 });
     expect(value(text, 'la_points_evaluated_total')).toBe(9);
     expect(value(text, 'la_job_duration_seconds_count{queue="la-chunks",outcome="completed"}')).toBe(3);
     expect(value(text, 'la_queue_jobs{queue="la-chunks",state="completed"}')).toBe(3);

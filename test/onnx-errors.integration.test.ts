@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord } from '../contract/index.ts';
 import { encodeModel, torchLikeModel, torchLikeParameters } from '../worker/engine/onnx/torch-like-models.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -55,12 +56,10 @@ describe('ONNX models onnxruntime cannot run', () => {
       json: { model: model.id, dataset: { id: dataset.id, split: 'both' }, grid: { x: { min: -1, max: 1, num: 2 } } },
     });
     expect(status).toBe(202);
-    let record: SurfaceRecord;
-    for (;;) {
-      record = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${body.id}`)).body;
-      if (record.status !== 'queued' && record.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const record = await until(`surface ${body.id} to end`, async () => {
+      const current = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${body.id}`)).body;
+      return current.status !== 'queued' && current.status !== 'running' && current;
+    });
     expect(record.status).toBe('failed');
     expect(record.error?.message).not.toMatch(/not a tfjs Layers model/);
     expect(record.error?.message).toMatch(/conv|Conv|onnx/);

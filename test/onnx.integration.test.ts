@@ -3,6 +3,7 @@ import type { ModelRecord, SurfaceRecord, SurfaceResult } from '../contract/inde
 import { encodeModel, torchLikeModel } from '../worker/engine/onnx/torch-like-models.ts';
 import { uniformStream } from '../worker/numeric/rng.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -24,12 +25,11 @@ async function surface(request: unknown): Promise<SurfaceResult> {
   const response = await fetch(`${stack.baseUrl}/api/v1/surfaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
   expect(response.status).toBe(202);
   const { id } = (await response.json()) as { id: string };
-  for (;;) {
+  await until(`surface ${id} to complete`, async () => {
     const record = (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${id}`)).json()) as SurfaceRecord;
-    if (record.status === 'completed') break;
-    if (record.status !== 'queued' && record.status !== 'running') throw new Error(`surface ${record.status}: ${record.error?.message}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    if (record.status !== 'completed' && record.status !== 'queued' && record.status !== 'running') throw new Error(`surface ${record.status}: ${record.error?.message}`);
+    return record.status === 'completed';
+  }, { intervalMs: 100 });
   return (await (await fetch(`${stack.baseUrl}/api/v1/surfaces/${id}/result`)).json()) as SurfaceResult;
 }
 

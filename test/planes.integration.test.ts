@@ -12,6 +12,7 @@ import * as tf from '../worker/engine/tfjs/tf.ts';
 import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /** Directions of other kinds than random (issue 12, items 4–6) through the real API, queue and worker processes. */
 let stack: Stack;
@@ -27,11 +28,10 @@ async function upload(name: string, modelFiles: Record<string, Uint8Array>): Pro
 }
 
 async function waitFor(id: string): Promise<SurfaceRecord> {
-  for (;;) {
+  return until(`surface ${id} to end`, async () => {
     const { body } = await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
-    if (['completed', 'failed', 'cancelled'].includes(body.status)) return body;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    return ['completed', 'failed', 'cancelled'].includes(body.status) && body;
+  }, { intervalMs: 250 });
 }
 
 async function finished(id: string): Promise<SurfaceResult> {
@@ -186,11 +186,10 @@ describe('PCA directions of a trajectory', () => {
       json: { architecture: { id: 'mlp', width: 0.5 }, dataset: { id: 'moons' }, epochs: 3, optimizer: { name: 'adam', learningRate: 0.01 }, seed: 1, checkpointEvery: 1 },
     });
     expect(training.status).toBe(202);
-    let record = training.body;
-    while (!['completed', 'failed', 'cancelled'].includes(record.status)) {
-      await new Promise((r) => setTimeout(r, 500));
-      record = (await stack.api<TrainingRecord>(`/api/v1/trainings/${record.id}`)).body;
-    }
+    const record = await until(`training ${training.body.id} to end`, async () => {
+      const current = (await stack.api<TrainingRecord>(`/api/v1/trainings/${training.body.id}`)).body;
+      return ['completed', 'failed', 'cancelled'].includes(current.status) && current;
+    }, { intervalMs: 500 });
     expect(record.status).toBe('completed');
     const result = await submit({
       model: record.modelId,

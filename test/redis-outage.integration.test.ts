@@ -8,6 +8,7 @@ import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
 import { readEventStream, readEvents } from './helpers/sse.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /** A private redis-server this test stops and restarts (append-only file on, as in production, so its data survives the restart). */
 class PrivateRedis {
@@ -85,11 +86,10 @@ const request = () => ({
 });
 
 async function settled(id: string): Promise<SurfaceRecord> {
-  for (;;) {
+  return until(`surface ${id} to end`, async () => {
     const { status, body } = await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
-    if (status === 200 && ['completed', 'failed', 'cancelled'].includes(body.status)) return body;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return status === 200 && ['completed', 'failed', 'cancelled'].includes(body.status) && body;
+  });
 }
 
 describe('while Redis is down', () => {

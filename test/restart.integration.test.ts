@@ -4,6 +4,7 @@ import type { ComparisonRecord } from '../contract/comparisons.ts';
 import type { TrainingRecord } from '../contract/training.ts';
 import { deleteNamespace, startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
+import { until } from './helpers/until.ts';
 
 const stacks: Stack[] = [];
 afterEach(async () => {
@@ -12,13 +13,10 @@ afterEach(async () => {
 });
 
 async function finished(stack: Stack, id: string): Promise<SurfaceRecord> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
+  return until(`surface ${id} to end`, async () => {
     const { body } = await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
-    if (['completed', 'failed', 'cancelled'].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`surface ${id} is still ${body.status}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return ['completed', 'failed', 'cancelled'].includes(body.status) && body;
+  });
 }
 
 const request = (model: string) => ({
@@ -60,12 +58,10 @@ describe('storage survives restarts', () => {
       json: { members: [{ model: model.body.id }], shared: { dataset: { id: 'moons', samples: 100 }, grid: { x: { min: -1, max: 1, num: 3 } }, hessian: false } },
     });
     expect(submitted.status).toBe(202);
-    let before: ComparisonRecord;
-    for (;;) {
-      before = (await first.api<ComparisonRecord>(`/api/v1/comparisons/${submitted.body.id}`)).body;
-      if (before.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const before = await until(`comparison ${submitted.body.id} to end`, async () => {
+      const current = (await first.api<ComparisonRecord>(`/api/v1/comparisons/${submitted.body.id}`)).body;
+      return current.status !== 'running' && current;
+    });
     expect(before.status).toBe('completed');
     await first.stopApi();
     await deleteNamespace(first.namespace);
@@ -93,12 +89,10 @@ describe('storage survives restarts', () => {
 
     const second = await startStack({ workers: 1, dataDir: first.dataDir, namespace: first.namespace, fixtures: null });
     stacks.push(second);
-    let record: TrainingRecord;
-    for (;;) {
-      record = (await second.api<TrainingRecord>(`/api/v1/trainings/${id}`)).body;
-      if (['completed', 'failed', 'cancelled'].includes(record.status)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const record = await until(`training ${id} to end`, async () => {
+      const current = (await second.api<TrainingRecord>(`/api/v1/trainings/${id}`)).body;
+      return ['completed', 'failed', 'cancelled'].includes(current.status) && current;
+    });
     expect(record).toMatchObject({ status: 'completed', modelId: `trained-${id}`, request: { seed: 5, epochs: 1 } });
     await second.stopApi();
     await deleteNamespace(first.namespace);

@@ -3,6 +3,7 @@ import type { SurfaceRecord, SurfaceResult } from '../contract/index.ts';
 import { readEvents } from './helpers/sse.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
+import { until } from './helpers/until.ts';
 
 /** Real API, real Redis, real worker processes running tfjs: no mocks. */
 let stack: Stack;
@@ -11,13 +12,11 @@ let modelId: string;
 const api: Stack['api'] = (path, init) => stack.api(path, init);
 
 async function waitFor(id: string, timeoutMs = 120_000): Promise<SurfaceRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await api<SurfaceRecord>(`/api/v1/surfaces/${id}`);
-    if (['completed', 'failed', 'cancelled'].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`surface ${id} still ${body.status} (${body.progress.done}/${body.progress.total})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let last: SurfaceRecord | null = null;
+  return until(() => `surface ${id} to end (${last?.status}, ${last?.progress.done}/${last?.progress.total})`, async () => {
+    last = (await api<SurfaceRecord>(`/api/v1/surfaces/${id}`)).body;
+    return ['completed', 'failed', 'cancelled'].includes(last.status) && last;
+  }, { timeoutMs });
 }
 
 function surfaceRequest(overrides: Record<string, unknown> = {}) {
@@ -101,14 +100,11 @@ describe('surfaces end to end', () => {
     const request = surfaceRequest({ engine: 'tfjs', dataset: { id: 'spirals', split: 'train', samples: 2000, sampleSeed: 1 }, grid: { x: { min: -1, max: 1, num: 12 }, y: { min: -1, max: 1, num: 12 } } });
     const { body } = await api<{ id: string; links: { events: string } }>('/api/v1/surfaces', { method: 'POST', json: request });
     // Kill a worker as soon as chunks are being recorded.
-    for (;;) {
+    const recorded = await until('chunks to be recorded', async () => {
       const record = (await api<SurfaceRecord>(`/api/v1/surfaces/${body.id}`)).body;
-      if (record.progress.done > 0) {
-        expect(record.progress.done).toBeLessThan(144 - 24);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return record.progress.done > 0 && record.progress.done;
+    }, { intervalMs: 50 });
+    expect(recorded).toBeLessThan(144 - 24);
     const victim = stack.workers[0]!;
     stack.killWorker(victim, 'SIGKILL');
     const finished = await waitFor(body.id, 180_000);

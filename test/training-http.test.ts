@@ -3,6 +3,7 @@ import type { ModelRecord } from '../contract/models.ts';
 import type { TrainingRecord } from '../contract/training.ts';
 import { readEvents } from './helpers/sse.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 let stack: Stack;
 
@@ -80,11 +81,7 @@ describe('POST /api/v1/trainings', () => {
   it('DELETE stops a running training after its current batch', async () => {
     const { body } = await post('/api/v1/trainings', { ...request, epochs: 300, schedule: { kind: 'constant' }, checkpointEvery: 0 });
     const self = (body as unknown as TrainingRecord).links.self;
-    const deadline = Date.now() + 120_000;
-    while (((await (await fetch(`${stack.baseUrl}${self}`)).json()) as TrainingRecord).progress.epoch < 1) {
-      if (Date.now() > deadline) throw new Error('no epoch finished within 120 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await until('an epoch to finish', async () => ((await (await fetch(`${stack.baseUrl}${self}`)).json()) as TrainingRecord).progress.epoch >= 1);
     expect((await fetch(`${stack.baseUrl}${self}`, { method: 'DELETE' })).status).toBe(200);
     const events = await readEvents(`${stack.baseUrl}${self}/events`, { timeoutMs: 60_000 });
     expect(events.at(-1)!.event).toBe('cancelled');

@@ -13,6 +13,7 @@ import { saveLayersModel } from '../worker/engine/tfjs/save-model.ts';
 import { unet } from '../worker/zoo/unet.ts';
 import { uploadModel } from './helpers/models.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 /** U-Nets and segmentation sets through the real API, Redis and worker processes (onnx engine, the default). */
 let stack: Stack;
@@ -72,13 +73,10 @@ describe('U-Net through the API', () => {
     });
     expect(submitted.status).toBe(202);
     const id = submitted.body.id as string;
-    const deadline = Date.now() + 180_000;
-    let record: SurfaceRecord;
-    for (;;) {
-      record = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`)).body;
-      if (['completed', 'failed', 'cancelled'].includes(record.status) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    const record = await until(`surface ${id} to end`, async () => {
+      const current = (await stack.api<SurfaceRecord>(`/api/v1/surfaces/${id}`)).body;
+      return ['completed', 'failed', 'cancelled'].includes(current.status) && current;
+    }, { timeoutMs: 180_000, intervalMs: 300 });
     expect(record.status).toBe('completed');
     const { body: result } = await stack.api<SurfaceResult>(`/api/v1/surfaces/${id}/result`);
     const loss = result.loss.flat() as number[];
@@ -102,13 +100,10 @@ describe('U-Net through the API', () => {
     // Hessian maps work for segmentation nets as for classifiers: exact products of the per-pixel
     // loss (worker/autodiff/pixel-losses.test.ts checks them against closed forms).
     expect((await post(`/api/v1/surfaces/${id}/hessian`, { points: 2, samples: 8 })).status).toBe(202);
-    let map: { status?: string; error?: string; points?: HessianPoint[] };
-    for (;;) {
-      const response = await stack.api<typeof map>(`/api/v1/surfaces/${id}/hessian`);
-      map = response.body;
-      if (response.status === 200 || map.status === 'failed' || Date.now() > deadline + 120_000) break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    const map = await until('the Hessian map to end', async () => {
+      const response = await stack.api<{ status?: string; error?: string; points?: HessianPoint[] }>(`/api/v1/surfaces/${id}/hessian`);
+      return (response.status === 200 || response.body.status === 'failed') && response.body;
+    }, { timeoutMs: 300_000, intervalMs: 300 });
     expect(map.error).toBeUndefined();
     expect(map.points).toHaveLength(4);
     for (const point of map.points!) {
@@ -130,13 +125,10 @@ describe('U-Net through the API', () => {
     });
     expect(submitted.status).toBe(202);
     const id = (submitted.body as { id: string }).id;
-    const deadline = Date.now() + 600_000;
-    let record: ComparisonRecord;
-    for (;;) {
-      record = (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${id}`)).body;
-      if (record.status !== 'running' || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const record = await until(`comparison ${id} to end`, async () => {
+      const current = (await stack.api<ComparisonRecord>(`/api/v1/comparisons/${id}`)).body;
+      return current.status !== 'running' && current;
+    }, { timeoutMs: 600_000, intervalMs: 500 });
     expect(record.status).toBe('completed');
     expect(typeof record.finding).toBe('string');
     for (const member of record.members) {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { deleteNamespace } from './helpers/stack.ts';
+import { until } from './helpers/until.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -23,12 +24,10 @@ describe('worker log', () => {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
-      const deadline = Date.now() + 90_000;
-      while (!stdout.includes('"worker ready"')) {
+      await until(() => `the worker to log ready: ${stdout}`, async () => {
         if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${stderr}`);
-        if (Date.now() > deadline) throw new Error(`worker did not log ready: ${stdout}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+        return stdout.includes('"worker ready"');
+      }, { timeoutMs: 90_000 });
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);

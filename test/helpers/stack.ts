@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
+import { until } from './until.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -86,12 +87,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { cwd: root, env, detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
     workers.push(child);
     const heartbeat = app.services.keys.worker(`${hostname()}-${child.pid}`);
-    const deadline = Date.now() + 120_000;
-    while (!(await app.services.redis.exists(heartbeat))) {
+    await until(`worker ${child.pid} to report`, async () => {
       if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error('worker did not report within 120 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      return (await app.services.redis.exists(heartbeat)) === 1;
+    });
     return child;
   }
 
