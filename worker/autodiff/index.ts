@@ -112,10 +112,11 @@ interface PatchedGraph {
 /**
  * The H·v graph (θ as initializers, v as inputs), whole and cut in two. Forward-over-reverse
  * recomputes with every product the values that do not depend on v: the forward pass, the loss's
- * backward pass and the weight gradients' stacked copies: a quarter to a third of a product's
- * time on ResNet-20 (bench/autodiff.ts). `primal` computes those the terms in v read (`boundary`), once per θ and chunk;
- * `tangent` reads them as inputs. The two halves run the same operators on the same values as
- * `whole`.
+ * backward pass and the weight gradients' stacked copies, a quarter to a third of a product's
+ * time on ResNet-20 (bench/autodiff.ts). `primal` computes those that the terms in v read, once
+ * per θ and chunk; `tangent` reads them as inputs. The halves run the operators of `whole`; the
+ * primal half's convolutions take θ as inputs, so a product may differ from whole's in the last
+ * bits (conv-net.test.ts bounds it).
  */
 interface ProductGraph {
   /** Output per differentiated binding (same order as `differentiatedBindings`). */
@@ -421,7 +422,8 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
       }
       for (const b of differentiatedBindings) readBinding(tangentFeeds.get(b.initializer)!.data as Float32Array, v, b);
       const sum = new Float64Array(parameterCount);
-      const graphs = await Promise.all(chunks.map((chunk) => cached(productGraphs, chunk.rows, buildProductGraph)));
+      const graphs: ProductGraph[] = [];
+      for (const chunk of chunks) graphs.push(await cached(productGraphs, chunk.rows, buildProductGraph));
       const keepPrimal = graphs.every((p) => p.split) && graphs.reduce((bytes, p) => bytes + p.split!.boundaryBytes, 0) <= primalCacheBytes;
       for (const [k, chunk] of chunks.entries()) {
         const product = graphs[k]!;
