@@ -20,8 +20,8 @@ let previous: HessianMapResult;
 const SAMPLES = 100;
 const request: HessianMapRequest = { points: 2, samples: SAMPLES };
 
-async function postHessian(): Promise<{ status: number; body: { status: string; progress: { done: number; total: number } } }> {
-  return stack.api(`/api/v1/surfaces/${surfaceId}/hessian`, { method: 'POST', json: request });
+async function postHessian(json: HessianMapRequest = request): Promise<{ status: number; body: { status: string; progress: { done: number; total: number } } }> {
+  return stack.api(`/api/v1/surfaces/${surfaceId}/hessian`, { method: 'POST', json });
 }
 
 const finishedMap = () =>
@@ -96,7 +96,7 @@ describe('a Hessian map requested again while its job completes', () => {
       release();
       expect(await finishedMap()).toEqual(computed);
       // JOB_OPTIONS.hessianMap removes a completed job.
-      await until('the job to complete', async () => ((await analysis.getJob(jobId)) === undefined ? true : null));
+      await until('the job to complete', async () => (await analysis.getJob(jobId)) === undefined);
     } finally {
       release();
       await finishing.close();
@@ -110,8 +110,7 @@ describe('a Hessian map requested again while its job completes', () => {
   }, 120_000);
 
   it('never serves the previous map once other settings are requested, even when its copy to disk lands late', async () => {
-    const other = await stack.api<{ status: string }>(`/api/v1/surfaces/${surfaceId}/hessian`, { method: 'POST', json: { ...request, seed: 5 } });
-    expect(other.status).toBe(202);
+    expect((await postHessian({ ...request, seed: 5 })).status).toBe(202);
     // The second half of a copy to disk that read the previous map from Redis before the request
     // deleted it (the API's QueueEvents 'completed' handler, or a GET, running late).
     const hessians = stack.app.services.hessians as unknown as { keep(surfaceId: string, raw: string): Promise<void> };

@@ -145,9 +145,11 @@ export class HessianMapService {
     }
     const settings = resolveHessianRequest(body, record.provenance.dataset.samples);
     const jobId = hessianJobId(surfaceId, settings);
+    // The surface's job is named first: a copy of the old map written to disk after the deletion
+    // below sees it and takes itself back (keep).
+    await this.o.redis.set(this.stored.job(surfaceId), jobId);
     const existing = await this.queue.getJob(jobId);
     if (existing && ['active', 'waiting', 'delayed', 'prioritized'].includes(await existing.getState())) {
-      await this.o.redis.set(this.stored.job(surfaceId), jobId);
       const current = await this.state(surfaceId);
       // The worker stores the map a moment before its job completes: a request in between joins
       // the finishing job (which still holds its lock, so it can be neither removed nor re-added).
@@ -158,9 +160,6 @@ export class HessianMapService {
       // null: the job ended without a map since the first look, so a new one is queued below.
       if (current) return current;
     }
-    // The surface's job is named first: a copy of the old map written to disk after the deletion
-    // below sees it and takes itself back (keep).
-    await this.o.redis.set(this.stored.job(surfaceId), jobId);
     // Not Job.remove: that throws when the job has vanished since getJob.
     if (existing) await this.queue.remove(jobId);
     await this.o.redis.del(this.stored.result(surfaceId));

@@ -188,11 +188,8 @@ export class Graph {
    */
   encode(outputs: string[] = this.outputs, fed?: ReadonlySet<string>): Uint8Array {
     const nodes = this.nodesReaching(outputs, fed);
-    let inputs = this.inputs;
-    const read = new Set([...nodes.flatMap((n) => n.inputs), ...outputs]);
-    if (fed) {
-      inputs = [...this.inputs.filter((name) => !fed.has(name)), ...fed].filter((name) => read.has(name));
-    }
+    const read = fed ? new Set([...nodes.flatMap((n) => n.inputs), ...outputs]) : null;
+    const inputs = read ? [...this.inputs.filter((name) => !fed!.has(name)), ...fed!].filter((name) => read.has(name)) : this.inputs;
     const valueInfo = (name: string, typed: boolean) => {
       const info = this.values.get(name);
       if (!typed || !info) return onnx.ValueInfoProto.create({ name });
@@ -212,7 +209,7 @@ export class Graph {
           attribute: Object.entries(n.attributes).map(([k, v]) => encodeAttribute(k, v)),
         }),
       ),
-      initializer: [...this.constants].filter(([name]) => !fed || read.has(name)).map(([name, t]) => encodeTensor(name, t)),
+      initializer: [...this.constants].filter(([name]) => !read || read.has(name)).map(([name, t]) => encodeTensor(name, t)),
       input: inputs.map((n) => valueInfo(n, true)),
       output: outputs.map((n) => valueInfo(n, true)),
     });

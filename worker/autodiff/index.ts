@@ -6,10 +6,10 @@ import type { InitializerBinding } from '../engine/onnx/export-layers.ts';
 import { initializerSlots, type ByteSlot } from '../engine/onnx/initializer-slots.ts';
 import { modelGraph, readBinding, writeBinding } from '../engine/onnx/model-graph.ts';
 import { appendTangents } from './forward.ts';
-import { sizeOf, type Graph } from './graph.ts';
+import { sizeOf, type DType, type Graph } from './graph.ts';
 import { appendLoss, TARGETS_INPUT } from './losses.ts';
 import { parseOnnx, shapedForwardGraph } from './model.ts';
-import { appendGradients } from './reverse.ts';
+import { appendGradients, dependents } from './reverse.ts';
 import { toChannelsFirst } from '../numeric/channels-first.ts';
 
 export { UnsupportedOperatorError } from './rules.ts';
@@ -76,7 +76,7 @@ export interface GradientEngine {
 
 const DEFAULT_RUN_ROWS = 64;
 const DEFAULT_PRIMAL_CACHE_BYTES = 2 ** 30;
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int64: 8, int32: 4, bool: 1 };
+const DTYPE_BYTES: Record<DType, number> = { float32: 4, float64: 8, int64: 8, int32: 4, uint8: 1, int8: 1, bool: 1 };
 const TANGENT_SUFFIX = '__tangent';
 
 function differentiated(info: ParameterInfo, mode: GradientEngineOptions['parameters']): boolean {
@@ -152,11 +152,11 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
     graphOptimizationLevel: 'all',
   };
   const dims = forward.parameters;
-  const parameterTensors = () => new Map(bindings.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
-  const parameterFeeds = parameterTensors();
+  const feedsOf = (list: InitializerBinding[]) => new Map(list.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
+  const parameterFeeds = feedsOf(bindings);
   /** θ of the primal half of the H·v graphs (its own tensors: a gradient call may interleave). */
-  const primalParameterFeeds = parameterTensors();
-  const tangentFeeds = new Map(differentiatedBindings.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
+  const primalParameterFeeds = feedsOf(bindings);
+  const tangentFeeds = feedsOf(differentiatedBindings);
   const scratch = new Float32Array(bindings.reduce((n, b) => Math.max(n, b.size), 0));
   const bindingOf = new Map(bindings.map((b) => [b.initializer, b]));
   const gradientGraphs = new Map<number, Promise<GradientGraph>>();
@@ -213,7 +213,7 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
     // Only the products are read, so the loss and the gradient's own weight terms are left out.
     const outputs = [...new Set(products)];
     const boundary = primalBoundary(g, outputs, [forward.dataInput, TARGETS_INPUT], [...seeds.values()]);
-    const boundaryBytes = boundary.reduce((sum, name) => sum + sizeOf(g.shape(name)) * (DTYPE_BYTES[g.info(name).dtype] ?? 8), 0);
+    const boundaryBytes = boundary.reduce((sum, name) => sum + sizeOf(g.shape(name)) * DTYPE_BYTES[g.info(name).dtype], 0);
     // The primal half runs once per θ: θ stays a graph input there (no session per θ).
     const primal = boundary.length === 0 ? null : await ort.InferenceSession.create(g.encode(boundary, new Set()), sessionOptions);
     const parameterNames = new Set(bindings.map((b) => b.initializer));
@@ -461,17 +461,13 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
  */
 function primalBoundary(g: Graph, outputs: string[], dataInputs: string[], tangentInputs: string[]): string[] {
   const nodes = g.nodesReaching(outputs);
-  const reach = (sources: string[]) => {
-    const reached = new Set(sources);
-    for (const n of nodes) if (n.inputs.some((i) => reached.has(i))) for (const o of n.outputs) if (o !== '') reached.add(o);
-    return reached;
-  };
-  const onData = reach(dataInputs);
-  const onTangent = reach(tangentInputs);
+  const onData = dependents(g, nodes, dataInputs, true);
+  const onTangent = dependents(g, nodes, tangentInputs, true);
+  const graphInputs = new Set(g.inputs);
   const boundary = new Set<string>();
   for (const n of nodes) {
     if (!n.outputs.some((o) => onTangent.has(o))) continue;
-    for (const i of n.inputs) if (onData.has(i) && !onTangent.has(i) && !g.inputs.includes(i)) boundary.add(i);
+    for (const i of n.inputs) if (onData.has(i) && !onTangent.has(i) && !graphInputs.has(i)) boundary.add(i);
   }
   return [...boundary];
 }

@@ -3,12 +3,15 @@ import { addOrNull } from './ops/support.ts';
 import { RULES } from './registry.ts';
 import { RuleLimitation, UnsupportedOperatorError } from './rules.ts';
 
-/** Values that depend on any of `sources` through float edges of `nodes`. */
-export function dependents(g: Graph, nodes: readonly Node[], sources: Iterable<string>): Set<string> {
+/**
+ * Values that depend on any of `sources` through float edges of `nodes` (what can carry a
+ * derivative), or through edges of every type with `everyType` (what changes with the sources).
+ */
+export function dependents(g: Graph, nodes: readonly Node[], sources: Iterable<string>, everyType = false): Set<string> {
   const reached = new Set(sources);
   for (const n of nodes) {
     if (!n.inputs.some((i) => reached.has(i))) continue;
-    for (const o of n.outputs) if (o !== '' && g.info(o).dtype === 'float32') reached.add(o);
+    for (const o of n.outputs) if (o !== '' && (everyType || g.info(o).dtype === 'float32')) reached.add(o);
   }
   return reached;
 }
