@@ -9,8 +9,8 @@ import { until } from './helpers/until.ts';
 
 /**
  * Real API, real Redis, two real worker processes (LA_HESSIAN_HELPERS defaults to 1 on two): one
- * Hessian map's points are computed by both workers, a helper SIGKILLed mid-map loses no point, and
- * the maps equal bit for bit those one worker computes alone.
+ * Hessian map's points are computed by both workers, a helper SIGKILLed mid-map loses no point, the
+ * maps equal bit for bit those one worker computes alone, and a map replaced mid-run stops.
  */
 let stack: Stack;
 let redis: Redis;
@@ -118,7 +118,10 @@ describe('a Hessian map on two workers', () => {
     expect(interrupted.points).toHaveLength(9);
     expect(interrupted.points.every((p) => p.lambdaMax !== null && p.lambdaMin !== null)).toBe(true);
 
-    // The same settings again, on the surviving worker alone.
+    // The same settings again, on the surviving worker alone, once the first job has ended (a
+    // request while it completes would join it and get the interrupted map back).
+    const jobId = hessianJobId(surfaceId, resolveHessianRequest(request, SAMPLES));
+    await until('the interrupted map\'s job to end', async () => (await stack.app.services.hessians.queue.getJob(jobId)) === undefined, { intervalMs: 50 });
     await requestHessian(request);
     const alone = await finishedHessian();
     expect(alone.settings).toMatchObject({ workers: 1 });
@@ -130,5 +133,28 @@ describe('a Hessian map on two workers', () => {
     const onOne = await finishedHessian();
     expect(onOne.settings).toMatchObject({ workers: 1 });
     expect(computed(onTwo)).toBe(computed(onOne));
+  }, 180_000);
+
+  it('stops a map whose settings are replaced mid-run: its job fails as superseded, frees the worker, and never replaces the newer map', async () => {
+    const replaced = { ...REQUEST, seed: 2 };
+    const replacedJob = hessianJobId(surfaceId, resolveHessianRequest(replaced, SAMPLES));
+    await requestHessian(replaced);
+    await until('the first point of the replaced map', async () => {
+      const { status, body } = await stack.api<HessianPending>(`/api/v1/surfaces/${surfaceId}/hessian`);
+      expect(status, 'the map to replace is still running').toBe(202);
+      return body.progress.done >= 1;
+    }, { intervalMs: 20 });
+    const newer = { ...REQUEST, seed: 3 };
+    await requestHessian(newer);
+    const failed = await until('the replaced map\'s job to fail', async () => {
+      const job = await stack.app.services.hessians.queue.getJob(replacedJob);
+      return job && (await job.getState()) === 'failed' ? job : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 50 });
+    expect(failed.failedReason).toBe(`Hessian map job ${replacedJob} was superseded by a request for other settings (job ${hessianJobId(surfaceId, resolveHessianRequest(newer, SAMPLES))})`);
+    // Not retried: a superseded map does not get its settings back by trying again.
+    expect(failed.attemptsMade).toBe(1);
+    const map = await finishedHessian();
+    expect(map.settings.seed).toBe(3);
+    expect(map.points.every((p) => p.lambdaMax !== null)).toBe(true);
   }, 180_000);
 });

@@ -109,15 +109,23 @@ describe('a Hessian map requested again while its job completes', () => {
     previous = computed;
   }, 120_000);
 
-  it('never serves the previous map once other settings are requested, even when its copy to disk lands late', async () => {
-    expect((await postHessian({ ...request, seed: 5 })).status).toBe(202);
+  it('never serves the previous map once it is requested again, for the same settings or others, even when its copy to disk lands late', async () => {
     // The second half of a copy to disk that read the previous map from Redis before the request
     // deleted it (the API's QueueEvents 'completed' handler, or a GET, running late).
-    const hessians = stack.app.services.hessians as unknown as { keep(surfaceId: string, raw: string): Promise<void> };
-    await hessians.keep(surfaceId, JSON.stringify(previous));
-    const { status, body } = await stack.api<{ status?: string; settings?: { seed: number } }>(`/api/v1/surfaces/${surfaceId}/hessian`);
-    expect(body.settings?.seed).toBeUndefined();
-    expect(status).toBe(202);
-    expect(body.status).toBe('queued');
+    const hessians = stack.app.services.hessians as unknown as { keep(surfaceId: string, raw: string): Promise<string | null> };
+    const served = () => stack.api<{ status?: string; settings?: { seed: number } }>(`/api/v1/surfaces/${surfaceId}/hessian`);
+
+    // The same settings are queued again (the first test's last request): their job's id is the previous map's.
+    expect(await hessians.keep(surfaceId, JSON.stringify(previous))).toBeNull();
+    const same = await served();
+    expect(same.status).toBe(202);
+    expect(same.body.status).toBe('queued');
+
+    expect((await postHessian({ ...request, seed: 5 })).status).toBe(202);
+    expect(await hessians.keep(surfaceId, JSON.stringify(previous))).toBeNull();
+    const other = await served();
+    expect(other.body.settings?.seed).toBeUndefined();
+    expect(other.status).toBe(202);
+    expect(other.body.status).toBe('queued');
   });
 });

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hessianKeys, type HessianMapResult, type HessianPoint } from '../contract/metrics/hessian.ts';
 import { deleteNamespace } from '../test/helpers/stack.ts';
-import { HessianMapRun } from './hessian-map-state.ts';
+import { HessianMapRun, SupersededRunError } from './hessian-map-state.ts';
 
 const namespace = `test-hessian-run-${randomUUID().slice(0, 8)}`;
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -61,5 +61,34 @@ describe('HessianMapRun: points claimed by a map job and its helpers (real Redis
     expect(await helper.claim(ORDER, false)).toEqual({ point: null, held: 0, closed: true });
     expect(await other.store(point('1,1', 5))).toBeNull();
     expect(await redis.exists(hessianKeys(namespace).points('s1', 'job-1'), hessianKeys(namespace).claims('s1', 'job-1'))).toBe(0);
+  });
+
+  it('stops a run once a request for other settings names another job: it claims, renews and stores its map no more, and resumes when its settings are asked for again', async () => {
+    const keys = hessianKeys(namespace);
+    const run = (worker: string) => new HessianMapRun(redis, namespace, 's2', 'job-a', worker, 60_000);
+    await redis.set(keys.job('s2'), 'job-a');
+    const owner = run('owner');
+    const helper = run('helper');
+    expect((await owner.claim(ORDER, true)).point).toBe('0,0');
+    expect((await helper.claim(ORDER, false)).point).toBe('0,1');
+    expect(await owner.store(point('0,0', 2))).toBe(1);
+
+    // What HessianMapService.request does for other settings: the surface's job first, then the old map goes.
+    await redis.set(keys.result('s2'), '{"newer":true}');
+    await redis.set(keys.job('s2'), 'job-b');
+    const superseded = new SupersededRunError('job-a', 'job-b');
+    await expect(owner.claim(ORDER, true)).rejects.toThrow(superseded);
+    await expect(helper.claim(ORDER, false)).rejects.toThrow(superseded);
+    await expect(helper.renew('0,1')).rejects.toThrow(superseded);
+    await expect(owner.close({ surfaceId: 's2' } as HessianMapResult)).rejects.toThrow(superseded);
+    expect(await redis.get(keys.result('s2'))).toBe('{"newer":true}');
+    // A point computed meanwhile is kept for a resumed run.
+    expect(await helper.store(point('0,1', 3))).toBe(2);
+
+    await redis.set(keys.job('s2'), 'job-a');
+    expect(await owner.claim(ORDER, true)).toEqual({ point: '1,0', held: 0, closed: false });
+    expect(await helper.renew('0,1')).toBe(false);
+    await owner.close({ surfaceId: 's2' } as HessianMapResult);
+    expect(JSON.parse((await redis.get(keys.result('s2')))!)).toEqual({ surfaceId: 's2' });
   });
 });

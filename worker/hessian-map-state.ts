@@ -7,19 +7,34 @@ import { hessianPointKey } from './hessian/hessian-map.ts';
 const RUN_TTL_SECONDS = 7 * 24 * 3600;
 
 /**
- * Claims the first point of ARGV[5..] (row-major) that is neither finished (KEYS[1]) nor held by
+ * A Lua function: the surface's latest requested job (at job_key) when it is not job_id; false when
+ * the run is current, and when no request named a job (a job queued directly, as in tests).
+ */
+const SUPERSEDED_BY = `
+local function superseded_by(job_key, job_id)
+  local latest = redis.call('GET', job_key)
+  if latest and latest ~= job_id then return latest end
+  return false
+end
+`;
+
+/**
+ * Claims the first point of ARGV[6..] (row-major) that is neither finished (KEYS[1]) nor held by
  * another worker under an unexpired claim (KEYS[2]): a worker's own claim (its earlier attempt) and
  * an expired one (a killed worker's) are retaken. ARGV: worker, lease ms, TTL s, '1' to open the
- * run (its job), '0' to join it only while it is open (a helper). Redis's clock dates the claims, so
- * workers' clocks need not agree. Returns { claimed point or '', points held by others, 1 if the
- * run is closed }.
+ * run (its job), '0' to join it only while it is open (a helper), the run's job id (checked against
+ * the surface's latest, KEYS[3]). Redis's clock dates the claims, so workers' clocks need not agree.
+ * Returns { claimed point or '', points held by others, 1 if the run is closed, the superseding
+ * job id or '' }.
  */
-const CLAIM = `
-if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[2]) == 0 then return {'', 0, 1} end
+const CLAIM = `${SUPERSEDED_BY}
+local latest = superseded_by(KEYS[3], ARGV[5])
+if latest then return {'', 0, 1, latest} end
+if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[2]) == 0 then return {'', 0, 1, ''} end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local held = 0
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   local point = ARGV[i]
   if redis.call('HEXISTS', KEYS[1], point) == 0 then
     local expiry, worker = string.match(redis.call('HGET', KEYS[2], point) or '', '^(%d+) (.+)$')
@@ -28,15 +43,21 @@ for i = 5, #ARGV do
     else
       redis.call('HSET', KEYS[2], point, (now + tonumber(ARGV[2])) .. ' ' .. ARGV[1])
       redis.call('EXPIRE', KEYS[2], ARGV[3])
-      return {point, held, 0}
+      return {point, held, 0, ''}
     end
   end
 end
-return {'', held, 0}
+return {'', held, 0, ''}
 `;
 
-/** Extends a claim by the lease (ARGV: point, worker, lease ms) if the worker still holds it; 1 when it did. */
-const RENEW = `
+/**
+ * Extends a claim (KEYS[1]) by the lease (ARGV: point, worker, lease ms, the run's job id, checked
+ * against KEYS[2] as in CLAIM) if the worker still holds it: 1 when it did, 0 when it lost it, the
+ * superseding job id when the run is superseded.
+ */
+const RENEW = `${SUPERSEDED_BY}
+local latest = superseded_by(KEYS[2], ARGV[4])
+if latest then return latest end
 local expiry, worker = string.match(redis.call('HGET', KEYS[1], ARGV[1]) or '', '^(%d+) (.+)$')
 if not expiry or worker ~= ARGV[2] then return 0 end
 local time = redis.call('TIME')
@@ -58,7 +79,32 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return redis.call('HLEN', KEYS[1])
 `;
 
+/**
+ * Stores the map (ARGV[2]) at KEYS[1] and ends the run (its points KEYS[2] and claims KEYS[3] go)
+ * while the run is the surface's latest request (KEYS[4], ARGV[1] its job id); otherwise stores
+ * nothing and returns the superseding job id ('' when stored).
+ */
+const CLOSE = `${SUPERSEDED_BY}
+local latest = superseded_by(KEYS[4], ARGV[1])
+if latest then return latest end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('DEL', KEYS[2], KEYS[3])
+return ''
+`;
+
 export type Claim = { point: string; held: number; closed: false } | { point: null; held: number; closed: boolean };
+
+/**
+ * A request for other settings named another job as the surface's map since this run began: its
+ * map would replace the newer request's, so the run stops (its finished points stay, so asking for
+ * its settings again resumes it).
+ */
+export class SupersededRunError extends Error {
+  constructor(jobId: string, latest: string) {
+    super(`Hessian map job ${jobId} was superseded by a request for other settings (job ${latest})`);
+    this.name = 'SupersededRunError';
+  }
+}
 
 /**
  * One Hessian map run's shared state in Redis (hessianKeys points and claims): its job and its
@@ -69,12 +115,13 @@ export class HessianMapRun {
   private readonly finishedKey: string;
   private readonly claimsKey: string;
   private readonly resultKey: string;
+  private readonly latestJobKey: string;
 
   constructor(
     private readonly redis: Redis,
     namespace: string,
     surfaceId: string,
-    jobId: string,
+    private readonly jobId: string,
     /** Who claims: one name per worker process. */
     private readonly worker: string,
     private readonly leaseMs: number,
@@ -83,17 +130,24 @@ export class HessianMapRun {
     this.finishedKey = keys.points(surfaceId, jobId);
     this.claimsKey = keys.claims(surfaceId, jobId);
     this.resultKey = keys.result(surfaceId);
+    this.latestJobKey = keys.job(surfaceId);
   }
 
-  /** The first claimable of `points` (keys in row-major order); `open`: the run's own job, which may start the run. */
+  /**
+   * The first claimable of `points` (keys in row-major order); `open`: the run's own job, which may
+   * start the run. Throws SupersededRunError once another job is the surface's latest request.
+   */
   async claim(points: string[], open: boolean): Promise<Claim> {
-    const [point, held, closed] = (await this.redis.eval(CLAIM, 2, this.finishedKey, this.claimsKey, this.worker, String(this.leaseMs), String(RUN_TTL_SECONDS), open ? '1' : '0', ...points)) as [string, number, number];
+    const [point, held, closed, latest] = (await this.redis.eval(CLAIM, 3, this.finishedKey, this.claimsKey, this.latestJobKey, this.worker, String(this.leaseMs), String(RUN_TTL_SECONDS), open ? '1' : '0', this.jobId, ...points)) as [string, number, number, string];
+    if (latest) throw new SupersededRunError(this.jobId, latest);
     return point ? { point, held, closed: false } : { point: null, held, closed: closed === 1 };
   }
 
-  /** false when the claim was lost (it expired and another worker took the point). */
+  /** false when the claim was lost (it expired and another worker took the point); throws SupersededRunError as claim does. */
   async renew(point: string): Promise<boolean> {
-    return (await this.redis.eval(RENEW, 1, this.claimsKey, point, this.worker, String(this.leaseMs))) === 1;
+    const renewed = (await this.redis.eval(RENEW, 2, this.claimsKey, this.latestJobKey, point, this.worker, String(this.leaseMs), this.jobId)) as number | string;
+    if (typeof renewed === 'string') throw new SupersededRunError(this.jobId, renewed);
+    return renewed === 1;
   }
 
   /** Finished points afterwards, or null when the run is closed (its map is stored). */
@@ -116,8 +170,13 @@ export class HessianMapRun {
     return new Set(computedBy).size;
   }
 
-  /** Stores the map and closes the run in one step: its points and claims go, so helpers still running stop. */
+  /**
+   * Stores the map and closes the run in one step: its points and claims go, so helpers still
+   * running stop. Throws SupersededRunError, storing nothing, when the run is no longer the
+   * surface's latest request.
+   */
   async close(result: HessianMapResult): Promise<void> {
-    await this.redis.multi().set(this.resultKey, storedValues.hessianMap.write(result)).del(this.finishedKey, this.claimsKey).exec();
+    const latest = (await this.redis.eval(CLOSE, 4, this.resultKey, this.finishedKey, this.claimsKey, this.latestJobKey, this.jobId, storedValues.hessianMap.write(result))) as string;
+    if (latest) throw new SupersededRunError(this.jobId, latest);
   }
 }

@@ -133,7 +133,7 @@ export interface HessianJobData {
 export function hessianKeys(namespace: string) {
   return {
     result: (surfaceId: string) => `${namespace}:surface:${surfaceId}:hessian`,
-    /** The id of the surface's latest requested job (its settings are in the id), for progress and failures. */
+    /** The id of the surface's latest requested job (its settings are in the id), for progress and failures; a run of another job stores no map. */
     job: (surfaceId: string) => `${namespace}:surface:${surfaceId}:hessian:job`,
     /** Finished points of one run (hash `${iy},${ix}` → HessianPoint JSON; jobId = hessianJobId), so a killed worker's rerun resumes. */
     points: (surfaceId: string, jobId: string) => `${namespace}:surface:${surfaceId}:hessian:points:${jobId}`,

@@ -50,7 +50,7 @@ const analysisRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Exact Hessian-vector products (forward-over-reverse autodiff of the model\'s ONNX graph on onnxruntime, BN in inference mode, cross-entropy from logits; ONNX uploads and tfjs Layers models). ' +
           'λmax and λmin by one restarted Lanczos run keeping Ritz vectors at both ends, to the reference\'s eigsh criteria (residual ≤ tol·|λmax|; ≤ tol·|λmin − s| with s = 0.51·λmax); about 20 products per point. ' +
-          'One map per surface: a new request replaces the stored one; while the same settings are queued or running, their progress is returned. ' +
+          'One map per surface: a new request replaces the stored one, and a map still running with other settings stops (its job fails as superseded; asking for its settings again resumes it); while the same settings are queued or running, their progress is returned. ' +
           'A worker killed mid-map resumes from its last finished point.',
         params: IdParams,
         body: HessianMapRequest,

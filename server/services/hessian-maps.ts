@@ -107,22 +107,27 @@ export class HessianMapService {
   }
 
   /**
-   * Copies a map read from Redis to disk, unless a request for other settings has come since it
-   * was read: request() names the surface's new job before it deletes the old map, so a copy
-   * written after that deletion is found here and taken back (else a late copy of the old map
-   * would be served as the new request's).
+   * Copies a map read from Redis to disk, then reads Redis again: a copy is kept only once Redis
+   * still holds what was written. A request() that deleted the map between the read and the write
+   * (for any settings, the same ones included) or a newer map stored meanwhile is seen there: the
+   * copy is taken back, or replaced by the newer map, so a late copy of an old map is never served
+   * as a newer request's. Returns the map kept, or null when Redis no longer has one.
    */
-  private async keep(surfaceId: string, raw: string): Promise<void> {
-    const map = storedValues.hessianMap.read(raw, this.stored.result(surfaceId));
-    await writeAtomic(this.path(surfaceId), raw);
-    const latest = await this.o.redis.get(this.stored.job(surfaceId));
-    // A map of the finite-difference era has no `parameters` and no job id of today's form.
-    const mapJob = 'parameters' in map.settings ? hessianJobId(surfaceId, map.settings) : null;
-    if (latest !== null && latest !== mapJob) {
-      await removeFile(this.path(surfaceId));
-      return;
+  private async keep(surfaceId: string, raw: string): Promise<string | null> {
+    for (let written = raw; ;) {
+      storedValues.hessianMap.read(written, this.stored.result(surfaceId));
+      await writeAtomic(this.path(surfaceId), written);
+      const now = await this.o.redis.get(this.stored.result(surfaceId));
+      if (now === written) {
+        this.persisted.add(surfaceId);
+        return written;
+      }
+      if (now === null) {
+        await removeFile(this.path(surfaceId));
+        return null;
+      }
+      written = now;
     }
-    this.persisted.add(surfaceId);
   }
 
   private path(surfaceId: string): string {
@@ -145,8 +150,8 @@ export class HessianMapService {
     }
     const settings = resolveHessianRequest(body, record.provenance.dataset.samples);
     const jobId = hessianJobId(surfaceId, settings);
-    // The surface's job is named first: a copy of the old map written to disk after the deletion
-    // below sees it and takes itself back (keep).
+    // The surface's job is named first: from here on, a run of other settings stores no map
+    // (worker/hessian-map-state.ts), so none can land after the deletion below.
     await this.o.redis.set(this.stored.job(surfaceId), jobId);
     const existing = await this.queue.getJob(jobId);
     if (existing && ['active', 'waiting', 'delayed', 'prioritized'].includes(await existing.getState())) {
@@ -190,11 +195,10 @@ export class HessianMapService {
   }
 
   private async completedInRedis(surfaceId: string): Promise<HessianState | null> {
-    const raw = await this.o.redis.get(this.stored.result(surfaceId));
-    if (!raw) return null;
+    let raw = await this.o.redis.get(this.stored.result(surfaceId));
     // A map is served once it is on disk: the worker writes it to Redis a moment before its job's completion is seen.
-    if (!this.persisted.has(surfaceId)) await this.keep(surfaceId, raw);
-    return { status: 'completed', result: storedValues.hessianMap.read(raw, this.stored.result(surfaceId)) };
+    if (raw && !this.persisted.has(surfaceId)) raw = await this.keep(surfaceId, raw);
+    return raw ? { status: 'completed', result: storedValues.hessianMap.read(raw, this.stored.result(surfaceId)) } : null;
   }
 
   /**

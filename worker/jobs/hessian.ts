@@ -20,7 +20,7 @@ import { gradientFlowOfArtifact } from '../analysis/gradient-flow.ts';
 import { initialisationParameters } from '../analysis/initial-parameters.ts';
 import { SHIFT_FACTOR } from '../hessian/eigen-ratio.ts';
 import { hessianMapCells, hessianPointKey, hessianPoints, type HessianCell } from '../hessian/hessian-map.ts';
-import { HessianMapRun } from '../hessian-map-state.ts';
+import { HessianMapRun, SupersededRunError } from '../hessian-map-state.ts';
 import { hessianSpectrum } from '../hessian/spectrum.ts';
 import { hessianAt } from '../hessian/hvp.ts';
 import { DEFAULT_BASIS_SIZE } from '../hessian/lanczos.ts';
@@ -39,6 +39,8 @@ import { SurfaceStateStore } from '../surface-state.ts';
  *   renewing the claim at each product, and a killed worker's point is retaken when its claim
  *   expires. The job, once nothing is left to claim, waits for the points others hold, then
  *   assembles the map in row-major order. A point is the same whoever computes it (hessianPoints).
+ *   Once a request for other settings names another job as the surface's map, the job stops at
+ *   its next claim or renewal and fails, unretried, as superseded, storing no map.
  * - 'hessian-map-helper' (HessianJobData): computes claimable points of its map while the map's
  *   job is queued or running; returns how many it computed.
  * - 'spectrum' (SpectrumJobData): top-k eigenvalues, Hutchinson trace and SLQ density at θ* or a
@@ -152,7 +154,8 @@ export function analysisProcessor(ctx: AnalysisContext) {
   /**
    * Computes the points `claim` hands out on the surface's engine, storing each in `run`, the claim
    * renewed at every product (throttled) so a live worker keeps its point and a killed one loses
-   * it; `onTick` runs at each renewal. Stops when `claim` hands out nothing or the run is closed.
+   * it; `onStored` runs after each point stored, `onTick` at each renewal. Stops when `claim`
+   * hands out nothing or the run is closed; throws SupersededRunError once it is superseded.
    */
   async function computeClaimed(
     surface: SurfaceContext,
@@ -162,12 +165,12 @@ export function analysisProcessor(ctx: AnalysisContext) {
     claim: () => Promise<string | null>,
     onStored: (finished: number) => Promise<void>,
     onTick: () => Promise<void> = async () => undefined,
-  ): Promise<number> {
+  ): Promise<void> {
     const cells = new Map(hessianMapCells(surface.axes, request.points).map((cell) => [hessianPointKey(cell.iy, cell.ix), cell]));
     let held: string | null = null;
     let renewedAt = 0;
     let closed = false;
-    return hessianPoints({
+    await hessianPoints({
       hessianAt: (point) => {
         const apply = hessianAt(engine, point);
         return async (v) => {
@@ -292,9 +295,14 @@ export function analysisProcessor(ctx: AnalysisContext) {
     const run = new HessianMapRun(ctx.redis, ctx.namespace, surfaceId, jobId, worker, leaseMs);
     const order = hessianMapCells(surface.axes, request.points).map((cell) => hessianPointKey(cell.iy, cell.ix));
     const engine = await hessianEngine(surface, request.parameters);
+    let computed = 0;
     try {
-      const computed = await computeClaimed(surface, request, engine, run, async () => ((await ownerLive()) ? (await run.claim(order, false)).point : null), async () => undefined);
+      await computeClaimed(surface, request, engine, run, async () => ((await ownerLive()) ? (await run.claim(order, false)).point : null), async () => void computed++);
       return { computed };
+    } catch (err) {
+      // The map's job fails for this; its helper just stops.
+      if (err instanceof SupersededRunError) return { computed };
+      throw err;
     } finally {
       await engine.dispose();
     }
@@ -382,8 +390,8 @@ export function analysisProcessor(ctx: AnalysisContext) {
           return await processGradientFlow(job);
       }
     } catch (err) {
-      // Bad input never gets better by retrying.
-      if (err instanceof ContractError) throw new UnrecoverableError(err.message);
+      // Bad input never gets better by retrying, nor does a map whose settings were replaced.
+      if (err instanceof ContractError || err instanceof SupersededRunError) throw new UnrecoverableError(err.message);
       throw err;
     }
   };
