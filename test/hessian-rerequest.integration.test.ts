@@ -1,4 +1,4 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES, type SurfaceRecord } from '../contract/index.ts';
 import { hessianJobId, hessianKeys, resolveHessianRequest, type HessianJobData, type HessianMapRequest, type HessianMapResult } from '../contract/metrics/hessian.ts';
@@ -10,7 +10,9 @@ import { until } from './helpers/until.ts';
  * Real API, real Redis, a real worker process for the surface and the first map. A worker stores
  * a map in Redis a moment before BullMQ completes its job; a request for the same settings in that
  * moment used to answer 500 (a finished map sent through the 202 progress schema). The moment is
- * held open here by a BullMQ worker of the test that stores the map and then waits.
+ * held open here by a BullMQ worker of the test that stores the map and then waits. Likewise a
+ * job failing between the service's reads of its state used to be reported failed without its
+ * reason (CI: error null).
  */
 let stack: Stack;
 let analysis: Queue<HessianJobData>;
@@ -127,5 +129,52 @@ describe('a Hessian map requested again while its job completes', () => {
     expect(other.body.settings?.seed).toBeUndefined();
     expect(other.status).toBe(202);
     expect(other.body.status).toBe('queued');
+  });
+
+  it('reports a job that fails while its state is read as it was when read, and then failed with its reason', async () => {
+    // No worker but the test's below: the jobs the tests above left queued would be taken first.
+    for (const queued of [request, { ...request, seed: 5 }]) expect(await analysis.remove(hessianJobId(surfaceId, resolveHessianRequest(queued, SAMPLES)))).toBe(1);
+    const failing = { ...request, seed: 7 };
+    const jobId = hessianJobId(surfaceId, resolveHessianRequest(failing, SAMPLES));
+    expect((await postHessian(failing)).status).toBe(202);
+    const { redis, keys, hessians } = stack.app.services;
+    let fail!: () => void;
+    const failNow = new Promise<void>((r) => (fail = r));
+    let started!: () => void;
+    const active = new Promise<void>((r) => (started = r));
+    const worker = new Worker<HessianJobData>(
+      QUEUES.analysis,
+      async () => {
+        started();
+        await failNow;
+        throw new UnrecoverableError('the reason');
+      },
+      { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: keys.bullPrefix },
+    );
+    // The job fails right after the service has read it, before anything else the service reads.
+    const getJob = hessians.queue.getJob.bind(hessians.queue);
+    let interleaved = false;
+    hessians.queue.getJob = async (id: string) => {
+      const job = await getJob(id);
+      if (id === jobId && !interleaved) {
+        interleaved = true;
+        fail();
+        await until('the job to fail', async () => (await analysis.getJobState(jobId)) === 'failed');
+      }
+      return job;
+    };
+    try {
+      await active;
+      const read = await stack.api<{ status: string; error: string | null }>(`/api/v1/surfaces/${surfaceId}/hessian`);
+      expect(interleaved).toBe(true);
+      expect(read.status).toBe(202);
+      expect(read.body).toMatchObject({ status: 'running', error: null });
+      const after = await stack.api<{ status: string; error: string | null }>(`/api/v1/surfaces/${surfaceId}/hessian`);
+      expect(after.body).toMatchObject({ status: 'failed', error: 'the reason' });
+    } finally {
+      hessians.queue.getJob = getJob;
+      fail();
+      await worker.close();
+    }
   });
 });

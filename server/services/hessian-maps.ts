@@ -224,11 +224,13 @@ export class HessianMapService {
 
   /** A map job's progress or failure; null when the job is gone or finished without a map (Redis lost it). */
   private async jobState(jobId: string): Promise<HessianPending | null> {
+    // The state before the job's hash: a job read first could fail in between, and be reported
+    // failed with the hash's empty failure reason (BullMQ moves a job and records why in one step).
+    const state = await this.queue.getJobState(jobId);
+    if (state === 'completed' || state === 'unknown') return null;
     const job = await this.queue.getJob(jobId);
     if (!job) return null;
     const surfaceId = job.data.surfaceId;
-    const state = await job.getState();
-    if (state === 'completed') return null;
     const progress = typeof job.progress === 'object' && job.progress
       ? storedValues.jobProgress.check(job.progress, `the progress of job ${jobId}`)
       : { done: 0, total: await this.pointCount(surfaceId, job.data.request.points) };

@@ -154,13 +154,14 @@ export class SpectrumService {
     if (completed) return completed;
     const stored = await readJsonOrNull<SpectrumResult>(this.path(spectrumId));
     if (stored) return { status: 'completed', result: stored };
+    // The state before the job's hash: a job read first could fail in between, and be reported
+    // failed with the hash's empty failure reason (BullMQ moves a job and records why in one step).
+    const state = await this.queue.getJobState(spectrumId);
+    // A job that completed since the first look (removed by removeOnComplete, or not yet) has its
+    // result in Redis now: the worker stores it before completing (unless Redis lost it).
+    if (state === 'completed' || state === 'unknown') return this.completedInRedis(spectrumId);
     const job = await this.queue.getJob(spectrumId);
-    // A job that completed since the first look is already removed (removeOnComplete); the worker
-    // stored its result before completing, so Redis has it now (unless Redis lost it).
     if (!job) return this.completedInRedis(spectrumId);
-    const state = await job.getState();
-    // A job that completed since the first look has its result in Redis now (unless Redis lost it).
-    if (state === 'completed') return this.completedInRedis(spectrumId);
     const progress = typeof job.progress === 'object' && job.progress
       ? storedValues.jobProgress.check(job.progress, `the progress of job ${spectrumId}`)
       : { done: 0, total: plannedProducts(job.data.request) };
