@@ -144,8 +144,9 @@ describe('autodiff end to end: small conv net with BN, residual add, pooling, de
     expect(margins.pool).toBeGreaterThan(2e-3);
   });
 
-  it('gradient over every trainable tensor matches float64 finite differences of the loss', async () => {
-    const engine = await createGradientEngine(artifact(), { parameters: 'trainable', batchNorm: 'moving', loss: 'sparse_categorical_crossentropy', batchSize: 2 });
+  // Several chunks take the graph with θ as initializers (a session per θ), one chunk θ fed as inputs.
+  it.each([['several chunks', 2], ['one chunk', N]])('gradient over every trainable tensor matches float64 finite differences of the loss (%s)', async (_, batchSize) => {
+    const engine = await createGradientEngine(artifact(), { parameters: 'trainable', batchNorm: 'moving', loss: 'sparse_categorical_crossentropy', batchSize });
     try {
       await engine.setData(data);
       const theta = engine.initialParameters();
@@ -170,6 +171,27 @@ describe('autodiff end to end: small conv net with BN, residual add, pooling, de
       expect(relativeError(gradient, fd)).toBeLessThan(1e-5);
     } finally {
       await engine.dispose();
+    }
+  });
+
+  it('gradients at θ after θ, over several chunks (θ as initializers) and one (θ fed), agree: each θ is the one asked for', async () => {
+    const options = { parameters: 'trainable', batchNorm: 'moving', loss: 'sparse_categorical_crossentropy' } as const;
+    const chunked = await createGradientEngine(artifact(), { ...options, batchSize: 2 });
+    const whole = await createGradientEngine(artifact(), { ...options, batchSize: N });
+    try {
+      await chunked.setData(data);
+      await whole.setData(data);
+      const start = chunked.initialParameters();
+      const step = values(start.length, 21, 0.05);
+      for (const k of [0, 1, 2, 1]) {
+        const theta = start.map((t, i) => t + k * step[i]!);
+        const [a, b] = [await chunked.lossAndGradient(theta), await whole.lossAndGradient(theta)];
+        expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-6 * Math.abs(b.loss));
+        expect(relativeError(a.gradient, b.gradient)).toBeLessThan(1e-5);
+      }
+    } finally {
+      await chunked.dispose();
+      await whole.dispose();
     }
   });
 
