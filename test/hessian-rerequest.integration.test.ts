@@ -11,8 +11,8 @@ import { until } from './helpers/until.ts';
  * a map in Redis a moment before BullMQ completes its job; a request for the same settings in that
  * moment used to answer 500 (a finished map sent through the 202 progress schema). The moment is
  * held open here by a BullMQ worker of the test that stores the map and then waits. Likewise a
- * job failing between the service's reads of its state used to be reported failed without its
- * reason (CI: error null).
+ * map or spectrum job failing between the service's reads of its state used to be reported failed
+ * without its reason (CI: error null).
  */
 let stack: Stack;
 let analysis: Queue<HessianJobData>;
@@ -131,50 +131,64 @@ describe('a Hessian map requested again while its job completes', () => {
     expect(other.body.status).toBe('queued');
   });
 
-  it('reports a job that fails while its state is read as it was when read, and then failed with its reason', async () => {
-    // No worker but the test's below: the jobs the tests above left queued would be taken first.
+  it('reports a map job that fails while its state is read as it was when read, and then failed with its reason', async () => {
+    // No worker but the test's: the jobs the tests above left queued would be taken first.
     for (const queued of [request, { ...request, seed: 5 }]) expect(await analysis.remove(hessianJobId(surfaceId, resolveHessianRequest(queued, SAMPLES)))).toBe(1);
     const failing = { ...request, seed: 7 };
-    const jobId = hessianJobId(surfaceId, resolveHessianRequest(failing, SAMPLES));
     expect((await postHessian(failing)).status).toBe(202);
-    const { redis, keys, hessians } = stack.app.services;
-    let fail!: () => void;
-    const failNow = new Promise<void>((r) => (fail = r));
-    let started!: () => void;
-    const active = new Promise<void>((r) => (started = r));
-    const worker = new Worker<HessianJobData>(
-      QUEUES.analysis,
-      async () => {
-        started();
-        await failNow;
-        throw new UnrecoverableError('the reason');
-      },
-      { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: keys.bullPrefix },
-    );
-    // The job fails right after the service has read it, before anything else the service reads.
-    const getJob = hessians.queue.getJob.bind(hessians.queue);
-    let interleaved = false;
-    hessians.queue.getJob = async (id: string) => {
-      const job = await getJob(id);
-      if (id === jobId && !interleaved) {
-        interleaved = true;
-        fail();
-        await until('the job to fail', async () => (await analysis.getJobState(jobId)) === 'failed');
-      }
-      return job;
-    };
-    try {
-      await active;
-      const read = await stack.api<{ status: string; error: string | null }>(`/api/v1/surfaces/${surfaceId}/hessian`);
-      expect(interleaved).toBe(true);
-      expect(read.status).toBe(202);
-      expect(read.body).toMatchObject({ status: 'running', error: null });
-      const after = await stack.api<{ status: string; error: string | null }>(`/api/v1/surfaces/${surfaceId}/hessian`);
-      expect(after.body).toMatchObject({ status: 'failed', error: 'the reason' });
-    } finally {
-      hessians.queue.getJob = getJob;
-      fail();
-      await worker.close();
-    }
+    await failWhileRead(stack.app.services.hessians.queue, hessianJobId(surfaceId, resolveHessianRequest(failing, SAMPLES)), `/api/v1/surfaces/${surfaceId}/hessian`);
+  });
+
+  it('reports a spectrum job that fails while its state is read as it was when read, and then failed with its reason', async () => {
+    const posted = await stack.api<{ id: string; status: string }>(`/api/v1/surfaces/${surfaceId}/spectrum`, { method: 'POST', json: { samples: SAMPLES } });
+    expect(posted.status).toBe(202);
+    await failWhileRead(stack.app.services.spectra.queue, posted.body.id, `/api/v1/surfaces/${surfaceId}/spectrum/${posted.body.id}`);
   });
 });
+
+/**
+ * Fails job `jobId` (taken by a BullMQ worker of the test) right after the service has read its
+ * hash through `queue.getJob`, before anything else the service reads; `path` must then answer as
+ * the job was when read (running, no error), and afterwards failed with the reason.
+ */
+async function failWhileRead(queue: Queue, jobId: string, path: string): Promise<void> {
+  const { redis, keys } = stack.app.services;
+  let fail!: () => void;
+  const failNow = new Promise<void>((r) => (fail = r));
+  let started!: () => void;
+  const active = new Promise<void>((r) => (started = r));
+  const worker = new Worker(
+    QUEUES.analysis,
+    async (job: Job) => {
+      expect(job.id).toBe(jobId);
+      started();
+      await failNow;
+      throw new UnrecoverableError('the reason');
+    },
+    { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: keys.bullPrefix },
+  );
+  const getJob = queue.getJob.bind(queue);
+  let interleaved = false;
+  queue.getJob = async (id: string) => {
+    const job = await getJob(id);
+    if (id === jobId && !interleaved) {
+      interleaved = true;
+      fail();
+      await until(`job ${jobId} to fail`, async () => (await analysis.getJobState(jobId)) === 'failed');
+    }
+    return job;
+  };
+  try {
+    await active;
+    const read = await stack.api<{ status: string; error: string | null }>(path);
+    expect(interleaved).toBe(true);
+    expect(read.status).toBe(202);
+    expect(read.body).toMatchObject({ status: 'running', error: null });
+    const after = await stack.api<{ status: string; error: string | null }>(path);
+    expect(after.body).toMatchObject({ status: 'failed', error: 'the reason' });
+  } finally {
+    queue.getJob = getJob;
+    fail();
+    await worker.close();
+  }
+}
