@@ -86,10 +86,11 @@ function differentiated(info: ParameterInfo, mode: GradientEngineOptions['parame
 /**
  * The loss+gradient graph in two forms. `fed`: θ as graph inputs, fed with every run (one session
  * for every θ). `patched`: θ as initializers (a session per θ), on which onnxruntime runs the
- * forward and input-gradient convolutions on its prepacked path: 15 % (one thread) to 35 % (two)
- * faster per chunk on W1, for a session that costs about a chunk's gain, so a call of one chunk
- * (a training step) runs `fed` and a call of more (gradient flow, BN recalibration) `patched`
- * (W1, 1000 samples: 20 % faster; 64 samples: 5–10 % slower; bench/autodiff.ts).
+ * forward and input-gradient convolutions on its prepacked path, faster per chunk, for a session
+ * that costs about one chunk's gain. So a call of one chunk (a training step) runs `fed`, and a
+ * call of more (gradient flow, BN recalibration) `patched`. W1 at a new θ (bench/autodiff.ts):
+ * 1000 samples (16 chunks) 20 % faster on one thread, 18 % on two; 64 samples (one chunk) 5–10 %
+ * slower on one thread, the same on two.
  */
 interface GradientGraph {
   fed: { bytes: Uint8Array; session: ort.InferenceSession | null };
@@ -167,8 +168,9 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
   };
   const dims = forward.parameters;
   const feedsOf = (list: InitializerBinding[]) => new Map(list.map((b) => [b.initializer, new ort.Tensor('float32', new Float32Array(b.size), dims.get(b.initializer)!)]));
-  /** θ of the primal half of the H·v graphs (its own tensors: a gradient call may interleave). */
+  /** θ of the gradient graphs run with θ fed (a call of one chunk). */
   const parameterFeeds = feedsOf(bindings);
+  /** θ of the primal half of the H·v graphs (its own tensors: a gradient call may interleave). */
   const primalParameterFeeds = feedsOf(bindings);
   const tangentFeeds = feedsOf(differentiatedBindings);
   const scratch = new Float32Array(bindings.reduce((n, b) => Math.max(n, b.size), 0));
