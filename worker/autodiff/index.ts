@@ -175,6 +175,10 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
   const tangentFeeds = feedsOf(differentiatedBindings);
   const scratch = new Float32Array(bindings.reduce((n, b) => Math.max(n, b.size), 0));
   const bindingOf = new Map(bindings.map((b) => [b.initializer, b]));
+  /** Each feed takes its binding's values of `values` (a flat θ or v). */
+  const writeFeeds = (feeds: Map<string, ort.Tensor>, values: Float32Array) => {
+    for (const [name, t] of feeds) readBinding(t.data as Float32Array, values, bindingOf.get(name)!);
+  };
   const gradientGraphs = new Map<number, Promise<GradientGraph>>();
   const productGraphs = new Map<number, Promise<ProductGraph>>();
   /** labelsPerSample: 1 for classification, P for segmentation (per-pixel labels), the row width for mse. */
@@ -302,7 +306,7 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
     if (cached?.thetaVersion === productTheta.version) return cached.values;
     if (cached) disposeValues(cached.values);
     primalCache.delete(chunk);
-    for (const b of bindings) readBinding(primalParameterFeeds.get(b.initializer)!.data as Float32Array, productTheta.values, b);
+    writeFeeds(primalParameterFeeds, productTheta.values);
     const values = await runWith(split.primal, { ...feeds, ...Object.fromEntries(primalParameterFeeds) });
     primalCache.set(chunk, { thetaVersion: productTheta.version, values });
     return values;
@@ -425,7 +429,7 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
       checkTheta(theta);
       const perTheta = chunks.length > 1;
       if (perTheta) moveTo(gradientTheta, theta);
-      else for (const b of bindings) readBinding(parameterFeeds.get(b.initializer)!.data as Float32Array, theta, b);
+      else writeFeeds(parameterFeeds, theta);
       let lossSum = 0;
       const sum = new Float64Array(parameterCount);
       const batchStatistics: Float32Array[] = [];
@@ -463,7 +467,7 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
       checkTheta(theta);
       if (v.length !== parameterCount) throw new ContractError('vector', `has ${v.length} values, the model has ${parameterCount}`);
       moveTo(productTheta, theta);
-      for (const b of differentiatedBindings) readBinding(tangentFeeds.get(b.initializer)!.data as Float32Array, v, b);
+      writeFeeds(tangentFeeds, v);
       const sum = new Float64Array(parameterCount);
       const graphs: ProductGraph[] = [];
       for (const chunk of chunks) graphs.push(await cached(productGraphs, chunk.rows, buildProductGraph));

@@ -44,6 +44,12 @@ export function convGeometry(node: Node, xShape: number[], wShape: number[]): Co
   return { kernel, strides, dilations, pads, group };
 }
 
+/** Output sizes of a convolution over spatial `sizes` with `kernel` (ONNX Conv's floor rule). */
+function convOutputSizes(sizes: number[], kernel: number[], geo: Pick<ConvGeometry, 'strides' | 'dilations' | 'pads'>): number[] {
+  const spatial = sizes.length;
+  return sizes.map((size, i) => Math.floor((size + geo.pads[i]! + geo.pads[i + spatial]! - ((kernel[i]! - 1) * geo.dilations[i]! + 1)) / geo.strides[i]!) + 1);
+}
+
 function convAttributes(geo: ConvGeometry): Record<string, number[] | number> {
   return { kernel_shape: geo.kernel, strides: geo.strides, dilations: geo.dilations, pads: geo.pads, group: geo.group };
 }
@@ -187,7 +193,8 @@ export function convWeightGradient(g: Graph, x: string, dy: string, wShape: numb
   const dg = reshape(g, dy, [n, G, og, ...t]);
   const dt = g.emit('Transpose', [dg], { perm: [1, 2, 0, ...rest(3)] }, [G, og, n, ...t]);
   const db = reshape(g, dt, [G * og, n, ...t]);
-  const full = s.map((size, i) => Math.floor((size + geo.pads[i]! + geo.pads[i + spatial]! - ((t[i]! - 1) * geo.strides[i]! + 1)) / geo.dilations[i]!) + 1);
+  // The output sizes of the Conv below, whose stride is the forward's dilation and vice versa.
+  const full = convOutputSizes(s, t, { pads: geo.pads, strides: geo.dilations, dilations: geo.strides });
   const corr = g.emit('Conv', [xb, db], { kernel_shape: t, strides: geo.dilations, dilations: geo.strides, pads: geo.pads, group: G }, [cg, o, ...full]);
   const k = wShape.slice(2);
   let taps = corr;
@@ -204,13 +211,14 @@ export function convWeightGradient(g: Graph, x: string, dy: string, wShape: numb
  * replaces, which are single copies each (0.94–2.8× on W1's layers, one and two threads; the
  * 32×32 layers gain most). Equal to them bit for
  * bit for finite x (products by 1, sums of exact zeros); an infinite entry of x also makes NaN in
- * its neighbours' taps (0·∞), where the weight gradient is not finite anyway.
+ * its neighbours' taps (0·∞), where the weight gradient is not finite anyway. One tap without
+ * padding or stride is x itself.
  */
 function tapStack(g: Graph, x: string, kernel: number[], geo: Pick<ConvGeometry, 'strides' | 'dilations' | 'pads'>, tapOf: (t: number) => number = (t) => t): string {
   const [n, c, ...s] = g.shape(x) as [number, number, ...number[]];
-  const spatial = s.length;
   const taps = kernel.reduce((a, b) => a * b, 1);
-  const out = s.map((size, i) => Math.floor((size + geo.pads[i]! + geo.pads[i + spatial]! - ((kernel[i]! - 1) * geo.dilations[i]! + 1)) / geo.strides[i]!) + 1);
+  if (taps === 1 && geo.pads.every((p) => p === 0) && geo.strides.every((stride) => stride === 1)) return x;
+  const out = convOutputSizes(s, kernel, geo);
   const oneHot = new Float32Array(c * taps * taps);
   for (let channel = 0; channel < c; channel++) for (let t = 0; t < taps; t++) oneHot[(channel * taps + t) * taps + tapOf(t)] = 1;
   const kernels = g.constant({ dtype: 'float32', dims: [c * taps, 1, ...kernel], data: oneHot }, 'taps');
@@ -230,8 +238,7 @@ export function convWeightGradientByPatches(g: Graph, x: string, dy: string, wSh
   const k = wShape.slice(2);
   const taps = k.reduce((a, b) => a * b, 1);
   const positions = t.reduce((a, b) => a * b, 1);
-  const identity = taps === 1 && geo.pads.every((p) => p === 0) && geo.strides.every((s) => s === 1);
-  const columns = reshape(g, identity ? x : tapStack(g, x, k, geo), [n, c * taps, positions]);
+  const columns = reshape(g, tapStack(g, x, k, geo), [n, c * taps, positions]);
   const columnsT = g.emit('Transpose', [columns], { perm: [0, 2, 1] }, [n, positions, c * taps]);
   const perSample = g.emit('MatMul', [reshape(g, dy, [n, o, positions]), columnsT], {}, [n, o, c * taps]);
   const summed = g.emit('ReduceSum', [perSample, g.ints([0])], { keepdims: 0 }, [o, c * taps]);
@@ -254,11 +261,11 @@ export function convWeightGradientByRows(g: Graph, x: string, dy: string, wShape
   const [top, left, bottom, right] = geo.pads as [number, number, number, number];
   const stride1 = { strides: [1, 1], dilations: [dh, dw] };
   // Rows i·d_h of x padded on all sides: [N, C·k_h, t_h, w_p].
-  const rows = kh === 1 && geo.pads.every((p) => p === 0) ? x : tapStack(g, x, [kh, 1], { ...stride1, pads: [top, left, bottom, right] });
+  const rows = tapStack(g, x, [kh, 1], { ...stride1, pads: [top, left, bottom, right] });
   const wp = g.shape(rows)[3]!;
   // dy[…, m − j·d_w] at m ∈ [0, w_p) (zero outside): tap k_w − 1 − j of dy padded by (k_w − 1)·d_w on both sides.
   const reach = (kw - 1) * dw;
-  const columns = kw === 1 ? dy : tapStack(g, dy, [1, kw], { ...stride1, pads: [0, reach, 0, reach] }, (j) => kw - 1 - j);
+  const columns = tapStack(g, dy, [1, kw], { ...stride1, pads: [0, reach, 0, reach] }, (j) => kw - 1 - j);
   const positions = th * wp;
   const inputRowsT = g.emit('Transpose', [reshape(g, rows, [n, c * kh, positions])], { perm: [0, 2, 1] }, [n, positions, c * kh]);
   const perSample = g.emit('MatMul', [reshape(g, columns, [n, o * kw, positions]), inputRowsT], {}, [n, o * kw, c * kh]);
