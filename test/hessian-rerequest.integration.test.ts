@@ -114,7 +114,7 @@ describe('a Hessian map requested again while its job completes', () => {
   it('never serves the previous map once it is requested again, for the same settings or others, even when its copy to disk lands late', async () => {
     // The second half of a copy to disk that read the previous map from Redis before the request
     // deleted it (the API's QueueEvents 'completed' handler, or a GET, running late).
-    const hessians = stack.app.services.hessians as unknown as { keep(surfaceId: string, raw: string): Promise<string | null> };
+    const hessians = stack.app.services.hessians as unknown as { keep(surfaceId: string, raw: string): Promise<HessianMapResult | null> };
     const served = () => stack.api<{ status?: string; settings?: { seed: number } }>(`/api/v1/surfaces/${surfaceId}/hessian`);
 
     // The same settings are queued again (the first test's last request): their job's id is the previous map's.

@@ -113,14 +113,14 @@ export class HessianMapService {
    * copy is taken back, or replaced by the newer map, so a late copy of an old map is never served
    * as a newer request's. Returns the map kept, or null when Redis no longer has one.
    */
-  private async keep(surfaceId: string, raw: string): Promise<string | null> {
+  private async keep(surfaceId: string, raw: string): Promise<HessianMapResult | null> {
     for (let written = raw; ;) {
-      storedValues.hessianMap.read(written, this.stored.result(surfaceId));
+      const map = storedValues.hessianMap.read(written, this.stored.result(surfaceId));
       await writeAtomic(this.path(surfaceId), written);
       const now = await this.o.redis.get(this.stored.result(surfaceId));
       if (now === written) {
         this.persisted.add(surfaceId);
-        return written;
+        return map;
       }
       if (now === null) {
         await removeFile(this.path(surfaceId));
@@ -195,10 +195,11 @@ export class HessianMapService {
   }
 
   private async completedInRedis(surfaceId: string): Promise<HessianState | null> {
-    let raw = await this.o.redis.get(this.stored.result(surfaceId));
+    const raw = await this.o.redis.get(this.stored.result(surfaceId));
+    if (!raw) return null;
     // A map is served once it is on disk: the worker writes it to Redis a moment before its job's completion is seen.
-    if (raw && !this.persisted.has(surfaceId)) raw = await this.keep(surfaceId, raw);
-    return raw ? { status: 'completed', result: storedValues.hessianMap.read(raw, this.stored.result(surfaceId)) } : null;
+    const map = this.persisted.has(surfaceId) ? storedValues.hessianMap.read(raw, this.stored.result(surfaceId)) : await this.keep(surfaceId, raw);
+    return map ? { status: 'completed', result: map } : null;
   }
 
   /**
