@@ -15,12 +15,13 @@ import { buildArchitecture } from '../worker/zoo/index.ts';
 
 /**
  * Training throughput: images per second of full optimizer steps (gradient of the mean batch loss
- * with BN batch statistics, weight decay, SGD-Nesterov, BN running update) on the zoo ResNet-20 at
+ * with BN batch statistics, weight decay, SGD-Nesterov, BN running update) on zoo ResNets (default ResNet-20) at
  * the MNIST shape, batch 128, for the onnxruntime engine at 1 and 2 intra-op threads and the tfjs
  * (wasm) path. The first step of each engine builds its graphs and is not timed. CPU seconds per
  * image are printed beside the wall clock: on a shared machine they move less with the load.
  *
  * Run: npx tsx bench/training.ts [--widths 1,0.25] [--engines onnx1,onnx2,tfjs] [--steps 4] [--tfjs-steps 2]
+ * [--architectures resnet20,resnet56] (default resnet20)
  * (or npm run bench -- --workloads none --soak 0 --hessian none --training 1,0.25)
  */
 
@@ -90,14 +91,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       engines: { type: 'string', default: 'onnx1,onnx2,tfjs' },
       steps: { type: 'string', default: '4' },
       'tfjs-steps': { type: 'string', default: '2' },
+      architectures: { type: 'string', default: 'resnet20' },
     },
   });
   const rows: TrainingBenchRow[] = [];
-  for (const width of values.widths.split(',').map(Number)) {
-    for (const engine of values.engines.split(',') as TrainingBenchEngine[]) {
-      const row = await benchTraining(width, engine, Number(engine === 'tfjs' ? values['tfjs-steps'] : values.steps));
-      console.log(`resnet20 ×${width} ${engine}: ${row.imagesPerSecond.toFixed(1)} images/s, ${row.cpuSecondsPerImage.toFixed(4)} CPU s/image (load ${row.loadAverage.map((l) => l.toFixed(2)).join(' ')})`);
-      rows.push(row);
+  for (const architecture of values.architectures.split(',')) {
+    for (const width of values.widths.split(',').map(Number)) {
+      for (const engine of values.engines.split(',') as TrainingBenchEngine[]) {
+        const row = await benchTraining(width, engine, Number(engine === 'tfjs' ? values['tfjs-steps'] : values.steps), architecture);
+        console.log(`${architecture} ×${width} ${engine}: ${row.imagesPerSecond.toFixed(1)} images/s, ${row.cpuSecondsPerImage.toFixed(4)} CPU s/image (load ${row.loadAverage.map((l) => l.toFixed(2)).join(' ')})`);
+        rows.push(row);
+      }
     }
   }
   printTrainingTable(rows);

@@ -182,13 +182,17 @@ describe('segmentation training', () => {
       difference += (a[i]! - b[i]!) ** 2;
       step += (b[i]! - initial[i]!) ** 2;
     }
-    // Two steps: the engines' updates agree to kernel rounding (measured 1.6e-4 of the update: BN
-    // batch statistics and transposed convolutions summed in other orders, amplified by momentum);
-    // a per-pixel loss summed instead of averaged over the pixels measured 2.6e3.
+    // Two steps: the engines' updates agree to kernel rounding (measured 2.4e-4 of the update: BN
+    // batch statistics, its closed-form backward and transposed convolutions summed in other
+    // orders, amplified by momentum); a per-pixel loss summed instead of averaged over the pixels
+    // measured 2.6e3.
     expect(Math.sqrt(step)).toBeGreaterThan(0);
     expect(Math.sqrt(difference / step)).toBeLessThan(1e-3);
     expect(Math.abs(onnx.history[0]!.loss - tfjs.history[0]!.loss)).toBeLessThan(1e-5 * tfjs.history[0]!.loss);
-    expect(Math.abs(onnx.finalTest.accuracy - tfjs.finalTest.accuracy)).toBeLessThan(1e-3);
+    expect(Math.abs(onnx.finalTest.loss - tfjs.finalTest.loss)).toBeLessThan(1e-5 * tfjs.finalTest.loss);
+    // After two steps most pixels sit near the 0.5 threshold, so rounding flips a few of them
+    // (measured 0.004 of IoU, losses 3e-6 apart); Dice in place of IoU would differ by about 0.17.
+    expect(Math.abs(onnx.finalTest.accuracy - tfjs.finalTest.accuracy)).toBeLessThan(0.01);
   }, 300_000);
 
   it('trains a U-Net on tfjs with the per-pixel loss from logits: loss falls, IoU in [0, 1], the checkpoints are the weights file', async () => {

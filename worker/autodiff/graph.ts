@@ -83,6 +83,12 @@ export function stringAttribute(node: Node, name: string, fallback: string): str
  * know them: a cotangent has its primal's shape), so the graph stays fully shaped without a
  * shape-inference pass.
  */
+/** A composite's reverse rule: the cotangents of its `inputs` from the cotangent `dy` of its output. */
+export interface CompositeVjp {
+  inputs: string[];
+  vjp(ctx: { g: Graph; dy: string; needs: boolean[] }): (string | null)[];
+}
+
 export class Graph {
   readonly nodes: Node[] = [];
   readonly values = new Map<string, ValueInfo>();
@@ -91,6 +97,12 @@ export class Graph {
   outputs: string[] = [];
   /** Batch-statistics BatchNormalization: batch mean and biased variance per normalized node, by its moving-statistics inputs. */
   readonly batchStatistics: { movingMean: string; movingVariance: string; mean: string; variance: string }[] = [];
+  /**
+   * Lowered operators whose reverse rule is a closed form over the composite's own inputs, by the
+   * value the composite outputs: reverse mode sends that value's cotangent straight to `inputs`
+   * and never into the lowered parts (forward mode still follows the parts).
+   */
+  readonly composites = new Map<string, CompositeVjp>();
   private counter = 0;
   private readonly scalarCache = new Map<string, string>();
 

@@ -46,17 +46,23 @@ export function appendGradients(g: Graph, loss: string, wrt: readonly string[], 
     const node = forward[k]!;
     const dy = node.outputs.map((o) => cotangents.get(o) ?? null);
     if (dy.every((d) => d === null)) continue;
-    const needs = node.inputs.map((i) => i !== '' && differentiable.has(i) && needed.has(i));
+    const composite = g.composites.get(node.outputs[0]!);
+    const inputs = composite?.inputs ?? node.inputs;
+    const needs = inputs.map((i) => i !== '' && differentiable.has(i) && needed.has(i));
     if (!needs.some(Boolean)) continue;
-    const rules = RULES.get(node.op);
-    if (!rules?.vjp) throw new UnsupportedOperatorError(field, node.op, node.name);
     let dx: (string | null)[];
-    try {
-      dx = rules.vjp({ g, node, dy, needs });
-    } catch (err) {
-      ruleFailure(field, node, err);
+    if (composite) {
+      dx = composite.vjp({ g, dy: dy[0]!, needs });
+    } else {
+      const rules = RULES.get(node.op);
+      if (!rules?.vjp) throw new UnsupportedOperatorError(field, node.op, node.name);
+      try {
+        dx = rules.vjp({ g, node, dy, needs });
+      } catch (err) {
+        ruleFailure(field, node, err);
+      }
     }
-    node.inputs.forEach((input, i) => {
+    inputs.forEach((input, i) => {
       const d = needs[i] ? dx[i] : null;
       if (!d) return;
       const shape = g.shape(input);

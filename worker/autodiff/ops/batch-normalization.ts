@@ -6,7 +6,8 @@ import { add, div, mul, neg, reduceSumKeep, reshape, sub } from './support.ts';
  * BatchNormalization, lowered to elementary per-channel operators so that its derivatives follow
  * from theirs. Moving statistics (inference, the surfaces' mode): y = x·s + (β − μ·s) with
  * s = γ / √(σ² + ε). Batch statistics (training): μ_B and the biased σ²_B over batch and space,
- * y = (x − μ_B) / √(σ²_B + ε) · γ + β; μ_B and σ²_B are recorded for the caller's running update.
+ * y = (x − μ_B) · γ / √(σ²_B + ε) + β; μ_B and σ²_B are recorded for the caller's running update,
+ * and reverse mode takes the closed form of the composite (forward mode follows the parts).
  */
 /**
  * Conv → BN (moving statistics) with nothing else reading the conv output: one Conv with
@@ -44,9 +45,30 @@ export const batchNormalizationRules: OpRules = {
     const batchMean = mul(g, reduceSumKeep(g, x, axes), inverseCount);
     const centered = sub(g, x, batchMean);
     const batchVariance = mul(g, reduceSumKeep(g, mul(g, centered, centered), axes), inverseCount);
-    const normalized = div(g, centered, sqrt(add(g, batchVariance, epsilon)));
-    const y = add(g, mul(g, normalized, reshape(g, gamma, perChannel)), reshape(g, beta, perChannel));
+    const inverseStd = g.emit('Reciprocal', [sqrt(add(g, batchVariance, epsilon))], {}, perChannel);
+    const scale = mul(g, inverseStd, reshape(g, gamma, perChannel));
+    const y = add(g, mul(g, centered, scale), reshape(g, beta, perChannel));
     g.batchStatistics.push({ movingMean: mean, movingVariance: variance, mean: reshape(g, batchMean, [channels]), variance: reshape(g, batchVariance, [channels]) });
+    g.composites.set(y, {
+      inputs: [x, gamma, beta],
+      /**
+       * With x̂ = c·r (c = x − μ_B, r = 1/√(σ²_B + ε)), s = γ·r and sums over batch and space:
+       * dβ = Σdy, dγ = r·Σdy·c, dx = s·dy − s·r²·(Σdy·c)/n · c − s·(Σdy)/n. Three passes over the
+       * activation for the sums and four for dx, where the chain through the lowered parts
+       * (broadcasts, the mean's and the variance's paths) took about twice as many.
+       */
+      vjp({ g, dy, needs: [needX, needGamma, needBeta] }) {
+        const dBeta = reduceSumKeep(g, dy, axes);
+        const dyCentered = needX || needGamma ? reduceSumKeep(g, mul(g, dy, centered), axes) : null;
+        let dx: string | null = null;
+        if (needX) {
+          const centeredScale = neg(g, mul(g, mul(g, scale, mul(g, inverseStd, inverseStd)), mul(g, dyCentered!, inverseCount)));
+          const shift = neg(g, mul(g, scale, mul(g, dBeta, inverseCount)));
+          dx = add(g, add(g, mul(g, dy, scale), mul(g, centered, centeredScale)), shift);
+        }
+        return [dx, needGamma ? reshape(g, mul(g, dyCentered!, inverseStd), [channels]) : null, needBeta ? reshape(g, dBeta, [channels]) : null];
+      },
+    });
     return [y];
   },
 };
