@@ -60,7 +60,9 @@ export class KrylovBasis {
 
   /** Appends w/‖w‖ (w already orthogonal to the basis, wNorm > 0). */
   append(w: Float64Array, wNorm: number): Float32Array {
-    const q = Float32Array.from(w, (x) => x / wNorm);
+    // A loop, not Float32Array.from(w, map): V8 runs the mapping form about 50× slower.
+    const q = new Float32Array(w.length);
+    for (let i = 0; i < w.length; i++) q[i] = w[i]! / wNorm;
     this.vectors.push(q);
     return q;
   }
