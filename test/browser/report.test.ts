@@ -169,6 +169,21 @@ async function pixels(png: Buffer, region?: { x: number; y: number; width: numbe
 }
 
 /** Opens a report and waits until every member's map or chart and the gradient flow are drawn; failed requests and console errors are collected. */
+/**
+ * A log axis drawn with grid lines at its labelled ticks only (web/src/report/log-axis.ts): at most
+ * 1, 2 and 5 in a decade, where uPlot's own splits put nine per decade under the curves.
+ */
+async function expectSparseLogTicks(host: ReturnType<Page['locator']>): Promise<void> {
+  const ticks = (await host.getAttribute('data-y-ticks'))!.split(',').map(Number);
+  expect(ticks.length).toBeGreaterThanOrEqual(2);
+  const perDecade = new Map<number, number>();
+  for (const tick of ticks) {
+    const decade = Math.floor(Math.log10(tick) + 1e-9);
+    perDecade.set(decade, (perDecade.get(decade) ?? 0) + 1);
+  }
+  expect(Math.max(...perDecade.values())).toBeLessThanOrEqual(3);
+}
+
 async function openReport(id: string): Promise<{ failures: string[]; ms: number }> {
   const failures: string[] = [];
   const onResponse = (r: { status(): number; url(): string }) => r.status() >= 400 && failures.push(`${r.status()} ${r.url()}`);
@@ -327,7 +342,8 @@ describe('comparison report in a real browser', () => {
     expect(await page.locator('#ratio-colorbar').getAttribute('aria-label')).toBe('Color bar viridis, |λmin/λmax| from 0 to 1');
   });
 
-  it('draws the gradient-flow legend as the lines are: solid for initialisation, dashed for trained', async () => {
+  it('draws the gradient-flow legend as the lines are: solid for initialisation, dashed for trained; grid lines at labelled ticks only', async () => {
+    await expectSparseLogTicks(page.locator('#gradient-flow'));
     const items = page.locator('#gradient-flow .flow-legend li');
     expect(await items.count()).toBe(2 * demo.comparison.members.length);
     for (const member of demo.comparison.members) {
@@ -442,6 +458,7 @@ describe('comparison report in a real browser', () => {
     const facts = (await first.locator('.spectrum-facts').textContent())!;
     expect(facts).toContain('Top 5 eigenvalues9.5, 7.25, 5, 4, 3');
     expect(facts).toContain('Trace (Hutchinson)120 ± 3.5');
+    await expectSparseLogTicks(first.locator('.spectrum-density'));
     const density = first.locator('.spectrum-density canvas');
     expect(await density.getAttribute('aria-label')).toMatch(/at θ\*, eigenvalues from -1 to 10$/);
     // The curve: blue pixels across the plot, highest (smallest y) at the bump near eigenvalue 2.

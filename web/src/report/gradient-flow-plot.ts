@@ -1,7 +1,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { GradientFlow } from '../../../contract/metrics/gradient-flow.ts';
-import { formatNumber, logAxisLabels } from '../format.ts';
+import { formatNumber } from '../format.ts';
+import { logYAxis } from './log-axis.ts';
 import type { ThemeColors } from '../theme.ts';
 
 export interface FlowSeries {
@@ -88,7 +89,7 @@ export function renderGradientFlow(container: HTMLElement, members: { label: str
     axes: [
       // Layers are whole numbers.
       { ...axisStyle, label: 'layer (0 = input side)', incrs: [1, 2, 5, 10, 20, 50, 100] },
-      { ...axisStyle, label: 'gradient rms (log)', size: 70, values: logAxisLabels },
+      logYAxis(container, axisStyle, 'gradient rms (log)', 70),
     ],
   };
   const plot = new uPlot(options, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, container);

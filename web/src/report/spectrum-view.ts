@@ -1,7 +1,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { SpectrumListItem, SpectrumResult } from '../../../contract/metrics/spectrum.ts';
-import { formatCoordinate, formatNumber, logAxisLabels } from '../format.ts';
+import { formatCoordinate, formatNumber } from '../format.ts';
+import { logYAxis } from './log-axis.ts';
 import type { ThemeColors } from '../theme.ts';
 
 /**
@@ -143,7 +144,7 @@ export class SpectrumPanel {
         series: [{}, { label: 'density', stroke: '#3b5bdb', width: 1.5, points: { show: false } }],
         axes: [
           { ...axisStyle, label: 'eigenvalue' },
-          { ...axisStyle, label: 'density (log)', size: 60, values: logAxisLabels },
+          logYAxis(host, axisStyle, 'density (log)', 60),
         ],
         hooks: {
           // The top eigenvalues as short red ticks along the bottom: where the density's right edge should end.
