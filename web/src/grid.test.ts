@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChunkValues, SurfaceResult } from '../../contract/index.ts';
-import { FINITE, NON_FINITE, PENDING, PREVIEW, applyChunk, createGrid, gridFromResult, linspace, nearestIndex, previewGrid, readPoint } from './grid.ts';
+import { FINITE, NON_FINITE, PENDING, PREVIEW, applyChunk, createGrid, gridFromResult, linspace, nearestIndex, previewGrid, readPoint, surfaceMarkers } from './grid.ts';
 
 const engine = { name: 'tfjs' as const, backend: 'wasm', version: '4.22.0' };
 const chunk = (iy: number, ix0: number, loss: (number | null)[], accuracy: (number | null)[] | null = null): ChunkValues => ({
@@ -94,5 +94,21 @@ describe('grid', () => {
     expect(readPoint(grid, 0, 1)).toMatchObject({ alpha: -1, beta: 2, loss: 4 });
     expect(grid.state[4]).toBe(NON_FINITE);
     expect(nearestIndex(grid.x, 0.4)).toBe(1);
+  });
+
+  it('labels θ* and the minimum on the sides of their dots away from each other', () => {
+    /** A 5×5 grid over [−2, 2]² (θ* at index 2, 2) whose lowest loss is at (ix, iy). */
+    const markersWithMinimumAt = (ix: number, iy: number) => {
+      const grid = createGrid({ min: -2, max: 2, num: 5 }, { min: -2, max: 2, num: 5 }, true);
+      for (let row = 0; row < 5; row++) applyChunk(grid, chunk(row, 0, [0, 1, 2, 3, 4].map((col) => (col === ix && row === iy ? 0.1 : 1 + col + row))));
+      return surfaceMarkers(grid).map(({ label, labelSide }) => ({ label, ...labelSide }));
+    };
+    // Minimum up and right of θ*: θ*'s label below left, the minimum's above right.
+    expect(markersWithMinimumAt(3, 3)).toEqual([{ label: 'θ*', right: false, above: false }, { label: 'min', right: true, above: true }]);
+    // Down and left: θ*'s above right, the minimum's below left.
+    expect(markersWithMinimumAt(1, 1)).toEqual([{ label: 'θ*', right: true, above: true }, { label: 'min', right: false, above: false }]);
+    // On θ*'s row, to its right: θ*'s above left, the minimum's below right.
+    expect(markersWithMinimumAt(4, 2)).toEqual([{ label: 'θ*', right: false, above: true }, { label: 'min', right: true, above: false }]);
+    expect(markersWithMinimumAt(2, 2)).toEqual([{ label: 'θ* = min', right: true, above: true }]);
   });
 });

@@ -185,6 +185,8 @@ export interface SurfaceMarker {
   iy: number;
   label: string;
   color: string;
+  /** Where the label goes from its dot (right of it, above it): away from the other marker. */
+  labelSide: { right: boolean; above: boolean };
 }
 
 export const THETA_STAR_COLOR = '#ffffff';
@@ -193,14 +195,21 @@ export const MINIMUM_COLOR = '#ff3df2';
 /**
  * The points the views mark: θ* (the grid point nearest α = β = 0) and the grid minimum, or one
  * marker "θ* = min" when they are the same point (two labels there would print over each other).
+ * Each label sits on the side of its dot away from the other marker, so that a minimum next to θ*
+ * covers neither label; on a shared row θ*'s goes above and the minimum's below.
  */
 export function surfaceMarkers(grid: SurfaceGrid): SurfaceMarker[] {
   const origin = { ix: nearestIndex(grid.x, 0), iy: grid.kind === '2d' ? nearestIndex(grid.y, 0) : 0 };
   let best = -1;
   for (let i = 0; i < grid.loss.length; i++) if (grid.state[i] === FINITE && (best < 0 || grid.loss[i] < grid.loss[best])) best = i;
   const minimum = best >= 0 ? { ix: best % grid.nx, iy: Math.floor(best / grid.nx) } : null;
-  if (minimum && minimum.ix === origin.ix && minimum.iy === origin.iy) return [{ ...origin, label: 'θ* = min', color: THETA_STAR_COLOR }];
-  return [{ ...origin, label: 'θ*', color: THETA_STAR_COLOR }, ...(minimum ? [{ ...minimum, label: 'min', color: MINIMUM_COLOR }] : [])];
+  const alone = { right: true, above: true };
+  if (!minimum) return [{ ...origin, label: 'θ*', color: THETA_STAR_COLOR, labelSide: alone }];
+  if (minimum.ix === origin.ix && minimum.iy === origin.iy) return [{ ...origin, label: 'θ* = min', color: THETA_STAR_COLOR, labelSide: alone }];
+  return [
+    { ...origin, label: 'θ*', color: THETA_STAR_COLOR, labelSide: { right: !(minimum.ix > origin.ix), above: !(minimum.iy > origin.iy) } },
+    { ...minimum, label: 'min', color: MINIMUM_COLOR, labelSide: { right: !(origin.ix > minimum.ix), above: origin.iy < minimum.iy } },
+  ];
 }
 
 export interface PointReadout {

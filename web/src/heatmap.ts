@@ -378,16 +378,17 @@ export class HeatmapView {
       context.lineWidth = 1.5;
       context.strokeStyle = '#000000';
       context.stroke();
-      // θ* above right of its dot, the minimum below right: apart even when the two points are neighbours.
-      const below = marker.label === 'min';
-      const textY = below ? y + 14 : y - 6;
+      // Grid rows grow upward on the page, so "above" is a smaller canvas y.
+      const { right, above } = marker.labelSide;
+      const width = context.measureText(marker.label).width;
+      const textX = right ? x + 8 : x - 8 - width;
+      const textY = above ? y - 6 : y + 14;
       context.lineWidth = 3;
       context.strokeStyle = '#000000';
-      context.strokeText(marker.label, x + 8, textY);
+      context.strokeText(marker.label, textX, textY);
       context.fillStyle = '#ffffff';
-      context.fillText(marker.label, x + 8, textY);
-      const width = context.measureText(marker.label).width;
-      boxes.push({ x0: x - 7, y0: y - 7, x1: x + 7, y1: y + 7 }, { x0: x + 6, y0: textY - 12, x1: x + 10 + width, y1: textY + 4 });
+      context.fillText(marker.label, textX, textY);
+      boxes.push({ x0: x - 7, y0: y - 7, x1: x + 7, y1: y + 7 }, { x0: textX - 2, y0: textY - 12, x1: textX + width + 2, y1: textY + 4 });
     }
     if (this.cursor) {
       const x = toX(this.cursor.ix + 0.5);

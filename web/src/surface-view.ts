@@ -513,8 +513,8 @@ export class SurfaceView {
       const stemGeometry = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(position.x, position.y, BASE_Z), dot.position.clone()]);
       const stem = new THREE.Line(stemGeometry, new THREE.LineBasicMaterial({ color: this.theme.muted, transparent: true, opacity: 0.6 }));
       // Light on a dark halo, whatever the theme: the surface under it is any color of the map.
-      // θ* reads leftward and the minimum rightward, so neighbouring points keep their labels apart.
-      const leftward = marker.label === 'θ*';
+      // Each label reads away from the other marker (surfaceMarkers), so neighbours keep them apart.
+      const leftward = !marker.labelSide.right;
       const label = makeLabel(marker.label, '#ffffff', 0.09, leftward ? 'right' : 'left', '#000000');
       label.position.set(position.x + (leftward ? -0.04 : 0.04), position.y, position.z + 0.08);
       this.markerGroup.add(dot, ring, stem, label);
