@@ -46,7 +46,9 @@ describe('comparisonFinding', () => {
 
   it('calls near-equal sharpness similar', () => {
     const text = comparisonFinding([entry('A', (x, y) => x * x + y * y), entry('B', (x, y) => 1.1 * (x * x + y * y))]);
-    expect(text).toMatch(/^All 2 surfaces are similarly sharp/);
+    expect(text).toMatch(/^Both surfaces are similarly sharp/);
+    const three = comparisonFinding([entry('A', (x, y) => x * x + y * y), entry('B', (x, y) => 1.1 * (x * x + y * y)), entry('C', (x, y) => 1.05 * (x * x + y * y))]);
+    expect(three).toMatch(/^All 3 surfaces are similarly sharp/);
   });
 
   it('prefers the full-Hessian ratio when every member has one', () => {
@@ -111,7 +113,7 @@ describe('comparisonFinding over direction ensembles', () => {
 
   it('calls near-equal medians similar and still states the spread', () => {
     const text = comparisonFinding([ensembleEntry('A', [1, 1.1, 1.2]), ensembleEntry('B', [0.95, 1, 1.05])]);
-    expect(text).toMatch(/^All 2 surfaces are similarly sharp near θ\* \(median mean loss rise within r = 0.25 between 0.034 and 0.0374; 3 vs 3 direction pairs, /);
+    expect(text).toMatch(/^Both surfaces are similarly sharp near θ\* \(median mean loss rise within r = 0.25 between 0.034 and 0.0374; 3 vs 3 direction pairs, /);
     expect(text).toContain('the interquartile ranges do not overlap).');
   });
 

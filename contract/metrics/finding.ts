@@ -92,7 +92,7 @@ export function comparisonFinding(entries: FindingEntry[]): string {
       `${fmt(sharpness.hv)} vs ${fmt(sharpness.lv)}, does not exceed the spread (${spreadFacts}).`;
   }
   if (sharpness.lv > 0 && sharpFactor < SIMILAR_FACTOR) {
-    return `All ${entries.length} surfaces are similarly sharp near θ* (${riseName} within r = ${radius} between ${fmt(sharpness.lv)} and ${fmt(sharpness.hv)}` +
+    return `${entries.length === 2 ? 'Both' : `All ${entries.length}`} surfaces are similarly sharp near θ* (${riseName} within r = ${radius} between ${fmt(sharpness.lv)} and ${fmt(sharpness.hv)}` +
       `${spreadFacts ? `; ${spreadFacts}` : ''}).`;
   }
   const riseNoise = spreads ? null : differenceStdError(sharp.metrics.sharpness.meanRiseStdError, flat.metrics.sharpness.meanRiseStdError);

@@ -222,6 +222,11 @@ describe('comparison report in a real browser', () => {
       await page.screenshot({ path: join(artifacts, `report-${id}.png`), fullPage: true });
       // The ensemble section shows exactly when the demo has a direction-ensemble companion (the ResNet demo's k = 5).
       await expect.poll(() => page.locator('#ensemble').isVisible()).toBe(fixture.ensemble !== undefined);
+      // Members of one architecture are told apart by its options: the U-Nets by their long skips.
+      if (id === 'demo-unet-long-skips') {
+        const architectures = await page.locator('table.recipes tbody tr').evaluateAll((rows) => rows.map((row) => row.querySelector('td')!.textContent));
+        expect(architectures).toEqual(['unet (depth 2, skips concat)', 'unet (depth 2, skips none)']);
+      }
     }
     expect(demo.ensemble).toBeDefined();
     expect(OTHER_DEMOS.map((id) => committed(id).ensemble)).toEqual([undefined, undefined]);

@@ -9,6 +9,8 @@ import { formatPercent } from '../format.ts';
 export interface MemberRecipe {
   label: string;
   architecture: string;
+  /** The architecture's other options (depth, skips, ...), e.g. "depth 2, skips none"; '' when none. */
+  options: string;
   width: number | null;
   dataset: string;
   epochs: number | null;
@@ -44,6 +46,11 @@ export function memberRecipe(label: string, model: ModelRecord | null, datasets:
   return {
     label,
     architecture: typeof architecture.id === 'string' ? architecture.id : model ? model.name : '—',
+    // What tells two members of one architecture apart (a U-Net with and without long skips).
+    options: Object.entries(architecture)
+      .filter(([key, value]) => key !== 'id' && key !== 'width' && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'))
+      .map(([key, value]) => `${key} ${value}`)
+      .join(', '),
     width: numberOrNull(architecture.width),
     dataset: datasetId,
     epochs: numberOrNull(recipe.epochs),
@@ -111,7 +118,7 @@ export function renderRecipeTable(members: readonly MemberRecipe[]): HTMLTableEl
     row.append(Object.assign(document.createElement('th'), { textContent: m.label, scope: 'row' }));
     const warning = undertrainedWarning(m, members);
     if (warning) row.classList.add('undertrained');
-    const cells = [m.architecture, m.width === null ? '—' : `×${m.width}`, m.dataset, m.epochs === null ? '—' : String(m.epochs), formatPercent(m.trainAccuracy), formatPercent(m.testAccuracy), formatDuration(m.trainingSeconds)];
+    const cells = [m.options ? `${m.architecture} (${m.options})` : m.architecture, m.width === null ? '—' : `×${m.width}`, m.dataset, m.epochs === null ? '—' : String(m.epochs), formatPercent(m.trainAccuracy), formatPercent(m.testAccuracy), formatDuration(m.trainingSeconds)];
     if (paper) cells.push(m.architecture in PAPER_CIFAR10_ERROR ? formatPercent(PAPER_CIFAR10_ERROR[m.architecture]!, 2) : '—');
     for (const text of cells) row.insertCell().textContent = text;
   }

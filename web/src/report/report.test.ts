@@ -87,10 +87,12 @@ describe('report model', () => {
       },
     } as unknown as ModelRecord;
     expect(memberRecipe('resnet20', model, datasets, 'fashion-mnist')).toEqual({
-      label: 'resnet20', architecture: 'resnet20', width: 1, dataset: 'fashion-mnist', epochs: 12,
+      label: 'resnet20', architecture: 'resnet20', options: '', width: 1, dataset: 'fashion-mnist', epochs: 12,
       trainAccuracy: 0.95, testAccuracy: 0.91, trainingSeconds: 3725, accuracyName: 'accuracy', classes: 10,
     });
     expect(memberRecipe('unet', model, datasets, 'shapes').accuracyName).toBe('IoU');
+    const unet = { name: 'U-Net', dataset: 'shapes', metadata: { recipe: { architecture: { id: 'unet', width: 1, depth: 2, skips: 'none' } } } } as unknown as ModelRecord;
+    expect(memberRecipe('unet-none', unet, datasets, 'shapes')).toMatchObject({ architecture: 'unet', options: 'depth 2, skips none', width: 1 });
     // A model without a recipe (an upload) still gets a row, of dashes.
     expect(memberRecipe('upload', null, datasets, 'fashion-mnist')).toMatchObject({ architecture: '—', epochs: null, testAccuracy: null });
     expect([formatDuration(30), formatDuration(438), formatDuration(3725), formatDuration(null)]).toEqual(['30 s', '7 min 18 s', '1 h 02 min', '—']);
@@ -98,7 +100,7 @@ describe('report model', () => {
 
   it('warns about a member more than 15 points below the best, or under twice chance, and about no other', () => {
     const member = (label: string, testAccuracy: number | null, classes: number | null = 10): MemberRecipe => ({
-      label, architecture: 'a', width: 1, dataset: 'd', epochs: 1, trainAccuracy: null, testAccuracy, trainingSeconds: null, accuracyName: 'accuracy', classes,
+      label, architecture: 'a', options: '', width: 1, dataset: 'd', epochs: 1, trainAccuracy: null, testAccuracy, trainingSeconds: null, accuracyName: 'accuracy', classes,
     });
     // A net that failed to train beside three that did (the retired MNIST demo's ResNets at width ×0.25: 97.2 / 97.2 / 95.9 / 29.0 %) — only the last.
     const oneFailed = [member('resnet20', 0.9715), member('resnet20-noshort', 0.972), member('resnet56', 0.959), member('resnet56-noshort', 0.29)];
