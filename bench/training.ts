@@ -15,10 +15,11 @@ import { buildArchitecture } from '../worker/zoo/index.ts';
 
 /**
  * Training throughput: images per second of full optimizer steps (gradient of the mean batch loss
- * with BN batch statistics, weight decay, SGD-Nesterov, BN running update) on zoo ResNets (default ResNet-20) at
- * the MNIST shape, batch 128, for the onnxruntime engine at 1 and 2 intra-op threads and the tfjs
- * (wasm) path. The first step of each engine builds its graphs and is not timed. CPU seconds per
- * image are printed beside the wall clock: on a shared machine they move less with the load.
+ * with BN batch statistics, weight decay, SGD-Nesterov, BN running update) on zoo ResNets
+ * (default ResNet-20) at the MNIST shape, batch 128, for the onnxruntime engine at 1 and 2
+ * intra-op threads and the tfjs (wasm) path. The first step of each engine builds its graphs and
+ * is not timed. CPU seconds per image are printed beside the wall clock: on a shared machine they
+ * move less with the load.
  *
  * Run: npx tsx bench/training.ts [--widths 1,0.25] [--engines onnx1,onnx2,tfjs] [--steps 4] [--tfjs-steps 2]
  * [--architectures resnet20,resnet56] (default resnet20)

@@ -168,7 +168,6 @@ async function pixels(png: Buffer, region?: { x: number; y: number; width: numbe
   }, { base64: png.toString('base64'), region });
 }
 
-/** Opens a report and waits until every member's map or chart and the gradient flow are drawn; failed requests and console errors are collected. */
 /**
  * A log axis drawn with grid lines at its labelled ticks only (web/src/report/log-axis.ts): at most
  * 1, 2 and 5 in a decade, where uPlot's own splits put nine per decade under the curves.
@@ -184,6 +183,7 @@ async function expectSparseLogTicks(host: ReturnType<Page['locator']>): Promise<
   expect(Math.max(...perDecade.values())).toBeLessThanOrEqual(3);
 }
 
+/** Opens a report and waits until every member's map or chart and the gradient flow are drawn; failed requests and console errors are collected. */
 async function openReport(id: string): Promise<{ failures: string[]; ms: number }> {
   const failures: string[] = [];
   const onResponse = (r: { status(): number; url(): string }) => r.status() >= 400 && failures.push(`${r.status()} ${r.url()}`);

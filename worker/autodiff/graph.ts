@@ -78,17 +78,17 @@ export function stringAttribute(node: Node, name: string, fallback: string): str
   return typeof v === 'string' ? v : fallback;
 }
 
-/**
- * A graph with static shapes. `emit` appends a node whose output shapes the caller states (rules
- * know them: a cotangent has its primal's shape), so the graph stays fully shaped without a
- * shape-inference pass.
- */
 /** A composite's reverse rule: the cotangents of its `inputs` from the cotangent `dy` of its output. */
 export interface CompositeVjp {
   inputs: string[];
   vjp(ctx: { g: Graph; dy: string; needs: boolean[] }): (string | null)[];
 }
 
+/**
+ * A graph with static shapes. `emit` appends a node whose output shapes the caller states (rules
+ * know them: a cotangent has its primal's shape), so the graph stays fully shaped without a
+ * shape-inference pass.
+ */
 export class Graph {
   readonly nodes: Node[] = [];
   readonly values = new Map<string, ValueInfo>();
