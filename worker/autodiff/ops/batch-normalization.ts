@@ -45,7 +45,7 @@ export const batchNormalizationRules: OpRules = {
     const batchMean = mul(g, reduceSumKeep(g, x, axes), inverseCount);
     const centered = sub(g, x, batchMean);
     const batchVariance = mul(g, reduceSumKeep(g, mul(g, centered, centered), axes), inverseCount);
-    const inverseStd = g.emit('Reciprocal', [sqrt(add(g, batchVariance, epsilon))], {}, perChannel);
+    const inverseStd = g.emit('Reciprocal', [sqrt(add(g, batchVariance, epsilon))], {}, g.shape(batchVariance));
     const scale = mul(g, inverseStd, reshape(g, gamma, perChannel));
     const y = add(g, mul(g, centered, scale), reshape(g, beta, perChannel));
     g.batchStatistics.push({ movingMean: mean, movingVariance: variance, mean: reshape(g, batchMean, [channels]), variance: reshape(g, batchVariance, [channels]) });
