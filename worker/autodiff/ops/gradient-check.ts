@@ -128,6 +128,7 @@ export async function checkOp(spec: OpCheck): Promise<CheckResult> {
   const session = await ort.InferenceSession.create(g.encode(outputNames), { graphOptimizationLevel: 'all' });
   const results = await session.run(tensors);
   await session.release();
+  await expectDeclaredShapes(g, tensors, spec.op);
 
   // gradient
   const gradientErrors: number[] = [];
@@ -214,4 +215,23 @@ export function checkUnary(op: string, f: (x: number) => number, x: Float64Array
 /** 12 values of alternating sign with |x| ≥ 0.25: finite-difference steps never cross a kink at 0. */
 export function awayFromZero(seed: number): Float64Array {
   return values(12, seed).map((v, i) => (i % 2 ? 1 : -1) * (0.25 + Math.abs(v)));
+}
+
+/**
+ * Every value the rules emitted has the shape the graph declares for it (rules read declared
+ * shapes to emit the next nodes, and `reshape` skips a reshape to the shape a value is declared
+ * to have): all node outputs are run as graph outputs and their dims compared.
+ */
+async function expectDeclaredShapes(g: Graph, tensors: Record<string, ort.Tensor>, op: string): Promise<void> {
+  const names = [...new Set(g.nodes.flatMap((n) => n.outputs).filter((o) => o !== ''))];
+  const session = await ort.InferenceSession.create(g.encode(names), { graphOptimizationLevel: 'disabled' });
+  const results = await session.run(tensors);
+  await session.release();
+  for (const name of names) {
+    const got = results[name]!.dims;
+    const declared = g.shape(name);
+    if (got.length !== declared.length || got.some((d, i) => d !== declared[i])) {
+      throw new Error(`${op}: value "${name}" is declared [${declared}] but onnxruntime computes [${got}]`);
+    }
+  }
 }
