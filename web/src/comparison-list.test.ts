@@ -25,10 +25,10 @@ describe('comparison list', () => {
       ],
       reportHref: 'report.html?id=demo-resnets-fashion',
       compareIds: ['s1', 's2', 's3'],
-      compareHref: '/?compare=s1,s2,s3',
+      compareHref: '/?compare=s1,s2,s3&scale=log',
     });
-    // The viewer reads the link back as the same surfaces.
-    expect(parseViewState(item!.compareHref!.slice(1)).compare).toEqual(['s1', 's2', 's3']);
+    // The viewer reads the link back as the same surfaces, on the report's log loss scale.
+    expect(parseViewState(item!.compareHref!.slice(1))).toMatchObject({ compare: ['s1', 's2', 's3'], scale: 'log' });
   });
 
   it('a running comparison shows its member statuses, and no 3D link before 2 members have a surface', () => {
@@ -58,7 +58,7 @@ describe('comparison list', () => {
     };
     const [item] = comparisonListItems([failed]);
     expect(item!.members.map((m) => m.status)).toEqual([null, 'failed', null]);
-    expect(item!.compareHref).toBe('/?compare=s1,s3');
+    expect(item!.compareHref).toBe('/?compare=s1,s3&scale=log');
   });
 
   it('opens at most 6 surfaces, and escapes the id in the report link', () => {

@@ -25,8 +25,12 @@ export function compareSurfaceIds(members: readonly { surfaceId: string | null }
   return ids.length >= 2 ? ids : [];
 }
 
-/** The viewer's query string that opens these surfaces in the 3D compare view. */
-export const compareQuery = (surfaceIds: readonly string[]) => serializeViewState({ ...DEFAULT_VIEW_STATE, compare: [...surfaceIds] });
+/**
+ * The viewer's query string that opens these surfaces in the 3D compare view, on a log loss scale
+ * as the report draws them: compared nets' losses span orders of magnitude (the ResNet demo's 0.19
+ * to 1.5e7), and on a linear scale all but the sharpest look flat.
+ */
+export const compareQuery = (surfaceIds: readonly string[]) => serializeViewState({ ...DEFAULT_VIEW_STATE, compare: [...surfaceIds], scale: 'log' });
 
 export function comparisonListItems(comparisons: readonly ComparisonSummary[]): ComparisonListItem[] {
   return comparisons.map((comparison) => {

@@ -93,7 +93,7 @@ class App {
     if (state.camera) this.single.setCamera(state.camera);
 
     const exporter = new Exporter(() => this.exportSource(), () => this.messages.notice('Nothing to export yet.'));
-    createControls(element('gui'), this.settings, () => this.onSettings(), {
+    const controls = createControls(element('gui'), this.settings, () => this.onSettings(), {
       exportPng: () => exporter.png(),
       exportCsv: () => exporter.data('csv'),
       exportJson: () => exporter.data('json'),
@@ -106,7 +106,12 @@ class App {
       compare: (ids) => this.router.navigate({ compare: ids, surface: null, difference: null }),
       error: showError,
     });
-    this.comparisonList = new ComparisonList(element('comparison-list'), (surfaceIds) => this.router.navigate({ compare: surfaceIds, surface: null, difference: null }));
+    this.comparisonList = new ComparisonList(element('comparison-list'), (surfaceIds) => {
+      // As its link (compareQuery) and the report: a comparison opens on the log loss scale.
+      this.settings.scale = 'log';
+      controls.controllersRecursive().forEach((controller) => controller.updateDisplay());
+      this.router.navigate({ compare: surfaceIds, surface: null, difference: null, scale: 'log' });
+    });
     this.differencePicker = new DifferencePicker(element('difference-picker'), element<HTMLSelectElement>('difference-with'), {
       pick: (a, b) => this.router.navigate({ difference: [a, b], surface: null, compare: [] }),
       error: showError,
