@@ -5,12 +5,13 @@ import type { EvalData } from '../worker/engine/evaluator.ts';
 import { OnnxEvaluator } from '../worker/engine/onnx/evaluator.ts';
 import { createGradientEngine } from '../worker/autodiff/index.ts';
 import { gaussianStream } from '../worker/numeric/rng.ts';
-import { loadWorkload, prepareWorkload } from './workloads.ts';
+import { loadWorkload, prepareWorkload, thetaWalk } from './workloads.ts';
 
 /**
  * `npx tsx bench/autodiff.ts`: seconds per forward pass (the onnx evaluator), per loss+gradient
- * pass (each at a new θ, as in training) and per exact Hessian-vector product (worker/autodiff) on W1 (ResNet-20, CIFAR shape,
- * 272k parameters) with --samples samples (default 64), for each --threads count (default 1,2).
+ * pass (each at a new θ, as in training) and per exact Hessian-vector product (worker/autodiff)
+ * on W1 (ResNet-20, CIFAR shape, 272k parameters) with --samples samples (default 64), for each
+ * --threads count (default 1,2).
  * The product is timed with the values shared at one θ kept (the default) and recomputed
  * (primalCacheBytes 0). Median of --repeats timed calls after one warm-up call (which also builds the graphs). Not a
  * test: the numbers depend on the machine and its load (printed with them).
@@ -68,19 +69,13 @@ for (const threads of flags.threads.split(',').map(Number)) {
   const theta = engine.initialParameters();
   const normal = gaussianStream(1);
   const v = Float32Array.from({ length: theta.length }, () => normal());
-  // Training and gradient flow take each gradient at a new θ, which pays for its session.
-  let step = 0;
-  const gradient = await median(() => {
-    step += 1;
-    return engine.lossAndGradient(theta.map((t, i) => t - 1e-4 * step * v[i]!));
-  });
+  // Training and gradient flow take each gradient at a new θ.
+  const gradientTheta = thetaWalk(theta, v, -1e-4);
+  const gradient = await median(() => engine.lossAndGradient(gradientTheta()));
   const hvp = await median(() => engine.hessianVectorProduct(theta, v));
   // A Hessian map moves θ at every grid point: the first product there pays for a new session.
-  let shift = 0;
-  const hvpNewTheta = await median(() => {
-    shift += 1;
-    return engine.hessianVectorProduct(theta.map((t, i) => t + 1e-4 * shift * v[i]!), v);
-  });
+  const productTheta = thetaWalk(theta, v, 1e-4);
+  const hvpNewTheta = await median(() => engine.hessianVectorProduct(productTheta(), v));
   await engine.dispose();
   // The same products recomputing the values they share at one θ (as past LA_HVP_CACHE_MB).
   const whole = await createGradientEngine(workload.artifact, { parameters: 'weights', batchNorm: 'moving', loss: workload.meta.loss, threads, primalCacheBytes: 0 });

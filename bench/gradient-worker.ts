@@ -8,7 +8,7 @@ import type { HessianPoint } from '../contract/metrics/hessian.ts';
 import { hessianMapCells, hessianPoints } from '../worker/hessian/hessian-map.ts';
 import { hessianAt } from '../worker/hessian/hvp.ts';
 import { surfaceDirections } from '../worker/numeric/directions.ts';
-import { loadWorkload } from './workloads.ts';
+import { loadWorkload, thetaWalk } from './workloads.ts';
 
 /**
  * One gradient benchmark in its own process (so its peak RSS is its own): loss+gradient passes and
@@ -79,12 +79,9 @@ async function run(start: GradientStartMessage): Promise<GradientDoneMessage> {
     await engine.lossAndGradient(theta);
     await engine.hessianVectorProduct(theta, v);
     const warmUpSeconds = (performance.now() - warm) / 1000;
-    // Each gradient at a new θ, as training takes them: the engine builds a session per θ.
-    let step = 0;
-    const secondsPerGradient = await median(() => {
-      step += 1;
-      return engine.lossAndGradient(theta.map((t, i) => t - 1e-4 * step * v[i]!));
-    }, start.repeats);
+    // Each gradient at a new θ, as training takes them.
+    const gradientTheta = thetaWalk(theta, v, -1e-4);
+    const secondsPerGradient = await median(() => engine.lossAndGradient(gradientTheta()), start.repeats);
     const secondsPerProduct = await median(() => engine.hessianVectorProduct(theta, v), start.repeats);
     let map: GradientDoneMessage['map'] = null;
     if (start.mapPoints > 0) {

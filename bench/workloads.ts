@@ -140,3 +140,16 @@ export async function loadWorkload(dir: string): Promise<Workload> {
     },
   };
 }
+
+/**
+ * θ + k·step·v at the k-th call (k = 1, 2, …): timing each gradient or first product at a new θ, as
+ * training, gradient flow and a Hessian map's grid points take them, pays for the session the
+ * engine builds per θ; timing them at one θ would flatter the figure.
+ */
+export function thetaWalk(theta: Float32Array, v: Float32Array, step: number): () => Float32Array {
+  let k = 0;
+  return () => {
+    k += 1;
+    return theta.map((t, i) => t + step * k * v[i]!);
+  };
+}

@@ -209,10 +209,9 @@ export function convWeightGradient(g: Graph, x: string, dy: string, wShape: numb
  * x_padded[n, c, p·stride + offset(tapOf(t))…], one grouped Conv of x with one-hot kernels
  * (constants). onnxruntime runs it up to 2.8× faster than the Pad, per-tap Slices and Concat it
  * replaces, which are single copies each (0.94–2.8× on W1's layers, one and two threads; the
- * 32×32 layers gain most). Equal to them bit for
- * bit for finite x (products by 1, sums of exact zeros); an infinite entry of x also makes NaN in
- * its neighbours' taps (0·∞), where the weight gradient is not finite anyway. One tap without
- * padding or stride is x itself.
+ * 32×32 layers gain most). Equal to them bit for bit for finite x (products by 1, sums of exact
+ * zeros); an infinite entry of x also makes NaN in its neighbours' taps (0·∞), where the weight
+ * gradient is not finite anyway. One tap without padding or stride is x itself.
  */
 function tapStack(g: Graph, x: string, kernel: number[], geo: Pick<ConvGeometry, 'strides' | 'dilations' | 'pads'>, tapOf: (t: number) => number = (t) => t): string {
   const [n, c, ...s] = g.shape(x) as [number, number, ...number[]];
