@@ -146,10 +146,10 @@ describe('a Hessian map on two workers', () => {
     }, { intervalMs: 20 });
     const newer = { ...REQUEST, seed: 3 };
     await requestHessian(newer);
-    const failed = await until('the replaced map\'s job to fail', async () => {
-      const job = await stack.app.services.hessians.queue.getJob(replacedJob);
-      return job && (await job.getState()) === 'failed' ? job : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 50 });
+    // The state before the job's hash, as the services read them: a hash read first could be
+    // from just before the failure, without its reason, and the state after it 'failed'.
+    const queue = stack.app.services.hessians.queue;
+    const failed = await until('the replaced map\'s job to fail', async () => ((await queue.getJobState(replacedJob)) === 'failed' ? queue.getJob(replacedJob) : undefined), { timeoutMs: 60_000, intervalMs: 50 });
     expect(failed.failedReason).toBe(`Hessian map job ${replacedJob} was superseded by a request for other settings (job ${hessianJobId(surfaceId, resolveHessianRequest(newer, SAMPLES))})`);
     // Not retried: a superseded map does not get its settings back by trying again.
     expect(failed.attemptsMade).toBe(1);
