@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SurfaceRecord, SurfaceResult } from '../../contract/index.ts';
 import { BROWSER_ARTIFACTS as artifacts, openBrowser } from '../helpers/browser.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { until } from '../helpers/until.ts';
 
 /**
  * A surface refined coarse to fine in the viewer (real chromium, API and worker): while its levels
@@ -57,7 +58,11 @@ describe('viewer, progressive refinement', () => {
     await stack.addWorker();
     await page.waitForFunction(() => document.querySelector<HTMLProgressElement>('#job-progress')!.dataset.percent === '100', null, { timeout: 300_000 });
     await expect.poll(() => badge.isVisible()).toBe(false);
-    const result = (await stack.api<SurfaceResult>(`/api/v1/surfaces/${body.id}/result`)).body;
+    // The page shows 100 % once every point is in, a moment before the worker stores the result.
+    const result = await until('the surface result', async () => {
+      const answer = await stack.api<SurfaceResult>(`/api/v1/surfaces/${body.id}/result`);
+      return answer.status === 200 ? answer.body : undefined;
+    });
     // The page's layout may have moved with the finished caption: find the cell again.
     const again = await page.evaluate(() => window.lossAtlas.projectGridPoint(1, 1, '2d'));
     await page.mouse.move(again!.x + 1, again!.y);
