@@ -83,6 +83,15 @@ export const TrainingRequest = Type.Object(
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Default 128; the last batch of an epoch may be short' })),
     optimizer: Type.Optional(OptimizerSpec),
     schedule: Type.Optional(LearningRateSchedule),
+    warmupEpochs: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 500,
+        description:
+          'Linear warm-up (Goyal et al. 2017) over this many epochs (may be fractional, rounded to whole steps): step s of the W warm-up steps takes (s + 1)/W of the scheduled rate. ' +
+          'Deep nets without it can lose their first epochs at a large rate. Must be below epochs. Default 0',
+      }),
+    ),
     weightDecay: Type.Optional(
       Type.Number({ minimum: 0, maximum: 1, description: 'Coupled L2: wd·θ added to the gradient of every trainable weight (PyTorch weight_decay). Default 0' }),
     ),
@@ -106,6 +115,8 @@ export interface ResolvedTrainingRequest {
   batchSize: number;
   optimizer: ResolvedOptimizer;
   schedule: LearningRateSchedule;
+  /** Records stored before the option lack it: read them as 0. */
+  warmupEpochs: number;
   weightDecay: number;
   seed: number;
   checkpointEvery: number;
@@ -134,6 +145,9 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
   if (schedule.kind === 'step' && schedule.milestones.some((m) => m >= request.epochs)) {
     throw new ContractError('schedule.milestones', `every milestone must be below epochs (${request.epochs})`);
   }
+  if ((request.warmupEpochs ?? 0) >= request.epochs) {
+    throw new ContractError('warmupEpochs', `must be below epochs (${request.epochs}), got ${request.warmupEpochs}`);
+  }
   const architecture = resolveArchitectureSpec(request.architecture);
   const engine = request.engine ?? 'onnxruntime';
   const seed = request.seed ?? 0;
@@ -144,6 +158,7 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
     batchSize: request.batchSize ?? 128,
     optimizer,
     schedule,
+    warmupEpochs: request.warmupEpochs ?? 0,
     weightDecay: request.weightDecay ?? 0,
     seed,
     checkpointEvery: request.checkpointEvery ?? 1,
@@ -154,7 +169,7 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
 
 export const EpochMetrics = Type.Object({
   epoch: Type.Integer({ minimum: 1, description: '1-based epoch just finished' }),
-  learningRate: Type.Number(),
+  learningRate: Type.Number({ description: 'The epoch’s scheduled rate; a warm-up step takes (s + 1)/W of it (warmupEpochs)' }),
   loss: Type.Number({ description: 'Mean training loss over the epoch’s batches in training mode (weight decay not included)' }),
   accuracy: Type.Union([Type.Number(), Type.Null()], {
     description: 'Training accuracy over the epoch, training mode; null on the onnxruntime engine (its gradient graph returns the loss, not the predictions)',

@@ -40,6 +40,8 @@ export interface ExportOptions {
   keepMain?: boolean;
   /** How often the comparisons and spectra are polled (default 5 s). */
   pollMs?: number;
+  /** Told each comparison's id as soon as it is submitted, so that a caller can attach to it after an interruption. */
+  onSubmitted?: (kind: 'comparison' | 'companion', id: string) => void | Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -72,9 +74,11 @@ export async function exportDemoComparison(demo: Demo, options: ExportOptions): 
   const post = <T>(path: string, body: unknown) => json<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   /** Submits (or attaches to) a comparison and polls it until it is no longer running. */
-  async function finished(request: ComparisonRequest, attachId: string | undefined, what: string): Promise<ComparisonRecord> {
+  async function finished(request: ComparisonRequest, attachId: string | undefined, kind: 'comparison' | 'companion'): Promise<ComparisonRecord> {
+    const what = kind === 'comparison' ? 'comparison' : 'ensemble companion';
     const id = attachId ?? (await post<{ id: string }>('/api/v1/comparisons', request)).id;
     log(`${what} ${id}`);
+    if (!attachId) await options.onSubmitted?.(kind, id);
     for (;;) {
       // The stack may restart under a long export (its state is durable): wait for it instead of giving up.
       const record = await json<ComparisonRecord>(`/api/v1/comparisons/${id}`).catch((error: Error) => (log(`${error.message}; retrying`), null));
@@ -120,7 +124,7 @@ export async function exportDemoComparison(demo: Demo, options: ExportOptions): 
   const dir = `${options.outDir}${demo.id}/`;
   const committed = options.keepMain ? readComparisonFixture(await readFile(`${dir}comparison.json`, 'utf8'), `${dir}comparison.json`) : null;
   const record = committed ? null : await finished(demo.comparison, options.comparisonId, 'comparison');
-  const companionRecord = demo.ensemble ? await finished(companionRequest(demo), options.companionId, 'ensemble companion') : null;
+  const companionRecord = demo.ensemble ? await finished(companionRequest(demo), options.companionId, 'companion') : null;
   const ensemble = companionRecord ? await companion(companionRecord) : undefined;
   // The members' spectra are requested together, so that several workers compute them at once.
   const surfaces: ComparisonFixture['surfaces'] = committed

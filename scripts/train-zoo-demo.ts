@@ -7,6 +7,7 @@
  *   demo-dense-vs-plain    densenet-small vs the same net without its concatenations, on Fashion-MNIST
  *   demo-unet-long-skips   U-Net with and without its long skips, Fashion-MNIST article segmentation
  *
+ * `npm run demos` (scripts/rebuild-demos.ts) trains and exports every demo with one command; by hand:
  * Run: npx tsx scripts/train-zoo-demo.ts [model-id,model-id,...]   (default: every demo model)
  * A model whose model-info.json exists is kept (delete the folder to retrain it), so an interrupted
  * run resumes with the model it was training. Two shells with different id lists use both cores
@@ -34,6 +35,8 @@ interface DemoModel {
   skip: boolean;
   name: string;
   recipe: Recipe;
+  /** Minutes its training took on one onnxruntime thread here (model-info.json's trainingSeconds), for scripts/rebuild-demos.ts's lanes. */
+  trainingMinutes?: number;
 }
 
 export interface Demo {
@@ -79,6 +82,9 @@ const DEEP_RESNET_RECIPE: Recipe = { ...FASHION_RECIPE, epochs: 7 };
 /** The segmentation demo trains on all 8,000 training articles of fashion-mnist-seg, 4 epochs. */
 const SEGMENTATION_RECIPE: Recipe = { ...FASHION_RECIPE, dataset: { id: 'fashion-mnist-seg' }, epochs: 4 };
 
+/** Minutes each ResNet's training took on one onnxruntime thread here (2026-12-07, AMD EPYC Zen 4, two lanes side by side). */
+const TRAINING_MINUTES = { resnet20: 13.0, 'resnet20-noshort': 12.8, resnet56: 54.5, 'resnet56-noshort': 52.0 };
+
 const hessianOf = (points: number, samples: number) => ({ points, samples });
 
 /**
@@ -100,6 +106,7 @@ export const DEMOS: Demo[] = [
     models: (['resnet20', 'resnet20-noshort', 'resnet56', 'resnet56-noshort'] as const).map((arch) => ({
       id: `zoo-${arch}-fashion`, architecture: { id: arch, width: 1 }, skip: !arch.endsWith('-noshort'),
       name: `${arch.replace('resnet', 'ResNet-')} on Fashion-MNIST`, recipe: arch.startsWith('resnet56') ? DEEP_RESNET_RECIPE : RESNET_RECIPE,
+      trainingMinutes: TRAINING_MINUTES[arch],
     })),
     comparison: {
       name: 'Skip connections vs depth at full width (ResNet-20/56 with and without shortcuts, Fashion-MNIST)',
@@ -124,8 +131,8 @@ export const DEMOS: Demo[] = [
     id: 'demo-dense-vs-plain',
     budget: fashionBudget(`${FASHION_RECIPE.epochs} epochs`),
     models: [
-      { id: 'zoo-densenet-small-fashion', architecture: { id: 'densenet-small' }, skip: true, name: 'Small DenseNet on Fashion-MNIST', recipe: FASHION_RECIPE },
-      { id: 'zoo-densenet-small-noskip-fashion', architecture: { id: 'densenet-small-noskip' }, skip: false, name: 'Small DenseNet without concatenations on Fashion-MNIST', recipe: FASHION_RECIPE },
+      { id: 'zoo-densenet-small-fashion', architecture: { id: 'densenet-small' }, skip: true, name: 'Small DenseNet on Fashion-MNIST', recipe: FASHION_RECIPE, trainingMinutes: 8.6 },
+      { id: 'zoo-densenet-small-noskip-fashion', architecture: { id: 'densenet-small-noskip' }, skip: false, name: 'Small DenseNet without concatenations on Fashion-MNIST', recipe: FASHION_RECIPE, trainingMinutes: 3.0 },
     ],
     comparison: {
       name: 'Dense connections vs a plain chain of equal depth (small DenseNet, Fashion-MNIST)',
@@ -145,6 +152,7 @@ export const DEMOS: Demo[] = [
     models: (['concat', 'none'] as const).map((skips) => ({
       id: `zoo-unet-${skips}-fashion-seg`, architecture: { id: 'unet', width: 1, depth: 2, skips }, skip: skips !== 'none',
       name: `U-Net (${skips === 'none' ? 'long skips removed' : 'long skips concatenated'}) on Fashion-MNIST segmentation`, recipe: SEGMENTATION_RECIPE,
+      trainingMinutes: skips === 'none' ? 1.5 : 1.7,
     })),
     comparison: {
       name: 'U-Net long skips (concatenated vs removed, Fashion-MNIST article segmentation)',

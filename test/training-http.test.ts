@@ -141,5 +141,8 @@ describe('POST /api/v1/trainings', () => {
     const milestone = await post('/api/v1/trainings', { ...request, epochs: 2 });
     expect(milestone.status).toBe(400);
     expect(milestone.body.field).toBe('schedule.milestones');
+    const warmup = await post('/api/v1/trainings', { ...request, epochs: 3, warmupEpochs: 3 });
+    expect(warmup.status).toBe(400);
+    expect(warmup.body.field).toBe('warmupEpochs');
   });
 });

@@ -1,7 +1,7 @@
 import type { DatasetSplitArrays } from '../../contract/dataset-codec.ts';
 import type { EpochMetrics, LearningRateSchedule } from '../../contract/training.ts';
 import { uniformStream } from '../numeric/rng.ts';
-import { learningRateAt } from './schedule.ts';
+import { learningRateAt, warmupFactor } from './schedule.ts';
 
 export interface TrainingData {
   train: DatasetSplitArrays;
@@ -38,6 +38,8 @@ export interface LoopOptions {
   /** Base rate of the schedule. */
   learningRate: number;
   schedule: LearningRateSchedule;
+  /** Epochs (may be fractional) over which each step's rate rises linearly to the scheduled one (warmupFactor); default 0. */
+  warmupEpochs?: number;
   /** Seeds the per-epoch Fisher–Yates shuffles (one uniformStream across epochs). */
   shuffleSeed: number;
   /** Store θ every k epochs, and θ before training (epoch 0); 0 = never. */
@@ -93,14 +95,17 @@ export function gatherBatch(split: DatasetSplitArrays, rows: ArrayLike<number>, 
 }
 
 /**
- * The epoch loop every training engine shares: per epoch the scheduled rate, a seeded Fisher–Yates
- * order, one step per batch (cancellation polled before each), the test split evaluated in
+ * The epoch loop every training engine shares: per epoch the scheduled rate (during the warm-up a
+ * rising fraction of it per step), a seeded Fisher–Yates order, one step per batch (cancellation
+ * polled before each), the test split evaluated in
  * inference mode, then the epoch's metrics and (every k epochs) a checkpoint. Returns the metrics.
  */
 export async function runEpochs(stepper: TrainingStepper, data: TrainingData, options: LoopOptions): Promise<EpochMetrics[]> {
   const random = uniformStream(options.shuffleSeed);
   const history: EpochMetrics[] = [];
   if (options.checkpointEvery > 0) await options.onCheckpoint?.(0, await stepper.parameters());
+  const warmupSteps = Math.round((options.warmupEpochs ?? 0) * Math.ceil(data.train.n / options.batchSize));
+  let step = 0;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     const started = performance.now();
     const learningRate = learningRateAt(options.learningRate, options.schedule, epoch, options.epochs);
@@ -110,7 +115,7 @@ export async function runEpochs(stepper: TrainingStepper, data: TrainingData, op
     for (let start = 0; start < data.train.n; start += options.batchSize) {
       if (await options.isCancelled?.()) throw new TrainingCancelled();
       const rows = order.subarray(start, Math.min(start + options.batchSize, data.train.n));
-      const result = await stepper.step(gatherBatch(data.train, rows, data.inputShape), learningRate);
+      const result = await stepper.step(gatherBatch(data.train, rows, data.inputShape), learningRate * warmupFactor(step++, warmupSteps));
       if (!Number.isFinite(result.loss)) throw new TrainingDiverged(epoch, result.loss);
       lossSum += result.loss * rows.length;
       correct = correct === null || result.correct === null ? null : correct + result.correct;

@@ -90,6 +90,7 @@ export async function runTraining(request: ResolvedTrainingRequest, dataset: Dat
       batchSize: request.batchSize,
       learningRate: request.optimizer.learningRate,
       schedule: request.schedule,
+      warmupEpochs: request.warmupEpochs,
       shuffleSeed: request.seed,
       checkpointEvery: request.checkpointEvery,
       ...callbacks,

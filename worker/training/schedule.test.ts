@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningRateAt } from './schedule.ts';
+import { learningRateAt, warmupFactor } from './schedule.ts';
 
 describe('learningRateAt', () => {
   it('step: multiplies by gamma at each milestone reached', () => {
@@ -14,5 +14,14 @@ describe('learningRateAt', () => {
   });
   it('constant: the base rate every epoch', () => {
     expect(learningRateAt(0.3, { kind: 'constant' }, 7, 10)).toBe(0.3);
+  });
+});
+
+describe('warmupFactor', () => {
+  it('rises linearly to 1 over the warm-up steps, then stays at 1', () => {
+    expect([0, 1, 2, 3, 4, 5].map((s) => warmupFactor(s, 4))).toEqual([0.25, 0.5, 0.75, 1, 1, 1]);
+  });
+  it('no warm-up: 1 from the first step', () => {
+    expect(warmupFactor(0, 0)).toBe(1);
   });
 });

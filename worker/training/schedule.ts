@@ -16,3 +16,12 @@ export function learningRateAt(base: number, schedule: LearningRateSchedule, epo
     }
   }
 }
+
+/**
+ * Linear warm-up (Goyal et al. 2017): step s (0-based, counted across epochs) of the first
+ * `warmupSteps` takes (s + 1)/warmupSteps of the scheduled rate, so the rate rises from
+ * rate/warmupSteps to the full rate; every later step the full rate.
+ */
+export function warmupFactor(step: number, warmupSteps: number): number {
+  return step < warmupSteps ? (step + 1) / warmupSteps : 1;
+}
