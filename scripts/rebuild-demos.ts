@@ -170,7 +170,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (unknown.length > 0) throw new Error(`unknown demo(s) ${unknown.join(', ')}; known: ${DEMOS.map((d) => d.id).join(', ')}`);
   const demos = DEMOS.filter((d) => !ids || ids.includes(d.id));
   const modelsDir = process.env.ZOO_DEMO_OUT ?? `${root}/fixtures/models/`;
-  const dataDir = resolve(root, process.env.DATA_DIR ?? 'data/demo-rebuild');
+  const dataDir = resolve(root, 'data/demo-rebuild');
   const outDir = values.out.endsWith('/') ? values.out : `${values.out}/`;
   if (values.fresh) {
     for (const demo of demos) {
