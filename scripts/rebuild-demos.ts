@@ -140,7 +140,8 @@ export async function rebuildDemos(options: RebuildOptions): Promise<RebuildTime
       exportSeconds[demo.id] = seconds(exportStarted);
     }));
   } finally {
-    if (stack && stack.exitCode === null) {
+    // A stack that already exited (code or signal) has no 'exit' left to wait for.
+    if (stack && stack.exitCode === null && stack.signalCode === null) {
       stack.kill('SIGTERM');
       await exited(stack);
     }
