@@ -7,6 +7,7 @@ import type { SurfaceRecord } from '../../contract/index.ts';
 import type { ComparisonFixture, ComparisonRecord } from '../../contract/comparisons.ts';
 import type { SpectrumListItem, SpectrumResult } from '../../contract/metrics/spectrum.ts';
 import { formatCoordinate, formatNumber, formatPercent } from '../../web/src/format.ts';
+import { REPORT_SCALE } from '../../web/src/report/model.ts';
 import { lossTicks, transformValue } from '../../web/src/scale.ts';
 import { BROWSER_ARTIFACTS as artifacts, openBrowser } from '../helpers/browser.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -312,8 +313,7 @@ describe('comparison report in a real browser', () => {
     expect(strip.box!.y1 - strip.box!.y0).toBeGreaterThan(0.8 * box.height);
     const ticks = await pixels(shot, { x: 28, y: 20, width: Math.floor(box.width) - 28, height: Math.floor(box.height) - 20 });
     // Each tick is a 4-pixel mark and a label of at least one glyph: about 30 dark pixels at 12 px, 4 without the label.
-    const scale = { scale: 'log', epsilon: 0.1, clip: null } as const;
-    const tickCount = lossTicks({ min: transformValue(Math.min(...losses), scale), max: transformValue(Math.max(...losses), scale) }, scale, 6).length;
+    const tickCount = lossTicks({ min: transformValue(Math.min(...losses), REPORT_SCALE), max: transformValue(Math.max(...losses), REPORT_SCALE) }, REPORT_SCALE, 6).length;
     expect(tickCount).toBeGreaterThanOrEqual(2);
     expect(ticks.dark).toBeGreaterThan(20 * tickCount);
   });

@@ -12,14 +12,14 @@ import { formatNumber, formatPercent, formatPlusMinus, formatPoint } from '../fo
 import { gridFromResult, readPoint, type SurfaceGrid } from '../grid.ts';
 import { HeatmapView } from '../heatmap.ts';
 import { LineChart } from '../line-chart.ts';
-import { finiteRange, transformGrid, type ScaleOptions } from '../scale.ts';
+import { finiteRange, transformGrid } from '../scale.ts';
 import { THEMES, applyTheme, initialTheme } from '../theme.ts';
 import { DifferenceSection } from './difference-section.ts';
 import { renderEnsembleSection } from './ensemble-section.ts';
 import { renderGradientFlow } from './gradient-flow-plot.ts';
 import { RATIO_COLORMAP, RATIO_COLOR_MAX, renderHessianMap } from './hessian-map-view.ts';
 import { renderMetricsTable } from './metrics-table.ts';
-import { initialFlow, omittedFlows, readComparison, type ReportMember } from './model.ts';
+import { initialFlow, omittedFlows, readComparison, REPORT_SCALE, type ReportMember } from './model.ts';
 import { memberRecipe, renderRecipeTable, undertrainedWarning, type MemberRecipe } from './recipe.ts';
 import { SpectrumPanel, spectrumToShow } from './spectrum-view.ts';
 
@@ -33,7 +33,6 @@ import { SpectrumPanel, spectrumToShow } from './spectrum-view.ts';
  * few seconds until every surface is finished.
  */
 const REFRESH_MS = 5000;
-const SCALE: ScaleOptions = { scale: 'log', epsilon: 0.1, clip: null };
 const themeName = initialTheme();
 applyTheme(themeName);
 const theme = THEMES[themeName];
@@ -129,8 +128,8 @@ function renderSurfaces(loaded: Loaded[], recipes: MemberRecipe[], accuracyName:
   const container = $('surfaces');
   container.replaceChildren();
   const grids = loaded.map((l) => (l.result ? gridFromResult(l.result) : null));
-  const shared = finiteRange(grids.filter((g) => g?.kind === '2d').map((g) => transformGrid(g!.loss, SCALE)));
-  drawColorbar($('surface-colorbar') as HTMLCanvasElement, 'viridis', shared, SCALE, theme);
+  const shared = finiteRange(grids.filter((g) => g?.kind === '2d').map((g) => transformGrid(g!.loss, REPORT_SCALE)));
+  drawColorbar($('surface-colorbar') as HTMLCanvasElement, 'viridis', shared, REPORT_SCALE, theme);
   loaded.forEach(({ member }, k) => {
     const figure = document.createElement('figure');
     figure.className = 'surface';
@@ -153,7 +152,7 @@ function renderSurfaces(loaded: Loaded[], recipes: MemberRecipe[], accuracyName:
     }
     if (grid.kind === '2d') {
       // Filled contours of the bilinear interpolant with labelled lines, levels from the shared range: the same for every member.
-      const view = new HeatmapView(plot, { colormap: 'viridis', scale: SCALE, levels: null, isolinesOnSurface: false, isolinesOnBase: true, wireframe: false, mapMode: 'filled' }, theme, {
+      const view = new HeatmapView(plot, { colormap: 'viridis', scale: REPORT_SCALE, levels: null, isolinesOnSurface: false, isolinesOnBase: true, wireframe: false, mapMode: 'filled' }, theme, {
         hover: ({ ix, iy }) => {
           view.setCursor({ ix, iy });
           readout.textContent = pointReadout(grid, ix, iy, accuracyName);

@@ -3,6 +3,10 @@ import type { GradientFlow } from '../../../contract/metrics/gradient-flow.ts';
 import type { HessianSummary } from '../../../contract/metrics/hessian.ts';
 import type { SurfaceMetrics } from '../../../contract/metrics/surface-metrics.ts';
 import type { SurfaceResult } from '../../../contract/surface.ts';
+import type { ScaleOptions } from '../scale.ts';
+
+/** The report's one loss scale: its contour maps and their shared color bar (ε keeps a zero loss on the log scale). */
+export const REPORT_SCALE: ScaleOptions = { scale: 'log', epsilon: 0.1, clip: null };
 
 /** One compared model as the report shows it. */
 export interface ReportMember {
