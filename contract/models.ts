@@ -41,3 +41,8 @@ export const ModelRecord = Type.Object({
   ...TenantField,
 });
 export type ModelRecord = Static<typeof ModelRecord>;
+
+/** How a job names a stored model. */
+export function modelRef(model: ModelRecord): ModelRef {
+  return { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files };
+}

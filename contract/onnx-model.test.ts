@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeModel, floatTensor, torchLikeModel, torchLikeParameters } from '../worker/engine/onnx/torch-like-models.ts';
 import { ContractError } from './errors.ts';
-import { describeOnnxModel, onnx } from './onnx-model.ts';
+import { describeOnnxModel, initializerFloats, onnx, readOnnxModel, withInitializers } from './onnx-model.ts';
 
 function rejection(bytes: Uint8Array, limits?: Parameters<typeof describeOnnxModel>[1]): ContractError {
   try {
@@ -89,5 +89,33 @@ describe('describeOnnxModel', () => {
     const dangling = torchLikeModel();
     dangling.graph!.node![2]!.input = ['nowhere'];
     expect(rejection(encodeModel(dangling)).message).toMatch(/reads "nowhere"/);
+  });
+});
+
+describe('withInitializers', () => {
+  it('writes new values as raw_data, whether the initializer held raw_data or float_data, and keeps the rest of the model', () => {
+    const model = torchLikeModel();
+    const bias = model.graph!.initializer!.find((t) => t.name === 'conv.bias')!;
+    bias.floatData = [...initializerFloats(bias as Parameters<typeof initializerFloats>[0])];
+    bias.rawData = new Uint8Array();
+    const bytes = encodeModel(model);
+    const values = new Map([
+      ['conv.bias', Float32Array.from([1, 2, 3, 4])],
+      ['fc2.bias', Float32Array.from([-0.5, 0.25, 0, 1, 2, 3])],
+    ]);
+    const written = readOnnxModel(withInitializers(bytes, values)).model.graph!;
+    const original = readOnnxModel(bytes).model.graph!;
+    for (const t of written.initializer) {
+      const expected = values.get(t.name!) ?? initializerFloats(original.initializer.find((o) => o.name === t.name)!);
+      expect([...initializerFloats(t)], t.name!).toEqual([...expected]);
+    }
+    expect(written.initializer.find((t) => t.name === 'conv.bias')!.floatData).toEqual([]);
+    expect(written.node).toEqual(original.node);
+  });
+
+  it('refuses a name that is not a float32 initializer of that size', () => {
+    const bytes = encodeModel(torchLikeModel());
+    expect(() => withInitializers(bytes, new Map([['no.such', new Float32Array(1)]]))).toThrow('no initializer "no.such"');
+    expect(() => withInitializers(bytes, new Map([['conv.bias', new Float32Array(3)]]))).toThrow('conv.bias');
   });
 });

@@ -367,6 +367,28 @@ export function describeOnnxModel(bytes: Uint8Array, limits?: OnnxLimits): OnnxM
   return readOnnxModel(bytes, limits).description;
 }
 
+/**
+ * The serialized model with the named float32 initializers holding `values` (as raw_data, little
+ * endian); everything else is kept as decoded. Throws when a name is not a float32 initializer of
+ * that size.
+ */
+export function withInitializers(bytes: Uint8Array, values: ReadonlyMap<string, Float32Array>): Uint8Array {
+  const model = onnx.ModelProto.decode(bytes);
+  const written = new Set<string>();
+  for (const t of model.graph?.initializer ?? []) {
+    const v = values.get(t.name ?? '');
+    if (!v) continue;
+    const count = (t.dims as (number | { toNumber(): number })[]).reduce<number>((n, d) => n * Number(d), 1);
+    if (t.dataType !== onnx.TensorProto.DataType.FLOAT || count !== v.length) throw new Error(`initializer "${t.name}" is not float32 with ${v.length} values`);
+    t.rawData = new Uint8Array(v.slice().buffer);
+    t.floatData = [];
+    written.add(t.name!);
+  }
+  const missing = [...values.keys()].find((name) => !written.has(name));
+  if (missing !== undefined) throw new Error(`the model has no initializer "${missing}"`);
+  return onnx.ModelProto.encode(model).finish();
+}
+
 /** An initializer's float32 values, whichever of raw_data / float_data holds them. */
 export function initializerFloats(t: OnnxTensorProto): Float32Array {
   if (t.rawData.length > 0) {

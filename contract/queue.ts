@@ -339,6 +339,8 @@ export interface TrainingJobData {
 export interface TrainingPlan {
   request: ResolvedTrainingRequest;
   dataset: { id: string; hash: string | null };
+  /** The stored model the run trains further (request.model); absent for a new architecture. */
+  model?: ModelRef;
 }
 
 /** 'trained': the worker is done, the API is registering the model (internal, shown as running). */

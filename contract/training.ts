@@ -63,7 +63,16 @@ export type TrainingEngine = Static<typeof TrainingEngine>;
 
 export const TrainingRequest = Type.Object(
   {
-    architecture: ArchitectureSpec,
+    architecture: Type.Optional(ArchitectureSpec),
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Id of a stored model to train further from its stored weights (fine-tuning; ONNX and tfjs uploads, zoo and trained models), instead of a new `architecture`. ' +
+          'The registered result has the model\'s format and graph with the trained θ; `seed` then drives the shuffling only. ' +
+          'The tfjs engine trains tfjs Layers models only. BN layers normalize with batch statistics and update their moving statistics with their own momentum',
+      }),
+    ),
     dataset: Type.Object(
       {
         id: Type.String({ minLength: 1 }),
@@ -106,9 +115,18 @@ export const TrainingRequest = Type.Object(
 );
 export type TrainingRequest = Static<typeof TrainingRequest>;
 
+/** The stored model a run starts from, as its record names it (its hash identifies the exact start weights). */
+export interface TrainingBase {
+  id: string;
+  name: string;
+  hash: string;
+}
+
 export interface ResolvedTrainingRequest {
-  /** Every option filled in (unet: depth and skips too). */
-  architecture: ArchitectureSpec & { width: number };
+  /** Every option filled in (unet: depth and skips too); null when the run starts from `model`. */
+  architecture: (ArchitectureSpec & { width: number }) | null;
+  /** The stored model trained further; absent or null for a new architecture (records stored before the option lack it). */
+  model?: TrainingBase | null;
   /** samples null = the whole train split (records stored before the option lack both fields: read them as null and 0). */
   dataset: { id: string; samples: number | null; sampleSeed: number };
   epochs: number;
@@ -124,8 +142,15 @@ export interface ResolvedTrainingRequest {
   engine: TrainingEngine;
 }
 
-/** Fill in every default (the resolved request is what records and provenance store). */
-export function resolveTrainingRequest(request: TrainingRequest): ResolvedTrainingRequest {
+/**
+ * Fill in every default (the resolved request is what records and provenance store). A request
+ * naming `model` passes that model's record as `base`; exactly one of the two starts a run.
+ */
+export function resolveTrainingRequest(request: TrainingRequest, base: TrainingBase | null = null): ResolvedTrainingRequest {
+  if ((request.architecture === undefined) === (request.model === undefined)) {
+    throw new ContractError(request.model === undefined ? 'architecture' : 'model', 'give either architecture (a new network) or model (a stored one to train further), not both or neither');
+  }
+  if (request.model !== undefined && base?.id !== request.model) throw new Error(`the record of model ${request.model} must be passed to resolve its training`);
   const optimizer: ResolvedOptimizer =
     request.optimizer?.name === 'adam'
       ? {
@@ -148,11 +173,13 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
   if ((request.warmupEpochs ?? 0) >= request.epochs) {
     throw new ContractError('warmupEpochs', `must be below epochs (${request.epochs}), got ${request.warmupEpochs}`);
   }
-  const architecture = resolveArchitectureSpec(request.architecture);
+  const architecture = request.architecture === undefined ? null : resolveArchitectureSpec(request.architecture);
   const engine = request.engine ?? 'onnxruntime';
   const seed = request.seed ?? 0;
+  const start = architecture ? architectureLabel(architecture) : `${base!.name} trained further`;
   return {
     architecture,
+    model: architecture ? null : { id: base!.id, name: base!.name, hash: base!.hash },
     dataset: { id: request.dataset.id, samples: request.dataset.samples ?? null, sampleSeed: request.dataset.sampleSeed ?? 0 },
     epochs: request.epochs,
     batchSize: request.batchSize ?? 128,
@@ -162,7 +189,7 @@ export function resolveTrainingRequest(request: TrainingRequest): ResolvedTraini
     weightDecay: request.weightDecay ?? 0,
     seed,
     checkpointEvery: request.checkpointEvery ?? 1,
-    name: request.name ?? `${architectureLabel(architecture)} on ${request.dataset.id} (seed ${seed})`,
+    name: request.name ?? `${start} on ${request.dataset.id} (seed ${seed})`,
     engine,
   };
 }

@@ -19,6 +19,7 @@
  */
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { ArchitectureSpec } from '../contract/architectures.ts';
 import type { ComparisonRequest } from '../contract/comparisons.ts';
 import type { SpectrumRequest } from '../contract/metrics/spectrum.ts';
 import { resolveTrainingRequest, type TrainingRequest } from '../contract/training.ts';
@@ -30,7 +31,7 @@ type Recipe = Omit<TrainingRequest, 'architecture' | 'name'>;
 
 interface DemoModel {
   id: string;
-  architecture: TrainingRequest['architecture'];
+  architecture: ArchitectureSpec;
   /** The catalog's skip kind of this member, for the tags. */
   skip: boolean;
   name: string;

@@ -40,6 +40,8 @@ export interface ModelFormatSpec {
   describe(files: Record<string, Uint8Array>): ModelDescription;
   /** θ*: the stored (trained) parameters, flat in parameter-model order. */
   storedParameters(files: Record<string, Uint8Array>, parameters: ParameterInfo[]): Float32Array;
+  /** The same model's files with θ (flat, parameter-model order) stored in place of θ*: what a training run that starts from a stored model registers. */
+  withParameters(files: Record<string, Uint8Array>, parameters: ParameterInfo[], theta: Float32Array): Record<string, Uint8Array>;
   /** How samples of shape `sampleShape` feed a model taking `inputShape`; null when they cannot. */
   sampleLayout(inputShape: readonly number[], sampleShape: readonly number[]): SampleLayout | null;
   readonly capabilities: {

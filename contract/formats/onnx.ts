@@ -1,5 +1,5 @@
 import { ContractError } from '../errors.ts';
-import { initializerFloats, readOnnxModel } from '../onnx-model.ts';
+import { initializerFloats, readOnnxModel, withInitializers } from '../onnx-model.ts';
 import { channelsFirstShape, sameShape, type ModelFormatSpec } from './format.ts';
 
 function modelBytes(files: Record<string, Uint8Array>, missing: string): Uint8Array {
@@ -28,6 +28,12 @@ export const onnx: ModelFormatSpec = {
     const theta = new Float32Array(parameters.reduce((n, p) => n + p.size, 0));
     for (const p of parameters) theta.set(initializerFloats(initializers.get(p.name)!), p.offset);
     return theta;
+  },
+  withParameters(files, parameters, theta) {
+    const expected = parameters.reduce((n, p) => n + p.size, 0);
+    if (theta.length !== expected) throw new ContractError('parameters', `vector has ${theta.length} values, the model has ${expected}`);
+    const values = new Map(parameters.map((p) => [p.name, theta.subarray(p.offset, p.offset + p.size)]));
+    return { ...files, 'model.onnx': withInitializers(modelBytes(files, 'the model has no model.onnx file'), values) };
   },
   sampleLayout(inputShape, sampleShape) {
     if (sameShape(inputShape, sampleShape)) return 'as-is';

@@ -140,6 +140,11 @@ export const tfjsLayers: ModelFormatSpec = {
     if (weights.byteLength !== expected * 4) throw new ContractError('weights.bin', `holds ${weights.byteLength} bytes, expected ${expected * 4}`);
     return new Float32Array(weights.slice().buffer);
   },
+  withParameters(files, parameters, theta) {
+    const expected = parameters.reduce((n, p) => n + p.size, 0);
+    if (theta.length !== expected) throw new ContractError('parameters', `vector has ${theta.length} values, the model has ${expected}`);
+    return { ...files, 'weights.bin': new Uint8Array(theta.slice().buffer) };
+  },
   sampleLayout: (inputShape, sampleShape) => (sameShape(inputShape, sampleShape) ? 'as-is' : null),
   capabilities: { engines: ['onnx', 'tfjs'], gradients: true },
 };

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ContractError, JOB_OPTIONS, QUEUES, storedValues, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
+import { ContractError, JOB_OPTIONS, modelRef, QUEUES, storedValues, type RedisKeys, type SurfaceRequest } from '../../contract/index.ts';
 import { ensembleSize } from '../../contract/ensembles.ts';
 import { architectureById } from '../../contract/architectures.ts';
 import {
@@ -59,10 +59,13 @@ const QUEUED_STATES: ReadonlySet<string> = new Set(['waiting', 'prioritized', 'd
  * A model's training recipe when it is the zoo's own (an architecture id and a seed to rebuild the
  * initial weights from); a demo fixture's recipe is a description for people, not for rebuilding.
  */
-function zooRecipe(recipe: unknown): ResolvedTrainingRequest | undefined {
+function zooRecipe(recipe: unknown): ArchitectureRecipe | undefined {
   const r = recipe as Partial<ResolvedTrainingRequest> | undefined;
-  return typeof r?.architecture === 'object' && r.architecture !== null && typeof r.architecture.id === 'string' && typeof r.seed === 'number' ? (r as ResolvedTrainingRequest) : undefined;
+  return typeof r?.architecture === 'object' && r.architecture !== null && typeof r.architecture.id === 'string' && typeof r.seed === 'number' ? (r as ArchitectureRecipe) : undefined;
 }
+
+/** The resolved training of a new architecture (what comparisons train and rebuild initial weights from). */
+type ArchitectureRecipe = ResolvedTrainingRequest & { architecture: NonNullable<ResolvedTrainingRequest['architecture']> };
 
 /** Key order fixed, so two equal recipes serialize identically. */
 function canonical(value: unknown): string {
@@ -190,7 +193,7 @@ export class ComparisonService {
   }
 
   /** Each architecture member's resolved training request (null for stored models the viewer may read). */
-  private memberTraining(request: ComparisonRequest, index: number, viewer: Principal): ResolvedTrainingRequest | null {
+  private memberTraining(request: ComparisonRequest, index: number, viewer: Principal): ArchitectureRecipe | null {
     const member = request.members[index]!;
     const field = `members.${index}`;
     if ((member.model === undefined) === (member.architecture === undefined)) {
@@ -210,7 +213,7 @@ export class ComparisonService {
       dataset: { id: request.shared.dataset.id },
     };
     this.s.trainings.check(body, viewer, { dataset: 'shared.dataset.id', architecture: `${field}.architecture` });
-    return resolveTrainingRequest(body);
+    return resolveTrainingRequest(body) as ArchitectureRecipe;
   }
 
   /** A comparison of the viewer's, over models and a dataset it may read. */
@@ -296,7 +299,7 @@ export class ComparisonService {
         member.modelId = trained.id;
       } else {
         if (!member.trainingId) {
-          const { name: _name, dataset: { samples, sampleSeed, id }, ...body } = training;
+          const { name: _name, model: _model, dataset: { samples, sampleSeed, id }, ...body } = training;
           const dataset = samples === null ? { id } : { id, samples, sampleSeed };
           member.trainingId = (await this.s.trainings.submit({ ...body, dataset, name: `${state.name ?? 'comparison'}: ${member.label}` }, owner)).id;
           member.status = 'training';
@@ -417,7 +420,7 @@ export class ComparisonService {
     const results = await Promise.all(points.map(async ({ label, parameters }): Promise<Outcome> => {
       try {
         const data: GradientFlowJobData = {
-          model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
+          model: modelRef(model),
           dataset: { id: dataset.id, hash: dataset.hash, split: dataset.split, samples: dataset.samples, sampleSeed: dataset.sampleSeed },
           loss: surface.provenance.loss,
           batchSize: surface.provenance.batchSize,

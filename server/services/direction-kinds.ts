@@ -1,4 +1,4 @@
-import type { ModelRecord, ModelRef, PlannedDirections, Provenance, SurfaceDirections, DirectionKind } from '../../contract/index.ts';
+import { modelRef, type ModelRecord, type PlannedDirections, type Provenance, type SurfaceDirections, type DirectionKind } from '../../contract/index.ts';
 import type { TrainingRecord } from '../../contract/training.ts';
 import { badRequest, HttpError, notFound } from '../errors.ts';
 
@@ -41,10 +41,6 @@ const MIN_PCA_CHECKPOINTS = 3;
 export const MAX_PCA_CHECKPOINTS = 400;
 /** Checkpoint values a worker holds at once (float32): 1 GiB. */
 const MAX_PCA_VALUES = 2 ** 28;
-
-function modelRef(model: ModelRecord): ModelRef {
-  return { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files };
-}
 
 /**
  * The other model of a difference direction, with the same parameter structure as the surface's

@@ -12,10 +12,11 @@ function refuseInUse(code: string, what: string, id: string, users: string[]): v
 }
 
 /** Delete a model: its owner or an admin; a public demo is a 403; 409 MODEL_IN_USE while a job uses it. */
-export async function removeModel({ models, surfaces, comparisons }: Removals, id: string, viewer: Principal): Promise<void> {
+export async function removeModel({ models, surfaces, trainings, comparisons }: Removals, id: string, viewer: Principal): Promise<void> {
   writable(viewer, models.get(id), 'model', id);
   const users = [
     ...surfaces.inFlight().filter((s) => s.provenance.model.id === id).map((s) => `surface ${s.id}`),
+    ...(await trainings.inFlight()).filter((t) => (t.request as ResolvedTrainingRequest).model?.id === id).map((t) => `training ${t.id}`),
     ...(await comparisons.inFlight()).filter((c) => c.members.some((m) => m.modelId === id)).map((c) => `comparison ${c.id}`),
   ];
   refuseInUse('MODEL_IN_USE', 'model', id, users);

@@ -31,6 +31,7 @@ import {
   type Tenant,
   evaluationRows,
   gridLevels,
+  modelRef,
   requestAxes,
   randomDirectionOptions,
 } from '../../contract/index.ts';
@@ -202,7 +203,7 @@ export class SurfaceService {
     const levels = progressive && gridLevels(x.num, evaluationRows({ grid: { x, y }, splits }), y !== null);
     return {
       surfaceId: id,
-      model: { id: model.id, hash: model.hash, name: model.name, format: model.format, files: model.files },
+      model: modelRef(model),
       dataset: { id: dataset.id, hash: dataset.hash, split, samples, sampleSeed },
       directions,
       grid: { x, y: y ?? null },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { eventFields, JOB_OPTIONS, jobIds, QUEUES, trainingState, type RedisKeys, type TrainingJobData, type TrainingState } from '../../contract/index.ts';
+import { eventFields, JOB_OPTIONS, jobIds, modelRef, QUEUES, trainingState, type ModelRecord, type RedisKeys, type TrainingJobData, type TrainingPlan, type TrainingState } from '../../contract/index.ts';
 import { checkArchitectureInput, checkArchitectureTask } from '../../contract/architectures.ts';
 import { resolveTrainingRequest, type TrainingRecord, type TrainingRequest } from '../../contract/training.ts';
 import type { DatasetInfo } from '../../contract/datasets.ts';
@@ -12,6 +12,8 @@ import type { DatasetStore } from '../stores/datasets.ts';
 import type { ModelStore } from '../stores/models.ts';
 import { readJsonDir, writeAtomic } from '../stores/files.ts';
 import { canRead, LOCAL_TENANT, readable, SYSTEM_PRINCIPAL, writable, type Principal } from '../tenancy.ts';
+import { modelFormat } from '../../contract/formats/index.ts';
+import { checkShapes } from './surfaces.ts';
 import { Waiters } from './waiters.ts';
 
 export interface TrainingServiceOptions {
@@ -89,11 +91,16 @@ export class TrainingService {
       await this.s.redis.hset(this.s.keys.training(id), trainingState.write(restored));
       await this.s.redis.zadd(this.s.keys.trainings, Date.parse(state.createdAt), id);
       if (final) continue;
-      const { dataset } = state.plan;
-      if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+      await this.publishInputs(state.plan);
       await this.enqueue(id);
     }
     for (const id of await this.s.redis.zrange(this.s.keys.trainings, 0, -1)) await this.settle(id);
+  }
+
+  /** The blobs the worker reads (Redis may have lost them): the dataset's and the start model's files. */
+  private async publishInputs(plan: TrainingPlan): Promise<void> {
+    if (plan.dataset.hash) await this.s.blobs.publish(plan.dataset.hash);
+    for (const hash of Object.values(plan.model?.files ?? {})) await this.s.blobs.publish(hash);
   }
 
   async close(): Promise<void> {
@@ -106,27 +113,44 @@ export class TrainingService {
    * field, by default as in a training request (a comparison names its own fields).
    */
   check(body: TrainingRequest, viewer: Principal, fields = { dataset: 'dataset.id', architecture: 'architecture' }): DatasetInfo {
+    if ((body.architecture === undefined) === (body.model === undefined)) {
+      throw badRequest('INVALID_INPUT', 'give either architecture (a new network) or model (a stored one to train further), not both or neither', body.model === undefined ? fields.architecture : 'model');
+    }
     const dataset = this.s.datasets.readable(body.dataset.id, viewer, fields.dataset);
-    if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; zoo models are classifiers and segmenters`, fields.dataset);
-    checkArchitectureTask(body.architecture, dataset, fields.architecture);
+    if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; training fits classifiers and segmenters`, fields.dataset);
+    if (body.architecture) checkArchitectureTask(body.architecture, dataset, fields.architecture);
     if (dataset.splits.train === 0) throw badRequest('EMPTY_SPLIT', `dataset "${dataset.id}" has no train samples`, fields.dataset);
     const samplesField = fields.dataset.replace(/id$/, 'samples');
     if ((body.dataset.samples ?? 0) > dataset.splits.train) {
       throw badRequest('TOO_MANY_SAMPLES', `dataset "${dataset.id}" has ${dataset.splits.train} train samples; ${body.dataset.samples} requested`, samplesField);
     }
-    checkArchitectureInput(body.architecture, dataset.inputShape, fields.architecture);
+    if (body.architecture) checkArchitectureInput(body.architecture, dataset.inputShape, fields.architecture);
     return dataset;
+  }
+
+  /** The stored model a request trains further: one the viewer may read, whose inputs the dataset's samples fit and whose format the engine trains. */
+  private baseModel(body: TrainingRequest, dataset: DatasetInfo, viewer: Principal): ModelRecord {
+    const model = this.s.models.readable(body.model!, viewer, 'model');
+    checkShapes(model, dataset);
+    const format = modelFormat(model.format);
+    if (!format.capabilities.gradients) throw badRequest('NO_GRADIENTS', `model "${model.id}" is ${model.format}, which has no gradient engine to train it`, 'model');
+    if (body.engine === 'tfjs' && !format.capabilities.engines.includes('tfjs')) {
+      throw badRequest('ENGINE_UNSUPPORTED', `model "${model.id}" is ${model.format}; the tfjs engine trains tfjs Layers models only (use onnxruntime)`, 'engine');
+    }
+    return model;
   }
 
   /** Check the request (check), then queue it as the viewer's. */
   async submit(body: TrainingRequest, viewer: Principal): Promise<TrainingRecord> {
     const dataset = this.check(body, viewer);
-    const request = resolveTrainingRequest(body);
+    const base = body.model === undefined ? null : this.baseModel(body, dataset, viewer);
+    const request = resolveTrainingRequest(body, base);
     const id = randomUUID();
     const createdAt = new Date().toISOString();
-    const state: Partial<TrainingState> = { status: 'queued', plan: { request, dataset: { id: dataset.id, hash: dataset.hash } }, createdAt, tenant: viewer.tenant };
+    const plan: TrainingPlan = { request, dataset: { id: dataset.id, hash: dataset.hash }, ...(base ? { model: modelRef(base) } : {}) };
+    const state: Partial<TrainingState> = { status: 'queued', plan, createdAt, tenant: viewer.tenant };
     // A Redis outage here is a 503 REDIS_UNAVAILABLE from the app's error handler.
-    if (dataset.hash) await this.s.blobs.publish(dataset.hash);
+    await this.publishInputs(plan);
     await this.s.redis.hset(this.s.keys.training(id), trainingState.write(state));
     await this.s.redis.zadd(this.s.keys.trainings, Date.parse(createdAt), id);
     await writeAtomic(join(this.dataDir, `${id}.json`), JSON.stringify({ id, state: trainingState.write(state) }));
@@ -240,18 +264,22 @@ export class TrainingService {
     }
     for (const checkpoint of outcome.checkpoints) await this.s.blobs.persistFromRedis(checkpoint.hash);
     const modelId = modelIdOf(id);
+    const { architecture } = request;
+    const base = state.plan.model;
     await this.s.models.register({
       tenant: state.tenant ?? LOCAL_TENANT,
       id: modelId,
       name: request.name,
-      format: 'tfjs-layers',
+      format: base?.format ?? 'tfjs-layers',
       source: 'training',
-      description: `${request.architecture.id} (width ${request.architecture.width}) trained ${request.epochs} epoch(s) on ${request.dataset.id}; training ${id}`,
+      description: architecture
+        ? `${architecture.id} (width ${architecture.width}) trained ${request.epochs} epoch(s) on ${request.dataset.id}; training ${id}`
+        : `model ${base!.id} ("${base!.name}") trained ${request.epochs} more epoch(s) on ${request.dataset.id}; training ${id}`,
       files,
       dataset: request.dataset.id,
-      tags: ['training', request.architecture.id],
+      tags: ['training', architecture?.id ?? 'trained-further'],
       metadata: {
-        training: id, architecture: request.architecture, recipe: request, backend: outcome.backend,
+        training: id, architecture, startedFrom: request.model ?? null, recipe: request, backend: outcome.backend,
         history: outcome.history, checkpoints: outcome.checkpoints,
         final: { train: outcome.finalTrain, test: outcome.finalTest }, trainingSeconds: Math.round(outcome.seconds),
       },

@@ -22,10 +22,10 @@ describe('initialisationParameters', () => {
       },
     });
     const { parameters } = describeLayersModel(JSON.parse(new TextDecoder().decode(run.files['model.json'])));
-    const rebuilt = await initialisationParameters(request.architecture, request.seed, { inputShape: [2], classes: 2 }, parameters);
+    const rebuilt = await initialisationParameters(request.architecture!, request.seed, { inputShape: [2], classes: 2 }, parameters);
     expect(epochZero).not.toBeNull();
     expect(Buffer.from(rebuilt.buffer).equals(Buffer.from(epochZero!.buffer))).toBe(true);
-    const otherSeed = await initialisationParameters(request.architecture, request.seed + 1, { inputShape: [2], classes: 2 }, parameters);
+    const otherSeed = await initialisationParameters(request.architecture!, request.seed + 1, { inputShape: [2], classes: 2 }, parameters);
     expect(Buffer.from(otherSeed.buffer).equals(Buffer.from(rebuilt.buffer))).toBe(false);
   });
 

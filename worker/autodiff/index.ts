@@ -11,6 +11,7 @@ import { appendLoss, TARGETS_INPUT } from './losses.ts';
 import { parseOnnx, shapedForwardGraph } from './model.ts';
 import { appendGradients, dependents } from './reverse.ts';
 import { toChannelsFirst } from '../numeric/channels-first.ts';
+import { sameValues } from '../numeric/vector.ts';
 
 export { UnsupportedOperatorError } from './rules.ts';
 
@@ -276,6 +277,7 @@ export async function createGradientEngine(artifact: ModelArtifact, options: Gra
 
   /** Makes `theta` the θ of `at`, a new version only when its values changed. */
   function moveTo(at: VersionedTheta, theta: Float32Array): void {
+    // A NaN entry never equals: the session is then rebuilt, which is only slower.
     if (at.version === 0 || !sameValues(at.values, theta)) {
       at.values.set(theta);
       at.version++;
@@ -522,10 +524,4 @@ function primalBoundary(g: Graph, outputs: string[], dataInputs: string[], tange
 /** Runs `session` on the feeds it declares as inputs (a cut graph reads only some of them). */
 function runWith(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
   return session.run(Object.fromEntries(session.inputNames.map((name) => [name, feeds[name]!])));
-}
-
-/** Bit-for-bit equal vectors (a NaN entry never equals: the session is then rebuilt, which is only slower). */
-function sameValues(a: Float32Array, b: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

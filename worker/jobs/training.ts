@@ -59,6 +59,7 @@ export default async function processTraining(job: SandboxedJob<TrainingJobData>
   try {
     await initTfjs({ backend: config.LA_TFJS_BACKEND, onWarning: (message) => log.warn(message) });
     const dataset = await artifacts.dataset({ id: plan.dataset.id, hash: plan.dataset.hash, split: 'train', samples: 1, sampleSeed: 0 });
+    const base = plan.model ? await artifacts.model(plan.model) : null;
     await redis.hset(stateKey, trainingState.write({ status: 'running', startedAt: new Date().toISOString(), epoch: 0, history: [], checkpoints: [] }));
     await publish(id, { event: 'started', data: { epochs: plan.request.epochs } });
     const run = await runTraining(plan.request, dataset, {
@@ -82,7 +83,7 @@ export default async function processTraining(job: SandboxedJob<TrainingJobData>
         cancelled = trainingState.read({ cancelled: (await redis.hget(stateKey, 'cancelled')) ?? '' }).cancelled;
         return cancelled;
       },
-    });
+    }, base);
     const files: Record<string, string> = {};
     for (const [name, bytes] of Object.entries(run.files)) files[name] = await putBlob(bytes);
     const outcome: TrainingOutcome = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosine, dot, norm, perturb } from './vector.ts';
+import { cosine, dot, norm, perturb, sameValues } from './vector.ts';
 
 const f32 = (values: number[]) => Float32Array.from(values);
 
@@ -9,6 +9,13 @@ describe('vector', () => {
     expect(norm(f32([3, 4]))).toBe(5);
     expect(cosine(f32([1, 0]), f32([1, 1]))).toBeCloseTo(Math.SQRT1_2, 12);
     expect(cosine(f32([1, 2]), f32([-2, 1]))).toBe(0);
+  });
+
+  it('sameValues: equal entry by entry and in length; a NaN never equals', () => {
+    expect(sameValues(f32([1, -0, 3]), f32([1, 0, 3]))).toBe(true);
+    expect(sameValues(f32([1, 2, 3]), f32([1, 2, 4]))).toBe(false);
+    expect(sameValues(f32([1, 2]), f32([1, 2, 3]))).toBe(false);
+    expect(sameValues(f32([NaN]), f32([NaN]))).toBe(false);
   });
 
   it('accumulates in float64 (float32 accumulation would lose the 1)', () => {

@@ -4,6 +4,13 @@ function assertSameLength(a: ArrayLike<number>, b: ArrayLike<number>): void {
   if (a.length !== b.length) throw new Error(`vector lengths differ: ${a.length} vs ${b.length}`);
 }
 
+/** Equal entry by entry (a NaN entry never equals). */
+export function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function dot(a: Float32Array, b: Float32Array): number {
   assertSameLength(a, b);
   let sum = 0;
