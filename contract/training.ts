@@ -125,8 +125,8 @@ export interface TrainingBase {
 export interface ResolvedTrainingRequest {
   /** Every option filled in (unet: depth and skips too); null when the run starts from `model`. */
   architecture: (ArchitectureSpec & { width: number }) | null;
-  /** The stored model trained further; absent or null for a new architecture (records stored before the option lack it). */
-  model?: TrainingBase | null;
+  /** The stored model trained further; absent for a new architecture (so recipes stored before the option compare equal). */
+  model?: TrainingBase;
   /** samples null = the whole train split (records stored before the option lack both fields: read them as null and 0). */
   dataset: { id: string; samples: number | null; sampleSeed: number };
   epochs: number;
@@ -179,7 +179,7 @@ export function resolveTrainingRequest(request: TrainingRequest, base: TrainingB
   const start = architecture ? architectureLabel(architecture) : `${base!.name} trained further`;
   return {
     architecture,
-    model: architecture ? null : { id: base!.id, name: base!.name, hash: base!.hash },
+    ...(architecture ? {} : { model: { id: base!.id, name: base!.name, hash: base!.hash } }),
     dataset: { id: request.dataset.id, samples: request.dataset.samples ?? null, sampleSeed: request.dataset.sampleSeed ?? 0 },
     epochs: request.epochs,
     batchSize: request.batchSize ?? 128,
