@@ -28,10 +28,12 @@ const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['trainings'],
-        summary: 'Train a zoo architecture on a dataset; the final weights become a model',
+        summary: 'Train a zoo architecture, or a stored model further, on a dataset; the final weights become a model',
         description:
           'Trains on the dataset’s train split with categorical cross-entropy: SGD with Nesterov momentum (default) or Adam, a constant/step/cosine ' +
           'learning-rate schedule, coupled L2 weight decay, seeded initialization and shuffling (same request + same backend → same weights). ' +
+          'With `model` in place of `architecture`, a stored model (an ONNX or tfjs upload, a zoo or trained model) starts from its stored weights ' +
+          'and the result keeps its format and graph. ' +
           'Checkpoints (θ flat in parameter-model order, float32) are kept every checkpointEvery epochs. Follow links.events (SSE); ' +
           'when done, links.model is the registered model.',
         body: TrainingRequest,
