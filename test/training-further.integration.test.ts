@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelFormat } from '../contract/formats/index.ts';
 import type { ModelRecord } from '../contract/models.ts';
+import type { SurfaceResult } from '../contract/surface.ts';
 import { onnx, readOnnxModel } from '../contract/onnx-model.ts';
 import type { TrainingRecord } from '../contract/training.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
@@ -162,6 +163,30 @@ describe('training a stored model further', () => {
       method: 'POST', json: { model: model.id, dataset: { id: 'moons', samples: SAMPLES }, grid: { x: { min: -1, max: 1, num: 3 } } },
     });
     expect(surface.status).toBe(202);
+  }, 180_000);
+
+  it('an ONNX upload trained further has a trajectory: PCA directions from its checkpoints, ending at its θ*', async () => {
+    const { record, model } = await train({
+      model: onnxUpload.id, dataset: { id: 'moons', samples: SAMPLES }, epochs: 3, batchSize: 50,
+      optimizer: { name: 'sgd', learningRate: 0.2 }, seed: 1, checkpointEvery: 1,
+    });
+    const submitted = await stack.api<{ id: string }>('/api/v1/surfaces', {
+      method: 'POST',
+      json: { model: model.id, dataset: { id: 'moons', samples: SAMPLES }, directions: { kind: 'pca', training: record.id }, grid: { x: { min: -1, max: 1, num: 3 }, y: { min: -1, max: 1, num: 3 } } },
+    });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+    await until(`surface ${submitted.body.id} to complete`, async () => {
+      const current = (await stack.api<{ status: string }>(`/api/v1/surfaces/${submitted.body.id}`)).body;
+      expect(current.status).not.toBe('failed');
+      return current.status === 'completed';
+    }, { intervalMs: 100 });
+    const result = (await stack.api<SurfaceResult>(`/api/v1/surfaces/${submitted.body.id}/result`)).body;
+    expect(result.provenance.directions.pca).toMatchObject({ source: `training ${record.id}`, epochs: [0, 1, 2, 3] });
+    const { epochs, cos } = result.trajectory!;
+    expect(epochs).toEqual([0, 1, 2, 3]);
+    // The path ends at θ* (the plane's origin) and starts away from it: the weights moved.
+    expect(cos.at(-1)!.map(Math.abs).every((c) => c < 1e-6)).toBe(true);
+    expect(Math.hypot(...cos[0]!)).toBeGreaterThan(1e-3);
   }, 180_000);
 
   it('a tfjs Layers upload trains on both engines from its stored weights, to the same θ within rounding, and stays tfjs Layers', async () => {
