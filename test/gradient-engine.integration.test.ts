@@ -3,15 +3,14 @@ import type { ComparisonRecord } from '../contract/comparisons.ts';
 import type { ModelRecord, SurfaceRecord } from '../contract/index.ts';
 import type { HessianMapResult } from '../contract/metrics/hessian.ts';
 import type { SpectrumResult } from '../contract/metrics/spectrum.ts';
-import { describeOnnxModel, onnx } from '../contract/onnx-model.ts';
+import { describeOnnxModel } from '../contract/onnx-model.ts';
 import { createGradientEngine } from '../worker/autodiff/index.ts';
 import { RULES } from '../worker/autodiff/registry.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { evaluationData } from '../worker/datasets/select.ts';
-import { encodeModel, floatTensor, intAttr } from '../worker/engine/onnx/torch-like-models.ts';
+import { torchMlp } from '../worker/engine/onnx/torch-like-models.ts';
 import { denseHessian } from '../worker/hessian/dense-hessian.ts';
 import { symmetricEigen } from '../worker/hessian/symmetric-eigen.ts';
-import { uniformStream } from '../worker/numeric/rng.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { until } from './helpers/until.ts';
 
@@ -26,32 +25,6 @@ let surface: SurfaceRecord;
 const SAMPLES = 120;
 const HIDDEN = 8;
 
-function torchMlp(hiddenActivation = 'Relu'): Uint8Array {
-  const uniform = uniformStream(3);
-  const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * (2 * uniform() - 1));
-  const node = (opType: string, input: string[], output: string, attribute: InstanceType<typeof onnx.AttributeProto>[] = []) =>
-    onnx.NodeProto.create({ name: `/${output}/${opType}`, opType, input, output: [output], attribute });
-  const info = (name: string, width: number) =>
-    onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'batch' }, { dimValue: width }] } } } });
-  const graph = onnx.GraphProto.create({
-    name: 'main_graph',
-    node: [
-      node('Gemm', ['input', 'fc1.weight', 'fc1.bias'], 'fc1', [intAttr('transB', 1)]),
-      node(hiddenActivation, ['fc1'], 'hidden'),
-      node('Gemm', ['hidden', 'fc2.weight', 'fc2.bias'], 'logits', [intAttr('transB', 1)]),
-      node('Softmax', ['logits'], 'probabilities', [intAttr('axis', 1)]),
-    ],
-    initializer: [
-      floatTensor('fc1.weight', [HIDDEN, 2], values(HIDDEN * 2, 1.5)),
-      floatTensor('fc1.bias', [HIDDEN], values(HIDDEN, 0.5)),
-      floatTensor('fc2.weight', [2, HIDDEN], values(2 * HIDDEN, 1)),
-      floatTensor('fc2.bias', [2], values(2, 0.1)),
-    ],
-    input: [info('input', 2)],
-    output: [info('probabilities', 2)],
-  });
-  return encodeModel(onnx.ModelProto.create({ irVersion: 8, producerName: 'pytorch', opsetImport: [{ domain: '', version: 17 }], graph }));
-}
 
 async function upload(name: string, bytes: Uint8Array): Promise<ModelRecord> {
   const form = new FormData();
@@ -101,7 +74,7 @@ async function denseAtCenter(bytes: Uint8Array) {
 let file: Uint8Array;
 beforeAll(async () => {
   stack = await startStack({ workers: 1, fixtures: null });
-  file = torchMlp();
+  file = torchMlp({ hidden: HIDDEN, activation: 'Relu', seed: 3 });
   model = await upload('torch mlp', file);
   expect(model.format).toBe('onnx');
   surface = await completedSurface(model.id);
@@ -201,7 +174,7 @@ describe('exact gradients for an ONNX upload through the API', () => {
   it('fails a Hessian map of a model with an operator that has no gradient rule, naming it, while its surface works', async () => {
     // Celu is on the upload allow-list but has no gradient rule (if it gets one, pick another such operator).
     expect(RULES.has('Celu')).toBe(false);
-    const unsupported = await upload('celu mlp', torchMlp('Celu'));
+    const unsupported = await upload('celu mlp', torchMlp({ hidden: HIDDEN, activation: 'Celu', seed: 3 }));
     const unsupportedSurface = await completedSurface(unsupported.id);
     expect(unsupportedSurface.status).toBe('completed');
     expect((await stack.api(`/api/v1/surfaces/${unsupportedSurface.id}/hessian`, { method: 'POST', json: { points: 2 } })).status).toBe(202);

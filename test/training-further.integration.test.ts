@@ -5,12 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelFormat } from '../contract/formats/index.ts';
 import type { ModelRecord } from '../contract/models.ts';
 import type { SurfaceResult } from '../contract/surface.ts';
-import { onnx, readOnnxModel } from '../contract/onnx-model.ts';
+import { readOnnxModel } from '../contract/onnx-model.ts';
 import type { TrainingRecord } from '../contract/training.ts';
 import { builtinDataset } from '../worker/datasets/builtin.ts';
 import { evaluationData } from '../worker/datasets/select.ts';
-import { encodeModel, floatTensor, intAttr } from '../worker/engine/onnx/torch-like-models.ts';
-import { uniformStream } from '../worker/numeric/rng.ts';
+import { torchMlp } from '../worker/engine/onnx/torch-like-models.ts';
 import { mlpFiles, uploadModel } from './helpers/models.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { until } from './helpers/until.ts';
@@ -24,33 +23,6 @@ let stack: Stack;
 const HIDDEN = 6;
 const SAMPLES = 200;
 
-/** Gemm(transB=1) → Tanh → Gemm → Softmax on 2 inputs, seeded weights. */
-function torchMlp(): Uint8Array {
-  const uniform = uniformStream(11);
-  const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * (2 * uniform() - 1));
-  const node = (opType: string, input: string[], output: string, attribute: InstanceType<typeof onnx.AttributeProto>[] = []) =>
-    onnx.NodeProto.create({ name: `/${output}/${opType}`, opType, input, output: [output], attribute });
-  const info = (name: string, width: number) =>
-    onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'batch' }, { dimValue: width }] } } } });
-  const graph = onnx.GraphProto.create({
-    name: 'main_graph',
-    node: [
-      node('Gemm', ['input', 'fc1.weight', 'fc1.bias'], 'fc1', [intAttr('transB', 1)]),
-      node('Tanh', ['fc1'], 'hidden'),
-      node('Gemm', ['hidden', 'fc2.weight', 'fc2.bias'], 'logits', [intAttr('transB', 1)]),
-      node('Softmax', ['logits'], 'probabilities', [intAttr('axis', 1)]),
-    ],
-    initializer: [
-      floatTensor('fc1.weight', [HIDDEN, 2], values(HIDDEN * 2, 1.5)),
-      floatTensor('fc1.bias', [HIDDEN], values(HIDDEN, 0.5)),
-      floatTensor('fc2.weight', [2, HIDDEN], values(2 * HIDDEN, 1)),
-      floatTensor('fc2.bias', [2], values(2, 0.1)),
-    ],
-    input: [info('input', 2)],
-    output: [info('probabilities', 2)],
-  });
-  return encodeModel(onnx.ModelProto.create({ irVersion: 8, producerName: 'pytorch', opsetImport: [{ domain: '', version: 17 }], graph }));
-}
 
 /**
  * The mean cross-entropy (from the logits, as the engines compute it) of the MLP above in float64,
@@ -99,7 +71,7 @@ let onnxUpload: ModelRecord;
 let tfjsUpload: ModelRecord;
 beforeAll(async () => {
   stack = await startStack({ workers: 1, fixtures: null });
-  const onnxReply = await uploadModel(stack.baseUrl, 'torch mlp', { 'model.onnx': torchMlp() });
+  const onnxReply = await uploadModel(stack.baseUrl, 'torch mlp', { 'model.onnx': torchMlp({ hidden: HIDDEN, activation: 'Tanh', seed: 11 }) });
   expect(onnxReply.status).toBe(201);
   onnxUpload = onnxReply.body as unknown as ModelRecord;
   const tfjsReply = await uploadModel(stack.baseUrl, 'tfjs mlp', await mlpFiles([8], 5));

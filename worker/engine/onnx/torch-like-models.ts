@@ -1,5 +1,6 @@
 import { onnx } from '../../../contract/onnx-model.ts';
 import { fixedNumbers } from '../../../test/engine-helpers.ts';
+import { uniformStream } from '../../numeric/rng.ts';
 
 /**
  * Test support: ONNX graphs laid out the way torch.onnx.export writes them (NCHW input, Conv W
@@ -90,4 +91,34 @@ export function torchLikeModel(parameters: TorchLikeTensor[] = torchLikeParamete
 
 export function encodeModel(model: InstanceType<typeof onnx.ModelProto>): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * input [N, 2] → Gemm(transB=1, [hidden, 2]) → `activation` → Gemm(transB=1, [2, hidden]) →
+ * Softmax, as torch.onnx.export writes an nn.Sequential MLP; weights uniform from `seed` (scales
+ * 1.5, 0.5, 1 and 0.1 for fc1.weight, fc1.bias, fc2.weight, fc2.bias). Serialized.
+ */
+export function torchMlp({ hidden, activation, seed }: { hidden: number; activation: string; seed: number }): Uint8Array {
+  const uniform = uniformStream(seed);
+  const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * (2 * uniform() - 1));
+  const node = (opType: string, input: string[], output: string, attribute: Attribute[] = []) =>
+    onnx.NodeProto.create({ name: `/${output}/${opType}`, opType, input, output: [output], attribute });
+  const graph = onnx.GraphProto.create({
+    name: 'main_graph',
+    node: [
+      node('Gemm', ['input', 'fc1.weight', 'fc1.bias'], 'fc1', [intAttr('transB', 1)]),
+      node(activation, ['fc1'], 'hidden'),
+      node('Gemm', ['hidden', 'fc2.weight', 'fc2.bias'], 'logits', [intAttr('transB', 1)]),
+      node('Softmax', ['logits'], 'probabilities', [intAttr('axis', 1)]),
+    ],
+    initializer: [
+      floatTensor('fc1.weight', [hidden, 2], values(hidden * 2, 1.5)),
+      floatTensor('fc1.bias', [hidden], values(hidden, 0.5)),
+      floatTensor('fc2.weight', [2, hidden], values(2 * hidden, 1)),
+      floatTensor('fc2.bias', [2], values(2, 0.1)),
+    ],
+    input: [valueInfo('input', ['batch', 2])],
+    output: [valueInfo('probabilities', ['batch', 2])],
+  });
+  return encodeModel(onnx.ModelProto.create({ irVersion: 8, producerName: 'pytorch', opsetImport: [{ domain: '', version: 17 }], graph }));
 }
