@@ -1,3 +1,4 @@
+import { ContractError } from '../errors.ts';
 import type { LossName } from '../losses.ts';
 import type { ModelFormat } from '../models.ts';
 import type { ParameterInfo } from '../parameters.ts';
@@ -50,6 +51,12 @@ export interface ModelFormatSpec {
     /** Exact gradients and Hessian-vector products (worker/autodiff): Hessian maps, spectra and gradient flow. */
     gradients: boolean;
   };
+}
+
+/** θ for `withParameters`: one value per entry of the parameter model, else a ContractError naming `parameters`. */
+export function checkParameterVector(theta: Float32Array, parameters: ParameterInfo[]): void {
+  const expected = parameters.reduce((n, p) => n + p.size, 0);
+  if (theta.length !== expected) throw new ContractError('parameters', `vector has ${theta.length} values, the model has ${expected}`);
 }
 
 /** Shapes equal where the model's is fixed (-1 or null: a symbolic dimension that takes any size). */

@@ -1,6 +1,6 @@
 import { ContractError } from '../errors.ts';
 import { initializerFloats, readOnnxModel, withInitializers } from '../onnx-model.ts';
-import { channelsFirstShape, sameShape, type ModelFormatSpec } from './format.ts';
+import { channelsFirstShape, checkParameterVector, sameShape, type ModelFormatSpec } from './format.ts';
 
 function modelBytes(files: Record<string, Uint8Array>, missing: string): Uint8Array {
   const bytes = files['model.onnx'];
@@ -30,8 +30,7 @@ export const onnx: ModelFormatSpec = {
     return theta;
   },
   withParameters(files, parameters, theta) {
-    const expected = parameters.reduce((n, p) => n + p.size, 0);
-    if (theta.length !== expected) throw new ContractError('parameters', `vector has ${theta.length} values, the model has ${expected}`);
+    checkParameterVector(theta, parameters);
     const values = new Map(parameters.map((p) => [p.name, theta.subarray(p.offset, p.offset + p.size)]));
     return { ...files, 'model.onnx': withInitializers(modelBytes(files, 'the model has no model.onnx file'), values) };
   },

@@ -1,7 +1,7 @@
 import { ContractError } from '../errors.ts';
 import type { ParameterInfo } from '../parameters.ts';
 import { describeLayersModel, type LayersModelJson } from '../tfjs-layers.ts';
-import { sameShape, type ModelFormatSpec } from './format.ts';
+import { checkParameterVector, sameShape, type ModelFormatSpec } from './format.ts';
 
 const decoder = new TextDecoder();
 
@@ -141,8 +141,7 @@ export const tfjsLayers: ModelFormatSpec = {
     return new Float32Array(weights.slice().buffer);
   },
   withParameters(files, parameters, theta) {
-    const expected = parameters.reduce((n, p) => n + p.size, 0);
-    if (theta.length !== expected) throw new ContractError('parameters', `vector has ${theta.length} values, the model has ${expected}`);
+    checkParameterVector(theta, parameters);
     return { ...files, 'weights.bin': new Uint8Array(theta.slice().buffer) };
   },
   sampleLayout: (inputShape, sampleShape) => (sameShape(inputShape, sampleShape) ? 'as-is' : null),
