@@ -142,14 +142,19 @@ export interface ResolvedTrainingRequest {
   engine: TrainingEngine;
 }
 
+/** Exactly one of `architecture` and `model` starts a run: else a ContractError naming `model` when it is given, `architectureField` when not. */
+export function checkTrainingStart(request: Pick<TrainingRequest, 'architecture' | 'model'>, architectureField = 'architecture'): void {
+  if ((request.architecture === undefined) === (request.model === undefined)) {
+    throw new ContractError(request.model === undefined ? architectureField : 'model', 'give either architecture (a new network) or model (a stored one to train further), not both or neither');
+  }
+}
+
 /**
  * Fill in every default (the resolved request is what records and provenance store). A request
  * naming `model` passes that model's record as `base`; exactly one of the two starts a run.
  */
 export function resolveTrainingRequest(request: TrainingRequest, base: TrainingBase | null = null): ResolvedTrainingRequest {
-  if ((request.architecture === undefined) === (request.model === undefined)) {
-    throw new ContractError(request.model === undefined ? 'architecture' : 'model', 'give either architecture (a new network) or model (a stored one to train further), not both or neither');
-  }
+  checkTrainingStart(request);
   if (request.model !== undefined && base?.id !== request.model) throw new Error(`the record of model ${request.model} must be passed to resolve its training`);
   const optimizer: ResolvedOptimizer =
     request.optimizer?.name === 'adam'

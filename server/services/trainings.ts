@@ -4,7 +4,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { eventFields, JOB_OPTIONS, jobIds, modelRef, QUEUES, trainingState, type ModelRecord, type RedisKeys, type TrainingJobData, type TrainingPlan, type TrainingState } from '../../contract/index.ts';
 import { checkArchitectureInput, checkArchitectureTask } from '../../contract/architectures.ts';
-import { resolveTrainingRequest, type TrainingRecord, type TrainingRequest } from '../../contract/training.ts';
+import { checkTrainingStart, resolveTrainingRequest, type TrainingRecord, type TrainingRequest } from '../../contract/training.ts';
 import type { DatasetInfo } from '../../contract/datasets.ts';
 import { badRequest, HttpError } from '../errors.ts';
 import type { BlobStore } from '../stores/blobs.ts';
@@ -113,9 +113,7 @@ export class TrainingService {
    * field, by default as in a training request (a comparison names its own fields).
    */
   check(body: TrainingRequest, viewer: Principal, fields = { dataset: 'dataset.id', architecture: 'architecture' }): DatasetInfo {
-    if ((body.architecture === undefined) === (body.model === undefined)) {
-      throw badRequest('INVALID_INPUT', 'give either architecture (a new network) or model (a stored one to train further), not both or neither', body.model === undefined ? fields.architecture : 'model');
-    }
+    checkTrainingStart(body, fields.architecture);
     const dataset = this.s.datasets.readable(body.dataset.id, viewer, fields.dataset);
     if (dataset.task === 'regression') throw badRequest('NOT_CLASSIFICATION', `dataset "${dataset.id}" is a regression set; training fits classifiers and segmenters`, fields.dataset);
     if (body.architecture) checkArchitectureTask(body.architecture, dataset, fields.architecture);
